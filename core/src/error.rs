@@ -1,0 +1,554 @@
+//! Errors: one enum of precise, data-free reasons ([`Reject`]), one mapping to wire codes
+//! ([`ErrorCode`]), and the typed [`Disposition`] that says whether an authorization error may be
+//! redirected to the client.
+//!
+//! No variant carries user input, so no `error_description` can echo it (REQUIREMENTS 70). Every
+//! description is fixed printable ASCII without `"` or `\` (RFC 6749 §4.1.2.1).
+
+use core::fmt;
+
+use crate::response::AuthorizationResponse;
+
+/// Why a request, a registration or an operation was refused.
+///
+/// The wire `error` code is chosen in exactly one place, [`Reject::code`].
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+#[non_exhaustive]
+pub enum Reject {
+    /// The user denied the request, or authentication failed.
+    AccessDenied,
+    /// `prompt=select_account` or account choice needed but impossible without UI.
+    AccountSelectionRequired,
+    /// A secret or `client_assertion` was presented to a client that authenticates otherwise.
+    AuthMethodMismatch,
+    /// Client authentication failed (unknown client or wrong secret).
+    ClientAuthenticationFailed,
+    /// Different client ids were presented in the Authorization header and the body.
+    ClientIdConflict,
+    /// The client id is malformed.
+    ClientIdMalformed,
+    /// The request has no `client_id`.
+    ClientIdMissing,
+    /// A client name is longer than 256 octets.
+    ClientNameTooLong,
+    /// No client is registered with this id.
+    ClientUnknown,
+    /// A confidential client was registered without a secret.
+    ClientSecretMissing,
+    /// A client secret is shorter than the minimum length.
+    ClientSecretTooShort,
+    /// A public client (`none` auth method) was registered with a secret.
+    ClientSecretUnexpected,
+    /// The `code_challenge` is malformed.
+    CodeChallengeMalformed,
+    /// The `code_challenge_method` is not supported (or `plain` while it is disabled).
+    CodeChallengeMethodUnsupported,
+    /// PKCE is required for this client and the request has no `code_challenge`.
+    CodeChallengeMissing,
+    /// The code was issued to another client.
+    CodeClientMismatch,
+    /// The code has expired.
+    CodeExpired,
+    /// The token request has no `code`.
+    CodeMissing,
+    /// The code is unknown (or expired and swept).
+    CodeUnknown,
+    /// The code was already redeemed; its grant has been revoked.
+    CodeReplayed,
+    /// A `code_verifier` was sent for a code issued without a challenge (PKCE downgrade).
+    CodeVerifierUnexpected,
+    /// The `code_verifier` is malformed.
+    CodeVerifierMalformed,
+    /// The `code_verifier` does not match the challenge.
+    CodeVerifierMismatch,
+    /// The code was issued with a challenge and no `code_verifier` was sent.
+    CodeVerifierMissing,
+    /// Consent is required and cannot be obtained without UI.
+    ConsentRequired,
+    /// The grant type is not allowed for this client.
+    GrantTypeNotAllowed,
+    /// The request has no `grant_type`.
+    GrantTypeMissing,
+    /// The grant type is not supported.
+    GrantTypeUnsupported,
+    /// Registered grant types do not correspond to the response types.
+    GrantTypesInconsistent,
+    /// The `id_token_hint` is not an ID token this provider issued.
+    IdTokenHintInvalid,
+    /// The `id_token_hint` names another user than the authenticated one.
+    IdTokenHintSubjectMismatch,
+    /// Some interaction is required and cannot happen without UI.
+    InteractionRequired,
+    /// A bearer token was sent in more than one way.
+    InvalidTokenMultipleMethods,
+    /// Authentication is required and cannot happen without UI.
+    LoginRequired,
+    /// The `Authorization` header is malformed.
+    MalformedAuthorizationHeader,
+    /// The request is not valid `application/x-www-form-urlencoded`.
+    MalformedEncoding,
+    /// `max_age` is not a non-negative integer.
+    MaxAgeMalformed,
+    /// More than one client authentication method was used.
+    MultipleAuthMethods,
+    /// `nonce` is required (`id_token` in the response type) and missing.
+    NonceMissing,
+    /// A parameter appears more than once.
+    ParameterDuplicated,
+    /// A parameter value is longer than allowed.
+    ParameterTooLong,
+    /// `prompt=none` was combined with another value.
+    PromptNoneWithOther,
+    /// A `prompt` value is not supported.
+    PromptUnsupported,
+    /// A redirect URI is malformed (or carries a fragment, or a reserved query parameter).
+    RedirectUriMalformed,
+    /// The request's `redirect_uri` matches no registered URI.
+    RedirectUriMismatch,
+    /// The request has no `redirect_uri`.
+    RedirectUriMissing,
+    /// The token request's `redirect_uri` differs from the authorization request's.
+    RedirectUriTokenMismatch,
+    /// A redirect URI uses `http` off loopback, or a private-use scheme for a web client.
+    RedirectUriInsecure,
+    /// A registration has no redirect URIs.
+    RedirectUrisMissing,
+    /// A registration has too many redirect URIs.
+    RedirectUrisTooMany,
+    /// The refresh token is unknown, expired or bound to another client.
+    RefreshTokenInvalid,
+    /// The token request has no `refresh_token`.
+    RefreshTokenMissing,
+    /// A rotated refresh token was used again; the grant has been revoked.
+    RefreshTokenReused,
+    /// The `request` parameter (request objects) is not supported.
+    RequestNotSupported,
+    /// The request is larger than allowed.
+    RequestTooLarge,
+    /// The `request_uri` parameter is not supported.
+    RequestUriNotSupported,
+    /// The requested `response_mode` is not supported.
+    ResponseModeUnsupported,
+    /// `response_mode=query` was requested for a response type that returns tokens.
+    ResponseModeQueryWithTokens,
+    /// The request has no `response_type`.
+    ResponseTypeMissing,
+    /// The response type is not allowed for this client.
+    ResponseTypeNotAllowed,
+    /// The response type is not supported.
+    ResponseTypeUnsupported,
+    /// The scope is malformed.
+    ScopeMalformed,
+    /// The request has no `scope`, or a scope without `openid`.
+    ScopeOpenIdMissing,
+    /// The requested scope exceeds what the client may request, or what the grant holds.
+    ScopeNotAllowed,
+    /// The storage, the signer or the random source failed.
+    ServerError,
+    /// No signing key is configured for the algorithm the client registered.
+    SigningKeyUnavailable,
+    /// A subject identifier is malformed.
+    SubjectMalformed,
+    /// The access token is missing.
+    TokenMissing,
+    /// The access token is unknown, expired or revoked.
+    TokenInvalid,
+    /// The access token does not carry the `openid` scope.
+    TokenScopeInsufficient,
+    /// The token-type hint is not supported.
+    TokenTypeUnsupported,
+    /// Too many parameters in one request.
+    TooManyParameters,
+}
+
+impl Reject {
+    /// The wire error code (RFC 6749 §4.1.2.1, §5.2; OIDC Core §3.1.2.6; RFC 6750 §3.1;
+    /// RFC 7591 §3.2.2). The one place a reason becomes a code.
+    #[must_use]
+    pub const fn code(self) -> ErrorCode {
+        use ErrorCode as C;
+        match self {
+            Self::AccessDenied => C::AccessDenied,
+            Self::AccountSelectionRequired => C::AccountSelectionRequired,
+            Self::ConsentRequired => C::ConsentRequired,
+            Self::InteractionRequired => C::InteractionRequired,
+            Self::IdTokenHintSubjectMismatch | Self::LoginRequired => C::LoginRequired,
+            Self::AuthMethodMismatch
+            | Self::ClientAuthenticationFailed
+            | Self::ClientIdConflict
+            | Self::ClientUnknown => C::InvalidClient,
+            Self::CodeClientMismatch
+            | Self::CodeExpired
+            | Self::CodeReplayed
+            | Self::CodeUnknown
+            | Self::CodeVerifierMismatch
+            | Self::CodeVerifierMissing
+            | Self::CodeVerifierUnexpected
+            | Self::RedirectUriTokenMismatch
+            | Self::RefreshTokenInvalid
+            | Self::RefreshTokenReused => C::InvalidGrant,
+            Self::GrantTypeNotAllowed | Self::ResponseTypeNotAllowed => C::UnauthorizedClient,
+            Self::GrantTypeUnsupported => C::UnsupportedGrantType,
+            Self::ResponseTypeMissing | Self::ResponseTypeUnsupported => C::UnsupportedResponseType,
+            Self::ScopeMalformed | Self::ScopeNotAllowed | Self::ScopeOpenIdMissing => {
+                C::InvalidScope
+            }
+            Self::RequestNotSupported => C::RequestNotSupported,
+            Self::RequestUriNotSupported => C::RequestUriNotSupported,
+            Self::ServerError | Self::SigningKeyUnavailable => C::ServerError,
+            Self::TokenMissing => C::InvalidRequest,
+            Self::TokenInvalid => C::InvalidToken,
+            Self::TokenScopeInsufficient => C::InsufficientScope,
+            Self::TokenTypeUnsupported => C::UnsupportedTokenType,
+            Self::RedirectUriInsecure
+            | Self::RedirectUriMalformed
+            | Self::RedirectUrisMissing
+            | Self::RedirectUrisTooMany => C::InvalidRedirectUri,
+            Self::ClientNameTooLong
+            | Self::ClientSecretMissing
+            | Self::ClientSecretTooShort
+            | Self::ClientSecretUnexpected
+            | Self::GrantTypesInconsistent
+            | Self::SubjectMalformed => C::InvalidClientMetadata,
+            Self::ClientIdMalformed
+            | Self::ClientIdMissing
+            | Self::CodeChallengeMalformed
+            | Self::CodeChallengeMethodUnsupported
+            | Self::CodeChallengeMissing
+            | Self::CodeMissing
+            | Self::CodeVerifierMalformed
+            | Self::GrantTypeMissing
+            | Self::IdTokenHintInvalid
+            | Self::InvalidTokenMultipleMethods
+            | Self::MalformedAuthorizationHeader
+            | Self::MalformedEncoding
+            | Self::MaxAgeMalformed
+            | Self::MultipleAuthMethods
+            | Self::NonceMissing
+            | Self::ParameterDuplicated
+            | Self::ParameterTooLong
+            | Self::PromptNoneWithOther
+            | Self::PromptUnsupported
+            | Self::RedirectUriMismatch
+            | Self::RedirectUriMissing
+            | Self::RefreshTokenMissing
+            | Self::RequestTooLarge
+            | Self::ResponseModeQueryWithTokens
+            | Self::ResponseModeUnsupported
+            | Self::TooManyParameters => C::InvalidRequest,
+        }
+    }
+
+    /// A fixed, human-readable description for `error_description`: printable ASCII, never
+    /// containing user input.
+    #[must_use]
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::AccessDenied => "the end-user denied the request",
+            Self::AccountSelectionRequired => "account selection is required",
+            Self::AuthMethodMismatch => {
+                "the client authentication method is not the one registered for this client"
+            }
+            Self::ClientAuthenticationFailed => "client authentication failed",
+            Self::ClientIdConflict => "different client ids were presented",
+            Self::ClientIdMalformed => "client_id is malformed",
+            Self::ClientIdMissing => "client_id is missing",
+            Self::ClientNameTooLong => "client_name is longer than 256 octets",
+            Self::ClientUnknown => "the client is unknown",
+            Self::ClientSecretMissing => "a confidential client needs a client_secret",
+            Self::ClientSecretTooShort => "client_secret is shorter than 32 characters",
+            Self::ClientSecretUnexpected => "a public client must not have a client_secret",
+            Self::CodeChallengeMalformed => "code_challenge is malformed",
+            Self::CodeChallengeMethodUnsupported => "code_challenge_method is not supported",
+            Self::CodeChallengeMissing => "this client must use PKCE (code_challenge)",
+            Self::CodeClientMismatch => "the code was issued to another client",
+            Self::CodeExpired => "the code has expired",
+            Self::CodeMissing => "code is missing",
+            Self::CodeUnknown => "the code is invalid or expired",
+            Self::CodeReplayed => "the code was already used",
+            Self::CodeVerifierUnexpected => "code_verifier sent but no code_challenge was used",
+            Self::CodeVerifierMalformed => "code_verifier is malformed",
+            Self::CodeVerifierMismatch => "code_verifier does not match the code_challenge",
+            Self::CodeVerifierMissing => "code_verifier is missing",
+            Self::ConsentRequired => "consent is required",
+            Self::GrantTypeNotAllowed => "the grant type is not allowed for this client",
+            Self::GrantTypeMissing => "grant_type is missing",
+            Self::GrantTypeUnsupported => "the grant type is not supported",
+            Self::GrantTypesInconsistent => "grant_types do not correspond to response_types",
+            Self::IdTokenHintInvalid => "id_token_hint is not a valid ID token of this issuer",
+            Self::IdTokenHintSubjectMismatch => {
+                "the end-user is not the one named by id_token_hint"
+            }
+            Self::InteractionRequired => "interaction is required",
+            Self::InvalidTokenMultipleMethods => "the access token was sent in more than one way",
+            Self::LoginRequired => "login is required",
+            Self::MalformedAuthorizationHeader => "the Authorization header is malformed",
+            Self::MalformedEncoding => "the request is not valid form-urlencoded UTF-8",
+            Self::MaxAgeMalformed => "max_age is not a non-negative integer",
+            Self::MultipleAuthMethods => "more than one client authentication method was used",
+            Self::NonceMissing => "nonce is required for this response_type",
+            Self::ParameterDuplicated => "a parameter appears more than once",
+            Self::ParameterTooLong => "a parameter value is too long",
+            Self::PromptNoneWithOther => "prompt=none cannot be combined with other values",
+            Self::PromptUnsupported => "a prompt value is not supported",
+            Self::RedirectUriMalformed => "redirect_uri is malformed",
+            Self::RedirectUriMismatch => "redirect_uri is not registered for this client",
+            Self::RedirectUriMissing => "redirect_uri is missing",
+            Self::RedirectUriTokenMismatch => {
+                "redirect_uri differs from the one of the authorization request"
+            }
+            Self::RedirectUriInsecure => {
+                "redirect_uri must use https (http only on loopback, custom schemes only for native clients)"
+            }
+            Self::RedirectUrisMissing => "redirect_uris is missing or empty",
+            Self::RedirectUrisTooMany => "too many redirect_uris",
+            Self::RefreshTokenInvalid => "the refresh token is invalid or expired",
+            Self::RefreshTokenMissing => "refresh_token is missing",
+            Self::RefreshTokenReused => "the refresh token was already used",
+            Self::RequestNotSupported => "the request parameter is not supported",
+            Self::RequestTooLarge => "the request is too large",
+            Self::RequestUriNotSupported => "the request_uri parameter is not supported",
+            Self::ResponseModeUnsupported => "response_mode is not supported",
+            Self::ResponseModeQueryWithTokens => {
+                "response_mode=query is not allowed when tokens are returned"
+            }
+            Self::ResponseTypeMissing => "response_type is missing",
+            Self::ResponseTypeNotAllowed => "the response_type is not allowed for this client",
+            Self::ResponseTypeUnsupported => "the response_type is not supported",
+            Self::ScopeMalformed => "scope is malformed",
+            Self::ScopeOpenIdMissing => "scope must contain openid",
+            Self::ScopeNotAllowed => "the requested scope is not allowed",
+            Self::ServerError => "the server failed to process the request",
+            Self::SigningKeyUnavailable => "no signing key for the client's algorithm",
+            Self::SubjectMalformed => "the subject identifier is malformed",
+            Self::TokenMissing => "the access token is missing",
+            Self::TokenInvalid => "the access token is invalid or expired",
+            Self::TokenScopeInsufficient => "the access token lacks the openid scope",
+            Self::TokenTypeUnsupported => "the token type is not supported",
+            Self::TooManyParameters => "too many parameters",
+        }
+    }
+}
+
+impl fmt::Display for Reject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code().as_str(), self.description())
+    }
+}
+
+impl core::error::Error for Reject {}
+
+/// A wire error code (the `error` member).
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `access_denied`
+    AccessDenied,
+    /// `account_selection_required`
+    AccountSelectionRequired,
+    /// `consent_required`
+    ConsentRequired,
+    /// `insufficient_scope` (RFC 6750)
+    InsufficientScope,
+    /// `interaction_required`
+    InteractionRequired,
+    /// `invalid_client`
+    InvalidClient,
+    /// `invalid_client_metadata` (RFC 7591)
+    InvalidClientMetadata,
+    /// `invalid_grant`
+    InvalidGrant,
+    /// `invalid_redirect_uri` (RFC 7591)
+    InvalidRedirectUri,
+    /// `invalid_request`
+    InvalidRequest,
+    /// `invalid_scope`
+    InvalidScope,
+    /// `invalid_token` (RFC 6750)
+    InvalidToken,
+    /// `login_required`
+    LoginRequired,
+    /// `request_not_supported`
+    RequestNotSupported,
+    /// `request_uri_not_supported`
+    RequestUriNotSupported,
+    /// `server_error`
+    ServerError,
+    /// `unauthorized_client`
+    UnauthorizedClient,
+    /// `unsupported_grant_type`
+    UnsupportedGrantType,
+    /// `unsupported_response_type`
+    UnsupportedResponseType,
+    /// `unsupported_token_type` (RFC 7009)
+    UnsupportedTokenType,
+}
+
+impl ErrorCode {
+    /// The registered string.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::AccessDenied => "access_denied",
+            Self::AccountSelectionRequired => "account_selection_required",
+            Self::ConsentRequired => "consent_required",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::InteractionRequired => "interaction_required",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidClientMetadata => "invalid_client_metadata",
+            Self::InvalidGrant => "invalid_grant",
+            Self::InvalidRedirectUri => "invalid_redirect_uri",
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidScope => "invalid_scope",
+            Self::InvalidToken => "invalid_token",
+            Self::LoginRequired => "login_required",
+            Self::RequestNotSupported => "request_not_supported",
+            Self::RequestUriNotSupported => "request_uri_not_supported",
+            Self::ServerError => "server_error",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::UnsupportedTokenType => "unsupported_token_type",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where an authorization error goes (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1).
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum Disposition {
+    /// Shown to the user agent as an error page (HTTP 400): the client or redirect URI cannot be
+    /// trusted, or the response mode is unsupported. Never redirect.
+    ShowToUser,
+    /// Sent to the client's verified redirect URI in the request's response mode.
+    RedirectToClient(AuthorizationResponse),
+}
+
+/// An error at the authorization endpoint: the reason and where it goes.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct AuthorizeError {
+    reject: Reject,
+    disposition: Disposition,
+}
+
+impl AuthorizeError {
+    pub(crate) const fn show(reject: Reject) -> Self {
+        Self {
+            reject,
+            disposition: Disposition::ShowToUser,
+        }
+    }
+
+    pub(crate) const fn redirect(reject: Reject, response: AuthorizationResponse) -> Self {
+        Self {
+            reject,
+            disposition: Disposition::RedirectToClient(response),
+        }
+    }
+
+    /// The reason.
+    #[must_use]
+    pub const fn reject(&self) -> Reject {
+        self.reject
+    }
+
+    /// Where the error goes.
+    #[must_use]
+    pub const fn disposition(&self) -> &Disposition {
+        &self.disposition
+    }
+
+    /// The error response to send to the client, if it may be redirected.
+    #[must_use]
+    pub fn into_response(self) -> Option<AuthorizationResponse> {
+        match self.disposition {
+            Disposition::RedirectToClient(response) => Some(response),
+            Disposition::ShowToUser => None,
+        }
+    }
+}
+
+impl fmt::Display for AuthorizeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.reject.fmt(f)
+    }
+}
+
+impl core::error::Error for AuthorizeError {}
+
+/// An error at the token, userinfo or revocation endpoint (RFC 6749 §5.2, RFC 6750 §3).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct EndpointError {
+    reject: Reject,
+    basic_auth: bool,
+}
+
+impl EndpointError {
+    pub(crate) const fn new(reject: Reject, basic_auth: bool) -> Self {
+        Self { reject, basic_auth }
+    }
+
+    /// The reason.
+    #[must_use]
+    pub const fn reject(&self) -> Reject {
+        self.reject
+    }
+
+    /// The wire code.
+    #[must_use]
+    pub const fn code(&self) -> ErrorCode {
+        self.reject.code()
+    }
+
+    /// The HTTP status: 401 for `invalid_client` when the client authenticated with the
+    /// `Authorization` header (RFC 6749 §5.2) and for `invalid_token` (RFC 6750 §3.1), 403 for
+    /// `insufficient_scope`, 500 for `server_error`, 400 otherwise.
+    #[must_use]
+    pub const fn status(&self) -> u16 {
+        match self.reject.code() {
+            ErrorCode::InvalidClient if self.basic_auth => 401,
+            ErrorCode::InvalidToken => 401,
+            ErrorCode::InsufficientScope => 403,
+            ErrorCode::ServerError => 500,
+            _ => 400,
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge to send with the response, if any.
+    #[must_use]
+    pub const fn www_authenticate(&self) -> Option<&'static str> {
+        match self.reject.code() {
+            ErrorCode::InvalidClient if self.basic_auth => Some("Basic realm=\"token\""),
+            ErrorCode::InvalidToken => Some("Bearer error=\"invalid_token\""),
+            ErrorCode::InsufficientScope => Some("Bearer error=\"insufficient_scope\""),
+            ErrorCode::InvalidRequest if matches!(self.reject, Reject::TokenMissing) => {
+                Some("Bearer")
+            }
+            _ => None,
+        }
+    }
+
+    /// The JSON error body (RFC 6749 §5.2).
+    #[must_use]
+    pub fn to_json(&self) -> alloc::string::String {
+        alloc::format!(
+            "{{\"error\":\"{}\",\"error_description\":\"{}\"}}",
+            self.reject.code().as_str(),
+            self.reject.description()
+        )
+    }
+}
+
+impl fmt::Display for EndpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.reject.fmt(f)
+    }
+}
+
+impl core::error::Error for EndpointError {}

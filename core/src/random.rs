@@ -1,0 +1,62 @@
+//! Randomness as an input: the [`SecureRandom`] trait.
+//!
+//! Codes, tokens and grant ids are drawn from it (RFC 6749 §10.10 requires an attacker's chance
+//! of guessing one to be at most 2^-128; we draw 256 bits). RSA signers also take it for PSS salts
+//! and blinding.
+
+use core::fmt;
+
+/// A cryptographically secure random source.
+///
+/// Implementations must be safe to share between threads (`&self`), e.g. by calling the
+/// operating system's generator on each use.
+///
+/// # Example
+///
+/// ```
+/// use oidc_hybrid::{RandomError, SecureRandom};
+///
+/// /// NOT SECURE: a counter, good only for deterministic tests.
+/// struct Counter(core::sync::atomic::AtomicU8);
+///
+/// impl SecureRandom for Counter {
+///     fn try_fill(&self, dest: &mut [u8]) -> Result<(), RandomError> {
+///         for byte in dest {
+///             *byte = self.0.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let mut buf = [0u8; 4];
+/// Counter(0.into()).try_fill(&mut buf).unwrap();
+/// assert_eq!(buf, [0, 1, 2, 3]);
+/// ```
+pub trait SecureRandom {
+    /// Fills `dest` with random bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`RandomError`] if the source is unavailable; the request then fails with
+    /// `server_error` and nothing is issued.
+    fn try_fill(&self, dest: &mut [u8]) -> Result<(), RandomError>;
+}
+
+impl<R: SecureRandom + ?Sized> SecureRandom for &R {
+    fn try_fill(&self, dest: &mut [u8]) -> Result<(), RandomError> {
+        (**self).try_fill(dest)
+    }
+}
+
+/// The random source failed. Deliberately opaque.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct RandomError;
+
+impl fmt::Display for RandomError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("random source failed")
+    }
+}
+
+impl core::error::Error for RandomError {}

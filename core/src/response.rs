@@ -1,0 +1,174 @@
+//! The authorization response and its three encodings (OAuth 2.0 Multiple Response Type
+//! Encoding Practices §2; Form Post Response Mode §2).
+//!
+//! A response is one list of unique `(name, value)` pairs (REQUIREMENTS 201) plus the verified
+//! redirect URI and the response mode. Rendering is pure string building, so every adapter gets
+//! the same encoding and escaping.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::value::ResponseMode;
+
+/// An authorization response, success or error, ready to deliver to a verified redirect URI.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct AuthorizationResponse {
+    redirect_uri: String,
+    mode: ResponseMode,
+    params: Vec<(&'static str, String)>,
+}
+
+impl AuthorizationResponse {
+    /// A response to `redirect_uri` (already verified against the client's registration).
+    pub(crate) const fn new(redirect_uri: String, mode: ResponseMode) -> Self {
+        Self {
+            redirect_uri,
+            mode,
+            params: Vec::new(),
+        }
+    }
+
+    /// Adds a parameter; a name already present is replaced, never repeated.
+    pub(crate) fn set(&mut self, name: &'static str, value: impl Into<String>) {
+        let value = value.into();
+        if let Some(slot) = self.params.iter_mut().find(|(n, _)| *n == name) {
+            slot.1 = value;
+        } else {
+            self.params.push((name, value));
+        }
+    }
+
+    /// The verified redirect URI.
+    #[must_use]
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// The response mode.
+    #[must_use]
+    pub const fn mode(&self) -> ResponseMode {
+        self.mode
+    }
+
+    /// The response parameters, each name once.
+    #[must_use]
+    pub fn params(&self) -> &[(&'static str, String)] {
+        &self.params
+    }
+
+    /// The value of one parameter.
+    #[must_use]
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether this is an error response.
+    #[must_use]
+    pub fn is_error(&self) -> bool {
+        self.param("error").is_some()
+    }
+
+    /// The parameters form-urlencoded (OIDC Core §13, RFC 6749 Appendix B).
+    #[must_use]
+    pub fn encoded_params(&self) -> String {
+        let mut serializer = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &self.params {
+            serializer.append_pair(name, value);
+        }
+        serializer.finish()
+    }
+
+    /// The `Location` for a 303 redirect in `query` or `fragment` mode; `None` in `form_post`
+    /// mode. In query mode a registered query is kept byte for byte and the parameters are
+    /// appended after `&` (RFC 6749 §3.1.2).
+    #[must_use]
+    pub fn location(&self) -> Option<String> {
+        let separator = match self.mode {
+            ResponseMode::FormPost => return None,
+            ResponseMode::Fragment => '#',
+            ResponseMode::Query if self.redirect_uri.contains('?') => '&',
+            ResponseMode::Query => '?',
+        };
+        let mut url = String::with_capacity(self.redirect_uri.len() + 256);
+        url.push_str(&self.redirect_uri);
+        let encoded = self.encoded_params();
+        if !(self.mode == ResponseMode::Query && encoded.is_empty()) {
+            url.push(separator);
+            url.push_str(&encoded);
+        }
+        Some(url)
+    }
+
+    /// The auto-submitting HTML page for `form_post` mode (Form Post Response Mode §2).
+    ///
+    /// Every value is HTML-escaped (REQUIREMENTS 184). The only script is the inline
+    /// `document.forms[0].submit()`, whose CSP hash is [`FORM_POST_SCRIPT_HASH`]; serve the page
+    /// with [`FORM_POST_CSP`], `Cache-Control: no-store`, `Pragma: no-cache` and
+    /// `Referrer-Policy: no-referrer`. A `noscript` submit button covers agents without scripts.
+    #[must_use]
+    pub fn form_post_html(&self) -> String {
+        let mut html =
+            String::with_capacity(512 + self.params.iter().map(|p| p.1.len() + 64).sum::<usize>());
+        html.push_str(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <title>Submit this form</title></head>\n<body>\n<form method=\"post\" action=\"",
+        );
+        push_escaped(&mut html, &self.redirect_uri);
+        html.push_str("\">\n");
+        for (name, value) in &self.params {
+            html.push_str("<input type=\"hidden\" name=\"");
+            push_escaped(&mut html, name);
+            html.push_str("\" value=\"");
+            push_escaped(&mut html, value);
+            html.push_str("\">\n");
+        }
+        html.push_str(
+            "<noscript><button type=\"submit\">Continue</button></noscript>\n</form>\n<script>",
+        );
+        html.push_str(FORM_POST_SCRIPT);
+        html.push_str("</script>\n</body></html>\n");
+        html
+    }
+}
+
+/// The inline script of the form_post page.
+pub const FORM_POST_SCRIPT: &str = "document.forms[0].submit()";
+
+/// `sha256-` + base64(SHA-256([`FORM_POST_SCRIPT`])), for the page's CSP.
+pub const FORM_POST_SCRIPT_HASH: &str = "sha256-VZnCVjPDYEkmwVJFvJ2mmBsvXUF7u1RRQkHn0w4ljX8=";
+
+/// The Content-Security-Policy for the form_post page: nothing loads, only the submit script
+/// runs, the form may post anywhere (the redirect URI was verified), and no framing.
+pub const FORM_POST_CSP: &str = "default-src 'none'; script-src 'sha256-VZnCVjPDYEkmwVJFvJ2mmBsvXUF7u1RRQkHn0w4ljX8='; form-action *; frame-ancestors 'none'; base-uri 'none'";
+
+/// Appends `text` HTML-escaped for use in element content or a double-quoted attribute.
+pub fn push_escaped(out: &mut String, text: &str) {
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '`' => out.push_str("&#96;"),
+            _ => out.push(ch),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64ct::{Base64, Encoding};
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn script_hash_matches_script() {
+        let hash = Base64::encode_string(&Sha256::digest(FORM_POST_SCRIPT.as_bytes()));
+        assert_eq!(FORM_POST_SCRIPT_HASH, alloc::format!("sha256-{hash}"));
+        assert!(FORM_POST_CSP.contains(FORM_POST_SCRIPT_HASH));
+    }
+}

@@ -1,0 +1,278 @@
+//! Signing keys: the [`Signer`] trait, the typed [`JwsAlgorithm`] and public [`Jwk`]s.
+//!
+//! The key fixes the algorithm (OIDC Core §10.1): a signer reports its own
+//! [`algorithm`](Signer::algorithm), and the hash for `c_hash`/`at_hash`/`s_hash` is derived from
+//! that typed value ([`JwsAlgorithm::hash`]), never from parsing an `alg` string. There is no
+//! `none` variant, so an unsigned ID token cannot be produced (OIDC Core §2, REQUIREMENTS 86).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::random::SecureRandom;
+
+/// A JWS signature algorithm (RFC 7518 §3, RFC 8037 §3.1). `none` is deliberately absent.
+#[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, Ord, PartialEq, PartialOrd, Serialize)]
+#[non_exhaustive]
+pub enum JwsAlgorithm {
+    /// ECDSA on P-256 with SHA-256.
+    ES256,
+    /// ECDSA on P-384 with SHA-384.
+    ES384,
+    /// ECDSA on P-521 with SHA-512.
+    ES512,
+    /// EdDSA (Ed25519); hash claims use SHA-512 (Token Hash Algorithm guide §3).
+    EdDSA,
+    /// RSASSA-PSS with SHA-256.
+    PS256,
+    /// RSASSA-PSS with SHA-384.
+    PS384,
+    /// RSASSA-PSS with SHA-512.
+    PS512,
+    /// RSASSA-PKCS1-v1_5 with SHA-256; every OP must support it (OIDC Core §15.1).
+    RS256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
+    RS384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    RS512,
+}
+
+impl JwsAlgorithm {
+    /// Every algorithm, in a stable order.
+    pub const ALL: [Self; 10] = [
+        Self::ES256,
+        Self::ES384,
+        Self::ES512,
+        Self::EdDSA,
+        Self::PS256,
+        Self::PS384,
+        Self::PS512,
+        Self::RS256,
+        Self::RS384,
+        Self::RS512,
+    ];
+
+    /// The registered `alg` name (RFC 7518 §3.1).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ES256 => "ES256",
+            Self::ES384 => "ES384",
+            Self::ES512 => "ES512",
+            Self::EdDSA => "EdDSA",
+            Self::PS256 => "PS256",
+            Self::PS384 => "PS384",
+            Self::PS512 => "PS512",
+            Self::RS256 => "RS256",
+            Self::RS384 => "RS384",
+            Self::RS512 => "RS512",
+        }
+    }
+
+    /// Parses a registered `alg` name, byte for byte (OIDC Core §14: no normalisation).
+    /// `none` and unknown names give `None`.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|alg| alg.as_str() == name)
+    }
+
+    /// The hash function of this algorithm, used for `c_hash`, `at_hash` and `s_hash`
+    /// (OIDC Core §3.3.2.11; EdDSA → SHA-512 per the Token Hash Algorithm guide).
+    #[must_use]
+    pub const fn hash(self) -> HashAlgorithm {
+        match self {
+            Self::ES256 | Self::PS256 | Self::RS256 => HashAlgorithm::Sha256,
+            Self::ES384 | Self::PS384 | Self::RS384 => HashAlgorithm::Sha384,
+            Self::ES512 | Self::PS512 | Self::RS512 | Self::EdDSA => HashAlgorithm::Sha512,
+        }
+    }
+}
+
+impl fmt::Display for JwsAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A SHA-2 hash function, as selected by a [`JwsAlgorithm`].
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+#[non_exhaustive]
+pub enum HashAlgorithm {
+    /// SHA-256 (32-byte digest; hash claims keep 16 bytes).
+    Sha256,
+    /// SHA-384 (48-byte digest; hash claims keep 24 bytes).
+    Sha384,
+    /// SHA-512 (64-byte digest; hash claims keep 32 bytes).
+    Sha512,
+}
+
+/// A private signing key with a fixed algorithm and key id.
+///
+/// Implementations live in adapter crates (`oidc-hybrid-rustcrypto`, or an HSM/KMS of the
+/// host's). The trait is object safe; the provider holds its keys as `Box<dyn Signer>`.
+///
+/// # Example
+///
+/// ```
+/// use oidc_hybrid::{Jwk, JwsAlgorithm, SecureRandom, SignError, Signer};
+///
+/// /// NOT SECURE: "signs" by echoing a fixed tag; shows the shape only.
+/// struct Echo;
+///
+/// impl Signer for Echo {
+///     fn algorithm(&self) -> JwsAlgorithm {
+///         JwsAlgorithm::ES256
+///     }
+///     fn key_id(&self) -> &str {
+///         "echo-1"
+///     }
+///     fn try_sign(&self, _input: &[u8], _rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError> {
+///         Ok(vec![0; 64])
+///     }
+///     fn verify(&self, _input: &[u8], signature: &[u8]) -> Result<(), SignError> {
+///         if signature == [0; 64] { Ok(()) } else { Err(SignError::new()) }
+///     }
+///     fn public_jwk(&self) -> Jwk {
+///         Jwk::ec_p256("echo-1", JwsAlgorithm::ES256, "AA".into(), "AA".into())
+///     }
+/// }
+///
+/// assert_eq!(Echo.algorithm().hash(), oidc_hybrid::HashAlgorithm::Sha256);
+/// ```
+pub trait Signer: Send + Sync {
+    /// The algorithm this key signs with; it never changes for the key's lifetime.
+    fn algorithm(&self) -> JwsAlgorithm;
+
+    /// The `kid` published in the JWK set and put in every JWS header (OIDC Core §10.1).
+    fn key_id(&self) -> &str;
+
+    /// Signs the JWS signing input (`base64url(header) "." base64url(payload)`) and returns the
+    /// raw JWS signature (for ECDSA, the fixed-width `R || S`, RFC 7518 §3.4; never DER).
+    ///
+    /// `rng` serves algorithms that need randomness (PSS salts, RSA blinding).
+    ///
+    /// # Errors
+    ///
+    /// [`SignError`] when the key cannot sign (e.g. an HSM is unreachable); the request then
+    /// fails with `server_error`.
+    fn try_sign(&self, input: &[u8], rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError>;
+
+    /// Verifies a signature this key made over `input` (used to check an `id_token_hint`,
+    /// OIDC Core §3.1.2.2). Implementations must not exit early on a mismatch.
+    ///
+    /// # Errors
+    ///
+    /// [`SignError`] when the signature does not verify.
+    fn verify(&self, input: &[u8], signature: &[u8]) -> Result<(), SignError>;
+
+    /// The public half of the key, for the JWK set (OIDC Core §10.1.1). Never private material.
+    fn public_jwk(&self) -> Jwk;
+}
+
+impl fmt::Debug for dyn Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer")
+            .field("alg", &self.algorithm())
+            .field("kid", &self.key_id())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Signing or verification failed. Deliberately opaque, so that no detail of a failed signature
+/// check can leak (a Bleichenbacher-style oracle).
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct SignError;
+
+impl SignError {
+    /// A new opaque error.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self
+    }
+}
+
+impl fmt::Display for SignError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("signature operation failed")
+    }
+}
+
+impl core::error::Error for SignError {}
+
+/// A public JSON Web Key (RFC 7517 §4, RFC 7518 §6), as published in the JWK set.
+///
+/// Only public members exist on this type, so a private key cannot be published by mistake
+/// (OpenID Discovery §3 `jwks_uri`).
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Jwk {
+    /// Key type: `EC`, `RSA` or `OKP`.
+    pub kty: String,
+    /// Key id, equal to the signer's [`key_id`](Signer::key_id).
+    pub kid: String,
+    /// Intended use: always `sig`.
+    #[serde(rename = "use")]
+    pub use_: String,
+    /// The algorithm the key is used with.
+    pub alg: JwsAlgorithm,
+    /// Curve (`P-256`, `Ed25519`, …) for EC and OKP keys.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub crv: Option<String>,
+    /// EC/OKP public x coordinate, base64url.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub x: Option<String>,
+    /// EC public y coordinate, base64url.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub y: Option<String>,
+    /// RSA modulus, base64url (big-endian, no leading zero).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub n: Option<String>,
+    /// RSA public exponent, base64url.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub e: Option<String>,
+}
+
+impl Jwk {
+    /// An EC P-256 public key from its base64url coordinates.
+    #[must_use]
+    pub fn ec_p256(kid: &str, alg: JwsAlgorithm, x: String, y: String) -> Self {
+        Self {
+            kty: "EC".into(),
+            kid: kid.into(),
+            use_: "sig".into(),
+            alg,
+            crv: Some("P-256".into()),
+            x: Some(x),
+            y: Some(y),
+            n: None,
+            e: None,
+        }
+    }
+
+    /// An RSA public key from its base64url modulus and exponent.
+    #[must_use]
+    pub fn rsa(kid: &str, alg: JwsAlgorithm, n: String, e: String) -> Self {
+        Self {
+            kty: "RSA".into(),
+            kid: kid.into(),
+            use_: "sig".into(),
+            alg,
+            crv: None,
+            x: None,
+            y: None,
+            n: Some(n),
+            e: Some(e),
+        }
+    }
+}
+
+/// The published JWK set (RFC 7517 §5), served at `jwks_uri`.
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct JwkSet {
+    /// The public keys.
+    pub keys: Vec<Jwk>,
+}

@@ -1,0 +1,244 @@
+//! Persistence: the [`Storage`] trait and the records it keeps.
+//!
+//! Only [`SecretDigest`]s of codes and tokens are stored. The grant ([`GrantId`]) is the unit of
+//! revocation: a code, the access tokens issued from it (front channel and token endpoint) and
+//! its whole refresh-token chain share one grant id, and [`Storage::revoke_grant`] ends them all
+//! (RFC 6749 §4.1.2, §10.5; RFC 9700 §4.14).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::future::Future;
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::Client;
+use crate::clock::UnixTime;
+use crate::secret::SecretDigest;
+use crate::value::{
+    ClientId, CodeChallenge, GrantId, Nonce, RedirectUri, ResponseType, Scope, Subject,
+};
+
+/// Everything bound to an authorization code, as needed to redeem it and to mint the second ID
+/// token (RFC 6749 §4.1.2, §10.6; OIDC Core §3.1.3.2, REQUIREMENTS 90, 95, 204).
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CodeRecord {
+    /// Digest of the code.
+    pub digest: SecretDigest,
+    /// The grant the code starts.
+    pub grant_id: GrantId,
+    /// The client the code was issued to.
+    pub client_id: ClientId,
+    /// The redirect URI of the authorization request, exactly as sent.
+    pub redirect_uri: String,
+    /// The response type of the request (an OpenID Connect request: the token endpoint always
+    /// returns an ID token).
+    pub response_type: ResponseType,
+    /// The granted scope.
+    pub scope: Scope,
+    /// The request's nonce, repeated in every ID token of this grant.
+    pub nonce: Option<Nonce>,
+    /// The authenticated End-User.
+    pub subject: Subject,
+    /// When the End-User authenticated.
+    pub auth_time: UnixTime,
+    /// Whether `auth_time` must appear in ID tokens (`max_age` was used).
+    pub auth_time_required: bool,
+    /// The authentication context class satisfied, if any.
+    pub acr: Option<String>,
+    /// Authentication methods used (RFC 8176 values).
+    pub amr: Vec<String>,
+    /// The PKCE challenge, if one was sent.
+    pub code_challenge: Option<CodeChallenge>,
+    /// When the code was issued.
+    pub issued_at: UnixTime,
+    /// When the code stops being redeemable.
+    pub expires_at: UnixTime,
+}
+
+/// A stored access token.
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct AccessTokenRecord {
+    /// Digest of the token.
+    pub digest: SecretDigest,
+    /// The grant it belongs to.
+    pub grant_id: GrantId,
+    /// The client it was issued to.
+    pub client_id: ClientId,
+    /// The End-User.
+    pub subject: Subject,
+    /// The scope it carries.
+    pub scope: Scope,
+    /// When it was issued.
+    pub issued_at: UnixTime,
+    /// When it expires.
+    pub expires_at: UnixTime,
+}
+
+/// A stored refresh token, one link of a grant's rotation chain.
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct RefreshTokenRecord {
+    /// Digest of the token.
+    pub digest: SecretDigest,
+    /// The grant it belongs to.
+    pub grant_id: GrantId,
+    /// The client it is bound to (RFC 6749 §6).
+    pub client_id: ClientId,
+    /// The End-User.
+    pub subject: Subject,
+    /// The scope of the grant; refreshes may narrow but never widen it (RFC 6749 §6).
+    pub scope: Scope,
+    /// The original authentication time, repeated in refreshed ID tokens (OIDC Core §12.2).
+    pub auth_time: UnixTime,
+    /// Whether `auth_time` must appear in ID tokens.
+    pub auth_time_required: bool,
+    /// The original `acr`.
+    pub acr: Option<String>,
+    /// The original `amr`.
+    pub amr: Vec<String>,
+    /// When it was issued.
+    pub issued_at: UnixTime,
+    /// When it expires.
+    pub expires_at: UnixTime,
+}
+
+/// The outcome of [`Storage::redeem_code`].
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum Redemption {
+    /// First redemption: the code is now marked used and this is its record.
+    Fresh(CodeRecord),
+    /// The code was already used; its grant must be revoked (RFC 6749 §4.1.2).
+    Replayed(GrantId),
+    /// No such code, or it has expired.
+    Unknown,
+}
+
+/// The outcome of [`Storage::rotate_refresh_token`].
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum Rotation {
+    /// The old token was live; it is now retired and the new one stored in its place.
+    Rotated(RefreshTokenRecord),
+    /// The old token had already been rotated (or its grant revoked): reuse. The caller revokes
+    /// the grant (RFC 9700 §4.14.2).
+    Reused(GrantId),
+    /// No such token, or it has expired.
+    Unknown,
+}
+
+/// The outcome of inserting tokens for an existing grant.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum Insertion {
+    /// Stored.
+    Stored,
+    /// The grant was revoked meanwhile (e.g. a concurrent code replay); nothing was stored.
+    GrantRevoked,
+}
+
+/// Where codes, tokens and clients live.
+///
+/// Every method takes `&self` and is safe to call concurrently; the atomicity each method must
+/// provide is stated on it. Lookups return `Ok(None)` for "not found"; `Err` is reserved for the
+/// store failing, and renders as `server_error` with no detail.
+///
+/// # Example
+///
+/// The reference implementation is `oidc-hybrid-memory`; `oidc-hybrid-sql` persists the same
+/// contract in SQLite or PostgreSQL. Both are checked by one contract suite.
+pub trait Storage: Send + Sync {
+    /// The store's own error type.
+    type Error: core::error::Error + Send + Sync + 'static;
+
+    /// The registered client with this id.
+    fn client(
+        &self,
+        id: &ClientId,
+    ) -> impl Future<Output = Result<Option<Client>, Self::Error>> + Send;
+
+    /// Persists a new code and, for `code token` / `code id_token token`, the front-channel access
+    /// token of the same grant. Both or neither are stored. Called before the authorization
+    /// response leaves.
+    fn insert_code(
+        &self,
+        code: &CodeRecord,
+        front_channel_token: Option<&AccessTokenRecord>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// **Atomically** marks the code used and returns its record, so that of any number of
+    /// concurrent redemptions exactly one sees [`Redemption::Fresh`]. A used code leaves a
+    /// tombstone (until it would have expired at the latest) so that a replay returns
+    /// [`Redemption::Replayed`] with its grant id. Expired codes give [`Redemption::Unknown`].
+    fn redeem_code(
+        &self,
+        digest: &SecretDigest,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<Redemption, Self::Error>> + Send;
+
+    /// Stores the tokens issued at the token endpoint for a grant, atomically with a check that
+    /// the grant is not revoked: if it is, nothing is stored and [`Insertion::GrantRevoked`] is
+    /// returned.
+    fn insert_tokens(
+        &self,
+        access: &AccessTokenRecord,
+        refresh: Option<&RefreshTokenRecord>,
+    ) -> impl Future<Output = Result<Insertion, Self::Error>> + Send;
+
+    /// The live access token with this digest: not expired, not revoked, grant not revoked.
+    fn access_token(
+        &self,
+        digest: &SecretDigest,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<Option<AccessTokenRecord>, Self::Error>> + Send;
+
+    /// The live refresh token with this digest (not expired, not yet rotated, grant not
+    /// revoked).
+    fn refresh_token(
+        &self,
+        digest: &SecretDigest,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<Option<RefreshTokenRecord>, Self::Error>> + Send;
+
+    /// **Atomically** retires the live refresh token `old` and stores `new` (same grant) in its
+    /// place. Of concurrent rotations of one token exactly one sees [`Rotation::Rotated`]; the
+    /// others, and any later use of `old`, see [`Rotation::Reused`]. A retired token is kept
+    /// as a tombstone until it would have expired.
+    fn rotate_refresh_token(
+        &self,
+        old: &SecretDigest,
+        new: &RefreshTokenRecord,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<Rotation, Self::Error>> + Send;
+
+    /// Revokes a grant: its code (if unused), every access token and every refresh token. Later
+    /// [`Storage::insert_tokens`] for the grant return [`Insertion::GrantRevoked`]. Idempotent.
+    fn revoke_grant(
+        &self,
+        grant: &GrantId,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// Revokes one access token (RFC 7009). Unknown digests are not an error.
+    fn revoke_access_token(
+        &self,
+        digest: &SecretDigest,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// Records a client assertion's `jti` until `expires_at` (RFC 7523 §3, OIDC Core §9).
+    /// Returns `true` if it was new, `false` if it was seen before (a replay). Atomic.
+    fn record_jti(
+        &self,
+        client: &ClientId,
+        jti: &str,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+
+    /// Deletes everything that expired before `now` (codes, tombstones, tokens, `jti`s,
+    /// revocation markers) and returns how many entries were removed. Hosts schedule it.
+    fn sweep_expired(&self, now: UnixTime)
+    -> impl Future<Output = Result<u64, Self::Error>> + Send;
+}

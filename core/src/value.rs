@@ -1,0 +1,711 @@
+//! Protocol values: newtypes with private fields and one fallible constructor each.
+//!
+//! Raw strings stop at the parameter parsers; everything after them works with these types
+//! ("parse, don't validate"). Comparisons are code point by code point with no normalisation
+//! (OIDC Core §14).
+
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Reject;
+
+/// Longest accepted identifier (client id, subject): 255 octets (OIDC Core §2 for `sub`).
+pub const MAX_IDENTIFIER_LEN: usize = 255;
+
+/// Longest accepted redirect URI, in octets.
+pub const MAX_REDIRECT_URI_LEN: usize = 2048;
+
+fn is_vschar(b: u8) -> bool {
+    (0x20..=0x7e).contains(&b)
+}
+
+/// A registered client's identifier (RFC 6749 §2.2): 1–255 printable ASCII characters.
+#[derive(Clone, Debug, Deserialize, Eq, Hash, Ord, PartialEq, PartialOrd, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ClientId(String);
+
+impl ClientId {
+    /// Parses a client id.
+    ///
+    /// # Errors
+    ///
+    /// [`Reject::ClientIdMalformed`] if empty, longer than 255 octets or not printable ASCII.
+    pub fn new(value: impl Into<String>) -> Result<Self, Reject> {
+        let value = value.into();
+        if value.is_empty() || value.len() > MAX_IDENTIFIER_LEN || !value.bytes().all(is_vschar) {
+            return Err(Reject::ClientIdMalformed);
+        }
+        Ok(Self(value))
+    }
+
+    /// The id as sent on the wire.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ClientId {
+    type Error = Reject;
+    fn try_from(value: String) -> Result<Self, Reject> {
+        Self::new(value)
+    }
+}
+
+impl From<ClientId> for String {
+    fn from(value: ClientId) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The End-User's subject identifier (OIDC Core §2 `sub`): locally unique, never reassigned,
+/// case sensitive, 1–255 ASCII characters (printable, no spaces).
+#[derive(Clone, Debug, Deserialize, Eq, Hash, Ord, PartialEq, PartialOrd, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Subject(String);
+
+impl Subject {
+    /// Parses a subject identifier.
+    ///
+    /// # Errors
+    ///
+    /// [`Reject::SubjectMalformed`] if empty, longer than 255 octets, or outside `%x21-7E`.
+    pub fn new(value: impl Into<String>) -> Result<Self, Reject> {
+        let value = value.into();
+        if value.is_empty()
+            || value.len() > MAX_IDENTIFIER_LEN
+            || !value.bytes().all(|b| (0x21..=0x7e).contains(&b))
+        {
+            return Err(Reject::SubjectMalformed);
+        }
+        Ok(Self(value))
+    }
+
+    /// The identifier.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Subject {
+    type Error = Reject;
+    fn try_from(value: String) -> Result<Self, Reject> {
+        Self::new(value)
+    }
+}
+
+impl From<Subject> for String {
+    fn from(value: Subject) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Identifies a grant: the unit of revocation that ties a code to every token issued from it
+/// (RFC 6749 §4.1.2, §10.5). Random, 128 bits, unpadded base64url.
+#[derive(Clone, Debug, Deserialize, Eq, Hash, Ord, PartialEq, PartialOrd, Serialize)]
+#[serde(transparent)]
+pub struct GrantId(String);
+
+impl GrantId {
+    /// Wraps a stored grant id.
+    #[must_use]
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The id.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for GrantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An opaque `nonce` (OIDC Core §2), kept exactly as received: no truncation, normalisation or
+/// re-encoding (REQUIREMENTS 30).
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Nonce(String);
+
+impl Nonce {
+    /// Wraps a received nonce.
+    #[must_use]
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The nonce exactly as received.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An opaque `state` (RFC 6749 §4.1.1), echoed exactly as received.
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct State(String);
+
+impl State {
+    /// Wraps a received state.
+    #[must_use]
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The state exactly as received.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A set of scope tokens (RFC 6749 §3.3): unordered, duplicates collapsed, kept sorted so that
+/// equal sets compare and render equally.
+#[derive(Clone, Debug, Default, Deserialize, Eq, Hash, PartialEq, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Scope(Vec<String>);
+
+impl Scope {
+    /// The `openid` scope value that marks an OpenID Connect request (OIDC Core §3.1.2.1).
+    pub const OPENID: &'static str = "openid";
+
+    /// Parses a space-delimited scope string.
+    ///
+    /// # Errors
+    ///
+    /// [`Reject::ScopeMalformed`] if a token has characters outside RFC 6749 §3.3
+    /// (`%x21 / %x23-5B / %x5D-7E`) or the string has empty tokens (doubled spaces).
+    pub fn parse(value: &str) -> Result<Self, Reject> {
+        let mut tokens = Vec::new();
+        for token in value.split(' ') {
+            if token.is_empty()
+                || !token
+                    .bytes()
+                    .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
+            {
+                return Err(Reject::ScopeMalformed);
+            }
+            tokens.push(token.to_owned());
+        }
+        tokens.sort_unstable();
+        tokens.dedup();
+        Ok(Self(tokens))
+    }
+
+    /// A scope from individual tokens (each must be valid per [`Scope::parse`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Reject::ScopeMalformed`] as for [`Scope::parse`].
+    pub fn from_tokens<'a>(tokens: impl IntoIterator<Item = &'a str>) -> Result<Self, Reject> {
+        let joined: Vec<&str> = tokens.into_iter().collect();
+        Self::parse(&joined.join(" "))
+    }
+
+    /// Whether `token` is in the set.
+    #[must_use]
+    pub fn contains(&self, token: &str) -> bool {
+        self.0.binary_search_by(|t| t.as_str().cmp(token)).is_ok()
+    }
+
+    /// Whether every token of `self` is in `other`.
+    #[must_use]
+    pub fn is_subset_of(&self, other: &Self) -> bool {
+        self.0.iter().all(|t| other.contains(t))
+    }
+
+    /// Tokens present in both sets.
+    #[must_use]
+    pub fn intersection(&self, other: &Self) -> Self {
+        Self(
+            self.0
+                .iter()
+                .filter(|t| other.contains(t))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// The set without `token`.
+    #[must_use]
+    pub fn without(&self, token: &str) -> Self {
+        Self(self.0.iter().filter(|t| *t != token).cloned().collect())
+    }
+
+    /// The tokens, sorted.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    /// Whether the set is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join(" "))
+    }
+}
+
+impl TryFrom<String> for Scope {
+    type Error = Reject;
+    fn try_from(value: String) -> Result<Self, Reject> {
+        if value.is_empty() {
+            return Ok(Self::default());
+        }
+        Self::parse(&value)
+    }
+}
+
+impl From<Scope> for String {
+    fn from(value: Scope) -> Self {
+        value.0.join(" ")
+    }
+}
+
+/// The response types this crate implements (OIDC Core §3.1, §3.3; Multiple Response Type
+/// Encoding Practices §5), parsed as unordered sets.
+#[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, Ord, PartialEq, PartialOrd, Serialize)]
+#[non_exhaustive]
+pub enum ResponseType {
+    /// `code`: the authorization code flow.
+    #[serde(rename = "code")]
+    Code,
+    /// `code id_token`: hybrid, code + ID token in the front channel.
+    #[serde(rename = "code id_token")]
+    CodeIdToken,
+    /// `code id_token token`: hybrid, code + ID token + access token in the front channel.
+    #[serde(rename = "code id_token token")]
+    CodeIdTokenToken,
+    /// `code token`: hybrid, code + access token in the front channel.
+    #[serde(rename = "code token")]
+    CodeToken,
+}
+
+impl ResponseType {
+    /// Every supported response type.
+    pub const ALL: [Self; 4] = [
+        Self::Code,
+        Self::CodeIdToken,
+        Self::CodeToken,
+        Self::CodeIdTokenToken,
+    ];
+
+    /// Parses a space-separated set of `code`, `id_token` and `token` (order-insensitive,
+    /// REQUIREMENTS 6).
+    ///
+    /// # Errors
+    ///
+    /// [`Reject::ResponseTypeUnsupported`] for any other set (including `id_token`, `token`,
+    /// `none`, repeated members or stray spaces).
+    pub fn parse(value: &str) -> Result<Self, Reject> {
+        let (mut code, mut id_token, mut token) = (false, false, false);
+        for member in value.split(' ') {
+            let slot = match member {
+                "code" => &mut code,
+                "id_token" => &mut id_token,
+                "token" => &mut token,
+                _ => return Err(Reject::ResponseTypeUnsupported),
+            };
+            if *slot {
+                return Err(Reject::ResponseTypeUnsupported);
+            }
+            *slot = true;
+        }
+        match (code, id_token, token) {
+            (true, false, false) => Ok(Self::Code),
+            (true, true, false) => Ok(Self::CodeIdToken),
+            (true, false, true) => Ok(Self::CodeToken),
+            (true, true, true) => Ok(Self::CodeIdTokenToken),
+            _ => Err(Reject::ResponseTypeUnsupported),
+        }
+    }
+
+    /// The canonical spelling used in metadata and registrations.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Code => "code",
+            Self::CodeIdToken => "code id_token",
+            Self::CodeIdTokenToken => "code id_token token",
+            Self::CodeToken => "code token",
+        }
+    }
+
+    /// Whether an ID token leaves the authorization endpoint (then `nonce` is required,
+    /// OIDC Core §3.3.2.11).
+    #[must_use]
+    pub const fn has_id_token(self) -> bool {
+        matches!(self, Self::CodeIdToken | Self::CodeIdTokenToken)
+    }
+
+    /// Whether an access token leaves the authorization endpoint.
+    #[must_use]
+    pub const fn has_token(self) -> bool {
+        matches!(self, Self::CodeToken | Self::CodeIdTokenToken)
+    }
+
+    /// Whether this is a hybrid type (anything but plain `code`).
+    #[must_use]
+    pub const fn is_hybrid(self) -> bool {
+        !matches!(self, Self::Code)
+    }
+
+    /// The default response mode: `query` for `code`, `fragment` for hybrid types
+    /// (Multiple Response Type Encoding Practices §5).
+    #[must_use]
+    pub const fn default_mode(self) -> ResponseMode {
+        if self.is_hybrid() {
+            ResponseMode::Fragment
+        } else {
+            ResponseMode::Query
+        }
+    }
+}
+
+impl fmt::Display for ResponseType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the authorization response travels back (OAuth 2.0 Multiple Response Type Encoding
+/// Practices §2.1; Form Post Response Mode §2).
+#[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, PartialEq, Serialize)]
+#[non_exhaustive]
+pub enum ResponseMode {
+    /// Parameters in the redirect URI's fragment.
+    #[serde(rename = "fragment")]
+    Fragment,
+    /// Parameters posted by an auto-submitting HTML form.
+    #[serde(rename = "form_post")]
+    FormPost,
+    /// Parameters in the redirect URI's query (only for plain `code`).
+    #[serde(rename = "query")]
+    Query,
+}
+
+impl ResponseMode {
+    /// Parses `query`, `fragment` or `form_post`.
+    ///
+    /// # Errors
+    ///
+    /// [`Reject::ResponseModeUnsupported`] otherwise (answered with HTTP 400 and no redirect,
+    /// OIDC Core §3.1.2.6).
+    pub fn parse(value: &str) -> Result<Self, Reject> {
+        match value {
+            "fragment" => Ok(Self::Fragment),
+            "form_post" => Ok(Self::FormPost),
+            "query" => Ok(Self::Query),
+            _ => Err(Reject::ResponseModeUnsupported),
+        }
+    }
+
+    /// The registered name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Fragment => "fragment",
+            Self::FormPost => "form_post",
+            Self::Query => "query",
+        }
+    }
+}
+
+/// The `prompt` parameter (OIDC Core §3.1.2.1) as a set.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Eq, Hash, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Prompt {
+    /// `none`: no UI may be shown.
+    pub none: bool,
+    /// `login`: re-authenticate even with a session.
+    pub login: bool,
+    /// `consent`: ask for consent again.
+    pub consent: bool,
+    /// `select_account`: let the user pick an account.
+    pub select_account: bool,
+}
+
+impl Prompt {
+    /// Parses a space-separated set of prompt values.
+    ///
+    /// # Errors
+    ///
+    /// [`Reject::PromptNoneWithOther`] when `none` is combined with another value
+    /// (OIDC Core §3.1.2.1); [`Reject::PromptUnsupported`] for an unknown value.
+    pub fn parse(value: &str) -> Result<Self, Reject> {
+        let mut prompt = Self::default();
+        for member in value.split(' ').filter(|m| !m.is_empty()) {
+            match member {
+                "none" => prompt.none = true,
+                "login" => prompt.login = true,
+                "consent" => prompt.consent = true,
+                "select_account" => prompt.select_account = true,
+                _ => return Err(Reject::PromptUnsupported),
+            }
+        }
+        if prompt.none && (prompt.login || prompt.consent || prompt.select_account) {
+            return Err(Reject::PromptNoneWithOther);
+        }
+        Ok(prompt)
+    }
+}
+
+/// A PKCE code challenge method (RFC 7636 §4.2).
+#[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, PartialEq, Serialize)]
+#[non_exhaustive]
+pub enum CodeChallengeMethod {
+    /// `plain` (off unless the configuration allows it).
+    #[serde(rename = "plain")]
+    Plain,
+    /// `S256`: BASE64URL(SHA256(verifier)).
+    S256,
+}
+
+impl CodeChallengeMethod {
+    /// The registered name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Plain => "plain",
+            Self::S256 => "S256",
+        }
+    }
+}
+
+/// A PKCE code challenge with its method, stored with the code (RFC 7636 §4.4).
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+pub struct CodeChallenge {
+    value: String,
+    method: CodeChallengeMethod,
+}
+
+impl CodeChallenge {
+    /// Parses a challenge. `method` is the raw `code_challenge_method`, `None` if absent.
+    ///
+    /// # Errors
+    ///
+    /// - [`Reject::CodeChallengeMethodUnsupported`] for an unknown method, or `plain` (also
+    ///   when implied by an absent method, RFC 7636 §4.3) unless `allow_plain`;
+    /// - [`Reject::CodeChallengeMalformed`] if the value is not 43–128 unreserved characters, or
+    ///   for S256 not exactly 43 base64url characters.
+    pub fn parse(value: &str, method: Option<&str>, allow_plain: bool) -> Result<Self, Reject> {
+        let method = match method {
+            Some("S256") => CodeChallengeMethod::S256,
+            Some("plain") | None if allow_plain => CodeChallengeMethod::Plain,
+            _ => return Err(Reject::CodeChallengeMethodUnsupported),
+        };
+        let well_formed = match method {
+            CodeChallengeMethod::S256 => {
+                value.len() == 43
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            }
+            CodeChallengeMethod::Plain => crate::pkce::is_verifier_syntax(value),
+        };
+        if !well_formed {
+            return Err(Reject::CodeChallengeMalformed);
+        }
+        Ok(Self {
+            value: value.to_owned(),
+            method,
+        })
+    }
+
+    /// The challenge value.
+    #[must_use]
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// The method.
+    #[must_use]
+    pub const fn method(&self) -> CodeChallengeMethod {
+        self.method
+    }
+}
+
+/// A redirection endpoint URI (RFC 6749 §3.1.2), as registered by a client.
+///
+/// Registration rules (REQUIREMENTS 21–23): absolute, no fragment, at most 2048 octets, no
+/// spaces or control characters, a query (if any) that names none of the response parameters
+/// (so no parameter can be emitted twice, REQUIREMENTS 22), and `http` only for loopback
+/// addresses of native clients.
+#[derive(Clone, Debug, Deserialize, Eq, Hash, PartialEq, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RedirectUri(String);
+
+/// Response parameter names a registered redirect URI's query must not carry.
+const RESPONSE_PARAMETERS: [&str; 13] = [
+    "access_token",
+    "code",
+    "error",
+    "error_description",
+    "error_uri",
+    "expires_in",
+    "id_token",
+    "iss",
+    "scope",
+    "session_state",
+    "state",
+    "token_type",
+    "response",
+];
+
+impl RedirectUri {
+    /// Parses a redirect URI for registration.
+    ///
+    /// # Errors
+    ///
+    /// [`Reject::RedirectUriMalformed`] if not an absolute URI, too long, or with a fragment,
+    /// whitespace, control characters or a reserved response parameter in its query.
+    pub fn parse(value: &str) -> Result<Self, Reject> {
+        if value.is_empty()
+            || value.len() > MAX_REDIRECT_URI_LEN
+            || value.contains('#')
+            || !value.bytes().all(|b| (0x21..=0x7e).contains(&b))
+        {
+            return Err(Reject::RedirectUriMalformed);
+        }
+        let Some((scheme, rest)) = value.split_once(':') else {
+            return Err(Reject::RedirectUriMalformed);
+        };
+        let scheme_ok = scheme
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic())
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+        if !scheme_ok || rest.is_empty() {
+            return Err(Reject::RedirectUriMalformed);
+        }
+        let lower = scheme.to_ascii_lowercase();
+        if lower == "http" || lower == "https" {
+            let Some(after) = rest.strip_prefix("//") else {
+                return Err(Reject::RedirectUriMalformed);
+            };
+            let authority = after.split(['/', '?']).next().unwrap_or_default();
+            if authority.is_empty() || authority.contains('@') {
+                return Err(Reject::RedirectUriMalformed);
+            }
+        }
+        if let Some((_, query)) = value.split_once('?') {
+            let reserved = query.split('&').any(|pair| {
+                let name = pair.split('=').next().unwrap_or_default();
+                RESPONSE_PARAMETERS.contains(&name)
+            });
+            if reserved {
+                return Err(Reject::RedirectUriMalformed);
+            }
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// The URI exactly as registered.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the URI's scheme is `https`.
+    #[must_use]
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+
+    /// Whether this is an `http` loopback URI (`http://127.0.0.1…` or `http://[::1]…`,
+    /// RFC 8252 §7.3).
+    #[must_use]
+    pub fn is_loopback_http(&self) -> bool {
+        loopback_parts(&self.0).is_some()
+    }
+
+    /// Whether `requested` matches this registered URI: simple string comparison
+    /// (RFC 3986 §6.2.1, RFC 9700 §2.1), except that for a native client's loopback URI the
+    /// port may differ (RFC 8252 §7.3, RFC 9700 §4.1.3).
+    #[must_use]
+    pub fn matches(&self, requested: &str, allow_loopback_port: bool) -> bool {
+        if self.0 == requested {
+            return true;
+        }
+        if !allow_loopback_port {
+            return false;
+        }
+        match (loopback_parts(&self.0), loopback_parts(requested)) {
+            (Some((host_a, rest_a)), Some((host_b, rest_b))) => {
+                host_a == host_b && rest_a == rest_b
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Splits `http://127.0.0.1:port/rest` into (`127.0.0.1`, `/rest`); `None` if not loopback
+/// http or the port is not all digits.
+fn loopback_parts(uri: &str) -> Option<(&str, &str)> {
+    let after = uri.strip_prefix("http://")?;
+    let (host, tail) = if let Some(tail) = after.strip_prefix("127.0.0.1") {
+        ("127.0.0.1", tail)
+    } else if let Some(tail) = after.strip_prefix("[::1]") {
+        ("[::1]", tail)
+    } else {
+        return None;
+    };
+    let path_start = tail.find(['/', '?']).unwrap_or(tail.len());
+    let (port, rest) = tail.split_at(path_start);
+    if let Some(digits) = port.strip_prefix(':') {
+        if digits.is_empty() || digits.len() > 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+    } else if !port.is_empty() {
+        return None;
+    }
+    Some((host, rest))
+}
+
+impl TryFrom<String> for RedirectUri {
+    type Error = Reject;
+    fn try_from(value: String) -> Result<Self, Reject> {
+        Self::parse(&value)
+    }
+}
+
+impl From<RedirectUri> for String {
+    fn from(value: RedirectUri) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for RedirectUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
