@@ -74,7 +74,6 @@ pub enum GrantType {
 /// Client metadata in RFC 7591 / OpenID Registration field names: the wire and file format.
 #[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
 #[serde(deny_unknown_fields)]
-#[non_exhaustive]
 pub struct ClientMetadata {
     /// The client identifier.
     pub client_id: String,

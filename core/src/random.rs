@@ -60,3 +60,9 @@ impl fmt::Display for RandomError {
 }
 
 impl core::error::Error for RandomError {}
+
+impl fmt::Debug for dyn SecureRandom + '_ {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecureRandom")
+    }
+}

@@ -138,11 +138,11 @@ impl AuthorizationResponse {
 pub const FORM_POST_SCRIPT: &str = "document.forms[0].submit()";
 
 /// `sha256-` + base64(SHA-256([`FORM_POST_SCRIPT`])), for the page's CSP.
-pub const FORM_POST_SCRIPT_HASH: &str = "sha256-VZnCVjPDYEkmwVJFvJ2mmBsvXUF7u1RRQkHn0w4ljX8=";
+pub const FORM_POST_SCRIPT_HASH: &str = "sha256-ePniVEkSivX/c7XWBGafqh8tSpiRrKiqYeqbG7N1TOE=";
 
 /// The Content-Security-Policy for the form_post page: nothing loads, only the submit script
 /// runs, the form may post anywhere (the redirect URI was verified), and no framing.
-pub const FORM_POST_CSP: &str = "default-src 'none'; script-src 'sha256-VZnCVjPDYEkmwVJFvJ2mmBsvXUF7u1RRQkHn0w4ljX8='; form-action *; frame-ancestors 'none'; base-uri 'none'";
+pub const FORM_POST_CSP: &str = "default-src 'none'; script-src 'sha256-ePniVEkSivX/c7XWBGafqh8tSpiRrKiqYeqbG7N1TOE='; form-action *; frame-ancestors 'none'; base-uri 'none'";
 
 /// Appends `text` HTML-escaped for use in element content or a double-quoted attribute.
 pub fn push_escaped(out: &mut String, text: &str) {

@@ -171,7 +171,7 @@ pub trait Signer: Send + Sync {
     fn public_jwk(&self) -> Jwk;
 }
 
-impl fmt::Debug for dyn Signer {
+impl fmt::Debug for dyn Signer + '_ {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Signer")
             .field("alg", &self.algorithm())
@@ -271,7 +271,6 @@ impl Jwk {
 
 /// The published JWK set (RFC 7517 §5), served at `jwks_uri`.
 #[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
-#[non_exhaustive]
 pub struct JwkSet {
     /// The public keys.
     pub keys: Vec<Jwk>,

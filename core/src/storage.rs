@@ -14,14 +14,11 @@ use serde::{Deserialize, Serialize};
 use crate::client::Client;
 use crate::clock::UnixTime;
 use crate::secret::SecretDigest;
-use crate::value::{
-    ClientId, CodeChallenge, GrantId, Nonce, RedirectUri, ResponseType, Scope, Subject,
-};
+use crate::value::{ClientId, CodeChallenge, GrantId, Nonce, ResponseType, Scope, Subject};
 
 /// Everything bound to an authorization code, as needed to redeem it and to mint the second ID
 /// token (RFC 6749 §4.1.2, §10.6; OIDC Core §3.1.3.2, REQUIREMENTS 90, 95, 204).
 #[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
-#[non_exhaustive]
 pub struct CodeRecord {
     /// Digest of the code.
     pub digest: SecretDigest,
@@ -58,7 +55,6 @@ pub struct CodeRecord {
 
 /// A stored access token.
 #[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
-#[non_exhaustive]
 pub struct AccessTokenRecord {
     /// Digest of the token.
     pub digest: SecretDigest,
@@ -78,7 +74,6 @@ pub struct AccessTokenRecord {
 
 /// A stored refresh token, one link of a grant's rotation chain.
 #[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
-#[non_exhaustive]
 pub struct RefreshTokenRecord {
     /// Digest of the token.
     pub digest: SecretDigest,
@@ -107,6 +102,10 @@ pub struct RefreshTokenRecord {
 /// The outcome of [`Storage::redeem_code`].
 #[derive(Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a short-lived return value; boxing would cost an allocation per call"
+)]
 pub enum Redemption {
     /// First redemption: the code is now marked used and this is its record.
     Fresh(CodeRecord),
@@ -119,12 +118,32 @@ pub enum Redemption {
 /// The outcome of [`Storage::rotate_refresh_token`].
 #[derive(Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a short-lived return value; boxing would cost an allocation per call"
+)]
 pub enum Rotation {
     /// The old token was live; it is now retired and the new one stored in its place.
     Rotated(RefreshTokenRecord),
     /// The old token had already been rotated (or its grant revoked): reuse. The caller revokes
     /// the grant (RFC 9700 §4.14.2).
     Reused(GrantId),
+    /// No such token, or it has expired.
+    Unknown,
+}
+
+/// The outcome of [`Storage::refresh_token`].
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a short-lived return value; boxing would cost an allocation per call"
+)]
+pub enum RefreshLookup {
+    /// A live token: unexpired, not rotated, grant not revoked.
+    Live(RefreshTokenRecord),
+    /// A rotated token (tombstone), or one whose grant was revoked: presenting it is reuse.
+    Retired(GrantId),
     /// No such token, or it has expired.
     Unknown,
 }
@@ -194,13 +213,15 @@ pub trait Storage: Send + Sync {
         now: UnixTime,
     ) -> impl Future<Output = Result<Option<AccessTokenRecord>, Self::Error>> + Send;
 
-    /// The live refresh token with this digest (not expired, not yet rotated, grant not
-    /// revoked).
+    /// Looks up a refresh token: [`RefreshLookup::Live`] if it is unexpired, not yet rotated and
+    /// its grant not revoked; [`RefreshLookup::Retired`] if it was rotated or its grant revoked
+    /// (presenting it again is reuse, RFC 9700 §4.14.2); [`RefreshLookup::Unknown`] otherwise
+    /// (including expired).
     fn refresh_token(
         &self,
         digest: &SecretDigest,
         now: UnixTime,
-    ) -> impl Future<Output = Result<Option<RefreshTokenRecord>, Self::Error>> + Send;
+    ) -> impl Future<Output = Result<RefreshLookup, Self::Error>> + Send;
 
     /// **Atomically** retires the live refresh token `old` and stores `new` (same grant) in its
     /// place. Of concurrent rotations of one token exactly one sees [`Rotation::Rotated`]; the

@@ -1,0 +1,799 @@
+//! The authorization endpoint: parse → bind → (host login/consent) → approve or deny.
+//!
+//! 1. [`AuthorizeRequest::parse`] reads the raw parameters. Only problems with what decides
+//!    *where* a response may go (`client_id`, `redirect_uri`, `response_mode`) fail here, and they
+//!    are shown to the user, never redirected. Every other problem is kept and reported after
+//!    binding.
+//! 2. [`AuthorizeRequest::bind`] checks the redirect URI against the client's registration
+//!    (exact match, REQUIREMENTS 18–20). From here errors are redirected to the client in the
+//!    request's response mode (fragment by default for hybrid types, never query when tokens are
+//!    involved; REQUIREMENTS 57–59, 68).
+//! 3. The host authenticates the End-User and obtains consent, guided by
+//!    [`BoundRequest::next_step`]; `prompt=none` turns any needed interaction into an error
+//!    (OIDC Core §3.1.2.3, §3.1.2.6).
+//! 4. [`BoundRequest::approve`] mints the code, the optional front-channel access token and ID
+//!    token, and the response; [`BoundRequest::deny`] answers `access_denied`.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use serde::{Deserialize, Serialize};
+
+use crate::client::{Client, GrantType};
+use crate::clock::UnixTime;
+use crate::config::{AuthTimePolicy, Config};
+use crate::error::{AuthorizeError, Reject};
+use crate::id_token::{AuthEvent, Hashed};
+use crate::jose::sign_jwt;
+use crate::params::Params;
+use crate::random::SecureRandom;
+use crate::response::AuthorizationResponse;
+use crate::secret::{AccessToken, AuthorizationCode};
+use crate::signer::{JwsAlgorithm, Signer};
+use crate::storage::{AccessTokenRecord, CodeRecord};
+use crate::value::{
+    ClientId, CodeChallenge, GrantId, Nonce, Prompt, ResponseMode, ResponseType, Scope, State,
+    Subject,
+};
+
+/// The `display` parameter (OIDC Core §3.1.2.1). Unknown values are ignored (REQUIREMENTS 12).
+#[derive(Clone, Copy, Debug, Deserialize, Eq, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Display {
+    /// A full page.
+    Page,
+    /// A popup window.
+    Popup,
+    /// A touch device.
+    Touch,
+    /// A feature phone.
+    Wap,
+}
+
+/// A parsed authorization request whose client is not yet known.
+#[derive(Clone, Debug)]
+pub struct AuthorizeRequest {
+    client_id: ClientId,
+    redirect_uri: String,
+    state: Option<State>,
+    mode: ResponseMode,
+    body: Result<Body, Reject>,
+}
+
+#[derive(Clone, Debug)]
+struct Body {
+    response_type: ResponseType,
+    scope: Scope,
+    nonce: Option<Nonce>,
+    code_challenge: Option<CodeChallenge>,
+    prompt: Prompt,
+    max_age: Option<u64>,
+    id_token_hint: Option<String>,
+    login_hint: Option<String>,
+    display: Option<Display>,
+    ui_locales: Vec<String>,
+    claims_locales: Vec<String>,
+    acr_values: Vec<String>,
+}
+
+/// Reads a parameter whose duplication must be shown to the user.
+fn shown<'p>(params: &'p Params<'_>, name: &str) -> Result<Option<&'p str>, AuthorizeError> {
+    params.get(name).map_err(AuthorizeError::show)
+}
+
+fn words(value: Option<&str>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(' ')
+                .filter(|w| !w.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl AuthorizeRequest {
+    /// Parses an authorization request from its GET query or POST form parameters
+    /// (OIDC Core §3.1.2.1; REQUIREMENTS 2–16).
+    ///
+    /// # Errors
+    ///
+    /// An [`AuthorizeError`] with [`Disposition::ShowToUser`](crate::Disposition::ShowToUser)
+    /// when `client_id` or `redirect_uri` is missing, malformed or repeated, or `response_mode`
+    /// is unsupported (HTTP 400, no redirect: OIDC Core §3.1.2.6).
+    pub fn parse(params: &Params<'_>, config: &Config) -> Result<Self, AuthorizeError> {
+        let client_id =
+            shown(params, "client_id")?.ok_or(AuthorizeError::show(Reject::ClientIdMissing))?;
+        let client_id = ClientId::new(client_id).map_err(AuthorizeError::show)?;
+        let redirect_uri = shown(params, "redirect_uri")?
+            .ok_or(AuthorizeError::show(Reject::RedirectUriMissing))?
+            .to_string();
+        let explicit_mode = match shown(params, "response_mode")? {
+            Some(mode) => Some(ResponseMode::parse(mode).map_err(AuthorizeError::show)?),
+            None => None,
+        };
+        let state = params.get("state");
+        let response_type = params
+            .get("response_type")
+            .and_then(|rt| rt.ok_or(Reject::ResponseTypeMissing))
+            .and_then(ResponseType::parse);
+        // The mode errors travel in: never query if the response could carry tokens.
+        let mut mode = match (explicit_mode, &response_type) {
+            (Some(mode), _) => mode,
+            (None, Ok(rt)) => rt.default_mode(),
+            (None, Err(_)) => ResponseMode::Fragment,
+        };
+        let query_with_tokens =
+            mode == ResponseMode::Query && !matches!(response_type, Ok(ResponseType::Code));
+        if query_with_tokens {
+            mode = ResponseMode::Fragment;
+        }
+        let body = (|| {
+            state?;
+            let response_type = response_type?;
+            if query_with_tokens {
+                return Err(Reject::ResponseModeQueryWithTokens);
+            }
+            if params.contains("request") {
+                return Err(Reject::RequestNotSupported);
+            }
+            if params.contains("request_uri") {
+                return Err(Reject::RequestUriNotSupported);
+            }
+            let scope = match params.get("scope")? {
+                Some(raw) => Scope::parse(raw)?,
+                None => return Err(Reject::ScopeOpenIdMissing),
+            };
+            if !scope.contains(Scope::OPENID) {
+                return Err(Reject::ScopeOpenIdMissing);
+            }
+            let nonce = params.get("nonce")?.map(Nonce::new);
+            if response_type.has_id_token() && nonce.is_none() {
+                return Err(Reject::NonceMissing);
+            }
+            let prompt = match params.get("prompt")? {
+                Some(raw) => Prompt::parse(raw)?,
+                None => Prompt::default(),
+            };
+            let max_age = match params.get("max_age")? {
+                Some(raw)
+                    if !raw.is_empty()
+                        && raw.len() <= 10
+                        && raw.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    Some(raw.parse::<u64>().map_err(|_| Reject::MaxAgeMalformed)?)
+                }
+                Some(_) => return Err(Reject::MaxAgeMalformed),
+                None => None,
+            };
+            let code_challenge = match (
+                params.get("code_challenge")?,
+                params.get("code_challenge_method")?,
+            ) {
+                (Some(challenge), method) => Some(CodeChallenge::parse(
+                    challenge,
+                    method,
+                    config.allow_pkce_plain,
+                )?),
+                (None, Some(_)) => return Err(Reject::CodeChallengeMalformed),
+                (None, None) => None,
+            };
+            let display = match params.get("display")? {
+                Some("page") => Some(Display::Page),
+                Some("popup") => Some(Display::Popup),
+                Some("touch") => Some(Display::Touch),
+                Some("wap") => Some(Display::Wap),
+                _ => None,
+            };
+            Ok(Body {
+                response_type,
+                scope,
+                nonce,
+                code_challenge,
+                prompt,
+                max_age,
+                id_token_hint: params.get("id_token_hint")?.map(String::from),
+                login_hint: params.get("login_hint")?.map(String::from),
+                display,
+                ui_locales: words(params.get("ui_locales")?),
+                claims_locales: words(params.get("claims_locales")?),
+                acr_values: words(params.get("acr_values")?),
+            })
+        })();
+        Ok(Self {
+            client_id,
+            redirect_uri,
+            state: state.ok().flatten().map(State::new),
+            mode,
+            body,
+        })
+    }
+
+    /// The client the request claims to come from; the driver looks it up.
+    #[must_use]
+    pub fn client_id(&self) -> &ClientId {
+        &self.client_id
+    }
+
+    /// Binds the request to its registered client (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.2).
+    ///
+    /// # Errors
+    ///
+    /// - shown to the user: [`Reject::RedirectUriMismatch`] when the `redirect_uri` matches no
+    ///   registered URI (never redirect to it, REQUIREMENTS 20);
+    /// - redirected to the client: any problem found while parsing, then
+    ///   [`Reject::ResponseTypeNotAllowed`] (`unauthorized_client`), [`Reject::ScopeNotAllowed`]
+    ///   when `openid` is not among the client's scopes, [`Reject::CodeChallengeMissing`] when the
+    ///   client must use PKCE.
+    pub fn bind(
+        self,
+        client: &Client,
+        config: &Config,
+        now: UnixTime,
+    ) -> Result<BoundRequest, AuthorizeError> {
+        if client.id() != &self.client_id {
+            return Err(AuthorizeError::show(Reject::ClientUnknown));
+        }
+        if client.match_redirect_uri(&self.redirect_uri).is_none() {
+            return Err(AuthorizeError::show(Reject::RedirectUriMismatch));
+        }
+        let target = ErrorTarget {
+            redirect_uri: &self.redirect_uri,
+            mode: self.mode,
+            state: self.state.as_ref(),
+            issuer: &config.issuer,
+        };
+        let body = self.body.map_err(|r| target.error(r))?;
+        if !client.allows_response_type(body.response_type) {
+            return Err(target.error(Reject::ResponseTypeNotAllowed));
+        }
+        let scope = match client.allowed_scope() {
+            Some(allowed) => body.scope.intersection(allowed),
+            None => body.scope,
+        };
+        if !scope.contains(Scope::OPENID) {
+            return Err(target.error(Reject::ScopeNotAllowed));
+        }
+        if client.requires_pkce() && body.code_challenge.is_none() {
+            return Err(target.error(Reject::CodeChallengeMissing));
+        }
+        Ok(BoundRequest {
+            client_id: self.client_id,
+            client_name: client.metadata().client_name.clone(),
+            redirect_uri: self.redirect_uri,
+            response_type: body.response_type,
+            response_mode: self.mode,
+            state: self.state,
+            scope,
+            nonce: body.nonce,
+            code_challenge: body.code_challenge,
+            prompt: body.prompt,
+            max_age: body.max_age,
+            id_token_hint: body.id_token_hint,
+            hint_subject: None,
+            login_hint: body.login_hint,
+            display: body.display,
+            ui_locales: body.ui_locales,
+            claims_locales: body.claims_locales,
+            acr_values: body.acr_values,
+            received_at: now,
+            id_token_alg: client.id_token_alg(),
+            s_hash: client.wants_s_hash(),
+            refresh_allowed: client.allows_grant(GrantType::RefreshToken),
+        })
+    }
+}
+
+/// Where a redirected error goes.
+struct ErrorTarget<'a> {
+    redirect_uri: &'a str,
+    mode: ResponseMode,
+    state: Option<&'a State>,
+    issuer: &'a str,
+}
+
+impl ErrorTarget<'_> {
+    /// An error response: `error`, `error_description`, `state` if sent, and `iss`
+    /// (OIDC Core §3.1.2.6, RFC 9207 §2; REQUIREMENTS 33, 64, 69).
+    fn response(&self, reject: Reject) -> AuthorizationResponse {
+        let mut response = AuthorizationResponse::new(self.redirect_uri.into(), self.mode);
+        response.set("error", reject.code().as_str());
+        response.set("error_description", reject.description());
+        if let Some(state) = self.state {
+            response.set("state", state.as_str());
+        }
+        response.set("iss", self.issuer);
+        response
+    }
+
+    fn error(&self, reject: Reject) -> AuthorizeError {
+        AuthorizeError::redirect(reject, self.response(reject))
+    }
+}
+
+/// An End-User's existing authentication, as the host's session knows it.
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Session {
+    /// Who is logged in.
+    pub subject: Subject,
+    /// When they last actively authenticated.
+    pub auth_time: UnixTime,
+}
+
+impl Session {
+    /// A session of `subject` authenticated at `auth_time`.
+    #[must_use]
+    pub const fn new(subject: Subject, auth_time: UnixTime) -> Self {
+        Self { subject, auth_time }
+    }
+}
+
+/// Whether the End-User has consented to this client and scope.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum Consent {
+    /// No consent on record.
+    Missing,
+    /// Consent given earlier and remembered by the host.
+    Remembered,
+    /// Consent given during this request.
+    GivenNow,
+}
+
+/// What the host must do next for a bound request.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum Step {
+    /// Authenticate the End-User (again).
+    Login,
+    /// Ask for consent.
+    Consent,
+    /// Nothing: call [`BoundRequest::approve`].
+    Approve,
+}
+
+/// The host's decision to authorize, after authenticating the End-User and obtaining consent.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct Approval {
+    /// The authenticated End-User.
+    pub subject: Subject,
+    /// When they authenticated.
+    pub auth_time: UnixTime,
+    /// The authentication context class satisfied, preferably one of the requested
+    /// `acr_values` (REQUIREMENTS 82).
+    pub acr: Option<String>,
+    /// Authentication methods (RFC 8176), e.g. `pwd`.
+    pub amr: Vec<String>,
+    /// The scope the End-User granted (`None`: all requested). Must keep `openid`.
+    pub granted_scope: Option<Scope>,
+}
+
+impl Approval {
+    /// An approval for `subject`, authenticated at `auth_time`, granting the requested scope.
+    #[must_use]
+    pub fn new(subject: Subject, auth_time: UnixTime) -> Self {
+        Self {
+            subject,
+            auth_time,
+            acr: None,
+            amr: Vec::new(),
+            granted_scope: None,
+        }
+    }
+
+    /// Sets the `acr`.
+    #[must_use]
+    pub fn with_acr(mut self, acr: impl Into<String>) -> Self {
+        self.acr = Some(acr.into());
+        self
+    }
+
+    /// Sets the `amr`.
+    #[must_use]
+    pub fn with_amr<I: IntoIterator<Item = S>, S: Into<String>>(mut self, amr: I) -> Self {
+        self.amr = amr.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Restricts the granted scope.
+    #[must_use]
+    pub fn with_granted_scope(mut self, scope: Scope) -> Self {
+        self.granted_scope = Some(scope);
+        self
+    }
+}
+
+/// An approved authorization: what to persist, then what to send.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Approved {
+    /// The response to deliver once the records are stored.
+    pub response: AuthorizationResponse,
+    /// The code's record.
+    pub code: CodeRecord,
+    /// The front-channel access token's record (`code token`, `code id_token token`).
+    pub front_channel_token: Option<AccessTokenRecord>,
+}
+
+/// Inputs for minting: configuration, the client's signing key, randomness and the time.
+#[derive(Clone, Copy, Debug)]
+pub struct Mint<'a> {
+    /// The configuration.
+    pub config: &'a Config,
+    /// The key for the client's `id_token_signed_response_alg`.
+    pub signer: &'a dyn Signer,
+    /// Randomness for codes, tokens and signatures.
+    pub rng: &'a dyn SecureRandom,
+    /// The current time.
+    pub now: UnixTime,
+}
+
+/// Draws a grant id: 128 random bits, base64url.
+pub(crate) fn new_grant_id(rng: &dyn SecureRandom) -> Result<GrantId, Reject> {
+    let mut bytes = [0u8; 16];
+    rng.try_fill(&mut bytes).map_err(|_| Reject::ServerError)?;
+    Ok(GrantId::new(Base64UrlUnpadded::encode_string(&bytes)))
+}
+
+/// An authorization request bound to its client, with a verified redirect URI.
+///
+/// It is serialisable so the host can keep it in its server-side session while the End-User
+/// logs in and consents (never hand it to the browser: it is trusted state).
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+pub struct BoundRequest {
+    client_id: ClientId,
+    client_name: Option<String>,
+    redirect_uri: String,
+    response_type: ResponseType,
+    response_mode: ResponseMode,
+    state: Option<State>,
+    scope: Scope,
+    nonce: Option<Nonce>,
+    code_challenge: Option<CodeChallenge>,
+    prompt: Prompt,
+    max_age: Option<u64>,
+    id_token_hint: Option<String>,
+    hint_subject: Option<Subject>,
+    login_hint: Option<String>,
+    display: Option<Display>,
+    ui_locales: Vec<String>,
+    claims_locales: Vec<String>,
+    acr_values: Vec<String>,
+    received_at: UnixTime,
+    id_token_alg: JwsAlgorithm,
+    s_hash: bool,
+    refresh_allowed: bool,
+}
+
+impl BoundRequest {
+    /// The client id.
+    #[must_use]
+    pub fn client_id(&self) -> &ClientId {
+        &self.client_id
+    }
+
+    /// The client's display name, if registered.
+    #[must_use]
+    pub fn client_name(&self) -> Option<&str> {
+        self.client_name.as_deref()
+    }
+
+    /// The verified redirect URI, as requested.
+    #[must_use]
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// The response type.
+    #[must_use]
+    pub fn response_type(&self) -> ResponseType {
+        self.response_type
+    }
+
+    /// The response mode in effect.
+    #[must_use]
+    pub fn response_mode(&self) -> ResponseMode {
+        self.response_mode
+    }
+
+    /// The requested scope (limited to what the client may request).
+    #[must_use]
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// The `prompt` values.
+    #[must_use]
+    pub fn prompt(&self) -> Prompt {
+        self.prompt
+    }
+
+    /// `max_age` in seconds, if sent.
+    #[must_use]
+    pub fn max_age(&self) -> Option<u64> {
+        self.max_age
+    }
+
+    /// The raw `id_token_hint`, if sent (verified by the driver).
+    #[must_use]
+    pub fn id_token_hint(&self) -> Option<&str> {
+        self.id_token_hint.as_deref()
+    }
+
+    /// The subject named by a verified `id_token_hint`.
+    #[must_use]
+    pub fn hint_subject(&self) -> Option<&Subject> {
+        self.hint_subject.as_ref()
+    }
+
+    /// Records the subject of a verified `id_token_hint` (done by the driver).
+    pub(crate) fn set_hint_subject(&mut self, subject: Subject) {
+        self.hint_subject = Some(subject);
+    }
+
+    /// `login_hint`, if sent (advisory, OIDC Core §3.1.2.1).
+    #[must_use]
+    pub fn login_hint(&self) -> Option<&str> {
+        self.login_hint.as_deref()
+    }
+
+    /// `display`, if sent and known.
+    #[must_use]
+    pub fn display(&self) -> Option<Display> {
+        self.display
+    }
+
+    /// `ui_locales`, in order of preference.
+    #[must_use]
+    pub fn ui_locales(&self) -> &[String] {
+        &self.ui_locales
+    }
+
+    /// `claims_locales`, in order of preference.
+    #[must_use]
+    pub fn claims_locales(&self) -> &[String] {
+        &self.claims_locales
+    }
+
+    /// `acr_values`, in order of preference.
+    #[must_use]
+    pub fn acr_values(&self) -> &[String] {
+        &self.acr_values
+    }
+
+    /// The nonce, if sent.
+    #[must_use]
+    pub fn nonce(&self) -> Option<&Nonce> {
+        self.nonce.as_ref()
+    }
+
+    /// The state, if sent.
+    #[must_use]
+    pub fn state(&self) -> Option<&State> {
+        self.state.as_ref()
+    }
+
+    /// When the request was bound; a login for `prompt=login` or `max_age=0` must be later.
+    #[must_use]
+    pub fn received_at(&self) -> UnixTime {
+        self.received_at
+    }
+
+    /// The algorithm the client's ID tokens use.
+    #[must_use]
+    pub fn id_token_alg(&self) -> JwsAlgorithm {
+        self.id_token_alg
+    }
+
+    fn target<'s>(&'s self, issuer: &'s str) -> ErrorTarget<'s> {
+        ErrorTarget {
+            redirect_uri: &self.redirect_uri,
+            mode: self.response_mode,
+            state: self.state.as_ref(),
+            issuer,
+        }
+    }
+
+    /// Whether an authentication at `auth_time` satisfies `prompt=login`, `max_age` and
+    /// `id_token_hint` for `subject` at `now`.
+    fn authentication_fresh(
+        &self,
+        subject: &Subject,
+        auth_time: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), Reject> {
+        if self
+            .hint_subject
+            .as_ref()
+            .is_some_and(|hint| hint != subject)
+        {
+            return Err(Reject::IdTokenHintSubjectMismatch);
+        }
+        let must_reauthenticate = self.prompt.login || self.max_age == Some(0);
+        if must_reauthenticate && auth_time < self.received_at {
+            return Err(Reject::LoginRequired);
+        }
+        if let Some(max_age) = self.max_age
+            && now.secs_since(auth_time) > max_age
+        {
+            return Err(Reject::LoginRequired);
+        }
+        Ok(())
+    }
+
+    /// What the host must do next, given the End-User's session and consent
+    /// (OIDC Core §3.1.2.3, §3.1.2.4; REQUIREMENTS 35–41, 43).
+    ///
+    /// # Errors
+    ///
+    /// With `prompt=none`, any needed interaction becomes a redirected error:
+    /// `login_required` (no session, stale per `max_age`, another user than `id_token_hint`) or
+    /// `consent_required`.
+    pub fn next_step(
+        &self,
+        session: Option<&Session>,
+        consent: Consent,
+        issuer: &str,
+        now: UnixTime,
+    ) -> Result<Step, AuthorizeError> {
+        let login = match session {
+            None => Some(Reject::LoginRequired),
+            Some(s) => self
+                .authentication_fresh(&s.subject, s.auth_time, now)
+                .err(),
+        };
+        let wants_consent = match consent {
+            Consent::Missing => true,
+            Consent::Remembered => self.prompt.consent,
+            Consent::GivenNow => false,
+        };
+        let step = match (login, wants_consent) {
+            (Some(reject), _) if self.prompt.none => return Err(self.target(issuer).error(reject)),
+            (Some(_), _) => Step::Login,
+            (None, true) if self.prompt.none => {
+                return Err(self.target(issuer).error(Reject::ConsentRequired));
+            }
+            (None, true) => Step::Consent,
+            (None, false) if self.prompt.select_account && self.prompt.none => {
+                return Err(self.target(issuer).error(Reject::AccountSelectionRequired));
+            }
+            (None, false) => Step::Approve,
+        };
+        Ok(step)
+    }
+
+    /// Refuses the request with `access_denied` (the End-User declined, OIDC Core §3.1.2.6).
+    #[must_use]
+    pub fn deny(self, issuer: &str) -> AuthorizationResponse {
+        self.reject(Reject::AccessDenied, issuer)
+    }
+
+    /// Refuses the request with any reason (e.g. `login_required` decided by the host).
+    #[must_use]
+    pub fn reject(self, reject: Reject, issuer: &str) -> AuthorizationResponse {
+        self.target(issuer).response(reject)
+    }
+
+    /// Approves the request: mints the code, the front-channel access token (token-bearing types)
+    /// and ID token (`id_token` types), and assembles the response (OIDC Core §3.3.2.5,
+    /// §3.3.2.11; REQUIREMENTS 51–57, 74–79, 89–91).
+    ///
+    /// # Errors
+    ///
+    /// Redirected errors: [`Reject::LoginRequired`] / [`Reject::IdTokenHintSubjectMismatch`] if
+    /// the authentication does not satisfy `prompt=login`, `max_age` or `id_token_hint`;
+    /// [`Reject::AccessDenied`] if the granted scope lacks `openid`;
+    /// [`Reject::SigningKeyUnavailable`] if `mint.signer` does not sign with the client's
+    /// algorithm; [`Reject::ServerError`] if randomness or signing fails.
+    pub fn approve(self, approval: Approval, mint: Mint<'_>) -> Result<Approved, AuthorizeError> {
+        let config = mint.config;
+        let fail = |reject: Reject| self.target(&config.issuer).error(reject);
+        self.authentication_fresh(&approval.subject, approval.auth_time, mint.now)
+            .map_err(fail)?;
+        if mint.signer.algorithm() != self.id_token_alg {
+            return Err(fail(Reject::SigningKeyUnavailable));
+        }
+        let mut scope = match &approval.granted_scope {
+            Some(granted) => self.scope.intersection(granted),
+            None => self.scope.clone(),
+        };
+        if !scope.contains(Scope::OPENID) {
+            return Err(fail(Reject::AccessDenied));
+        }
+        // OIDC Core §11: offline_access only with prompt=consent and a refresh-capable client.
+        if !(self.prompt.consent && self.refresh_allowed) {
+            scope = scope.without("offline_access");
+        }
+        let server = |_| fail(Reject::ServerError);
+        let grant_id = new_grant_id(mint.rng).map_err(server)?;
+        let code = AuthorizationCode::generate(mint.rng).map_err(|_| fail(Reject::ServerError))?;
+        let now = mint.now;
+        let front_token = if self.response_type.has_token() {
+            Some(AccessToken::generate(mint.rng).map_err(|_| fail(Reject::ServerError))?)
+        } else {
+            None
+        };
+        let auth_time_required = self.max_age.is_some();
+        let auth_time = (auth_time_required || config.auth_time == AuthTimePolicy::Always)
+            .then_some(approval.auth_time);
+
+        let mut response =
+            AuthorizationResponse::new(self.redirect_uri.clone(), self.response_mode);
+        response.set("code", code.expose());
+        if self.response_type.has_id_token() {
+            let event = AuthEvent {
+                issuer: &config.issuer,
+                subject: approval.subject.as_str(),
+                client_id: self.client_id.as_str(),
+                auth_time,
+                nonce: self.nonce.as_ref().map(Nonce::as_str),
+                acr: approval.acr.as_deref(),
+                amr: &approval.amr,
+            };
+            let hashed = Hashed {
+                code: Some(code.expose()),
+                access_token: front_token.as_ref().map(AccessToken::expose),
+                state: self
+                    .state
+                    .as_ref()
+                    .filter(|_| self.s_hash)
+                    .map(State::as_str),
+            };
+            let claims = event.claims(now, config.id_token_lifetime, self.id_token_alg, hashed);
+            let id_token =
+                sign_jwt(mint.signer, &claims, mint.rng).map_err(|_| fail(Reject::ServerError))?;
+            response.set("id_token", id_token);
+        }
+        if let Some(token) = &front_token {
+            response.set("access_token", token.expose());
+            response.set("token_type", "Bearer");
+            response.set(
+                "expires_in",
+                config.front_channel_token_lifetime.to_string(),
+            );
+            if scope != self.scope {
+                response.set("scope", scope.to_string());
+            }
+        }
+        if let Some(state) = &self.state {
+            response.set("state", state.as_str());
+        }
+        response.set("iss", config.issuer.as_str());
+
+        let front_channel_token = front_token.map(|token| AccessTokenRecord {
+            digest: token.digest(),
+            grant_id: grant_id.clone(),
+            client_id: self.client_id.clone(),
+            subject: approval.subject.clone(),
+            scope: scope.clone(),
+            issued_at: now,
+            expires_at: now.saturating_add_secs(config.front_channel_token_lifetime),
+        });
+        let code = CodeRecord {
+            digest: code.digest(),
+            grant_id,
+            client_id: self.client_id,
+            redirect_uri: self.redirect_uri,
+            response_type: self.response_type,
+            scope,
+            nonce: self.nonce,
+            subject: approval.subject,
+            auth_time: approval.auth_time,
+            auth_time_required,
+            acr: approval.acr,
+            amr: approval.amr,
+            code_challenge: self.code_challenge,
+            issued_at: now,
+            expires_at: now.saturating_add_secs(config.code_lifetime),
+        };
+        Ok(Approved {
+            response,
+            code,
+            front_channel_token,
+        })
+    }
+}

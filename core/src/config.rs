@@ -1,0 +1,185 @@
+//! Provider configuration: the issuer, endpoint URLs, lifetimes and policies.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// Whether ID tokens carry `auth_time` (OIDC Core §2: required when `max_age` was used; an OP
+/// must be able to return it).
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum AuthTimePolicy {
+    /// Always (the default): both ID tokens of a flow then agree trivially (OIDC Core §3.3.3.6).
+    #[default]
+    Always,
+    /// Only when `max_age` was in the request.
+    WhenRequired,
+}
+
+/// The provider's configuration.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct Config {
+    /// The issuer identifier, equal to `iss` everywhere, byte for byte (Discovery §3, §4.3).
+    pub issuer: String,
+    /// The authorization endpoint URL.
+    pub authorization_endpoint: String,
+    /// The token endpoint URL.
+    pub token_endpoint: String,
+    /// The UserInfo endpoint URL.
+    pub userinfo_endpoint: String,
+    /// The JWK set URL.
+    pub jwks_uri: String,
+    /// The revocation endpoint URL (RFC 7009).
+    pub revocation_endpoint: String,
+    /// Authorization code lifetime in seconds (default 60, at most 600: RFC 6749 §4.1.2).
+    pub code_lifetime: u64,
+    /// Lifetime of access tokens from the token endpoint, in seconds (default 3600).
+    pub access_token_lifetime: u64,
+    /// Lifetime of front-channel access tokens (`code token`, `code id_token token`) in seconds
+    /// (default 300: short, RFC 9700 §2.1.2).
+    pub front_channel_token_lifetime: u64,
+    /// Refresh token lifetime in seconds (default 30 days).
+    pub refresh_token_lifetime: u64,
+    /// ID token lifetime in seconds (default 600).
+    pub id_token_lifetime: u64,
+    /// Whether PKCE `plain` is accepted (default false: S256 only, RFC 9700 §2.1.1).
+    pub allow_pkce_plain: bool,
+    /// When `auth_time` appears in ID tokens.
+    pub auth_time: AuthTimePolicy,
+    /// Scope values advertised in discovery.
+    pub scopes_supported: Vec<String>,
+}
+
+/// Longest code lifetime accepted (RFC 6749 §4.1.2 recommends at most 10 minutes).
+pub const MAX_CODE_LIFETIME: u64 = 600;
+
+impl Config {
+    /// A configuration for `issuer` with endpoints at `{issuer}/authorize`, `/token`,
+    /// `/userinfo`, `/jwks` and `/revoke`, and the default lifetimes and policies.
+    ///
+    /// The issuer must be an `https` URL without query or fragment (OIDC Core §2). Plain `http` is
+    /// accepted only for loopback hosts (`127.0.0.1`, `[::1]`, `localhost`), for development.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Issuer`] for an invalid issuer.
+    pub fn new(issuer: &str) -> Result<Self, ConfigError> {
+        let https = issuer.strip_prefix("https://");
+        let http = issuer.strip_prefix("http://");
+        let rest = match (https, http) {
+            (Some(rest), _) => rest,
+            (None, Some(rest))
+                if ["127.0.0.1", "[::1]", "localhost"].iter().any(|h| {
+                    rest.strip_prefix(h)
+                        .is_some_and(|t| t.is_empty() || t.starts_with([':', '/']))
+                }) =>
+            {
+                rest
+            }
+            _ => return Err(ConfigError::Issuer),
+        };
+        if rest.is_empty()
+            || rest.starts_with('/')
+            || issuer.contains(['?', '#'])
+            || issuer.ends_with('/')
+            || !issuer.bytes().all(|b| (0x21..=0x7e).contains(&b))
+        {
+            return Err(ConfigError::Issuer);
+        }
+        Ok(Self {
+            issuer: issuer.into(),
+            authorization_endpoint: format!("{issuer}/authorize"),
+            token_endpoint: format!("{issuer}/token"),
+            userinfo_endpoint: format!("{issuer}/userinfo"),
+            jwks_uri: format!("{issuer}/jwks"),
+            revocation_endpoint: format!("{issuer}/revoke"),
+            code_lifetime: 60,
+            access_token_lifetime: 3600,
+            front_channel_token_lifetime: 300,
+            refresh_token_lifetime: 30 * 24 * 3600,
+            id_token_lifetime: 600,
+            allow_pkce_plain: false,
+            auth_time: AuthTimePolicy::Always,
+            scopes_supported: [
+                "openid",
+                "profile",
+                "email",
+                "address",
+                "phone",
+                "offline_access",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        })
+    }
+
+    /// Sets the code lifetime.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::CodeLifetime`] for zero or more than [`MAX_CODE_LIFETIME`] seconds.
+    pub fn with_code_lifetime(mut self, secs: u64) -> Result<Self, ConfigError> {
+        if secs == 0 || secs > MAX_CODE_LIFETIME {
+            return Err(ConfigError::CodeLifetime);
+        }
+        self.code_lifetime = secs;
+        Ok(self)
+    }
+
+    /// The discovery document URL: issuer + `/.well-known/openid-configuration` (Discovery §4).
+    #[must_use]
+    pub fn discovery_url(&self) -> String {
+        format!("{}/.well-known/openid-configuration", self.issuer)
+    }
+
+    /// Checks the lifetimes (the fields are public, so a host may have changed them).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::CodeLifetime`] or [`ConfigError::Lifetime`].
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.code_lifetime == 0 || self.code_lifetime > MAX_CODE_LIFETIME {
+            return Err(ConfigError::CodeLifetime);
+        }
+        if [
+            self.access_token_lifetime,
+            self.front_channel_token_lifetime,
+            self.refresh_token_lifetime,
+            self.id_token_lifetime,
+        ]
+        .contains(&0)
+        {
+            return Err(ConfigError::Lifetime);
+        }
+        Ok(())
+    }
+}
+
+/// An invalid configuration.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The issuer is not an https URL without query and fragment (http only on loopback).
+    Issuer,
+    /// The code lifetime is zero or above 600 seconds.
+    CodeLifetime,
+    /// A token lifetime is zero.
+    Lifetime,
+    /// No signing key is configured, or none for RS256 (OIDC Core §15.1).
+    Keys,
+}
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Issuer => "issuer must be an https URL without query, fragment or trailing slash (http only on loopback)",
+            Self::CodeLifetime => "code lifetime must be between 1 and 600 seconds",
+            Self::Lifetime => "token lifetimes must be positive",
+            Self::Keys => "an RS256 signing key is required (OIDC Core 15.1)",
+        })
+    }
+}
+
+impl core::error::Error for ConfigError {}

@@ -1,0 +1,125 @@
+//! The discovery document (OpenID Connect Discovery 1.0 §3; RFC 8414 §2; RFC 9207 §3).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::signer::JwsAlgorithm;
+
+/// Provider metadata served at `/.well-known/openid-configuration`. Only what is implemented is
+/// advertised; empty arrays are omitted (Discovery §3).
+#[derive(Clone, Debug, Eq, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ProviderMetadata {
+    /// REQUIRED: the issuer identifier, byte-equal to every `iss`.
+    pub issuer: String,
+    /// REQUIRED.
+    pub authorization_endpoint: String,
+    /// REQUIRED (not implicit-only).
+    pub token_endpoint: String,
+    /// RECOMMENDED.
+    pub userinfo_endpoint: String,
+    /// REQUIRED.
+    pub jwks_uri: String,
+    /// RFC 7009.
+    pub revocation_endpoint: String,
+    /// RECOMMENDED.
+    pub scopes_supported: Vec<String>,
+    /// REQUIRED: the response types enabled.
+    pub response_types_supported: Vec<&'static str>,
+    /// `query`, `fragment` and `form_post` (listed because form_post is not a default).
+    pub response_modes_supported: Vec<&'static str>,
+    /// Grant types.
+    pub grant_types_supported: Vec<&'static str>,
+    /// REQUIRED: `public`.
+    pub subject_types_supported: Vec<&'static str>,
+    /// REQUIRED: the signing algorithms of the configured keys (RS256 among them).
+    pub id_token_signing_alg_values_supported: Vec<JwsAlgorithm>,
+    /// Client authentication methods at the token endpoint.
+    pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// Client authentication methods at the revocation endpoint.
+    pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// PKCE methods (RFC 9700 §2.1.1).
+    pub code_challenge_methods_supported: Vec<&'static str>,
+    /// Claims that UserInfo can return.
+    pub claims_supported: Vec<&'static str>,
+    /// `page`, `popup`, `touch`, `wap` are accepted.
+    pub display_values_supported: Vec<&'static str>,
+    /// The `claims` request parameter is not supported.
+    pub claims_parameter_supported: bool,
+    /// `request` is not supported (answered with `request_not_supported`).
+    pub request_parameter_supported: bool,
+    /// `request_uri` is not supported (answered with `request_uri_not_supported`).
+    pub request_uri_parameter_supported: bool,
+    /// RFC 9207: every authorization response carries `iss`.
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+impl ProviderMetadata {
+    /// Builds the document for `config` and the algorithms of the configured keys.
+    #[must_use]
+    pub fn new(config: &Config, algorithms: Vec<JwsAlgorithm>) -> Self {
+        let mut claims: Vec<&'static str> = alloc::vec![
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "acr",
+            "amr",
+            "azp",
+        ];
+        for (_, names) in crate::userinfo::SCOPE_CLAIMS {
+            claims.extend_from_slice(names);
+        }
+        let mut code_challenge_methods = alloc::vec!["S256"];
+        if config.allow_pkce_plain {
+            code_challenge_methods.push("plain");
+        }
+        Self {
+            issuer: config.issuer.clone(),
+            authorization_endpoint: config.authorization_endpoint.clone(),
+            token_endpoint: config.token_endpoint.clone(),
+            userinfo_endpoint: config.userinfo_endpoint.clone(),
+            jwks_uri: config.jwks_uri.clone(),
+            revocation_endpoint: config.revocation_endpoint.clone(),
+            scopes_supported: config.scopes_supported.clone(),
+            response_types_supported: crate::value::ResponseType::ALL
+                .iter()
+                .map(|t| t.as_str())
+                .collect(),
+            response_modes_supported: alloc::vec!["query", "fragment", "form_post"],
+            grant_types_supported: crate::token::grant_types_supported(),
+            subject_types_supported: alloc::vec!["public"],
+            id_token_signing_alg_values_supported: algorithms,
+            token_endpoint_auth_methods_supported: alloc::vec![
+                "client_secret_basic",
+                "client_secret_post",
+                "none"
+            ],
+            revocation_endpoint_auth_methods_supported: alloc::vec![
+                "client_secret_basic",
+                "client_secret_post",
+                "none"
+            ],
+            code_challenge_methods_supported: code_challenge_methods,
+            claims_supported: claims,
+            display_values_supported: alloc::vec!["page", "popup", "touch", "wap"],
+            claims_parameter_supported: false,
+            request_parameter_supported: false,
+            request_uri_parameter_supported: false,
+            authorization_response_iss_parameter_supported: true,
+        }
+    }
+
+    /// The JSON document.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        // Strings, booleans and arrays of strings always serialise.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
