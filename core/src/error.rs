@@ -474,6 +474,14 @@ impl AuthorizeError {
     }
 }
 
+/// A reason found before the request could be bound to a client (e.g. by
+/// [`Params::parse`](crate::Params::parse)) is shown to the user, never redirected.
+impl From<Reject> for AuthorizeError {
+    fn from(reject: Reject) -> Self {
+        Self::show(reject)
+    }
+}
+
 impl fmt::Display for AuthorizeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.reject.fmt(f)
@@ -542,6 +550,13 @@ impl EndpointError {
             self.reject.code().as_str(),
             self.reject.description()
         )
+    }
+}
+
+/// A reason found before client authentication (e.g. by [`Params::parse`](crate::Params::parse)).
+impl From<Reject> for EndpointError {
+    fn from(reject: Reject) -> Self {
+        Self::new(reject, false)
     }
 }
 

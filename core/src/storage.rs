@@ -123,7 +123,8 @@ pub enum Redemption {
     reason = "a short-lived return value; boxing would cost an allocation per call"
 )]
 pub enum Rotation {
-    /// The old token was live; it is now retired and the new one stored in its place.
+    /// The old token was live; it is now retired (this is its record) and the new one is stored
+    /// in its place.
     Rotated(RefreshTokenRecord),
     /// The old token had already been rotated (or its grant revoked): reuse. The caller revokes
     /// the grant (RFC 9700 §4.14.2).
@@ -189,8 +190,10 @@ pub trait Storage: Send + Sync {
 
     /// **Atomically** marks the code used and returns its record, so that of any number of
     /// concurrent redemptions exactly one sees [`Redemption::Fresh`]. A used code leaves a
-    /// tombstone (until it would have expired at the latest) so that a replay returns
-    /// [`Redemption::Replayed`] with its grant id. Expired codes give [`Redemption::Unknown`].
+    /// tombstone that lives until the code would have expired or, if later, until the last token
+    /// of its grant expires, so that a replay returns [`Redemption::Replayed`] with its grant id
+    /// for as long as revoking the grant matters. Unused codes past `expires_at` (`<= now`) give
+    /// [`Redemption::Unknown`].
     fn redeem_code(
         &self,
         digest: &SecretDigest,
@@ -249,7 +252,8 @@ pub trait Storage: Send + Sync {
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 
     /// Records a client assertion's `jti` until `expires_at` (RFC 7523 §3, OIDC Core §9).
-    /// Returns `true` if it was new, `false` if it was seen before (a replay). Atomic.
+    /// Returns `true` if it was new, `false` if it was seen before (a replay). Atomic. Callers
+    /// reject assertions with `exp <= now` first: such a `jti` would expire at once.
     fn record_jti(
         &self,
         client: &ClientId,
@@ -258,7 +262,7 @@ pub trait Storage: Send + Sync {
         now: UnixTime,
     ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
 
-    /// Deletes everything that expired before `now` (codes, tombstones, tokens, `jti`s,
+    /// Deletes everything that expired at or before `now` (`expires_at <= now`) (codes, tombstones, tokens, `jti`s,
     /// revocation markers) and returns how many entries were removed. Hosts schedule it.
     fn sweep_expired(&self, now: UnixTime)
     -> impl Future<Output = Result<u64, Self::Error>> + Send;
