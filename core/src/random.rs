@@ -53,6 +53,14 @@ impl<R: SecureRandom + ?Sized> SecureRandom for &R {
 #[non_exhaustive]
 pub struct RandomError;
 
+impl RandomError {
+    /// A new opaque error (for implementations of [`SecureRandom`]).
+    #[must_use]
+    pub const fn new() -> Self {
+        Self
+    }
+}
+
 impl fmt::Display for RandomError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("random source failed")

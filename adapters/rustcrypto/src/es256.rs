@@ -1,0 +1,187 @@
+//! [`Es256Signer`]: ECDSA on P-256 with SHA-256 (RFC 7518 §3.4).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use oidc_hybrid::{Jwk, JwsAlgorithm, SecureRandom, SignError, Signer};
+use p256::ecdsa::signature::RandomizedSigner;
+use p256::ecdsa::{Signature, SigningKey};
+use p256::elliptic_curve::Generate;
+use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use zeroize::Zeroizing;
+
+use crate::error::KeyError;
+use crate::public_key::{self, PublicKey};
+use crate::rng::FallibleRng;
+use crate::thumbprint;
+
+/// An ES256 signing key (ECDSA P-256 SHA-256, RFC 7518 §3.4), the recommended default
+/// ID Token signing key.
+///
+/// Signatures are the fixed-width 64-byte `R || S` that JWS requires (never DER). The nonce
+/// is derived per RFC 6979 §3.2 with 32 fresh bytes from the caller's [`SecureRandom`] mixed
+/// in as additional data (RFC 6979 §3.6): the nonce stays unpredictable even if the source is
+/// weak or repeats, and it differs for different messages.
+///
+/// # Key id
+///
+/// Every constructor takes `kid: Option<&str>`. With `None`, the key id is the key's RFC 7638
+/// thumbprint ([`thumbprint`](Self::thumbprint)), which is stable across restarts and
+/// distinct per key — a sensible default for `kid` (OIDC Core §10.1).
+///
+/// ```
+/// # #[cfg(feature = "getrandom")] {
+/// use oidc_hybrid::{JwsAlgorithm, Signer};
+/// use oidc_hybrid_rustcrypto::{Es256Signer, OsRandom};
+///
+/// let signer = Es256Signer::generate(&OsRandom, None)?;
+/// assert_eq!(signer.algorithm(), JwsAlgorithm::ES256);
+/// assert_eq!(signer.key_id(), signer.thumbprint());
+///
+/// // Persist it (e.g. beside the database) and load it again.
+/// let pem = signer.to_pkcs8_pem()?;
+/// let again = Es256Signer::from_pkcs8_pem(&pem, None)?;
+/// assert_eq!(again.public_jwk(), signer.public_jwk());
+/// # }
+/// # Ok::<(), Box<dyn core::error::Error>>(())
+/// ```
+pub struct Es256Signer {
+    key: SigningKey,
+    kid: String,
+    x: String,
+    y: String,
+}
+
+impl Es256Signer {
+    /// Wraps a P-256 signing key. `kid: None` uses the RFC 7638 thumbprint.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::EmptyKeyId`] for `Some("")`.
+    pub fn new(key: SigningKey, kid: Option<&str>) -> Result<Self, KeyError> {
+        let (x, y) = public_key::p256_coordinates(key.verifying_key());
+        let kid = match kid {
+            Some("") => return Err(KeyError::EmptyKeyId),
+            Some(kid) => kid.into(),
+            None => thumbprint::ec("P-256", &x, &y),
+        };
+        Ok(Self { key, kid, x, y })
+    }
+
+    /// Generates a fresh key from `rng`.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::RandomFailed`] if `rng` fails; [`KeyError::EmptyKeyId`] for `Some("")`.
+    pub fn generate(rng: &dyn SecureRandom, kid: Option<&str>) -> Result<Self, KeyError> {
+        let key = SigningKey::try_generate_from_rng(&mut FallibleRng(rng))
+            .map_err(|_| KeyError::RandomFailed)?;
+        Self::new(key, kid)
+    }
+
+    /// Loads a PKCS#8 `PrivateKeyInfo` (RFC 5958 §2) holding a P-256 key, DER-encoded.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::InvalidEncoding`] if `der` is not a P-256 PKCS#8 key;
+    /// [`KeyError::EmptyKeyId`] for `Some("")`.
+    pub fn from_pkcs8_der(der: &[u8], kid: Option<&str>) -> Result<Self, KeyError> {
+        let key = SigningKey::from_pkcs8_der(der).map_err(|_| KeyError::InvalidEncoding)?;
+        Self::new(key, kid)
+    }
+
+    /// Loads a PEM `PRIVATE KEY` (PKCS#8, RFC 7468 §10) holding a P-256 key, e.g. the output of
+    /// `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::InvalidEncoding`] if `pem` is not a P-256 PKCS#8 PEM key;
+    /// [`KeyError::EmptyKeyId`] for `Some("")`.
+    pub fn from_pkcs8_pem(pem: &str, kid: Option<&str>) -> Result<Self, KeyError> {
+        let key = SigningKey::from_pkcs8_pem(pem).map_err(|_| KeyError::InvalidEncoding)?;
+        Self::new(key, kid)
+    }
+
+    /// The private key as PKCS#8 DER (RFC 5958), in a buffer that is zeroed on drop.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::EncodingFailed`] if encoding fails.
+    pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        let document = self
+            .key
+            .to_pkcs8_der()
+            .map_err(|_| KeyError::EncodingFailed)?;
+        Ok(document.to_bytes())
+    }
+
+    /// The private key as a PEM `PRIVATE KEY` (PKCS#8, RFC 7468 §10, LF line endings), in a
+    /// string that is zeroed on drop.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::EncodingFailed`] if encoding fails.
+    pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, KeyError> {
+        self.key
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|_| KeyError::EncodingFailed)
+    }
+
+    /// The RFC 7638 JWK thumbprint of the public key (the default `kid`).
+    #[must_use]
+    pub fn thumbprint(&self) -> String {
+        thumbprint::ec("P-256", &self.x, &self.y)
+    }
+
+    /// A verifier for this key's signatures, pinned to ES256 and carrying the same `kid`.
+    #[must_use]
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey::p256(
+            *self.key.verifying_key(),
+            Some(JwsAlgorithm::ES256),
+            Some(&self.kid),
+        )
+    }
+}
+
+impl Signer for Es256Signer {
+    fn algorithm(&self) -> JwsAlgorithm {
+        JwsAlgorithm::ES256
+    }
+
+    fn key_id(&self) -> &str {
+        &self.kid
+    }
+
+    /// Signs per RFC 7515 §5.1 step 5 with ES256 (RFC 7518 §3.4); returns the 64-byte `R || S`.
+    fn try_sign(&self, input: &[u8], rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError> {
+        let signature: Signature = self
+            .key
+            .try_sign_with_rng(&mut FallibleRng(rng), input)
+            .map_err(|_| SignError::new())?;
+        Ok(signature.to_bytes().to_vec())
+    }
+
+    fn verify(&self, input: &[u8], signature: &[u8]) -> Result<(), SignError> {
+        public_key::verify_es256(self.key.verifying_key(), input, signature)
+    }
+
+    /// The public JWK: `kty` `EC`, `crv` `P-256`, 32-byte `x` and `y` (RFC 7518 §6.2.1).
+    fn public_jwk(&self) -> Jwk {
+        Jwk::ec_p256(
+            &self.kid,
+            JwsAlgorithm::ES256,
+            self.x.clone(),
+            self.y.clone(),
+        )
+    }
+}
+
+impl fmt::Debug for Es256Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Es256Signer")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}

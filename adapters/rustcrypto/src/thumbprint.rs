@@ -1,0 +1,117 @@
+//! JWK thumbprints (RFC 7638), used as default key ids.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+
+use oidc_hybrid::Jwk;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::b64;
+use crate::error::KeyError;
+
+/// The RFC 7638 JWK thumbprint of a public key: base64url (unpadded) of the SHA-256 of the
+/// canonical JSON of the required members in lexicographic order, without whitespace
+/// (RFC 7638 §3, §3.2, §3.3):
+///
+/// * `EC`: `{"crv":…,"kty":"EC","x":…,"y":…}`
+/// * `RSA`: `{"e":…,"kty":"RSA","n":…}`
+///
+/// Optional members (`kid`, `use`, `alg`) do not take part. The member values are hashed as
+/// they stand in `jwk`; keys produced by this crate always carry the minimal encodings that
+/// RFC 7638 §3.3 asks for.
+///
+/// # Errors
+///
+/// [`KeyError::InvalidJwk`] if a required member is missing; [`KeyError::UnsupportedKey`] for
+/// a `kty` other than `EC` or `RSA`.
+///
+/// # Example
+///
+/// ```
+/// use oidc_hybrid::{Jwk, JwsAlgorithm};
+/// use oidc_hybrid_rustcrypto::jwk_thumbprint;
+///
+/// // RFC 7638 §3.1
+/// let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_\
+///          BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_\
+///          FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI\
+///          4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+/// let jwk = Jwk::rsa("2011-04-29", JwsAlgorithm::RS256, n.into(), "AQAB".into());
+/// assert_eq!(
+///     jwk_thumbprint(&jwk).unwrap(),
+///     "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+/// );
+/// ```
+pub fn jwk_thumbprint(jwk: &Jwk) -> Result<String, KeyError> {
+    match jwk.kty.as_str() {
+        "EC" => {
+            let (Some(crv), Some(x), Some(y)) = (&jwk.crv, &jwk.x, &jwk.y) else {
+                return Err(KeyError::InvalidJwk);
+            };
+            Ok(ec(crv, x, y))
+        }
+        "RSA" => {
+            let (Some(n), Some(e)) = (&jwk.n, &jwk.e) else {
+                return Err(KeyError::InvalidJwk);
+            };
+            Ok(rsa(e, n))
+        }
+        _ => Err(KeyError::UnsupportedKey),
+    }
+}
+
+/// RFC 7638 §3.2 for an EC key, from its base64url coordinates.
+pub(crate) fn ec(crv: &str, x: &str, y: &str) -> String {
+    digest(&format!(
+        "{{\"crv\":{},\"kty\":\"EC\",\"x\":{},\"y\":{}}}",
+        json_string(crv),
+        json_string(x),
+        json_string(y)
+    ))
+}
+
+/// RFC 7638 §3.2 for an RSA key, from its base64url exponent and modulus.
+pub(crate) fn rsa(e: &str, n: &str) -> String {
+    digest(&format!(
+        "{{\"e\":{},\"kty\":\"RSA\",\"n\":{}}}",
+        json_string(e),
+        json_string(n)
+    ))
+}
+
+/// A JSON string literal, escaped as RFC 8259 §7 requires (RFC 7638 §3.3: no escaping beyond
+/// that is added).
+fn json_string(value: &str) -> String {
+    Value::String(value.into()).to_string()
+}
+
+fn digest(canonical: &str) -> String {
+    b64::encode(&Sha256::digest(canonical.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oidc_hybrid::JwsAlgorithm;
+
+    #[test]
+    fn canonical_members_only() {
+        let a = Jwk::ec_p256("one", JwsAlgorithm::ES256, "AA".into(), "AQ".into());
+        let b = Jwk::ec_p256("two", JwsAlgorithm::ES256, "AA".into(), "AQ".into());
+        assert_eq!(jwk_thumbprint(&a), jwk_thumbprint(&b));
+        assert_eq!(
+            jwk_thumbprint(&a),
+            Ok(digest(r#"{"crv":"P-256","kty":"EC","x":"AA","y":"AQ"}"#))
+        );
+    }
+
+    #[test]
+    fn unsupported_and_incomplete() {
+        let mut jwk = Jwk::rsa("k", JwsAlgorithm::RS256, "AQAB".into(), "AQAB".into());
+        jwk.n = None;
+        assert_eq!(jwk_thumbprint(&jwk), Err(KeyError::InvalidJwk));
+        jwk.kty = "oct".into();
+        assert_eq!(jwk_thumbprint(&jwk), Err(KeyError::UnsupportedKey));
+    }
+}
