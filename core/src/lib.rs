@@ -1,4 +1,8 @@
 #![doc = include_str!("../README.md")]
+//!
+//! [`token`]: crate::token
+//! [`userinfo`]: crate::userinfo
+//! [`discovery`]: crate::discovery
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
