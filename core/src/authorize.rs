@@ -599,13 +599,12 @@ impl BoundRequest {
     }
 
     /// Whether an authentication at `auth_time` satisfies `prompt=login`, `max_age` and
-    /// `id_token_hint` for `subject` at `now`.
-    fn authentication_fresh(
-        &self,
-        subject: &Subject,
-        auth_time: UnixTime,
-        now: UnixTime,
-    ) -> Result<(), Reject> {
+    /// `id_token_hint` for `subject`.
+    ///
+    /// `max_age` is measured from the authentication to the moment the request arrived
+    /// (OIDC Core §3.1.2.1): a login during the request always satisfies it, however long the
+    /// consent page then takes; `max_age=0` therefore behaves exactly like `prompt=login`.
+    fn authentication_fresh(&self, subject: &Subject, auth_time: UnixTime) -> Result<(), Reject> {
         if self
             .hint_subject
             .as_ref()
@@ -618,7 +617,7 @@ impl BoundRequest {
             return Err(Reject::LoginRequired);
         }
         if let Some(max_age) = self.max_age
-            && now.secs_since(auth_time) > max_age
+            && self.received_at.secs_since(auth_time) > max_age
         {
             return Err(Reject::LoginRequired);
         }
@@ -627,6 +626,10 @@ impl BoundRequest {
 
     /// What the host must do next, given the End-User's session and consent
     /// (OIDC Core §3.1.2.3, §3.1.2.4; REQUIREMENTS 35–41, 43).
+    ///
+    /// `prompt=select_account` is exposed through [`BoundRequest::prompt`]: the host shows its
+    /// account chooser (usually on its login page) before asking; it cannot be combined with
+    /// `prompt=none`, which [`AuthorizeRequest::parse`] refuses.
     ///
     /// # Errors
     ///
@@ -638,13 +641,10 @@ impl BoundRequest {
         session: Option<&Session>,
         consent: Consent,
         issuer: &str,
-        now: UnixTime,
     ) -> Result<Step, AuthorizeError> {
         let login = match session {
             None => Some(Reject::LoginRequired),
-            Some(s) => self
-                .authentication_fresh(&s.subject, s.auth_time, now)
-                .err(),
+            Some(s) => self.authentication_fresh(&s.subject, s.auth_time).err(),
         };
         let wants_consent = match consent {
             Consent::Missing => true,
@@ -658,9 +658,6 @@ impl BoundRequest {
                 return Err(self.target(issuer).error(Reject::ConsentRequired));
             }
             (None, true) => Step::Consent,
-            (None, false) if self.prompt.select_account && self.prompt.none => {
-                return Err(self.target(issuer).error(Reject::AccountSelectionRequired));
-            }
             (None, false) => Step::Approve,
         };
         Ok(step)
@@ -692,7 +689,7 @@ impl BoundRequest {
     pub fn approve(self, approval: Approval, mint: Mint<'_>) -> Result<Approved, AuthorizeError> {
         let config = mint.config;
         let fail = |reject: Reject| self.target(&config.issuer).error(reject);
-        self.authentication_fresh(&approval.subject, approval.auth_time, mint.now)
+        self.authentication_fresh(&approval.subject, approval.auth_time)
             .map_err(fail)?;
         if mint.signer.algorithm() != self.id_token_alg {
             return Err(fail(Reject::SigningKeyUnavailable));

@@ -115,6 +115,17 @@ pub struct ClientMetadata {
     pub require_pkce: bool,
 }
 
+/// Whether `uri` is `http://localhost` followed by a port, a path, a query or nothing
+/// (RFC 8252 §8.3), and not a host that merely starts with `localhost`.
+fn is_localhost_http(uri: &str) -> bool {
+    uri.get(..16)
+        .is_some_and(|s| s.eq_ignore_ascii_case("http://localhost"))
+        && uri[16..]
+            .chars()
+            .next()
+            .is_none_or(|c| matches!(c, ':' | '/' | '?'))
+}
+
 /// A validated client registration.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Client {
@@ -187,7 +198,7 @@ impl Client {
             let http = raw
                 .get(..7)
                 .is_some_and(|s| s.eq_ignore_ascii_case("http://"));
-            let loopback = uri.is_loopback_http() || raw.starts_with("http://localhost");
+            let loopback = uri.is_loopback_http() || is_localhost_http(raw);
             let custom_scheme = !uri.is_https() && !http;
             if (http && !loopback) || (custom_scheme && !native) {
                 return Err(Reject::RedirectUriInsecure);

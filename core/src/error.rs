@@ -137,6 +137,8 @@ pub enum Reject {
     ResponseTypeNotAllowed,
     /// The response type is not supported.
     ResponseTypeUnsupported,
+    /// The revocation request has no `token` parameter.
+    RevocationTokenMissing,
     /// The scope is malformed.
     ScopeMalformed,
     /// The request has no `scope`, or a scope without `openid`.
@@ -233,6 +235,7 @@ impl Reject {
             | Self::RedirectUriMissing
             | Self::RefreshTokenMissing
             | Self::RequestTooLarge
+            | Self::RevocationTokenMissing
             | Self::ResponseModeQueryWithTokens
             | Self::ResponseModeUnsupported
             | Self::TooManyParameters => C::InvalidRequest,
@@ -308,6 +311,7 @@ impl Reject {
             Self::RequestNotSupported => "the request parameter is not supported",
             Self::RequestTooLarge => "the request is too large",
             Self::RequestUriNotSupported => "the request_uri parameter is not supported",
+            Self::RevocationTokenMissing => "token is missing",
             Self::ResponseModeUnsupported => "response_mode is not supported",
             Self::ResponseModeQueryWithTokens => {
                 "response_mode=query is not allowed when tokens are returned"
@@ -515,10 +519,14 @@ impl EndpointError {
     }
 
     /// The HTTP status: 401 for `invalid_client` when the client authenticated with the
-    /// `Authorization` header (RFC 6749 §5.2) and for `invalid_token` (RFC 6750 §3.1), 403 for
-    /// `insufficient_scope`, 500 for `server_error`, 400 otherwise.
+    /// `Authorization` header (RFC 6749 §5.2), for `invalid_token` and for a request without any
+    /// bearer token (RFC 6750 §3, §3.1), 403 for `insufficient_scope`, 500 for `server_error`,
+    /// 400 otherwise.
     #[must_use]
     pub const fn status(&self) -> u16 {
+        if matches!(self.reject, Reject::TokenMissing) {
+            return 401;
+        }
         match self.reject.code() {
             ErrorCode::InvalidClient if self.basic_auth => 401,
             ErrorCode::InvalidToken => 401,

@@ -198,7 +198,7 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         session: Option<&Session>,
         consent: Consent,
     ) -> Result<Step, AuthorizeError> {
-        request.next_step(session, consent, &self.config.issuer, self.clock.now())
+        request.next_step(session, consent, &self.config.issuer)
     }
 
     /// Step 4: approve, persist the code (and front-channel token), return the response.
@@ -434,7 +434,7 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         let token = params
             .get("token")
             .map_err(fail)?
-            .ok_or(fail(Reject::TokenMissing))?;
+            .ok_or(fail(Reject::RevocationTokenMissing))?;
         params.get("token_type_hint").map_err(fail)?;
         let digest = SecretDigest::of(token);
         if let RefreshLookup::Live(record) = self

@@ -32,7 +32,7 @@ use core::fmt;
 /// Counter(0.into()).try_fill(&mut buf).unwrap();
 /// assert_eq!(buf, [0, 1, 2, 3]);
 /// ```
-pub trait SecureRandom {
+pub trait SecureRandom: Send + Sync {
     /// Fills `dest` with random bytes.
     ///
     /// # Errors

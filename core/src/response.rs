@@ -11,11 +11,25 @@ use alloc::vec::Vec;
 use crate::value::ResponseMode;
 
 /// An authorization response, success or error, ready to deliver to a verified redirect URI.
-#[derive(Clone, Debug, Eq, PartialEq)]
+///
+/// `Debug` shows the parameter names only: values include codes and tokens.
+#[derive(Clone, Eq, PartialEq)]
 pub struct AuthorizationResponse {
     redirect_uri: String,
     mode: ResponseMode,
     params: Vec<(&'static str, String)>,
+}
+
+impl core::fmt::Debug for AuthorizationResponse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let names: Vec<&str> = self.params.iter().map(|(n, _)| *n).collect();
+        f.debug_struct("AuthorizationResponse")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("mode", &self.mode)
+            .field("params", &names)
+            .field("error", &self.param("error"))
+            .finish()
+    }
 }
 
 impl AuthorizationResponse {

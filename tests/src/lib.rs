@@ -529,3 +529,192 @@ pub fn pkce_pair(seed: &str) -> (String, String) {
     let challenge = Base64UrlUnpadded::encode_string(&sha2::Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)
 }
+
+/// Query pairs of a valid authorization request for `response_type` and `client_id` to
+/// [`REDIRECT_URI`], with scope `openid`, a nonce and a state; edit them with [`set_param`].
+#[must_use]
+pub fn auth_pairs<'a>(response_type: &'a str, client_id: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("response_type", response_type),
+        ("client_id", client_id),
+        ("redirect_uri", REDIRECT_URI),
+        ("scope", "openid"),
+        ("nonce", "n-0S6_WzA2Mj"),
+        ("state", "st-af0ifjsldkj"),
+    ]
+}
+
+/// Removes every pair named `name`, then appends `(name, value)` when `value` is `Some`.
+pub fn set_param<'a>(pairs: &mut Vec<(&'a str, &'a str)>, name: &'a str, value: Option<&'a str>) {
+    pairs.retain(|(n, _)| *n != name);
+    if let Some(value) = value {
+        pairs.push((name, value));
+    }
+}
+
+/// Asserts that an `error_description` is non-empty printable ASCII without `"` or `\`
+/// (RFC 6749 §4.1.2.1, §5.2).
+///
+/// # Panics
+///
+/// If it is not.
+pub fn assert_safe_description(description: &str) {
+    assert!(!description.is_empty(), "error_description is empty");
+    assert!(
+        description
+            .bytes()
+            .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\'),
+        "error_description is not in the allowed set: {description:?}"
+    );
+}
+
+/// Asserts that an authorization error is shown to the user (never redirected) with exactly
+/// `reject` and the wire code `code`.
+///
+/// # Panics
+///
+/// If it is not.
+pub fn assert_shown(err: &AuthorizeError, reject: oidc_hybrid::Reject, code: &str) {
+    assert_eq!(err.reject(), reject, "reason");
+    assert_eq!(err.reject().code().as_str(), code, "wire code");
+    assert!(
+        matches!(err.disposition(), oidc_hybrid::Disposition::ShowToUser),
+        "{reject:?} must be shown to the user, not redirected"
+    );
+    assert!(
+        err.clone().into_response().is_none(),
+        "no response for {reject:?}"
+    );
+    assert_safe_description(err.reject().description());
+}
+
+/// Asserts that an authorization error is redirected to [`REDIRECT_URI`]; see
+/// [`assert_redirected_to`].
+///
+/// # Panics
+///
+/// If it is not.
+pub fn assert_redirected(
+    err: &AuthorizeError,
+    code: &str,
+    mode: ResponseMode,
+    state: Option<&str>,
+) -> Delivered {
+    assert_redirected_to(err, REDIRECT_URI, code, mode, state)
+}
+
+/// Asserts that an authorization error is redirected to `target` in `mode` with the wire code
+/// `code`, a safe `error_description`, `state` echoed exactly (or absent), `iss` equal to
+/// [`ISSUER`] and no other parameter (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6, RFC 9207 §2).
+/// A fragment-mode `Location` carries no query part.
+///
+/// # Panics
+///
+/// If it is not.
+pub fn assert_redirected_to(
+    err: &AuthorizeError,
+    target: &str,
+    code: &str,
+    mode: ResponseMode,
+    state: Option<&str>,
+) -> Delivered {
+    assert_eq!(err.reject().code().as_str(), code, "wire code of {err:?}");
+    let oidc_hybrid::Disposition::RedirectToClient(response) = err.disposition() else {
+        panic!("{:?} must be redirected to the client", err.reject());
+    };
+    assert!(response.is_error());
+    assert_eq!(response.mode(), mode, "response mode");
+    assert_eq!(response.redirect_uri(), target);
+    match mode {
+        ResponseMode::Fragment => {
+            let location = response.location().expect("fragment mode has a Location");
+            let (base, _) = location.split_once('#').expect("a fragment");
+            assert!(!base.contains('?'), "nothing in the query: {location}");
+            assert!(!location.contains("?error"), "never ?error: {location}");
+        }
+        ResponseMode::FormPost => assert!(response.location().is_none()),
+        _ => {}
+    }
+    let delivered = Delivered::from_response(response);
+    assert_eq!(delivered.mode, mode);
+    assert_eq!(delivered.target, target, "only the verified redirect URI");
+    let params = delivered.map();
+    assert_eq!(params.get("error").map(String::as_str), Some(code));
+    assert_safe_description(params.get("error_description").expect("error_description"));
+    assert_eq!(
+        params.get("state").map(String::as_str),
+        state,
+        "state echoed exactly when sent"
+    );
+    assert_eq!(
+        params.get("iss").map(String::as_str),
+        Some(ISSUER),
+        "RFC 9207 iss"
+    );
+    for name in params.keys() {
+        assert!(
+            ["error", "error_description", "state", "iss"].contains(&name.as_str()),
+            "unexpected parameter {name} in an error response"
+        );
+    }
+    delivered
+}
+
+impl Harness {
+    /// Binds `pairs`, approves for `subject` now and returns what the client receives.
+    ///
+    /// # Panics
+    ///
+    /// If the request does not bind or is not approved.
+    #[must_use]
+    pub fn issue(&self, pairs: &[(&str, &str)], subject: &str) -> HashMap<String, String> {
+        let bound = self.authorize(&form(pairs)).expect("request binds");
+        let response = self.approve(bound, subject).expect("approved");
+        Delivered::from_response(&response).map()
+    }
+
+    /// Approves for `subject` authenticated at `auth_time`.
+    ///
+    /// # Errors
+    ///
+    /// The provider's [`AuthorizeError`].
+    ///
+    /// # Panics
+    ///
+    /// If `subject` is not a valid subject identifier.
+    pub fn approve_at(
+        &self,
+        request: BoundRequest,
+        subject: &str,
+        auth_time: UnixTime,
+    ) -> Result<AuthorizationResponse, AuthorizeError> {
+        let approval = Approval::new(Subject::new(subject).expect("valid subject"), auth_time);
+        block_on(self.provider.approve(request, approval))
+    }
+
+    /// The token endpoint as one of the standard clients, with the method it registered:
+    /// Basic for `rs-basic` and `default`, the body for `es-post`, only `client_id` for `native`.
+    ///
+    /// # Errors
+    ///
+    /// The provider's [`EndpointError`].
+    pub fn token_as(
+        &self,
+        client_id: &str,
+        pairs: &[(&str, &str)],
+    ) -> Result<TokenResponse, EndpointError> {
+        let mut all = pairs.to_vec();
+        match client_id {
+            "es-post" => {
+                all.push(("client_id", client_id));
+                all.push(("client_secret", SECRET));
+                self.token(&form(&all), None)
+            }
+            "native" => {
+                all.push(("client_id", client_id));
+                self.token(&form(&all), None)
+            }
+            _ => self.token(&form(&all), Some(&basic(client_id, SECRET))),
+        }
+    }
+}

@@ -1,28 +1,28 @@
 //! Helpers shared by the integration tests (included with `#[path]`).
 #![allow(dead_code)]
 
-use core::cell::Cell;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use oidc_hybrid::{RandomError, SecureRandom, Signer};
 
 /// NOT SECURE, tests only: a deterministic xorshift64 stream.
-pub(crate) struct TestRng(Cell<u64>);
+pub(crate) struct TestRng(AtomicU64);
 
 impl TestRng {
     pub(crate) fn new(seed: u64) -> Self {
-        Self(Cell::new(seed | 1))
+        Self(AtomicU64::new(seed | 1))
     }
 }
 
 impl SecureRandom for TestRng {
     fn try_fill(&self, dest: &mut [u8]) -> Result<(), RandomError> {
         for chunk in dest.chunks_mut(8) {
-            let mut x = self.0.get();
+            let mut x = self.0.load(Ordering::Relaxed);
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            self.0.set(x);
+            self.0.store(x, Ordering::Relaxed);
             chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
         }
         Ok(())
