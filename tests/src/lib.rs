@@ -4,6 +4,10 @@
 //!
 //! The keys under `tests/keys/` are public test keys: never use them outside tests.
 
+pub mod backends;
+pub mod contract;
+pub mod model;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,0 +1,36 @@
+//! The demo OpenID Provider: `cargo run -p oidc-hybrid-axum --example demo`, then open
+//! <http://127.0.0.1:8080/playground>. `--help` lists the options.
+
+use std::process::ExitCode;
+
+use oidc_hybrid_axum::demo::{self, Command, Options};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let options = match Options::from_args(std::env::args().skip(1)) {
+        Ok(Command::Run(options)) => options,
+        Ok(_) => {
+            print!("{}", demo::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("demo: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    match demo::run(options).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("demo: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! The demo's clients: built-in ones for the playground, or a `--clients` JSON file of RFC 7591
+//! metadata.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use oidc_hybrid::{
+    Client, ClientMetadata, GrantType, JwsAlgorithm, ResponseType, TokenEndpointAuthMethod,
+};
+use serde_json::Value;
+
+use super::DemoError;
+use super::users::entry_label;
+
+/// The secret of the built-in clients (a demo secret: never use it elsewhere).
+pub const BUILTIN_CLIENT_SECRET: &str = "demo-secret-for-the-playground-only-0123456789";
+
+/// What the playground needs to act as one of the registered clients.
+#[derive(Clone, Debug)]
+pub(super) struct PlaygroundClient {
+    pub(super) client_id: String,
+    pub(super) name: String,
+    pub(super) secret: Option<String>,
+    pub(super) method: TokenEndpointAuthMethod,
+    pub(super) alg: JwsAlgorithm,
+    pub(super) response_types: Vec<ResponseType>,
+}
+
+/// The clients to register.
+#[derive(Debug)]
+pub(super) struct Loaded {
+    pub(super) clients: Vec<Client>,
+    /// Those the playground can use (registered with its callback).
+    pub(super) playground: Vec<PlaygroundClient>,
+    /// Whether these are the built-in clients.
+    pub(super) builtin: bool,
+}
+
+/// The playground's redirect URI.
+pub(super) fn callback(issuer: &str) -> String {
+    format!("{issuer}/playground/callback")
+}
+
+fn builtin(issuer: &str) -> Vec<ClientMetadata> {
+    let all = ["code", "code id_token", "code token", "code id_token token"]
+        .map(String::from)
+        .to_vec();
+    let grants = vec![
+        GrantType::AuthorizationCode,
+        GrantType::Implicit,
+        GrantType::RefreshToken,
+    ];
+    vec![
+        ClientMetadata {
+            client_id: "demo-client".into(),
+            client_secret: Some(BUILTIN_CLIENT_SECRET.into()),
+            client_name: Some("Demo client (RS256, client_secret_basic)".into()),
+            redirect_uris: vec![callback(issuer)],
+            response_types: Some(all.clone()),
+            grant_types: Some(grants.clone()),
+            token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
+            id_token_signed_response_alg: Some(JwsAlgorithm::RS256),
+            ..ClientMetadata::default()
+        },
+        ClientMetadata {
+            client_id: "demo-client-es256".into(),
+            client_secret: Some(BUILTIN_CLIENT_SECRET.into()),
+            client_name: Some("Demo client (ES256, client_secret_post, s_hash)".into()),
+            redirect_uris: vec![callback(issuer)],
+            response_types: Some(all),
+            grant_types: Some(grants),
+            token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretPost,
+            id_token_signed_response_alg: Some(JwsAlgorithm::ES256),
+            id_token_s_hash: true,
+            ..ClientMetadata::default()
+        },
+    ]
+}
+
+/// Loads the clients file (or the built-in clients) and validates every registration.
+pub(super) fn load(path: Option<&Path>, issuer: &str) -> Result<Loaded, DemoError> {
+    let (entries, origin) = match path {
+        None => (builtin(issuer), None),
+        Some(path) => {
+            let name = path.display().to_string();
+            let fail =
+                |message: String| DemoError::Clients(format!("clients file {name}: {message}"));
+            let text = std::fs::read_to_string(path).map_err(|e| fail(format!("{e}")))?;
+            let values: Vec<Value> = serde_json::from_str(&text).map_err(|e| {
+                fail(format!(
+                    "not a JSON array of RFC 7591 client metadata objects ({e})"
+                ))
+            })?;
+            if values.is_empty() {
+                return Err(fail("the array is empty: no client could sign in".into()));
+            }
+            let mut entries = Vec::with_capacity(values.len());
+            for (i, value) in values.into_iter().enumerate() {
+                let label = entry_label(i, &value, "client_id");
+                let metadata: ClientMetadata =
+                    serde_json::from_value(value).map_err(|e| fail(format!("{label}: {e}")))?;
+                entries.push(metadata);
+            }
+            (entries, Some(name))
+        }
+    };
+    let callback = callback(issuer);
+    let mut seen = HashSet::new();
+    let mut loaded = Loaded {
+        clients: Vec::with_capacity(entries.len()),
+        playground: Vec::new(),
+        builtin: origin.is_none(),
+    };
+    for (i, metadata) in entries.into_iter().enumerate() {
+        let fail = |reason: String| {
+            let label = format!("entry {} ({:?})", i + 1, metadata.client_id);
+            DemoError::Clients(match &origin {
+                Some(name) => format!("clients file {name}: {label}: {reason}"),
+                None => format!("built-in client {label}: {reason}"),
+            })
+        };
+        if !seen.insert(metadata.client_id.clone()) {
+            return Err(fail(format!(
+                "client_id {:?} appears twice",
+                metadata.client_id
+            )));
+        }
+        let secret = metadata.client_secret.clone();
+        let client = Client::register(metadata.clone()).map_err(|reject| {
+            fail(format!(
+                "{} ({})",
+                reject.description(),
+                reject.code().as_str()
+            ))
+        })?;
+        if client
+            .redirect_uris()
+            .iter()
+            .any(|u| u.as_str() == callback)
+        {
+            loaded.playground.push(PlaygroundClient {
+                client_id: client.id().to_string(),
+                name: metadata
+                    .client_name
+                    .clone()
+                    .unwrap_or_else(|| client.id().to_string()),
+                secret,
+                method: client.auth_method(),
+                alg: client.id_token_alg(),
+                response_types: client.response_types().to_vec(),
+            });
+        }
+        loaded.clients.push(client);
+    }
+    Ok(loaded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ISSUER: &str = "http://127.0.0.1:8080";
+
+    fn error(json: &str) -> String {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("clients.json");
+        std::fs::write(&path, json).expect("write");
+        load(Some(&path), ISSUER).expect_err("rejected").to_string()
+    }
+
+    #[test]
+    fn builtin_clients_cover_every_response_type() {
+        let loaded = load(None, ISSUER).expect("built-in clients");
+        assert!(loaded.builtin);
+        assert_eq!(loaded.clients.len(), 2);
+        assert_eq!(loaded.playground.len(), 2);
+        for client in &loaded.clients {
+            assert_eq!(client.response_types().len(), 4);
+            assert!(client.allows_grant(GrantType::RefreshToken));
+            assert!(
+                client
+                    .match_redirect_uri("http://127.0.0.1:8080/playground/callback")
+                    .is_some()
+            );
+        }
+    }
+
+    #[test]
+    fn bad_files_name_the_file_the_entry_and_the_reason() {
+        let e = error(
+            r#"[{"client_id": "rp", "client_secret": "0123456789abcdef0123456789abcdef",
+                 "redirect_uris": ["http://rp.example/cb"]}]"#,
+        );
+        assert!(e.contains("clients.json"), "{e}");
+        assert!(e.contains("entry 1 (\"rp\")"), "{e}");
+        assert!(e.contains("must use https"), "{e}");
+        let e = error(r#"[{"client_id": "rp", "redirect_uri": ["https://rp.example/cb"]}]"#);
+        assert!(e.contains("unknown field `redirect_uri`"), "{e}");
+        let e = error(
+            r#"[{"client_id": "rp", "client_secret": "short", "redirect_uris": ["https://rp.example/cb"]}]"#,
+        );
+        assert!(e.contains("shorter than 32"), "{e}");
+        let e = error("not json");
+        assert!(e.contains("not a JSON array"), "{e}");
+    }
+}

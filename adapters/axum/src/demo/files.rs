@@ -1,0 +1,100 @@
+//! The signing keys, kept as PKCS#8 PEM files: loaded if present, generated and written
+//! (owner-only permissions) on first start.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use oidc_hybrid::JwsAlgorithm;
+use oidc_hybrid_rustcrypto::{Es256Signer, OsRandom, RsaSigner};
+use tracing::info;
+
+use super::DemoError;
+
+/// The demo's keys and a line saying where they came from.
+pub(super) struct Keys {
+    pub(super) rs256: RsaSigner,
+    pub(super) es256: Es256Signer,
+    pub(super) note: String,
+}
+
+/// Writes `pem` to a new file readable by the owner only; an existing file is never replaced.
+fn write_new(path: &Path, pem: &str) -> Result<(), DemoError> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| DemoError::Keys(format!("cannot create {}: {e}", path.display())))?;
+    file.write_all(pem.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| DemoError::Keys(format!("cannot write {}: {e}", path.display())))
+}
+
+fn read(path: &Path) -> Result<Option<String>, DemoError> {
+    match fs::read_to_string(path) {
+        Ok(pem) => Ok(Some(pem)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(DemoError::Keys(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Loads `{dir}/{stem}.es256.pem` and `{dir}/{stem}.rs256.pem`, creating what is missing.
+pub(super) fn load_or_create_keys(dir: &Path, stem: &str) -> Result<Keys, DemoError> {
+    fs::create_dir_all(dir)
+        .map_err(|e| DemoError::Keys(format!("cannot create {}: {e}", dir.display())))?;
+    let es_path: PathBuf = dir.join(format!("{stem}.es256.pem"));
+    let rs_path: PathBuf = dir.join(format!("{stem}.rs256.pem"));
+    let mut created = Vec::new();
+
+    let es256 = match read(&es_path)? {
+        Some(pem) => Es256Signer::from_pkcs8_pem(&pem, None).map_err(|e| {
+            DemoError::Keys(format!(
+                "{}: not a PKCS#8 P-256 private key ({e})",
+                es_path.display()
+            ))
+        })?,
+        None => {
+            let key = Es256Signer::generate(&OsRandom, None)
+                .map_err(|e| DemoError::Keys(format!("cannot generate the ES256 key: {e}")))?;
+            let pem = key
+                .to_pkcs8_pem()
+                .map_err(|e| DemoError::Keys(format!("cannot encode the ES256 key: {e}")))?;
+            write_new(&es_path, &pem)?;
+            created.push(es_path.display().to_string());
+            key
+        }
+    };
+    let rs256 = match read(&rs_path)? {
+        Some(pem) => RsaSigner::from_pkcs8_pem(&pem, JwsAlgorithm::RS256, None).map_err(|e| {
+            DemoError::Keys(format!(
+                "{}: not a PKCS#8 RSA private key of 2048 to 8192 bits ({e})",
+                rs_path.display()
+            ))
+        })?,
+        None => {
+            info!("generating a 2048-bit RS256 key (first start only)");
+            let key = RsaSigner::generate(&OsRandom, 2048, JwsAlgorithm::RS256, None)
+                .map_err(|e| DemoError::Keys(format!("cannot generate the RS256 key: {e}")))?;
+            let pem = key
+                .to_pkcs8_pem()
+                .map_err(|e| DemoError::Keys(format!("cannot encode the RS256 key: {e}")))?;
+            write_new(&rs_path, &pem)?;
+            created.push(rs_path.display().to_string());
+            key
+        }
+    };
+    let note = if created.is_empty() {
+        format!("loaded {} and {}", es_path.display(), rs_path.display())
+    } else {
+        format!("created {}", created.join(" and "))
+    };
+    Ok(Keys { rs256, es256, note })
+}

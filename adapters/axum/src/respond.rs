@@ -1,0 +1,193 @@
+//! Responses: authorization responses (303 redirects and form_post pages), error pages, JSON,
+//! and the security headers every HTML page gets. Public so hosts render their own pages with
+//! the same rules.
+
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, PRAGMA, REFERRER_POLICY,
+    WWW_AUTHENTICATE, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use oidc_hybrid::response::{FORM_POST_CSP, push_escaped};
+use oidc_hybrid::{AuthorizationResponse, EndpointError, Reject};
+
+/// The Content-Security-Policy of the adapter's own pages (error pages): nothing loads, nothing
+/// runs, no form posts, no framing.
+pub const PAGE_CSP: &str =
+    "default-src 'none'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+const HTML: &str = "text/html; charset=utf-8";
+const JSON: &str = "application/json";
+
+/// `text` HTML-escaped for element content or a double-quoted attribute value.
+#[must_use]
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    push_escaped(&mut out, text);
+    out
+}
+
+/// Delivers an authorization response to the client's verified redirect URI: **303 See Other**
+/// with `Location` for the `fragment` and `query` modes (never 307, which would repost a
+/// login form's body to the client), the auto-submitting page for `form_post`.
+#[must_use]
+pub fn deliver(response: &AuthorizationResponse) -> Response {
+    let Some(location) = response.location() else {
+        return form_post(response);
+    };
+    let Ok(location) = HeaderValue::try_from(location) else {
+        // The redirect URI was verified and the parameters are form-urlencoded: never expected.
+        return error_page(Reject::ServerError);
+    };
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (LOCATION, location),
+            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (PRAGMA, HeaderValue::from_static("no-cache")),
+            (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        ],
+    )
+        .into_response()
+}
+
+/// The form_post page (Form Post Response Mode §2) with its strict CSP (only the submit script
+/// runs), `Cache-Control: no-store`, `Pragma: no-cache`, `Referrer-Policy: no-referrer` and
+/// `X-Frame-Options: DENY`.
+#[must_use]
+pub fn form_post(response: &AuthorizationResponse) -> Response {
+    let mut page = html(StatusCode::OK, response.form_post_html());
+    page.headers_mut().insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(FORM_POST_CSP),
+    );
+    page
+}
+
+/// An HTML response with the headers of every page: `Content-Type: text/html; charset=utf-8`,
+/// `Cache-Control: no-store`, `Pragma: no-cache`, `Referrer-Policy: no-referrer`,
+/// `X-Frame-Options: DENY`, `X-Content-Type-Options: nosniff` and [`PAGE_CSP`] (replace it
+/// for pages that load styles or post forms).
+#[must_use]
+pub fn html(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(HTML));
+    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+    set_page_headers(headers);
+    response
+}
+
+fn set_page_headers(headers: &mut HeaderMap) {
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+}
+
+/// The HTTP status of an authorization error shown to the user: 500 for `server_error`, 413
+/// for a request over the size limit, 400 otherwise.
+#[must_use]
+pub fn error_status(reject: Reject) -> StatusCode {
+    match reject {
+        Reject::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        Reject::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// The error page for an authorization error that must not be redirected (the client or its
+/// redirect URI could not be verified; OIDC Core §3.1.2.6): the error code and its fixed
+/// description, escaped, with the status of [`error_status`].
+#[must_use]
+pub fn error_page(reject: Reject) -> Response {
+    let code = escape(reject.code().as_str());
+    let description = escape(reject.description());
+    html(
+        error_status(reject),
+        format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>Sign-in error</title></head>\n<body>\n<h1>Sign-in error</h1>\n\
+             <p>The sign-in request cannot be processed, and you have not been sent back to \
+             the application.</p>\n<p><code id=\"error\">{code}</code>: \
+             <span id=\"error_description\">{description}</span></p>\n</body></html>\n"
+        ),
+    )
+}
+
+/// A JSON response (`application/json`) with `Cache-Control: no-store` and `Pragma: no-cache`
+/// (RFC 6749 §5.1: token responses must not be cached).
+#[must_use]
+pub fn json_no_store(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [
+            (CONTENT_TYPE, HeaderValue::from_static(JSON)),
+            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (PRAGMA, HeaderValue::from_static("no-cache")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// An error of the token, UserInfo or revocation endpoint: its status (401 for
+/// `invalid_client` after Basic authentication and for `invalid_token`), its
+/// `WWW-Authenticate` challenge and its JSON body (RFC 6749 §5.2, RFC 6750 §3).
+#[must_use]
+pub fn endpoint_error(error: &EndpointError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = json_no_store(status, error.to_json());
+    if let Some(challenge) = error.www_authenticate() {
+        response
+            .headers_mut()
+            .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    }
+    response
+}
+
+/// Middleware (use with [`axum::middleware::map_response`]) that gives every HTML response the
+/// clickjacking and caching protections a host page needs, without overriding what the page
+/// set itself: `X-Frame-Options: DENY`, a `frame-ancestors 'none'` policy (added as a second
+/// CSP header when the page's own policy has no `frame-ancestors`), `Cache-Control: no-store`
+/// with `Pragma: no-cache`, `Referrer-Policy: no-referrer` and `X-Content-Type-Options: nosniff`.
+pub async fn harden_html(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let is_html = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/html"))
+        });
+    headers
+        .entry(X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    if !is_html {
+        return response;
+    }
+    headers
+        .entry(X_FRAME_OPTIONS)
+        .or_insert(HeaderValue::from_static("DENY"));
+    if !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+    }
+    headers
+        .entry(REFERRER_POLICY)
+        .or_insert(HeaderValue::from_static("no-referrer"));
+    let framing_denied = headers
+        .get_all(CONTENT_SECURITY_POLICY)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.contains("frame-ancestors")));
+    if !framing_denied {
+        headers.append(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        );
+    }
+    response
+}

@@ -1,0 +1,623 @@
+//! The adapter over real HTTP on loopback: a memory store, a minimal host whose "pages" report
+//! the step and resume through the [`Endpoints`] API, and a reqwest client that never follows
+//! redirects.
+#![allow(
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    reason = "a std test crate"
+)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::post;
+use oidc_hybrid::response::FORM_POST_CSP;
+use oidc_hybrid::{
+    BoundRequest, Claims, ClaimsSource, Client, ClientMetadata, Config, Consent, JwsAlgorithm,
+    Provider, Signer, Step, Subject, SystemClock,
+};
+use oidc_hybrid_axum::{Authentication, Endpoints, Host};
+use oidc_hybrid_memory::MemoryStore;
+use oidc_hybrid_rustcrypto::{Es256Signer, OsRandom, RsaSigner};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+
+const RS256_PEM: &str = include_str!("../../../tests/keys/rs256.pem");
+const ES256_PEM: &str = include_str!("../../../tests/keys/es256.pem");
+const SECRET: &str = "a-test-secret-that-is-long-enough-0123456789";
+const REDIRECT_URI: &str = "https://rp.example/cb";
+
+/// A host whose login and consent "pages" say which step they are and under which id the
+/// request waits; `x-test-user` stands for a session cookie, and `carol` has consented before.
+#[derive(Default)]
+struct TestHost {
+    pending: Mutex<HashMap<u64, BoundRequest>>,
+    next: AtomicU64,
+}
+
+impl ClaimsSource for TestHost {
+    type Error = core::convert::Infallible;
+
+    async fn claims(&self, subject: &Subject) -> Result<Option<Claims>, Self::Error> {
+        let Value::Object(claims) = json!({
+            "email": format!("{subject}@example.org"),
+            "email_verified": true,
+            "name": "Test User",
+        }) else {
+            unreachable!()
+        };
+        Ok(Some(claims))
+    }
+}
+
+impl Host for TestHost {
+    async fn authentication(&self, parts: &Parts) -> Option<Authentication> {
+        let user = parts.headers.get("x-test-user")?.to_str().ok()?;
+        let now = oidc_hybrid::Clock::now(&SystemClock);
+        Some(Authentication::new(Subject::new(user).ok()?, now).with_amr(["pwd"]))
+    }
+
+    async fn consent(&self, authentication: &Authentication, _: &BoundRequest) -> Consent {
+        if authentication.subject.as_str() == "carol" {
+            Consent::Remembered
+        } else {
+            Consent::Missing
+        }
+    }
+
+    async fn interact(&self, request: BoundRequest, step: Step, _parts: &Parts) -> Response {
+        let id = self.next.fetch_add(1, Ordering::SeqCst);
+        self.pending.lock().expect("lock").insert(id, request);
+        Html(format!("<p id=\"step\">{step:?}</p><p id=\"id\">{id}</p>")).into_response()
+    }
+}
+
+type TestEndpoints = Endpoints<MemoryStore, SystemClock, OsRandom, TestHost>;
+
+fn take(endpoints: &TestEndpoints, id: u64) -> BoundRequest {
+    endpoints
+        .host()
+        .pending
+        .lock()
+        .expect("lock")
+        .remove(&id)
+        .expect("a waiting request")
+}
+
+/// The host's login form handler: logs `user` in now and resumes.
+async fn resume(
+    State(endpoints): State<TestEndpoints>,
+    Path((id, user)): Path<(u64, String)>,
+    parts: Parts,
+) -> Response {
+    let request = take(&endpoints, id);
+    let auth = Authentication::new(Subject::new(user).expect("subject"), endpoints.now())
+        .with_amr(["pwd"]);
+    endpoints
+        .resume(request, Some(&auth), Consent::Missing, &parts)
+        .await
+}
+
+/// The host's consent form handler: approves for `user`.
+async fn approve(
+    State(endpoints): State<TestEndpoints>,
+    Path((id, user)): Path<(u64, String)>,
+) -> Response {
+    let request = take(&endpoints, id);
+    let auth = Authentication::new(Subject::new(user).expect("subject"), endpoints.now());
+    endpoints.approve(request, auth.approval()).await
+}
+
+async fn deny(State(endpoints): State<TestEndpoints>, Path(id): Path<u64>) -> Response {
+    let request = take(&endpoints, id);
+    endpoints.deny(request)
+}
+
+struct Server {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Server {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr: SocketAddr = listener.local_addr().expect("addr");
+        let base = format!("http://{addr}");
+        let all = ["code", "code id_token", "code token", "code id_token token"];
+        let metadata: ClientMetadata = serde_json::from_value(json!({
+            "client_id": "rp",
+            "client_secret": SECRET,
+            "redirect_uris": [REDIRECT_URI],
+            "response_types": all,
+            "grant_types": ["authorization_code", "implicit", "refresh_token"],
+        }))
+        .expect("metadata");
+        let store = MemoryStore::with_clients([Client::register(metadata).expect("client")]);
+        let keys: Vec<Box<dyn Signer>> = vec![
+            Box::new(
+                RsaSigner::from_pkcs8_pem(RS256_PEM, JwsAlgorithm::RS256, Some("rs")).expect("rs"),
+            ),
+            Box::new(Es256Signer::from_pkcs8_pem(ES256_PEM, Some("es")).expect("es")),
+        ];
+        let config = Config::new(&base).expect("config");
+        let provider = Provider::new(config, store, keys, SystemClock, OsRandom).expect("provider");
+        let endpoints = Endpoints::new(Arc::new(provider), TestHost::default());
+        let host_routes = Router::new()
+            .route("/host/resume/{id}/{user}", post(resume))
+            .route("/host/approve/{id}/{user}", post(approve))
+            .route("/host/deny/{id}", post(deny))
+            .with_state(endpoints.clone());
+        let app = endpoints.router().merge(host_routes);
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Self { base, http }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn get(&self, path: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, String) {
+        let mut request = self.http.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        read(request.send().await.expect("GET")).await
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        body: String,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, HeaderMap, String) {
+        let mut request = self
+            .http
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        read(request.send().await.expect("POST")).await
+    }
+
+    /// A waiting request's id, from the test host's page.
+    fn waiting(body: &str) -> u64 {
+        let start = body.find("<p id=\"id\">").expect("an interaction page") + 11;
+        let end = body[start..].find('<').expect("end") + start;
+        body[start..end].parse().expect("id")
+    }
+}
+
+async fn read(response: reqwest::Response) -> (StatusCode, HeaderMap, String) {
+    let status = response.status();
+    let headers = response.headers().clone();
+    (status, headers, response.text().await.expect("body"))
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in pairs {
+        serializer.append_pair(name, value);
+    }
+    serializer.finish()
+}
+
+/// The parameters of a fragment or query.
+fn params(encoded: &str) -> HashMap<String, String> {
+    form_urlencoded::parse(encoded.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn authorize_query(response_type: &str, extra: &[(&str, &str)]) -> String {
+    let mut pairs = vec![
+        ("response_type", response_type),
+        ("client_id", "rp"),
+        ("redirect_uri", REDIRECT_URI),
+        ("scope", "openid email"),
+        ("nonce", "n-0S6_WzA2Mj"),
+        ("state", "st<\"&'>"),
+    ];
+    pairs.extend_from_slice(extra);
+    form(&pairs)
+}
+
+/// Asserts a 303 to the redirect URI and returns the fragment's parameters.
+fn fragment_of(status: StatusCode, headers: &HeaderMap) -> HashMap<String, String> {
+    assert_eq!(status, StatusCode::SEE_OTHER, "303, never 307");
+    let location = header(headers, "location").expect("Location");
+    let (target, fragment) = location.split_once('#').expect("a fragment");
+    assert_eq!(target, REDIRECT_URI);
+    assert_eq!(header(headers, "cache-control"), Some("no-store"));
+    params(fragment)
+}
+
+fn assert_html_page_headers(headers: &HeaderMap) {
+    assert_eq!(header(headers, "x-frame-options"), Some("DENY"));
+    assert_eq!(header(headers, "cache-control"), Some("no-store"));
+    assert_eq!(header(headers, "pragma"), Some("no-cache"));
+    assert_eq!(header(headers, "referrer-policy"), Some("no-referrer"));
+    assert_eq!(header(headers, "x-content-type-options"), Some("nosniff"));
+    assert!(
+        headers.get_all("content-security-policy").iter().any(|v| v
+            .to_str()
+            .is_ok_and(|v| v.contains("frame-ancestors 'none'"))),
+        "frame-ancestors 'none'"
+    );
+    assert!(header(headers, "access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn discovery_and_jwks_are_public_cacheable_json() {
+    let server = Server::start().await;
+    for path in ["/.well-known/openid-configuration", "/jwks"] {
+        let (status, headers, body) = server.get(path, &[("origin", "https://spa.example")]).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(header(&headers, "content-type"), Some("application/json"));
+        assert_eq!(header(&headers, "access-control-allow-origin"), Some("*"));
+        assert_eq!(
+            header(&headers, "cache-control"),
+            Some("public, max-age=300")
+        );
+        let json: Value = serde_json::from_str(&body).expect("JSON");
+        if path == "/jwks" {
+            let keys = json["keys"].as_array().expect("keys");
+            assert_eq!(keys.len(), 2);
+            for key in keys {
+                assert!(key.get("d").is_none(), "no private member");
+            }
+        } else {
+            assert_eq!(json["issuer"], server.base);
+            assert_eq!(json["token_endpoint"], server.url("/token"));
+            assert_eq!(json["jwks_uri"], server.url("/jwks"));
+        }
+        let preflight = server
+            .http
+            .request(reqwest::Method::OPTIONS, server.url(path))
+            .header("origin", "https://spa.example")
+            .header("access-control-request-method", "GET")
+            .send()
+            .await
+            .expect("OPTIONS");
+        assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
+        assert_eq!(
+            header(preflight.headers(), "access-control-allow-origin"),
+            Some("*")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_logged_in_user_with_consent_gets_a_303_with_the_fragment() {
+    let server = Server::start().await;
+    let query = authorize_query("code id_token", &[]);
+    let (status, headers, _) = server
+        .get(&format!("/authorize?{query}"), &[("x-test-user", "carol")])
+        .await;
+    let params = fragment_of(status, &headers);
+    assert!(params.contains_key("code") && params.contains_key("id_token"));
+    assert_eq!(params["state"], "st<\"&'>");
+    assert_eq!(params["iss"], server.base);
+    assert!(header(&headers, "access-control-allow-origin").is_none());
+
+    // The same request as a POST form.
+    let (status, headers, _) = server
+        .post("/authorize", query, &[("x-test-user", "carol")])
+        .await;
+    let params = fragment_of(status, &headers);
+    assert!(params.contains_key("code"));
+}
+
+#[tokio::test]
+async fn login_and_consent_go_through_the_host_and_resume() {
+    let server = Server::start().await;
+    let query = authorize_query("code id_token token", &[]);
+    // Nobody logged in: the host's login page.
+    let (status, headers, body) = server.get(&format!("/authorize?{query}"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("<p id=\"step\">Login</p>"), "{body}");
+    assert_html_page_headers(&headers);
+    let id = Server::waiting(&body);
+    // The host logs alice in and resumes: consent is next.
+    let (status, _, body) = server
+        .post(&format!("/host/resume/{id}/alice"), String::new(), &[])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("<p id=\"step\">Consent</p>"), "{body}");
+    let id = Server::waiting(&body);
+    // The host approves after consent: a 303 with the tokens in the fragment.
+    let (status, headers, _) = server
+        .post(&format!("/host/approve/{id}/alice"), String::new(), &[])
+        .await;
+    let params = fragment_of(status, &headers);
+    for name in [
+        "code",
+        "id_token",
+        "access_token",
+        "token_type",
+        "expires_in",
+    ] {
+        assert!(params.contains_key(name), "{name}");
+    }
+
+    // A denial: access_denied to the client.
+    let (_, _, body) = server.get(&format!("/authorize?{query}"), &[]).await;
+    let id = Server::waiting(&body);
+    let (status, headers, _) = server
+        .post(&format!("/host/deny/{id}"), String::new(), &[])
+        .await;
+    let params = fragment_of(status, &headers);
+    assert_eq!(params["error"], "access_denied");
+    assert_eq!(params["state"], "st<\"&'>");
+
+    // prompt=select_account shows the login page even with a session and consent.
+    let query = authorize_query("code id_token", &[("prompt", "select_account")]);
+    let (_, _, body) = server
+        .get(&format!("/authorize?{query}"), &[("x-test-user", "carol")])
+        .await;
+    assert!(body.contains("<p id=\"step\">Login</p>"), "{body}");
+}
+
+#[tokio::test]
+async fn prompt_none_answers_without_a_page() {
+    let server = Server::start().await;
+    let query = authorize_query("code id_token", &[("prompt", "none")]);
+    let (status, headers, _) = server.get(&format!("/authorize?{query}"), &[]).await;
+    let params = fragment_of(status, &headers);
+    assert_eq!(params["error"], "login_required");
+    let (status, headers, _) = server
+        .get(&format!("/authorize?{query}"), &[("x-test-user", "dave")])
+        .await;
+    assert_eq!(fragment_of(status, &headers)["error"], "consent_required");
+    let (status, headers, _) = server
+        .get(&format!("/authorize?{query}"), &[("x-test-user", "carol")])
+        .await;
+    assert!(fragment_of(status, &headers).contains_key("code"));
+}
+
+#[tokio::test]
+async fn form_post_pages_are_escaped_and_locked_down() {
+    let server = Server::start().await;
+    let query = authorize_query("code id_token", &[("response_mode", "form_post")]);
+    let (status, headers, body) = server
+        .get(&format!("/authorize?{query}"), &[("x-test-user", "carol")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        header(&headers, "content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(
+        header(&headers, "content-security-policy"),
+        Some(FORM_POST_CSP)
+    );
+    assert_html_page_headers(&headers);
+    assert!(header(&headers, "location").is_none());
+    assert!(body.contains("action=\"https://rp.example/cb\""));
+    assert!(
+        body.contains("value=\"st&lt;&quot;&amp;&#39;&gt;\""),
+        "state escaped: {body}"
+    );
+    assert!(!body.contains("st<\""));
+}
+
+#[tokio::test]
+async fn untrusted_requests_get_an_escaped_error_page_and_no_redirect() {
+    let server = Server::start().await;
+    let cases = [
+        (
+            form(&[
+                ("response_type", "code id_token"),
+                ("client_id", "rp"),
+                ("redirect_uri", "https://evil.example/cb"),
+                ("scope", "openid"),
+                ("nonce", "n"),
+            ]),
+            "redirect_uri is not registered for this client",
+        ),
+        (
+            form(&[
+                ("response_type", "code id_token"),
+                ("client_id", "<script>alert(1)</script>"),
+                ("redirect_uri", REDIRECT_URI),
+                ("scope", "openid"),
+                ("nonce", "n"),
+            ]),
+            "the client is unknown",
+        ),
+        (
+            (0..70)
+                .map(|i| format!("p{i}=1"))
+                .collect::<Vec<_>>()
+                .join("&"),
+            "too many parameters",
+        ),
+        (
+            format!("client_id=rp&state={}", "x".repeat(9000)),
+            "a parameter value is too long",
+        ),
+    ];
+    for (query, message) in cases {
+        let (status, headers, body) = server.get(&format!("/authorize?{query}"), &[]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{message}");
+        assert!(header(&headers, "location").is_none(), "never redirected");
+        assert!(body.contains(message), "{message}: {body}");
+        assert!(!body.contains("<script>"), "escaped");
+        assert_html_page_headers(&headers);
+    }
+    // A query over 16 KiB: 414.
+    let (status, headers, body) = server
+        .get(&format!("/authorize?a={}", "x".repeat(17 * 1024)), &[])
+        .await;
+    assert_eq!(status, StatusCode::URI_TOO_LONG);
+    assert!(header(&headers, "location").is_none());
+    assert!(body.contains("the request is too large"));
+    // Bodies over 16 KiB: 413 at both form endpoints.
+    let big = format!("a={}", "x".repeat(17 * 1024));
+    let (status, _, _) = server.post("/authorize", big.clone(), &[]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, headers, body) = server.post("/token", big, &[]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(header(&headers, "content-type"), Some("application/json"));
+    assert!(body.contains("the request is too large"));
+}
+
+fn basic(id: &str, secret: &str) -> String {
+    use base64ct::Encoding as _;
+    let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let credentials = format!("{}:{}", encode(id), encode(secret));
+    format!(
+        "Basic {}",
+        base64ct::Base64::encode_string(credentials.as_bytes())
+    )
+}
+
+#[tokio::test]
+async fn token_userinfo_and_revocation() {
+    let server = Server::start().await;
+    let query = authorize_query("code id_token", &[]);
+    let (status, headers, _) = server
+        .get(&format!("/authorize?{query}"), &[("x-test-user", "carol")])
+        .await;
+    let code = fragment_of(status, &headers)["code"].clone();
+    let auth = basic("rp", SECRET);
+    let body = form(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", REDIRECT_URI),
+    ]);
+
+    // Wrong content type.
+    let response = server
+        .http
+        .post(server.url("/token"))
+        .header("authorization", &auth)
+        .header("content-type", "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // GET is not allowed.
+    let (status, _, _) = server.get("/token", &[]).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    // A wrong secret through Basic: 401 with a Basic challenge.
+    let (status, headers, text) = server
+        .post(
+            "/token",
+            body.clone(),
+            &[(
+                "authorization",
+                &basic("rp", "wrong-secret-but-long-enough-000000000"),
+            )],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        header(&headers, "www-authenticate"),
+        Some("Basic realm=\"token\"")
+    );
+    assert!(text.contains("invalid_client"));
+
+    let (status, headers, text) = server
+        .post("/token", body.clone(), &[("authorization", &auth)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(header(&headers, "cache-control"), Some("no-store"));
+    assert_eq!(header(&headers, "pragma"), Some("no-cache"));
+    assert_eq!(header(&headers, "content-type"), Some("application/json"));
+    let tokens: Value = serde_json::from_str(&text).expect("JSON");
+    let access = tokens["access_token"].as_str().expect("access token");
+    let refresh = tokens["refresh_token"].as_str().expect("refresh token");
+
+    // Replay: invalid_grant, and the grant's tokens stop working.
+    let (status, _, text) = server
+        .post("/token", body, &[("authorization", &auth)])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(text.contains("invalid_grant"));
+    let bearer = format!("Bearer {access}");
+    let (status, headers, _) = server.get("/userinfo", &[("authorization", &bearer)]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        header(&headers, "www-authenticate"),
+        Some("Bearer error=\"invalid_token\"")
+    );
+
+    // A fresh grant for UserInfo (GET and POST) and revocation.
+    let (status, headers, _) = server
+        .get(&format!("/authorize?{query}"), &[("x-test-user", "carol")])
+        .await;
+    let code = fragment_of(status, &headers)["code"].clone();
+    let (_, _, text) = server
+        .post(
+            "/token",
+            form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT_URI),
+            ]),
+            &[("authorization", &auth)],
+        )
+        .await;
+    let tokens: Value = serde_json::from_str(&text).expect("JSON");
+    let access = tokens["access_token"].as_str().expect("access token");
+    let refresh2 = tokens["refresh_token"].as_str().expect("refresh token");
+    assert_ne!(refresh, refresh2);
+    let bearer = format!("Bearer {access}");
+    let (status, headers, text) = server.get("/userinfo", &[("authorization", &bearer)]).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(header(&headers, "cache-control"), Some("no-store"));
+    let claims: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(claims["sub"], "carol");
+    assert_eq!(claims["email"], "carol@example.org");
+    assert!(claims.get("name").is_none(), "profile was not granted");
+    let (status, _, text) = server
+        .post("/userinfo", form(&[("access_token", access)]), &[])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let (status, headers, _) = server.get("/userinfo", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(header(&headers, "www-authenticate"), Some("Bearer"));
+
+    let (status, headers, _) = server
+        .post(
+            "/revoke",
+            form(&[("token", refresh2)]),
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, "cache-control"), Some("no-store"));
+    let (status, _, _) = server.get("/userinfo", &[("authorization", &bearer)]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the grant is revoked");
+    let (status, _, text) = server
+        .post(
+            "/token",
+            form(&[("grant_type", "refresh_token"), ("refresh_token", refresh2)]),
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(text.contains("invalid_grant"));
+}

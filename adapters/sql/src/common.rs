@@ -1,0 +1,367 @@
+//! What both backends share: the SQL text (portable between SQLite and PostgreSQL), value
+//! conversions, client encoding and the retry loop.
+
+use core::future::Future;
+
+use oidc_hybrid::{Client, ClientMetadata, GrantId, SecretDigest, UnixTime};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::{MAX_ATTEMPTS, MAX_METADATA_BYTES, SqlError};
+
+/// Unix seconds as stored: a signed 64-bit integer. Times beyond `i64::MAX` seconds (about
+/// 292 billion years) are clamped, which only ever makes something live longer than that.
+pub(crate) fn secs(time: UnixTime) -> i64 {
+    i64::try_from(time.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// Encodes a record as its JSON column.
+pub(crate) fn to_json<T: Serialize>(record: &T) -> Result<String, SqlError> {
+    serde_json::to_string(record).map_err(SqlError::Encode)
+}
+
+/// Decodes a record read from `table`.
+pub(crate) fn from_json<T: DeserializeOwned>(
+    table: &'static str,
+    json: &str,
+) -> Result<T, SqlError> {
+    serde_json::from_str(json).map_err(|source| SqlError::CorruptRecord { table, source })
+}
+
+/// The stored form of a client: its metadata JSON and secret digest.
+pub(crate) struct StoredClient {
+    pub(crate) id: String,
+    pub(crate) metadata: String,
+    pub(crate) secret: Option<[u8; 32]>,
+}
+
+/// Checks that `client` can be stored and read back unchanged, and returns its stored form.
+///
+/// # Errors
+///
+/// [`SqlError::MetadataTooLarge`] over [`MAX_METADATA_BYTES`]; [`SqlError::MetadataRoundTrip`]
+/// if the stored form would not read back as the same client.
+pub(crate) fn encode_client(client: &Client) -> Result<StoredClient, SqlError> {
+    let metadata = serde_json::to_string(client.metadata()).map_err(SqlError::Encode)?;
+    if metadata.len() > MAX_METADATA_BYTES {
+        return Err(SqlError::MetadataTooLarge {
+            len: metadata.len(),
+            max: MAX_METADATA_BYTES,
+        });
+    }
+    let secret = client.secret_digest().map(|d| *d.as_bytes());
+    match decode_client(&metadata, secret.as_ref().map(<[u8; 32]>::as_slice)) {
+        Ok(back) if back == *client => {}
+        _ => return Err(SqlError::MetadataRoundTrip),
+    }
+    Ok(StoredClient {
+        id: client.id().as_str().to_owned(),
+        metadata,
+        secret,
+    })
+}
+
+/// Parses and validates RFC 7591 metadata JSON (registration input).
+///
+/// # Errors
+///
+/// [`SqlError::MetadataTooLarge`] before parsing anything over [`MAX_METADATA_BYTES`];
+/// [`SqlError::MetadataMalformed`] for JSON that is not RFC 7591 metadata;
+/// [`SqlError::MetadataInvalid`] for metadata that breaks a registration rule.
+pub(crate) fn parse_registration(json: &str) -> Result<Client, SqlError> {
+    if json.len() > MAX_METADATA_BYTES {
+        return Err(SqlError::MetadataTooLarge {
+            len: json.len(),
+            max: MAX_METADATA_BYTES,
+        });
+    }
+    let metadata: ClientMetadata =
+        serde_json::from_str(json).map_err(SqlError::MetadataMalformed)?;
+    Client::register(metadata).map_err(SqlError::MetadataInvalid)
+}
+
+/// Rebuilds a client from its stored columns.
+pub(crate) fn decode_client(metadata: &str, secret: Option<&[u8]>) -> Result<Client, SqlError> {
+    let metadata: ClientMetadata = from_json("clients", metadata)?;
+    let secret = secret.map(|bytes| digest("clients", bytes)).transpose()?;
+    Client::from_parts(metadata, secret).map_err(SqlError::CorruptClient)
+}
+
+/// A digest read from a BLOB / BYTEA column.
+pub(crate) fn digest(table: &'static str, bytes: &[u8]) -> Result<SecretDigest, SqlError> {
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| SqlError::CorruptDigest { table })?;
+    Ok(SecretDigest::from_bytes(bytes))
+}
+
+/// The key under which a `jti` is cached: its SHA-256, so that the key has a fixed size
+/// whatever the assertion carries.
+pub(crate) fn jti_key(jti: &str) -> [u8; 32] {
+    *SecretDigest::of(jti).as_bytes()
+}
+
+/// A grant id read from a column.
+pub(crate) fn grant(id: String) -> GrantId {
+    GrantId::new(id)
+}
+
+/// Runs `op` until it succeeds, fails for good, or [`MAX_ATTEMPTS`] are used up. `retryable`
+/// says which database errors aborted a transaction that may simply be run again (every
+/// operation is one transaction or one statement, so a failed attempt left nothing behind).
+pub(crate) async fn retrying<T, F, Fut>(
+    retryable: fn(&sqlx::Error) -> bool,
+    mut op: F,
+) -> Result<T, SqlError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SqlError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match op().await {
+            Err(SqlError::Database(e)) if attempt < MAX_ATTEMPTS && retryable(&e) => {
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// The SQL statements, in syntax both SQLite (3.35+, for `RETURNING`) and PostgreSQL accept.
+/// Placeholders are `$n`; times are Unix seconds; `now` is always a parameter, never the
+/// database's clock.
+pub(crate) mod sql {
+    /// Locks (creating if needed) the grant row and returns `(revoked, expires_at)`. On
+    /// PostgreSQL an `ON CONFLICT DO UPDATE` locks the existing row like `SELECT … FOR UPDATE`
+    /// until the transaction ends; a concurrent first insert of the same id waits for the other
+    /// transaction and then takes the update path.
+    pub(crate) const LOCK_GRANT: &str = "INSERT INTO grants (id, revoked, expires_at) \
+         VALUES ($1, FALSE, 0) \
+         ON CONFLICT (id) DO UPDATE SET revoked = grants.revoked \
+         RETURNING revoked, expires_at";
+
+    /// Pushes a grant's expiry out to `$2` (never back).
+    pub(crate) const EXTEND_GRANT: &str =
+        "UPDATE grants SET expires_at = $2 WHERE id = $1 AND expires_at < $2";
+
+    /// Marks a grant revoked and sets its marker's end.
+    pub(crate) const REVOKE_GRANT: &str =
+        "UPDATE grants SET revoked = TRUE, expires_at = $2 WHERE id = $1";
+
+    /// Pushes the tombstones of a grant's used codes out to `$2`.
+    pub(crate) const EXTEND_TOMBSTONES: &str = "UPDATE codes SET expires_at = $2 \
+         WHERE grant_id = $1 AND used = TRUE AND expires_at < $2";
+
+    pub(crate) const INSERT_CODE: &str = "INSERT INTO codes \
+         (digest, grant_id, client_id, used, expires_at, record) \
+         VALUES ($1, $2, $3, FALSE, $4, $5) ON CONFLICT (digest) DO NOTHING";
+
+    pub(crate) const INSERT_ACCESS: &str = "INSERT INTO access_tokens \
+         (digest, grant_id, client_id, expires_at, record) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (digest) DO NOTHING";
+
+    pub(crate) const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens \
+         (digest, grant_id, client_id, retired, expires_at, record) \
+         VALUES ($1, $2, $3, FALSE, $4, $5) ON CONFLICT (digest) DO NOTHING";
+
+    /// The single-statement redemption.
+    pub(crate) const REDEEM: &str = "UPDATE codes SET used = TRUE \
+         WHERE digest = $1 AND used = FALSE AND expires_at > $2 RETURNING record";
+
+    /// After a redemption matched nothing: is there a live tombstone?
+    pub(crate) const CODE_STATE: &str =
+        "SELECT grant_id, used FROM codes WHERE digest = $1 AND expires_at > $2";
+
+    pub(crate) const ACCESS: &str = "SELECT a.record FROM access_tokens a \
+         LEFT JOIN grants g ON g.id = a.grant_id \
+         WHERE a.digest = $1 AND a.expires_at > $2 \
+         AND (g.revoked IS NULL OR g.revoked = FALSE)";
+
+    pub(crate) const REFRESH: &str = "SELECT r.grant_id, r.retired, r.record, \
+         COALESCE(g.revoked, FALSE) FROM refresh_tokens r \
+         LEFT JOIN grants g ON g.id = r.grant_id \
+         WHERE r.digest = $1 AND r.expires_at > $2";
+
+    /// The old token of a rotation, read under its grant's lock.
+    pub(crate) const REFRESH_FOR_ROTATION: &str = "SELECT grant_id, retired, record \
+         FROM refresh_tokens WHERE digest = $1 AND expires_at > $2";
+
+    /// Retires a live refresh token.
+    pub(crate) const RETIRE_REFRESH: &str =
+        "UPDATE refresh_tokens SET retired = TRUE WHERE digest = $1 AND retired = FALSE";
+
+    pub(crate) const RETIRE_GRANT_CODES: &str =
+        "UPDATE codes SET used = TRUE WHERE grant_id = $1 AND used = FALSE";
+
+    pub(crate) const DELETE_GRANT_ACCESS: &str = "DELETE FROM access_tokens WHERE grant_id = $1";
+
+    pub(crate) const RETIRE_GRANT_REFRESH: &str =
+        "UPDATE refresh_tokens SET retired = TRUE WHERE grant_id = $1 AND retired = FALSE";
+
+    pub(crate) const DELETE_ACCESS: &str = "DELETE FROM access_tokens WHERE digest = $1";
+
+    /// Test-and-set: inserts, or re-arms an expired entry; affects no row for a live one.
+    pub(crate) const RECORD_JTI: &str = "INSERT INTO jtis (client_id, jti_digest, expires_at) \
+         VALUES ($1, $2, $3) \
+         ON CONFLICT (client_id, jti_digest) DO UPDATE SET expires_at = excluded.expires_at \
+         WHERE jtis.expires_at <= $4";
+
+    pub(crate) const CLIENT: &str =
+        "SELECT metadata, secret_digest FROM clients WHERE client_id = $1";
+
+    pub(crate) const INSERT_CLIENT: &str = "INSERT INTO clients \
+         (client_id, metadata, secret_digest) VALUES ($1, $2, $3) \
+         ON CONFLICT (client_id) DO NOTHING";
+
+    pub(crate) const UPSERT_CLIENT: &str = "INSERT INTO clients \
+         (client_id, metadata, secret_digest) VALUES ($1, $2, $3) \
+         ON CONFLICT (client_id) DO UPDATE \
+         SET metadata = excluded.metadata, secret_digest = excluded.secret_digest";
+
+    pub(crate) const DELETE_CLIENT: &str = "DELETE FROM clients WHERE client_id = $1";
+
+    pub(crate) const COUNTS: &str = "SELECT \
+         (SELECT COUNT(*) FROM clients), (SELECT COUNT(*) FROM codes), \
+         (SELECT COUNT(*) FROM access_tokens), (SELECT COUNT(*) FROM refresh_tokens), \
+         (SELECT COUNT(*) FROM grants), (SELECT COUNT(*) FROM jtis)";
+
+    /// One `DELETE` per table, each its own statement (no transaction spans the sweep, so it
+    /// never holds locks on more than one table at a time).
+    pub(crate) const SWEEP: [&str; 5] = [
+        "DELETE FROM codes WHERE expires_at <= $1",
+        "DELETE FROM access_tokens WHERE expires_at <= $1",
+        "DELETE FROM refresh_tokens WHERE expires_at <= $1",
+        "DELETE FROM jtis WHERE expires_at <= $1",
+        "DELETE FROM grants WHERE expires_at <= $1",
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use core::cell::Cell;
+
+    use super::*;
+
+    #[test]
+    fn times_are_clamped_into_i64() {
+        assert_eq!(secs(UnixTime::from_secs(0)), 0);
+        assert_eq!(secs(UnixTime::from_secs(1_800_000_000)), 1_800_000_000);
+        assert_eq!(secs(UnixTime::from_secs(i64::MAX as u64)), i64::MAX);
+        assert_eq!(secs(UnixTime::from_secs(u64::MAX)), i64::MAX);
+    }
+
+    #[test]
+    fn jti_keys_are_fixed_size_digests() {
+        assert_eq!(jti_key("a"), *SecretDigest::of("a").as_bytes());
+        assert_ne!(jti_key("a"), jti_key("A"));
+        assert_eq!(jti_key(&"x".repeat(100_000)).len(), 32);
+    }
+
+    #[test]
+    fn digests_of_the_wrong_length_are_corrupt() {
+        assert!(digest("codes", &[0; 32]).is_ok());
+        for len in [0, 31, 33] {
+            assert!(matches!(
+                digest("codes", &vec![0; len]),
+                Err(SqlError::CorruptDigest { table: "codes" })
+            ));
+        }
+    }
+
+    #[test]
+    fn registration_input_is_size_checked_before_parsing() {
+        let huge = "{".repeat(MAX_METADATA_BYTES + 1);
+        assert!(matches!(
+            parse_registration(&huge),
+            Err(SqlError::MetadataTooLarge { len, max: MAX_METADATA_BYTES }) if len == huge.len()
+        ));
+        assert!(matches!(
+            parse_registration(&"{".repeat(MAX_METADATA_BYTES)),
+            Err(SqlError::MetadataMalformed(_))
+        ));
+    }
+
+    #[test]
+    fn a_client_round_trips_through_its_stored_form() {
+        let client = Client::register(ClientMetadata {
+            client_id: "rp".into(),
+            client_secret: Some("0123456789abcdef0123456789abcdef".into()),
+            redirect_uris: vec!["https://rp.example/cb".into()],
+            response_types: Some(vec!["code token".into(), "code".into()]),
+            grant_types: Some(vec![
+                oidc_hybrid::GrantType::AuthorizationCode,
+                oidc_hybrid::GrantType::Implicit,
+            ]),
+            scope: Some("openid email".into()),
+            ..ClientMetadata::default()
+        })
+        .unwrap();
+        let stored = encode_client(&client).unwrap();
+        assert!(!stored.metadata.contains("0123456789abcdef"));
+        assert_eq!(
+            decode_client(
+                &stored.metadata,
+                stored.secret.as_ref().map(|s| s.as_slice())
+            )
+            .unwrap(),
+            client
+        );
+    }
+
+    fn run<F: Future>(future: F) -> F::Output {
+        let mut future = core::pin::pin!(future);
+        match future.as_mut().poll(&mut core::task::Context::from_waker(
+            core::task::Waker::noop(),
+        )) {
+            core::task::Poll::Ready(output) => output,
+            core::task::Poll::Pending => panic!("the test futures are always ready"),
+        }
+    }
+
+    #[test]
+    fn retryable_errors_are_retried_up_to_the_limit() {
+        let calls = Cell::new(0);
+        let result: Result<(), SqlError> = run(retrying(
+            |_| true,
+            || {
+                calls.set(calls.get() + 1);
+                async { Err(SqlError::Database(sqlx::Error::PoolTimedOut)) }
+            },
+        ));
+        assert!(matches!(result, Err(SqlError::Database(_))));
+        assert_eq!(calls.get(), MAX_ATTEMPTS);
+
+        // Success on a later attempt is returned.
+        calls.set(0);
+        let result = run(retrying(
+            |_| true,
+            || {
+                calls.set(calls.get() + 1);
+                let n = calls.get();
+                async move {
+                    if n < 3 {
+                        Err(SqlError::Database(sqlx::Error::PoolTimedOut))
+                    } else {
+                        Ok(n)
+                    }
+                }
+            },
+        ));
+        assert_eq!(result.unwrap(), 3);
+
+        // Other errors are returned at once.
+        calls.set(0);
+        let result: Result<(), SqlError> = run(retrying(
+            |_| false,
+            || {
+                calls.set(calls.get() + 1);
+                async { Err(SqlError::Database(sqlx::Error::PoolTimedOut)) }
+            },
+        ));
+        assert!(result.is_err());
+        assert_eq!(calls.get(), 1);
+    }
+}

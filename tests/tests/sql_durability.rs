@@ -1,0 +1,120 @@
+//! Durability proof with the SQLite file store: a code issued before a restart (provider and
+//! pool dropped, the same file reopened) redeems after it; after another restart, its second
+//! redemption is refused and the tokens of the first are revoked (RFC 6749 §4.1.2).
+
+use std::path::Path;
+
+use oidc_hybrid::{Approval, Clock, Config, Params, Provider, Signer, Subject};
+use oidc_hybrid_rustcrypto::OsRandom;
+use oidc_hybrid_sql::SqliteStore;
+use oidc_hybrid_tests::{
+    Delivered, Directory, ISSUER, REDIRECT_URI, SECRET, TestClock, auth_pairs, basic, es256_signer,
+    form, rs256_signer, standard_clients,
+};
+
+type Node = Provider<SqliteStore, TestClock, OsRandom>;
+
+const NOW: u64 = 1_800_000_000;
+
+/// Starts a provider on the database file, as a process start would: open, migrate.
+async fn start(path: &Path, clock: &TestClock) -> Node {
+    let store = SqliteStore::open(path).await.expect("open the file");
+    store.migrate().await.expect("migrate (idempotent)");
+    let keys: Vec<Box<dyn Signer>> = vec![Box::new(rs256_signer()), Box::new(es256_signer())];
+    Provider::new(
+        Config::new(ISSUER).expect("issuer"),
+        store,
+        keys,
+        clock.clone(),
+        OsRandom,
+    )
+    .expect("provider")
+}
+
+/// Stops a provider as a process exit would: the pool is closed and everything dropped.
+async fn stop(node: Node) {
+    node.storage().close().await;
+    drop(node);
+}
+
+async fn redeem(node: &Node, code: &str) -> Result<String, String> {
+    let body = form(&[
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT_URI),
+    ]);
+    node.token(
+        &Params::parse(&body).expect("form parses"),
+        Some(&basic("rs-basic", SECRET)),
+    )
+    .await
+    .map(|t| t.access_token().to_owned())
+    .map_err(|e| e.code().as_str().to_owned())
+}
+
+async fn userinfo(node: &Node, token: &str) -> Result<(), String> {
+    node.userinfo(&Directory, Some(&format!("Bearer {token}")), None)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.code().as_str().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_survives_a_restart_and_stays_single_use_across_restarts() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("op.sqlite");
+    let clock = TestClock::at(NOW);
+
+    // First run: register the clients, issue a code.
+    let node = start(&path, &clock).await;
+    for client in standard_clients() {
+        node.storage()
+            .insert_client(&client)
+            .await
+            .expect("register");
+    }
+    let query = form(&auth_pairs("code id_token", "rs-basic"));
+    let bound = node
+        .authorize(&Params::parse(&query).expect("query parses"))
+        .await
+        .expect("request binds");
+    let response = node
+        .approve(
+            bound,
+            Approval::new(Subject::new("alice").expect("subject"), clock.now()),
+        )
+        .await
+        .expect("approved");
+    let code = Delivered::from_response(&response).map()["code"].clone();
+    stop(node).await;
+
+    // Second run: the clients and the code are still there; the code redeems.
+    clock.advance(5);
+    let node = start(&path, &clock).await;
+    let access = redeem(&node, &code)
+        .await
+        .expect("the code redeems after a restart");
+    userinfo(&node, &access)
+        .await
+        .expect("its access token works");
+    stop(node).await;
+
+    // Third run: the redemption was durable — a second one is a replay, and revokes the grant.
+    clock.advance(5);
+    let node = start(&path, &clock).await;
+    assert_eq!(redeem(&node, &code).await, Err("invalid_grant".to_owned()));
+    assert_eq!(
+        userinfo(&node, &access).await,
+        Err("invalid_token".to_owned())
+    );
+    stop(node).await;
+
+    // And the revocation itself survives a restart.
+    let node = start(&path, &clock).await;
+    assert_eq!(
+        userinfo(&node, &access).await,
+        Err("invalid_token".to_owned())
+    );
+    assert_eq!(redeem(&node, &code).await, Err("invalid_grant".to_owned()));
+    stop(node).await;
+}

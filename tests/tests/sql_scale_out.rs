@@ -1,0 +1,123 @@
+//! Scale-out proof: two independent providers — two pools, as two OP nodes would have — on one
+//! PostgreSQL database. A code issued by one node is redeemed on the other; its replay on the
+//! first is refused and revokes the grant for both (RFC 6749 §4.1.2, §10.5).
+//!
+//! Skipped with `skipped: no PostgreSQL at …` when no server is reachable; fails under `CI=true`.
+
+use oidc_hybrid::{Approval, Clock, Config, Params, Provider, Signer, Subject};
+use oidc_hybrid_rustcrypto::OsRandom;
+use oidc_hybrid_sql::PostgresStore;
+use oidc_hybrid_tests::backends::PgDatabase;
+use oidc_hybrid_tests::{
+    Delivered, Directory, ISSUER, REDIRECT_URI, SECRET, TestClock, auth_pairs, basic, es256_signer,
+    form, rs256_signer, standard_clients,
+};
+
+type Node = Provider<PostgresStore, TestClock, OsRandom>;
+
+const NOW: u64 = 1_800_000_000;
+
+fn node(store: PostgresStore, clock: TestClock) -> Node {
+    let keys: Vec<Box<dyn Signer>> = vec![Box::new(rs256_signer()), Box::new(es256_signer())];
+    Provider::new(
+        Config::new(ISSUER).expect("issuer"),
+        store,
+        keys,
+        clock,
+        OsRandom,
+    )
+    .expect("provider")
+}
+
+async fn userinfo(node: &Node, token: &str) -> Result<String, String> {
+    node.userinfo(&Directory, Some(&format!("Bearer {token}")), None)
+        .await
+        .map(|claims| claims["sub"].as_str().unwrap_or_default().to_owned())
+        .map_err(|e| e.code().as_str().to_owned())
+}
+
+async fn token(node: &Node, pairs: &[(&str, &str)]) -> Result<(String, String), String> {
+    let body = form(pairs);
+    let params = Params::parse(&body).expect("form parses");
+    node.token(&params, Some(&basic("rs-basic", SECRET)))
+        .await
+        .map(|t| {
+            (
+                t.access_token().to_owned(),
+                t.refresh_token().expect("a refresh token").to_owned(),
+            )
+        })
+        .map_err(|e| e.code().as_str().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_issued_on_one_node_redeems_on_the_other_and_its_replay_revokes_everywhere() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let store_a = PostgresStore::from_pool(db.pool(4).await);
+    let store_b = PostgresStore::from_pool(db.pool(4).await);
+    // Both nodes migrate at start-up, at once: the migrator serialises them.
+    let (migrated_a, migrated_b) = tokio::join!(store_a.migrate(), store_b.migrate());
+    migrated_a.expect("node A migrates");
+    migrated_b.expect("node B migrates");
+    for client in standard_clients() {
+        store_a.insert_client(&client).await.expect("register");
+    }
+    let (clock_a, clock_b) = (TestClock::at(NOW), TestClock::at(NOW));
+    let a = node(store_a, clock_a.clone());
+    let b = node(store_b, clock_b.clone());
+
+    // Authorize and approve on node A.
+    let query = form(&auth_pairs("code id_token token", "rs-basic"));
+    let bound = a
+        .authorize(&Params::parse(&query).expect("query parses"))
+        .await
+        .expect("request binds on A (the client registered via A is known)");
+    let response = a
+        .approve(
+            bound,
+            Approval::new(Subject::new("alice").expect("subject"), clock_a.now()).with_amr(["pwd"]),
+        )
+        .await
+        .expect("approved on A");
+    let delivered = Delivered::from_response(&response).map();
+    let code = delivered["code"].clone();
+    let front_token = delivered["access_token"].clone();
+    assert_eq!(userinfo(&b, &front_token).await.as_deref(), Ok("alice"));
+
+    // Redeem on node B.
+    clock_a.advance(2);
+    clock_b.advance(2);
+    let redeem = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT_URI),
+    ];
+    let (access, refresh) = token(&b, &redeem).await.expect("node B redeems A's code");
+    assert_eq!(userinfo(&a, &access).await.as_deref(), Ok("alice"));
+    assert_eq!(userinfo(&b, &access).await.as_deref(), Ok("alice"));
+
+    // Replay on node A: refused, and the grant is revoked for every node.
+    clock_a.advance(1);
+    clock_b.advance(1);
+    assert_eq!(token(&a, &redeem).await, Err("invalid_grant".to_owned()));
+    assert_eq!(token(&b, &redeem).await, Err("invalid_grant".to_owned()));
+    for node in [&a, &b] {
+        for bearer in [&access, &front_token] {
+            assert_eq!(
+                userinfo(node, bearer).await,
+                Err("invalid_token".to_owned())
+            );
+        }
+        let refreshed = token(
+            node,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh.as_str()),
+            ],
+        )
+        .await;
+        assert_eq!(refreshed, Err("invalid_grant".to_owned()));
+    }
+}
