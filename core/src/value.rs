@@ -638,7 +638,10 @@ impl RedirectUri {
     /// Whether the URI's scheme is `https`.
     #[must_use]
     pub fn is_https(&self) -> bool {
-        self.0.starts_with("https://")
+        // Schemes are case-insensitive (RFC 3986 §3.1).
+        self.0
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
     }
 
     /// Whether this is an `http` loopback URI (`http://127.0.0.1…` or `http://[::1]…`,
@@ -682,7 +685,11 @@ fn loopback_parts(uri: &str) -> Option<(&str, &str)> {
     let path_start = tail.find(['/', '?']).unwrap_or(tail.len());
     let (port, rest) = tail.split_at(path_start);
     if let Some(digits) = port.strip_prefix(':') {
-        if digits.is_empty() || digits.len() > 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        let port_ok = !digits.is_empty()
+            && digits.len() <= 5
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && digits.parse::<u32>().is_ok_and(|port| port <= 65_535);
+        if !port_ok {
             return None;
         }
     } else if !port.is_empty() {
@@ -707,5 +714,27 @@ impl From<RedirectUri> for String {
 impl fmt::Display for RedirectUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Loopback ports may vary for native clients, but only over real ports (RFC 8252 §7.3).
+    #[test]
+    fn loopback_ports_are_real_ports() {
+        let registered = RedirectUri::parse("http://127.0.0.1/cb").unwrap();
+        assert!(registered.matches("http://127.0.0.1:65535/cb", true));
+        assert!(!registered.matches("http://127.0.0.1:65536/cb", true));
+        assert!(!registered.matches("http://127.0.0.1:99999/cb", true));
+        assert!(!registered.matches("http://127.0.0.1:8080/cb", false));
+    }
+
+    /// The scheme is compared case-insensitively when classifying a URI (RFC 3986 §3.1).
+    #[test]
+    fn https_scheme_is_case_insensitive() {
+        assert!(RedirectUri::parse("HTTPS://rp.example/cb").unwrap().is_https());
+        assert!(!RedirectUri::parse("com.example.app:/cb").unwrap().is_https());
     }
 }

@@ -22,11 +22,11 @@
 //!   read already treats as gone).
 //!
 //! Operations are generated the way the provider uses a store, so that every answer is fixed by
-//! the contract: each grant starts with one code (optionally with a front-channel access token
-//! that does not outlive the code); its first tokens are stored while the code is still
-//! unexpired, and later ones only while some token of the grant is unexpired; tokens are never
-//! stored for a revoked grant whose members have all expired (how long a store keeps a
-//! revocation marker after that is its own business).
+//! the contract: each grant starts with one code, optionally with a front-channel access token
+//! that does not outlive the code (see `docs/fuzzing.md`, *Findings*); its first tokens are
+//! stored while the code is still unexpired, and later ones only while some token of the grant
+//! is unexpired; tokens are never stored for a revoked grant whose members have all expired (how
+//! long a store keeps a revocation marker after that is its own business).
 //!
 //! [`check`] is generic over [`Storage`], so any store can be plugged in:
 //!
