@@ -7,8 +7,8 @@
 //! - hash claims are the left half of the digest named by the algorithm, base64url without
 //!   padding, equal to an independent recomputation;
 //! - `response_type` and `scope` parse order-insensitively and round-trip;
-//! - the memory store gives the same answers as the reference model of the `Storage` contract
-//!   for random operation sequences (`oidc_hybrid_tests::model`).
+//! - the memory and SQLite stores give the same answers as the reference model of the `Storage`
+//!   contract for random operation sequences (`oidc_hybrid_tests::model`).
 
 use std::sync::OnceLock;
 
@@ -405,6 +405,27 @@ proptest! {
     ) {
         let store = MemoryStore::new();
         if let Err(mismatch) = block_on(check(&store, &ops)) {
+            prop_assert!(false, "{}", mismatch);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// The SQLite store answers every operation exactly as the same reference model does
+    /// (the two stores are thereby equivalent on these sequences).
+    #[test]
+    fn sqlite_store_follows_the_storage_model(
+        ops in prop::collection::vec(storage_op(), 1..60)
+    ) {
+        let result = block_on(async {
+            let fixture = oidc_hybrid_tests::backends::sqlite_memory()
+                .await
+                .expect("in-memory SQLite is always available");
+            check(&*fixture.store, &ops).await
+        });
+        if let Err(mismatch) = result {
             prop_assert!(false, "{}", mismatch);
         }
     }
