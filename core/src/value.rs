@@ -734,7 +734,15 @@ mod tests {
     /// The scheme is compared case-insensitively when classifying a URI (RFC 3986 §3.1).
     #[test]
     fn https_scheme_is_case_insensitive() {
-        assert!(RedirectUri::parse("HTTPS://rp.example/cb").unwrap().is_https());
-        assert!(!RedirectUri::parse("com.example.app:/cb").unwrap().is_https());
+        assert!(
+            RedirectUri::parse("HTTPS://rp.example/cb")
+                .unwrap()
+                .is_https()
+        );
+        assert!(
+            !RedirectUri::parse("com.example.app:/cb")
+                .unwrap()
+                .is_https()
+        );
     }
 }
