@@ -8,10 +8,11 @@ use oidc_hybrid::{Jwk, JwsAlgorithm, SecureRandom, SignError, Signer};
 use p256::ecdsa::signature::RandomizedSigner;
 use p256::ecdsa::{Signature, SigningKey};
 use p256::elliptic_curve::Generate;
-use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use p256::pkcs8::DecodePrivateKey;
 use zeroize::Zeroizing;
 
 use crate::error::KeyError;
+use crate::pkcs8_export;
 use crate::public_key::{self, PublicKey};
 use crate::rng::FallibleRng;
 use crate::thumbprint;
@@ -109,11 +110,7 @@ impl Es256Signer {
     ///
     /// [`KeyError::EncodingFailed`] if encoding fails.
     pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-        let document = self
-            .key
-            .to_pkcs8_der()
-            .map_err(|_| KeyError::EncodingFailed)?;
-        Ok(document.to_bytes())
+        pkcs8_export::der(&self.key)
     }
 
     /// The private key as a PEM `PRIVATE KEY` (PKCS#8, RFC 7468 §10, LF line endings), in a
@@ -123,9 +120,7 @@ impl Es256Signer {
     ///
     /// [`KeyError::EncodingFailed`] if encoding fails.
     pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, KeyError> {
-        self.key
-            .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|_| KeyError::EncodingFailed)
+        pkcs8_export::pem(&self.key)
     }
 
     /// The RFC 7638 JWK thumbprint of the public key (the default `kid`).

@@ -11,6 +11,7 @@ mod error;
 mod es256;
 #[cfg(feature = "getrandom")]
 mod os_random;
+mod pkcs8_export;
 mod public_key;
 mod rng;
 mod rsa_signer;

@@ -7,13 +7,14 @@ use core::fmt;
 
 use oidc_hybrid::{Jwk, JwsAlgorithm, SecureRandom, SignError, Signer};
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
-use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use rsa::pkcs8::{DecodePrivateKey, LineEnding};
 use rsa::traits::{PublicKeyParts, SignatureScheme};
 use rsa::{Pkcs1v15Sign, Pss, RsaPrivateKey};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::error::KeyError;
+use crate::pkcs8_export;
 use crate::public_key::{self, PublicKey};
 use crate::rng::{FallibleRng, LatchingRng};
 use crate::thumbprint;
@@ -208,11 +209,7 @@ impl RsaSigner {
     ///
     /// [`KeyError::EncodingFailed`] if encoding fails.
     pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-        let document = self
-            .key
-            .to_pkcs8_der()
-            .map_err(|_| KeyError::EncodingFailed)?;
-        Ok(document.to_bytes())
+        pkcs8_export::der(&self.key)
     }
 
     /// The private key as a PEM `PRIVATE KEY` (PKCS#8, RFC 7468 §10, LF line endings), in a
@@ -222,9 +219,7 @@ impl RsaSigner {
     ///
     /// [`KeyError::EncodingFailed`] if encoding fails.
     pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, KeyError> {
-        self.key
-            .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|_| KeyError::EncodingFailed)
+        pkcs8_export::pem(&self.key)
     }
 
     /// The private key as PKCS#1 DER (RFC 8017 Appendix A.1.2), zeroed on drop.

@@ -52,26 +52,64 @@ async fn extend_tombstones(tx: &mut Tx, grant: &GrantId, until: i64) -> Result<(
 
 /// Inserts an access token unless its digest is taken; returns whether it was inserted.
 async fn insert_access(tx: &mut Tx, token: &AccessTokenRecord) -> Result<bool, SqlError> {
-    let inserted = sqlx::query(sql::INSERT_ACCESS)
-        .bind(token.digest.as_bytes().as_slice())
-        .bind(token.grant_id.as_str())
-        .bind(token.client_id.as_str())
-        .bind(secs(token.expires_at))
-        .bind(to_json(token)?)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    Ok(inserted == 1)
+    let row = TokenRow::of(
+        &token.digest,
+        &token.grant_id,
+        &token.client_id,
+        token.expires_at,
+    );
+    insert_token(tx, sql::INSERT_ACCESS, row, to_json(token)?).await
 }
 
 /// Inserts a live refresh token unless its digest is taken; returns whether it was inserted.
 async fn insert_refresh(tx: &mut Tx, token: &RefreshTokenRecord) -> Result<bool, SqlError> {
-    let inserted = sqlx::query(sql::INSERT_REFRESH)
-        .bind(token.digest.as_bytes().as_slice())
-        .bind(token.grant_id.as_str())
-        .bind(token.client_id.as_str())
-        .bind(secs(token.expires_at))
-        .bind(to_json(token)?)
+    let row = TokenRow::of(
+        &token.digest,
+        &token.grant_id,
+        &token.client_id,
+        token.expires_at,
+    );
+    insert_token(tx, sql::INSERT_REFRESH, row, to_json(token)?).await
+}
+
+/// The indexed columns shared by the access and refresh token tables.
+struct TokenRow<'a> {
+    digest: &'a [u8],
+    grant_id: &'a str,
+    client_id: &'a str,
+    expires_at: i64,
+}
+
+impl<'a> TokenRow<'a> {
+    fn of(
+        digest: &'a SecretDigest,
+        grant_id: &'a GrantId,
+        client_id: &'a ClientId,
+        expires_at: UnixTime,
+    ) -> Self {
+        Self {
+            digest: digest.as_bytes().as_slice(),
+            grant_id: grant_id.as_str(),
+            client_id: client_id.as_str(),
+            expires_at: secs(expires_at),
+        }
+    }
+}
+
+/// Runs one of the token `INSERT … ON CONFLICT DO NOTHING` statements; returns whether a row was
+/// inserted.
+async fn insert_token(
+    tx: &mut Tx,
+    statement: &'static str,
+    row: TokenRow<'_>,
+    record: String,
+) -> Result<bool, SqlError> {
+    let inserted = sqlx::query(statement)
+        .bind(row.digest)
+        .bind(row.grant_id)
+        .bind(row.client_id)
+        .bind(row.expires_at)
+        .bind(record)
         .execute(&mut **tx)
         .await?
         .rows_affected();
