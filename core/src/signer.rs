@@ -9,7 +9,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::random::SecureRandom;
 
@@ -267,6 +269,87 @@ impl Jwk {
             e: Some(e),
         }
     }
+
+    /// The RFC 7638 JWK thumbprint: base64url (unpadded) of the SHA-256 of the JSON object of
+    /// the key type's required members, in lexicographic order and without whitespace
+    /// (RFC 7638 §3, §3.2, §3.3):
+    ///
+    /// * `EC`: `{"crv":…,"kty":"EC","x":…,"y":…}` (RFC 7638 §3.2);
+    /// * `RSA`: `{"e":…,"kty":"RSA","n":…}` (RFC 7638 §3.2);
+    /// * `OKP`: `{"crv":…,"kty":"OKP","x":…}` (RFC 8037 §2).
+    ///
+    /// Optional members (`kid`, `use`, `alg`) do not take part, so the thumbprint identifies the
+    /// key alone and makes a stable default `kid` (OIDC Core §10.1). Member values are hashed as
+    /// they stand; the signers of this project always hold the minimal encodings that RFC 7638
+    /// §3.3 asks for.
+    ///
+    /// Returns `None` for a `kty` without a thumbprint definition here (such as `oct`) or when
+    /// a required member is missing.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use oidc_hybrid::{Jwk, JwsAlgorithm};
+    ///
+    /// // RFC 7638 §3.1
+    /// let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_\
+    ///          BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_\
+    ///          FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI\
+    ///          4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+    /// let jwk = Jwk::rsa("2011-04-29", JwsAlgorithm::RS256, n.into(), "AQAB".into());
+    /// assert_eq!(
+    ///     jwk.thumbprint().as_deref(),
+    ///     Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
+    /// );
+    /// ```
+    #[must_use]
+    pub fn thumbprint(&self) -> Option<String> {
+        // The struct members are declared in lexicographic order; serde_json writes them in
+        // declaration order, without whitespace, escaping strings as RFC 8259 §7 requires.
+        #[derive(Serialize)]
+        struct Ec<'a> {
+            crv: &'a str,
+            kty: &'a str,
+            x: &'a str,
+            y: &'a str,
+        }
+        #[derive(Serialize)]
+        struct Rsa<'a> {
+            e: &'a str,
+            kty: &'a str,
+            n: &'a str,
+        }
+        #[derive(Serialize)]
+        struct Okp<'a> {
+            crv: &'a str,
+            kty: &'a str,
+            x: &'a str,
+        }
+
+        let canonical = match self.kty.as_str() {
+            "EC" => serde_json::to_vec(&Ec {
+                crv: self.crv.as_deref()?,
+                kty: "EC",
+                x: self.x.as_deref()?,
+                y: self.y.as_deref()?,
+            }),
+            "RSA" => serde_json::to_vec(&Rsa {
+                e: self.e.as_deref()?,
+                kty: "RSA",
+                n: self.n.as_deref()?,
+            }),
+            "OKP" => serde_json::to_vec(&Okp {
+                crv: self.crv.as_deref()?,
+                kty: "OKP",
+                x: self.x.as_deref()?,
+            }),
+            _ => return None,
+        }
+        .ok()?;
+        Some(Base64UrlUnpadded::encode_string(&Sha256::digest(
+            &canonical,
+        )))
+    }
 }
 
 /// The published JWK set (RFC 7517 §5), served at `jwks_uri`.
@@ -274,4 +357,84 @@ impl Jwk {
 pub struct JwkSet {
     /// The public keys.
     pub keys: Vec<Jwk>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn okp(crv: &str, x: &str) -> Jwk {
+        Jwk {
+            kty: "OKP".into(),
+            kid: "k".into(),
+            use_: "sig".into(),
+            alg: JwsAlgorithm::EdDSA,
+            crv: Some(crv.into()),
+            x: Some(x.into()),
+            y: None,
+            n: None,
+            e: None,
+        }
+    }
+
+    fn sha256_b64(text: &str) -> String {
+        Base64UrlUnpadded::encode_string(&Sha256::digest(text.as_bytes()))
+    }
+
+    #[test]
+    fn thumbprint_okp_rfc8037_vector() {
+        // RFC 8037 Appendix A.3
+        let jwk = okp("Ed25519", "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
+        assert_eq!(
+            jwk.thumbprint().as_deref(),
+            Some("kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k")
+        );
+    }
+
+    #[test]
+    fn thumbprint_ec_uses_required_members_only() {
+        let a = Jwk::ec_p256("one", JwsAlgorithm::ES256, "AA".into(), "AQ".into());
+        let mut b = Jwk::ec_p256("two", JwsAlgorithm::ES384, "AA".into(), "AQ".into());
+        b.use_ = "enc".into();
+        assert_eq!(a.thumbprint(), b.thumbprint());
+        assert_eq!(
+            a.thumbprint(),
+            Some(sha256_b64(
+                r#"{"crv":"P-256","kty":"EC","x":"AA","y":"AQ"}"#
+            ))
+        );
+        let c = Jwk::ec_p256("one", JwsAlgorithm::ES256, "AA".into(), "AA".into());
+        assert_ne!(a.thumbprint(), c.thumbprint());
+    }
+
+    #[test]
+    fn thumbprint_escapes_json_strings() {
+        let jwk = Jwk::ec_p256("k", JwsAlgorithm::ES256, "a\"b".into(), "c\\d".into());
+        assert_eq!(
+            jwk.thumbprint(),
+            Some(sha256_b64(
+                r#"{"crv":"P-256","kty":"EC","x":"a\"b","y":"c\\d"}"#
+            ))
+        );
+    }
+
+    #[test]
+    fn thumbprint_needs_required_members_and_known_kty() {
+        let mut rsa = Jwk::rsa("k", JwsAlgorithm::RS256, "AQAB".into(), "AQAB".into());
+        assert!(rsa.thumbprint().is_some());
+        rsa.e = None;
+        assert_eq!(rsa.thumbprint(), None);
+
+        let mut ec = Jwk::ec_p256("k", JwsAlgorithm::ES256, "AA".into(), "AQ".into());
+        ec.y = None;
+        assert_eq!(ec.thumbprint(), None);
+
+        let mut oct = Jwk::rsa("k", JwsAlgorithm::RS256, "AQAB".into(), "AQAB".into());
+        oct.kty = "oct".into();
+        assert_eq!(oct.thumbprint(), None);
+
+        let mut no_x = okp("Ed25519", "AA");
+        no_x.x = None;
+        assert_eq!(no_x.thumbprint(), None);
+    }
 }

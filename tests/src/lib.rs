@@ -200,6 +200,23 @@ impl Harness {
         Self { provider, clock }
     }
 
+    /// A harness whose provider signs with `keys` instead of the committed RustCrypto signers
+    /// (e.g. the `oidc-hybrid-ring` ones), with the default configuration and the standard
+    /// clients.
+    ///
+    /// # Panics
+    ///
+    /// If the provider refuses the keys (e.g. none signs RS256).
+    #[must_use]
+    pub fn with_signers(keys: Vec<Box<dyn Signer>>) -> Self {
+        let clock = TestClock::at(1_800_000_000);
+        let store = MemoryStore::with_clients(standard_clients());
+        let config = Config::new(ISSUER).expect("valid issuer");
+        let provider =
+            Provider::new(config, store, keys, clock.clone(), OsRandom).expect("valid provider");
+        Self { provider, clock }
+    }
+
     /// The current time.
     #[must_use]
     pub fn now(&self) -> UnixTime {

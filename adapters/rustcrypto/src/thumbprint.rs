@@ -1,13 +1,9 @@
 //! JWK thumbprints (RFC 7638), used as default key ids.
 
-use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 
-use oidc_hybrid::Jwk;
-use serde_json::Value;
-use sha2::{Digest, Sha256};
+use oidc_hybrid::{Jwk, JwsAlgorithm};
 
-use crate::b64;
 use crate::error::KeyError;
 
 /// The RFC 7638 JWK thumbprint of a public key: base64url (unpadded) of the SHA-256 of the
@@ -25,6 +21,9 @@ use crate::error::KeyError;
 ///
 /// [`KeyError::InvalidJwk`] if a required member is missing; [`KeyError::UnsupportedKey`] for
 /// a `kty` other than `EC` or `RSA`.
+///
+/// The digest is computed by [`Jwk::thumbprint`], so every adapter derives the same default
+/// `kid` for the same key.
 ///
 /// # Example
 ///
@@ -45,55 +44,35 @@ use crate::error::KeyError;
 /// ```
 pub fn jwk_thumbprint(jwk: &Jwk) -> Result<String, KeyError> {
     match jwk.kty.as_str() {
-        "EC" => {
-            let (Some(crv), Some(x), Some(y)) = (&jwk.crv, &jwk.x, &jwk.y) else {
-                return Err(KeyError::InvalidJwk);
-            };
-            Ok(ec(crv, x, y))
-        }
-        "RSA" => {
-            let (Some(n), Some(e)) = (&jwk.n, &jwk.e) else {
-                return Err(KeyError::InvalidJwk);
-            };
-            Ok(rsa(e, n))
-        }
+        "EC" | "RSA" => jwk.thumbprint().ok_or(KeyError::InvalidJwk),
         _ => Err(KeyError::UnsupportedKey),
     }
 }
 
 /// RFC 7638 §3.2 for an EC key, from its base64url coordinates.
 pub(crate) fn ec(crv: &str, x: &str, y: &str) -> String {
-    digest(&format!(
-        "{{\"crv\":{},\"kty\":\"EC\",\"x\":{},\"y\":{}}}",
-        json_string(crv),
-        json_string(x),
-        json_string(y)
-    ))
+    let mut jwk = Jwk::ec_p256("", JwsAlgorithm::ES256, x.into(), y.into());
+    jwk.crv = Some(crv.into());
+    // An EC JWK with `crv`, `x` and `y` set always has a thumbprint.
+    jwk.thumbprint().unwrap_or_default()
 }
 
 /// RFC 7638 §3.2 for an RSA key, from its base64url exponent and modulus.
 pub(crate) fn rsa(e: &str, n: &str) -> String {
-    digest(&format!(
-        "{{\"e\":{},\"kty\":\"RSA\",\"n\":{}}}",
-        json_string(e),
-        json_string(n)
-    ))
-}
-
-/// A JSON string literal, escaped as RFC 8259 §7 requires (RFC 7638 §3.3: no escaping beyond
-/// that is added).
-fn json_string(value: &str) -> String {
-    Value::String(value.into()).to_string()
-}
-
-fn digest(canonical: &str) -> String {
-    b64::encode(&Sha256::digest(canonical.as_bytes()))
+    // An RSA JWK with `n` and `e` set always has a thumbprint.
+    Jwk::rsa("", JwsAlgorithm::RS256, n.into(), e.into())
+        .thumbprint()
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oidc_hybrid::JwsAlgorithm;
+    use sha2::{Digest, Sha256};
+
+    fn digest(canonical: &str) -> String {
+        crate::b64::encode(&Sha256::digest(canonical.as_bytes()))
+    }
 
     #[test]
     fn canonical_members_only() {
