@@ -242,7 +242,7 @@ impl AuthorizeRequest {
         let target = ErrorTarget {
             redirect_uri: &self.redirect_uri,
             mode: self.mode,
-            state: self.state.as_ref(),
+            state: self.state.as_ref().map(State::as_str),
             issuer: &config.issuer,
         };
         let body = self.body.map_err(|r| target.error(r))?;
@@ -290,7 +290,7 @@ impl AuthorizeRequest {
 struct ErrorTarget<'a> {
     redirect_uri: &'a str,
     mode: ResponseMode,
-    state: Option<&'a State>,
+    state: Option<&'a str>,
     issuer: &'a str,
 }
 
@@ -302,7 +302,7 @@ impl ErrorTarget<'_> {
         response.set("error", reject.code().as_str());
         response.set("error_description", reject.description());
         if let Some(state) = self.state {
-            response.set("state", state.as_str());
+            response.set("state", state);
         }
         response.set("iss", self.issuer);
         response
@@ -311,6 +311,22 @@ impl ErrorTarget<'_> {
     fn error(&self, reject: Reject) -> AuthorizeError {
         AuthorizeError::redirect(reject, self.response(reject))
     }
+}
+
+/// The redirected error that replaces an approved response whose records could not be stored:
+/// same redirect URI, mode and `state`, no code or token.
+pub(crate) fn error_instead_of(
+    approved: &AuthorizationResponse,
+    reject: Reject,
+    issuer: &str,
+) -> AuthorizeError {
+    ErrorTarget {
+        redirect_uri: approved.redirect_uri(),
+        mode: approved.mode(),
+        state: approved.param("state"),
+        issuer,
+    }
+    .error(reject)
 }
 
 /// An End-User's existing authentication, as the host's session knows it.
@@ -593,7 +609,7 @@ impl BoundRequest {
         ErrorTarget {
             redirect_uri: &self.redirect_uri,
             mode: self.response_mode,
-            state: self.state.as_ref(),
+            state: self.state.as_ref().map(State::as_str),
             issuer,
         }
     }

@@ -5,8 +5,10 @@
 //! authorization and token endpoints can trust a [`Client`].
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -127,8 +129,31 @@ fn is_localhost_http(uri: &str) -> bool {
 }
 
 /// A validated client registration.
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub struct Client {
+///
+/// Cheap to clone: the registration is shared behind an [`Arc`], so a store can hand out its
+/// cached clients on every request without copying their metadata.
+#[derive(Clone, Eq, PartialEq)]
+pub struct Client(Arc<Registration>);
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = &*self.0;
+        f.debug_struct("Client")
+            .field("id", &r.id)
+            .field("secret", &r.secret)
+            .field("metadata", &r.metadata)
+            .field("redirect_uris", &r.redirect_uris)
+            .field("response_types", &r.response_types)
+            .field("grant_types", &r.grant_types)
+            .field("id_token_alg", &r.id_token_alg)
+            .field("scope", &r.scope)
+            .finish()
+    }
+}
+
+/// What a [`Client`] shares.
+#[derive(Eq, PartialEq)]
+struct Registration {
     id: ClientId,
     secret: Option<SecretDigest>,
     metadata: ClientMetadata,
@@ -243,7 +268,7 @@ impl Client {
         let id_token_alg = metadata
             .id_token_signed_response_alg
             .unwrap_or(JwsAlgorithm::RS256);
-        Ok(Self {
+        Ok(Self(Arc::new(Registration {
             id,
             secret,
             metadata,
@@ -252,99 +277,100 @@ impl Client {
             grant_types,
             id_token_alg,
             scope,
-        })
+        })))
     }
 
     /// The client id.
     #[must_use]
     pub fn id(&self) -> &ClientId {
-        &self.id
+        &self.0.id
     }
 
     /// The digest of the client secret, `None` for public clients.
     #[must_use]
     pub fn secret_digest(&self) -> Option<&SecretDigest> {
-        self.secret.as_ref()
+        self.0.secret.as_ref()
     }
 
     /// The metadata as registered (without the secret).
     #[must_use]
     pub fn metadata(&self) -> &ClientMetadata {
-        &self.metadata
+        &self.0.metadata
     }
 
     /// The registered redirect URIs.
     #[must_use]
     pub fn redirect_uris(&self) -> &[RedirectUri] {
-        &self.redirect_uris
+        &self.0.redirect_uris
     }
 
     /// The allowed response types.
     #[must_use]
     pub fn response_types(&self) -> &[ResponseType] {
-        &self.response_types
+        &self.0.response_types
     }
 
     /// Whether `response_type` is allowed for this client (RFC 6749 §4.1.2.1
     /// `unauthorized_client`).
     #[must_use]
     pub fn allows_response_type(&self, response_type: ResponseType) -> bool {
-        self.response_types.contains(&response_type)
+        self.0.response_types.contains(&response_type)
     }
 
     /// Whether `grant` is allowed for this client.
     #[must_use]
     pub fn allows_grant(&self, grant: GrantType) -> bool {
-        self.grant_types.contains(&grant)
+        self.0.grant_types.contains(&grant)
     }
 
     /// The token endpoint authentication method.
     #[must_use]
     pub fn auth_method(&self) -> TokenEndpointAuthMethod {
-        self.metadata.token_endpoint_auth_method
+        self.0.metadata.token_endpoint_auth_method
     }
 
     /// Whether this is a public client (no secret).
     #[must_use]
     pub fn is_public(&self) -> bool {
-        self.secret.is_none()
+        self.0.secret.is_none()
     }
 
     /// Whether this is a native application.
     #[must_use]
     pub fn is_native(&self) -> bool {
-        self.metadata.application_type == ApplicationType::Native
+        self.0.metadata.application_type == ApplicationType::Native
     }
 
     /// The algorithm its ID tokens are signed with.
     #[must_use]
     pub fn id_token_alg(&self) -> JwsAlgorithm {
-        self.id_token_alg
+        self.0.id_token_alg
     }
 
     /// The scopes it may request, `None` for any.
     #[must_use]
     pub fn allowed_scope(&self) -> Option<&Scope> {
-        self.scope.as_ref()
+        self.0.scope.as_ref()
     }
 
     /// Whether front-channel ID tokens carry `s_hash`.
     #[must_use]
     pub fn wants_s_hash(&self) -> bool {
-        self.metadata.id_token_s_hash
+        self.0.metadata.id_token_s_hash
     }
 
     /// Whether PKCE is required (always for public clients).
     #[must_use]
     pub fn requires_pkce(&self) -> bool {
-        self.is_public() || self.metadata.require_pkce
+        self.is_public() || self.0.metadata.require_pkce
     }
 
     /// The registered URI that `requested` matches, if any (REQUIREMENTS 18–19).
     #[must_use]
     pub fn match_redirect_uri(&self, requested: &str) -> Option<&RedirectUri> {
         let native = self.is_native();
-        self.redirect_uris
+        self.0
+            .redirect_uris
             .iter()
             .find(|uri| uri.matches(requested, native))
     }

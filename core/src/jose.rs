@@ -51,16 +51,25 @@ pub fn sign_jwt<T: Serialize>(
     };
     let header = serde_json::to_vec(&header).map_err(|_| SignError::new())?;
     let payload = serde_json::to_vec(claims).map_err(|_| SignError::new())?;
-    let mut jws = String::with_capacity(
-        Base64UrlUnpadded::encoded_len(&header) + Base64UrlUnpadded::encoded_len(&payload) + 400,
-    );
-    jws.push_str(&Base64UrlUnpadded::encode_string(&header));
-    jws.push('.');
-    jws.push_str(&Base64UrlUnpadded::encode_string(&payload));
-    let signature = signer.try_sign(jws.as_bytes(), rng)?;
-    jws.push('.');
-    jws.push_str(&Base64UrlUnpadded::encode_string(&signature));
-    Ok(jws)
+    // One buffer for the whole JWS (RSA-4096 signatures encode to 683 bytes), each part
+    // encoded in place.
+    let header_len = Base64UrlUnpadded::encoded_len(&header);
+    let payload_len = Base64UrlUnpadded::encoded_len(&payload);
+    let mut jws = alloc::vec![0u8; header_len + 1 + payload_len + 1 + 700];
+    let signing_input_len = header_len + 1 + payload_len;
+    let (head, rest) = jws.split_at_mut(header_len);
+    Base64UrlUnpadded::encode(&header, head).map_err(|_| SignError::new())?;
+    rest[0] = b'.';
+    Base64UrlUnpadded::encode(&payload, &mut rest[1..=payload_len])
+        .map_err(|_| SignError::new())?;
+    let signature = signer.try_sign(&jws[..signing_input_len], rng)?;
+    let signature_len = Base64UrlUnpadded::encoded_len(&signature);
+    jws.resize(signing_input_len + 1 + signature_len, 0);
+    jws[signing_input_len] = b'.';
+    Base64UrlUnpadded::encode(&signature, &mut jws[signing_input_len + 1..])
+        .map_err(|_| SignError::new())?;
+    // Base64url output is ASCII.
+    String::from_utf8(jws).map_err(|_| SignError::new())
 }
 
 /// The protected header members this crate reads.

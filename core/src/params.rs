@@ -39,7 +39,8 @@ impl<'a> Params<'a> {
         if input.len() > MAX_INPUT_LEN {
             return Err(Reject::RequestTooLarge);
         }
-        let mut pairs = Vec::new();
+        let pieces = input.bytes().filter(|&b| b == b'&').count() + 1;
+        let mut pairs = Vec::with_capacity(pieces.min(MAX_PARAMS));
         for piece in input.split('&') {
             if piece.is_empty() {
                 continue;
@@ -153,7 +154,8 @@ pub(crate) fn decode(raw: &str) -> Result<Cow<'_, str>, Reject> {
     } else {
         Cow::Borrowed(raw.as_bytes())
     };
-    let decoded: Vec<u8> = percent_decode(&replaced).collect();
+    let mut decoded = Vec::with_capacity(replaced.len());
+    decoded.extend(percent_decode(&replaced));
     alloc::string::String::from_utf8(decoded)
         .map(Cow::Owned)
         .map_err(|_| Reject::MalformedEncoding)

@@ -219,7 +219,6 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
                 response,
             ));
         };
-        let fallback = request.clone();
         let approved = request.approve(approval, self.mint(signer, now))?;
         if let Err(e) = self
             .storage
@@ -227,9 +226,10 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
             .await
         {
             let reject = self.internal(&e);
-            return Err(AuthorizeError::redirect(
+            return Err(crate::authorize::error_instead_of(
+                &approved.response,
                 reject,
-                fallback.reject(reject, &self.config.issuer),
+                &self.config.issuer,
             ));
         }
         Ok(approved.response)

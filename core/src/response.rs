@@ -88,11 +88,31 @@ impl AuthorizationResponse {
     /// The parameters form-urlencoded (OIDC Core §13, RFC 6749 Appendix B).
     #[must_use]
     pub fn encoded_params(&self) -> String {
-        let mut serializer = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in &self.params {
-            serializer.append_pair(name, value);
+        let mut out = String::with_capacity(self.encoded_len_hint());
+        self.append_encoded_params(&mut out);
+        out
+    }
+
+    /// An upper estimate of the encoded parameters' length when little needs escaping (codes,
+    /// tokens and JWTs are base64url): the buffer is allocated once.
+    fn encoded_len_hint(&self) -> usize {
+        self.params
+            .iter()
+            .map(|(name, value)| name.len() + value.len() + 2)
+            .sum::<usize>()
+            + 32
+    }
+
+    /// Appends `name=value&…`, form-urlencoded; runs of safe bytes are copied as they are.
+    fn append_encoded_params(&self, out: &mut String) {
+        for (i, (name, value)) in self.params.iter().enumerate() {
+            if i > 0 {
+                out.push('&');
+            }
+            out.extend(form_urlencoded::byte_serialize(name.as_bytes()));
+            out.push('=');
+            out.extend(form_urlencoded::byte_serialize(value.as_bytes()));
         }
-        serializer.finish()
     }
 
     /// The `Location` for a 303 redirect in `query` or `fragment` mode; `None` in `form_post`
@@ -106,12 +126,11 @@ impl AuthorizationResponse {
             ResponseMode::Query if self.redirect_uri.contains('?') => '&',
             ResponseMode::Query => '?',
         };
-        let mut url = String::with_capacity(self.redirect_uri.len() + 256);
+        let mut url = String::with_capacity(self.redirect_uri.len() + 1 + self.encoded_len_hint());
         url.push_str(&self.redirect_uri);
-        let encoded = self.encoded_params();
-        if !(self.mode == ResponseMode::Query && encoded.is_empty()) {
+        if !(self.mode == ResponseMode::Query && self.params.is_empty()) {
             url.push(separator);
-            url.push_str(&encoded);
+            self.append_encoded_params(&mut url);
         }
         Some(url)
     }
