@@ -3,9 +3,12 @@
 //! `cargo run -p oidc-hybrid-axum --example demo` starts it on `http://127.0.0.1:8080`:
 //!
 //! - the provider's endpoints ([`Endpoints`]) on a [`SqliteStore`] file (`oidc-demo.sqlite`,
-//!   created and migrated at start) or a [`PostgresStore`] (`--database-url postgres://…`);
+//!   created and migrated at start), a [`PostgresStore`] (`--database-url postgres://…`) or a
+//!   [`MemoryStore`] (`--database-url memory:`);
 //! - an ES256 and an RS256 signing key, generated on first start and kept as PKCS#8 PEM files
-//!   beside the database (`oidc-demo.es256.pem`, `oidc-demo.rs256.pem`);
+//!   beside the database (`oidc-demo.es256.pem`, `oidc-demo.rs256.pem`), signing with ring
+//!   (`--signer ring`, the default: fast, constant-time RSA) or RustCrypto
+//!   (`--signer rustcrypto`);
 //! - a login page (`username`, `password`; Argon2id hashes, compared in constant time), a
 //!   consent page listing the scopes (first button approves, second denies), a session cookie
 //!   (`HttpOnly`, `SameSite=Lax`) so `prompt=none` and `max_age` work, and a CSRF token on
@@ -37,6 +40,7 @@ use std::path::{Path, PathBuf};
 use axum::Router;
 use axum::routing::{get, post};
 use oidc_hybrid::{Client, Config, Provider, Signer, Storage, SystemClock};
+use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_rustcrypto::OsRandom;
 use oidc_hybrid_sql::{PostgresStore, SqlError, SqliteStore};
 use tracing::{error, info, warn};
@@ -63,7 +67,13 @@ Options:
   --addr ADDR            listen on ADDR (default 127.0.0.1:8080)
   --issuer URL           the issuer URL (default http://ADDR; https, or http on loopback)
   --database-url URL     sqlite://FILE (default sqlite://oidc-demo.sqlite, created if
-                         missing) or postgres://USER@HOST/DB
+                         missing), postgres://USER@HOST/DB, or memory: (nothing kept)
+  --signer NAME          ring (default: fast, constant-time RSA) or rustcrypto
+  --access-token-lifetime SECS
+                         access token lifetime (default 3600)
+  --refresh-token-lifetime SECS
+                         refresh token lifetime (default 2592000, 30 days)
+  --sweep-every SECS     how often expired codes and tokens are removed (default 60)
   --keys-dir DIR         where the signing keys are kept (default: beside the SQLite file,
                          or the working directory)
   --clients FILE         client registrations: a JSON array of RFC 7591 metadata
@@ -91,6 +101,25 @@ pub struct Options {
     pub clients: Option<PathBuf>,
     /// A users file; `None`: the built-in user.
     pub users: Option<PathBuf>,
+    /// Which implementation signs ID tokens.
+    pub signer: SignerKind,
+    /// The access token lifetime in seconds; `None`: [`Config`]'s default.
+    pub access_token_lifetime: Option<u64>,
+    /// The refresh token lifetime in seconds; `None`: [`Config`]'s default.
+    pub refresh_token_lifetime: Option<u64>,
+    /// How often expired codes, tokens and sessions are removed.
+    pub sweep_every: Duration,
+}
+
+/// The signing implementation behind the demo's keys.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignerKind {
+    /// `oidc-hybrid-ring`: the fast std signers (constant-time RSA).
+    #[default]
+    Ring,
+    /// `oidc-hybrid-rustcrypto`: the portable no_std signers.
+    RustCrypto,
 }
 
 impl Default for Options {
@@ -102,6 +131,10 @@ impl Default for Options {
             keys_dir: None,
             clients: None,
             users: None,
+            signer: SignerKind::default(),
+            access_token_lifetime: None,
+            refresh_token_lifetime: None,
+            sweep_every: Duration::from_secs(60),
         }
     }
 }
@@ -140,6 +173,10 @@ impl Options {
                 "--keys-dir",
                 "--clients",
                 "--users",
+                "--signer",
+                "--access-token-lifetime",
+                "--refresh-token-lifetime",
+                "--sweep-every",
             ];
             if !known.contains(&name.as_str()) {
                 return Err(format!("unknown argument {arg:?} (see --help)"));
@@ -160,11 +197,36 @@ impl Options {
                 "--database-url" => options.database_url = value,
                 "--keys-dir" => options.keys_dir = Some(value.into()),
                 "--clients" => options.clients = Some(value.into()),
+                "--signer" => {
+                    options.signer = match value.as_str() {
+                        "ring" => SignerKind::Ring,
+                        "rustcrypto" => SignerKind::RustCrypto,
+                        _ => return Err(format!("--signer {value:?}: ring or rustcrypto")),
+                    };
+                }
+                "--access-token-lifetime" => {
+                    options.access_token_lifetime = Some(seconds(&name, &value)?);
+                }
+                "--refresh-token-lifetime" => {
+                    options.refresh_token_lifetime = Some(seconds(&name, &value)?);
+                }
+                "--sweep-every" => {
+                    options.sweep_every = Duration::from_secs(seconds(&name, &value)?);
+                }
                 _ => options.users = Some(value.into()),
             }
         }
         Ok(Command::Run(options))
     }
+}
+
+/// A positive whole number of seconds.
+fn seconds(name: &str, value: &str) -> Result<u64, String> {
+    value
+        .parse()
+        .ok()
+        .filter(|&secs: &u64| secs > 0)
+        .ok_or_else(|| format!("{name} {value:?} is not a positive number of seconds"))
 }
 
 /// Why the demo could not start.
@@ -226,6 +288,16 @@ impl DemoStore for SqliteStore {
     }
 }
 
+impl DemoStore for MemoryStore {
+    async fn migrate_schema(&self) -> Result<(), SqlError> {
+        Ok(())
+    }
+    async fn put_client(&self, client: &Client) -> Result<(), SqlError> {
+        self.insert_client(client.clone());
+        Ok(())
+    }
+}
+
 impl DemoStore for PostgresStore {
     async fn migrate_schema(&self) -> Result<(), SqlError> {
         self.migrate().await
@@ -273,11 +345,17 @@ pub async fn build(options: &Options, local_addr: SocketAddr) -> Result<Demo, De
         .issuer
         .clone()
         .unwrap_or_else(|| format!("http://{local_addr}"));
-    let config = Config::new(&issuer).map_err(|e| {
+    let mut config = Config::new(&issuer).map_err(|e| {
         DemoError::Issuer(format!(
             "{issuer:?}: {e}; pass --issuer (e.g. --issuer http://127.0.0.1:8080)"
         ))
     })?;
+    if let Some(secs) = options.access_token_lifetime {
+        config.access_token_lifetime = secs;
+    }
+    if let Some(secs) = options.refresh_token_lifetime {
+        config.refresh_token_lifetime = secs;
+    }
     // Files first: a bad file is reported before anything is created.
     let clients = clients::load(options.clients.as_deref(), &issuer)?;
     let users = users::load(options.users.as_deref())?;
@@ -287,6 +365,16 @@ pub async fn build(options: &Options, local_addr: SocketAddr) -> Result<Demo, De
             .await
             .map_err(|e| DemoError::Database(format!("cannot connect to {}: {e}", redact(url))))?;
         assemble(store, options, config, clients, users, local_addr).await
+    } else if url == "memory:" {
+        assemble(
+            MemoryStore::new(),
+            options,
+            config,
+            clients,
+            users,
+            local_addr,
+        )
+        .await
     } else if url.starts_with("sqlite:") {
         let store = SqliteStore::connect(url)
             .await
@@ -294,7 +382,7 @@ pub async fn build(options: &Options, local_addr: SocketAddr) -> Result<Demo, De
         assemble(store, options, config, clients, users, local_addr).await
     } else {
         Err(DemoError::Database(format!(
-            "{:?} is neither a sqlite: nor a postgres:// URL",
+            "{:?} is neither a sqlite: nor a postgres:// URL, nor memory:",
             redact(url)
         )))
     }
@@ -334,8 +422,16 @@ async fn assemble<S: DemoStore>(
     let (default_dir, stem) = default_keys_location(&options.database_url);
     let dir = options.keys_dir.clone().unwrap_or(default_dir);
     let keys = files::load_or_create_keys(&dir, &stem)?;
-    let key_note = format!("keys:        {}", keys.note);
-    let signers: Vec<Box<dyn Signer>> = vec![Box::new(keys.rs256), Box::new(keys.es256)];
+    let key_note = format!("keys:        {} ({:?} signers)", keys.note, options.signer);
+    let signers = match options.signer {
+        SignerKind::RustCrypto => {
+            vec![
+                Box::new(keys.rs256) as Box<dyn Signer>,
+                Box::new(keys.es256),
+            ]
+        }
+        SignerKind::Ring => files::ring_signers(&keys)?,
+    };
     let issuer = config.issuer.clone();
     let provider = Provider::new(config, store, signers, SystemClock, OsRandom)
         .map_err(|e| DemoError::Keys(e.to_string()))?
@@ -383,8 +479,9 @@ async fn assemble<S: DemoStore>(
 
     // Housekeeping: expired codes and tokens in the store, stale sessions in memory.
     let sweeper = endpoints.clone();
+    let sweep_every = options.sweep_every;
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        let mut tick = tokio::time::interval(sweep_every);
         loop {
             tick.tick().await;
             let now = sweeper.now();
@@ -504,6 +601,27 @@ mod tests {
         assert_eq!(o.issuer.as_deref(), Some("http://localhost:9000"));
         assert_eq!(o.database_url, "postgres://op@db/op");
         assert_eq!(o.clients.as_deref(), Some(Path::new("c.json")));
+        let Ok(Command::Run(o)) = args(&[
+            "--database-url=memory:",
+            "--signer",
+            "rustcrypto",
+            "--access-token-lifetime",
+            "10",
+            "--refresh-token-lifetime=20",
+            "--sweep-every",
+            "5",
+        ]) else {
+            panic!("parses")
+        };
+        assert_eq!(o.database_url, "memory:");
+        assert_eq!(o.signer, SignerKind::RustCrypto);
+        assert_eq!(o.access_token_lifetime, Some(10));
+        assert_eq!(o.refresh_token_lifetime, Some(20));
+        assert_eq!(o.sweep_every, Duration::from_secs(5));
+        assert_eq!(Options::default().signer, SignerKind::Ring);
+        assert!(args(&["--signer", "openssl"]).is_err());
+        assert!(args(&["--sweep-every", "0"]).is_err());
+        assert!(args(&["--access-token-lifetime", "soon"]).is_err());
         assert!(args(&["--addr", "nope"]).is_err());
         assert!(args(&["--frobnicate"]).is_err());
         assert!(args(&["--users"]).is_err());

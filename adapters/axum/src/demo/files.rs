@@ -5,7 +5,7 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use oidc_hybrid::JwsAlgorithm;
+use oidc_hybrid::{JwsAlgorithm, Signer};
 use oidc_hybrid_rustcrypto::{Es256Signer, OsRandom, RsaSigner};
 use tracing::info;
 
@@ -97,4 +97,16 @@ pub(super) fn load_or_create_keys(dir: &Path, stem: &str) -> Result<Keys, DemoEr
         format!("created {}", created.join(" and "))
     };
     Ok(Keys { rs256, es256, note })
+}
+
+/// The same keys behind ring's signers (same `kid`s: RFC 7638 thumbprints of the same keys).
+pub(super) fn ring_signers(keys: &Keys) -> Result<Vec<Box<dyn Signer>>, DemoError> {
+    let fail = |e: &dyn core::fmt::Display| DemoError::Keys(format!("ring cannot load a key: {e}"));
+    let rs_der = keys.rs256.to_pkcs8_der().map_err(|e| fail(&e))?;
+    let es_der = keys.es256.to_pkcs8_der().map_err(|e| fail(&e))?;
+    let rs256 = oidc_hybrid_ring::RsaSigner::from_pkcs8_der(&rs_der, JwsAlgorithm::RS256, None)
+        .map_err(|e| fail(&e))?;
+    let es256 =
+        oidc_hybrid_ring::Es256Signer::from_pkcs8_der(&es_der, None).map_err(|e| fail(&e))?;
+    Ok(vec![Box::new(rs256), Box::new(es256)])
 }
