@@ -7,7 +7,8 @@
 #   bash scripts/loadtest/run.sh                      # everything, 30 s per run
 #   DURATION=10s CONCURRENCY=32 ONLY="memory-ring node" bash scripts/loadtest/run.sh
 #
-# Environment: DURATION (30s), CONCURRENCY (32), WARMUP (3s), OUT (target/loadtest),
+# Environment: DURATION (30s), CONCURRENCY (32), SESSIONS (32: one user per concurrent flow),
+# WARMUP (3s), OUT (target/loadtest),
 # CLIENT (bench-es256), ONLY (space-separated run names; default all), USERINFO (1 adds the
 # UserInfo leg), PG_URL (postgres://postgres@127.0.0.1:5432), NODE_OP_DIR (scratch directory
 # with oidc-provider installed: npm install --prefix DIR oidc-provider@9.13.3).
@@ -17,6 +18,7 @@ cd "$(dirname "$0")/../.."
 
 DURATION=${DURATION:-30s}
 CONCURRENCY=${CONCURRENCY:-32}
+SESSIONS=${SESSIONS:-32}
 WARMUP=${WARMUP:-3s}
 OUT=${OUT:-target/loadtest}
 CLIENT=${CLIENT:-bench-es256}
@@ -54,7 +56,7 @@ bench() { # name, extra flowbench args...
   echo "== $name" >&2
   "$FLOWBENCH" --issuer "http://127.0.0.1:$PORT" --client-id "$CLIENT" --client-secret "$SECRET" \
     --auth-method basic --redirect-uri https://rp.example/cb \
-    --concurrency "$CONCURRENCY" --duration "$DURATION" --warmup "$WARMUP" \
+    --concurrency "$CONCURRENCY" --sessions "$SESSIONS" --duration "$DURATION" --warmup "$WARMUP" \
     --pid "$server" --json "$OUT/$name.json" "${userinfo[@]}" "$@" | tee "$OUT/$name.txt"
 }
 

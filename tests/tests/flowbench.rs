@@ -157,7 +157,7 @@ async fn es256_client_with_client_secret_post() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rs256_client_with_client_secret_basic_pkce_and_a_front_token() {
+async fn rs256_client_with_client_secret_basic_pkce_a_front_token_and_three_sessions() {
     let demo = start_demo().await;
     let run = flowbench(
         &demo,
@@ -174,10 +174,17 @@ async fn rs256_client_with_client_secret_basic_pkce_and_a_front_token() {
             "--pkce",
             "--response-type",
             "code id_token token",
+            "--sessions",
+            "3",
         ],
     )
     .await;
     assert_clean(&run);
+    assert!(
+        run.stderr.contains("3 sessions ready"),
+        "three logins: {}",
+        run.context()
+    );
     assert!(
         run.stdout.contains("code id_token token"),
         "{}",

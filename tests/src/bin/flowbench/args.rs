@@ -56,6 +56,12 @@ Session (how the tool gets logged in at the OP):
                            needs no login (forms are still filled in if a page comes)
   When a page has several forms, the first one with a field named by --form is submitted,
   else the first POST form, else the first form.
+  --sessions N             log in N times, each in its own cookie jar (default 1); task i
+                           uses session i mod N. Many users rather than one: an OP that keeps
+                           per-grant or per-session state (e.g. oidc-provider reuses one grant
+                           per user and client, and its memory adapter indexes every code and
+                           token of a grant) is then not measured on one ever-growing grant.
+                           Needs --form (not --cookie).
 
 Load:
   --concurrency N          concurrent flows (default 8)
@@ -143,6 +149,7 @@ pub(crate) struct Args {
     pub(crate) forms: Vec<(String, String)>,
     pub(crate) cookies: Vec<String>,
     pub(crate) concurrency: usize,
+    pub(crate) sessions: usize,
     pub(crate) threads: usize,
     pub(crate) warmup: Duration,
     pub(crate) duration: Duration,
@@ -201,7 +208,7 @@ fn number<T: core::str::FromStr>(option: &str, value: &str) -> Result<T, String>
 /// Options that take no value.
 const FLAGS: [&str; 2] = ["--pkce", "--userinfo"];
 /// Options that take a value.
-const VALUED: [&str; 21] = [
+const VALUED: [&str; 22] = [
     "--issuer",
     "--client-id",
     "--client-secret",
@@ -213,6 +220,7 @@ const VALUED: [&str; 21] = [
     "--form",
     "--cookie",
     "--concurrency",
+    "--sessions",
     "--threads",
     "--warmup",
     "--duration",
@@ -245,6 +253,7 @@ impl Args {
             forms: Vec::new(),
             cookies: Vec::new(),
             concurrency: 8,
+            sessions: 1,
             threads: 2,
             warmup: Duration::from_secs(2),
             duration: Duration::from_secs(10),
@@ -307,6 +316,7 @@ impl Args {
                 "--form" => out.forms.push(pair(&name, &value)?),
                 "--cookie" => out.cookies.push(value),
                 "--concurrency" => out.concurrency = number(&name, &value)?,
+                "--sessions" => out.sessions = number(&name, &value)?,
                 "--threads" => out.threads = number(&name, &value)?,
                 "--warmup" => out.warmup = parse_duration(&value)?,
                 "--duration" => out.duration = parse_duration(&value)?,
@@ -325,8 +335,13 @@ impl Args {
         if out.auth_method != AuthMethod::None && out.client_secret.is_none() {
             return Err("--client-secret is required unless --auth-method none".into());
         }
-        if out.concurrency == 0 || out.threads == 0 || out.clk_tck == 0 {
-            return Err("--concurrency, --threads and --clk-tck must be at least 1".into());
+        if out.concurrency == 0 || out.threads == 0 || out.clk_tck == 0 || out.sessions == 0 {
+            return Err(
+                "--concurrency, --sessions, --threads and --clk-tck must be at least 1".into(),
+            );
+        }
+        if out.sessions > 1 && !out.cookies.is_empty() {
+            return Err("--sessions above 1 logs in with --form; --cookie is one session".into());
         }
         if out.duration.is_zero() {
             return Err("--duration must be more than 0".into());
@@ -417,7 +432,14 @@ mod tests {
         assert_eq!(args.pid, Some(42));
         assert_eq!(args.response_type, "code id_token");
         assert_eq!(args.validate_every, 50);
+        assert_eq!(args.sessions, 1);
         assert!(matches!(parse(&["--help"]), Ok(Command::Help)));
+        let mut many = BASE.to_vec();
+        many.extend(["--sessions", "16", "--form", "username=alice"]);
+        let Ok(Command::Run(args)) = parse(&many) else {
+            panic!("parses")
+        };
+        assert_eq!(args.sessions, 16);
     }
 
     #[test]
@@ -429,6 +451,8 @@ mod tests {
             &["--frobnicate"][..],
             &["--form", "novalue"],
             &["--concurrency", "0"],
+            &["--sessions", "0"],
+            &["--sessions", "2", "--cookie", "sid=1"],
             &["--duration", "soon"],
             &["--auth-method", "jwt"],
             &["--response-type", "id_token"],

@@ -172,10 +172,9 @@ async fn run(args: &Args) -> Result<Report, String> {
         }
         None => None,
     };
-    // Two clients, never following redirects: the browser with its cookie jar for the
-    // bootstrap, and the load's (keep-alive pool; the session cookie is added by hand to the
-    // authorization requests only, see `flow::Cookies`).
-    let jar = Arc::new(Jar::default());
+    // Clients that never follow redirects: one browser per session, each with its cookie jar
+    // for the bootstrap, and the load's (keep-alive pool; the session cookie is added by hand to
+    // the authorization requests only, see `flow::Cookies`).
     let builder = || {
         Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -184,10 +183,6 @@ async fn run(args: &Args) -> Result<Report, String> {
             .connect_timeout(args.timeout)
             .tcp_nodelay(true)
     };
-    let browser = builder()
-        .cookie_provider(Arc::clone(&jar))
-        .build()
-        .map_err(|e| format!("HTTP client: {e}"))?;
     let client = builder()
         .pool_max_idle_per_host(args.concurrency * 2 + 4)
         .pool_idle_timeout(Duration::from_secs(90))
@@ -213,42 +208,55 @@ async fn run(args: &Args) -> Result<Report, String> {
         .map_err(|e| format!("authorization_endpoint: {e}"))?;
     let origin = Url::parse(&authorization.origin().ascii_serialization())
         .map_err(|e| format!("authorization_endpoint: {e}"))?;
-    preload_cookies(&jar, &args.cookies, &origin)?;
 
-    // The session: one authorization like a browser, its code redeemed and validated.
+    // The sessions: one authorization each like a browser, its code redeemed and validated;
+    // then one more flow on the session alone, as every flow of the load will. Failures of
+    // these checks are reported and the load still runs: it counts and reports them by kind.
     let mut rng = Rng::from_os();
-    let secrets = Secrets::new(&mut rng, args.pkce);
-    let url = target.authorize_url(&secrets);
-    let (location, trace) =
-        bootstrap::session(&browser, url.as_str(), &target.redirect_uri, &args.forms)
-            .await
-            .map_err(|e| format!("session bootstrap: {e}"))?;
-    eprintln!("flowbench: session ready after {} requests:", trace.len());
-    for line in &trace {
-        eprintln!("  {line}");
-    }
-    // The code of that response is redeemed and validated as a check, and one more flow runs
-    // on the session alone, as every flow of the load will. Failures here are reported and
-    // the load still runs: it counts and reports them by kind.
-    let now = Instant::now();
     let mut checked = true;
-    if let Err(f) = target
-        .complete(&client, &location, &secrets, true, now, now)
-        .await
-    {
-        checked = false;
-        eprintln!(
-            "flowbench: the login's authorization response came, but its flow failed: {}",
-            f.describe()
-        );
+    let mut sessions = Vec::with_capacity(args.sessions);
+    for number in 0..args.sessions {
+        let jar = Arc::new(Jar::default());
+        let browser = builder()
+            .cookie_provider(Arc::clone(&jar))
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        preload_cookies(&jar, &args.cookies, &origin)?;
+        let secrets = Secrets::new(&mut rng, args.pkce);
+        let url = target.authorize_url(&secrets);
+        let (location, trace) =
+            bootstrap::session(&browser, url.as_str(), &target.redirect_uri, &args.forms)
+                .await
+                .map_err(|e| format!("session bootstrap: {e}"))?;
+        if number == 0 {
+            eprintln!("flowbench: session ready after {} requests:", trace.len());
+            for line in &trace {
+                eprintln!("  {line}");
+            }
+        }
+        let now = Instant::now();
+        if let Err(f) = target
+            .complete(&client, &location, &secrets, true, now, now)
+            .await
+        {
+            checked = false;
+            eprintln!(
+                "flowbench: the login's authorization response came, but its flow failed: {}",
+                f.describe()
+            );
+        }
+        let cookies = Arc::new(Cookies::new(jar, authorization.clone()));
+        if let Err(f) = target.flow(&client, &cookies, &mut rng, true).await {
+            checked = false;
+            eprintln!(
+                "flowbench: a check flow on the session failed: {}",
+                f.describe()
+            );
+        }
+        sessions.push(cookies);
     }
-    let cookies = Arc::new(Cookies::new(Arc::clone(&jar), authorization));
-    if let Err(f) = target.flow(&client, &cookies, &mut rng, true).await {
-        checked = false;
-        eprintln!(
-            "flowbench: a check flow on the session failed: {}",
-            f.describe()
-        );
+    if args.sessions > 1 {
+        eprintln!("flowbench: {} sessions ready", sessions.len());
     }
     eprintln!(
         "flowbench: {}; {} tasks, warmup {:?}, measuring {:?}",
@@ -281,7 +289,7 @@ async fn run(args: &Args) -> Result<Report, String> {
         tasks.push(tokio::spawn(flow::run_task(
             Arc::clone(&target),
             client.clone(),
-            Arc::clone(&cookies),
+            Arc::clone(&sessions[index % sessions.len()]),
             window,
             launch,
             args.validate_every,
@@ -314,9 +322,10 @@ async fn run(args: &Args) -> Result<Report, String> {
             args.issuer, args.client_id, args.response_type
         ),
         settings: format!(
-            "{} concurrent flows on {} threads, warmup {:?}, measured {:?}; {auth}, PKCE {}, \
-             UserInfo {}, validating {}",
+            "{} concurrent flows over {} session(s) on {} threads, warmup {:?}, measured {:?}; \
+             {auth}, PKCE {}, UserInfo {}, validating {}",
             args.concurrency,
+            args.sessions,
             args.threads,
             args.warmup,
             args.duration,
