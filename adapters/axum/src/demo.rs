@@ -69,6 +69,7 @@ Options:
   --database-url URL     sqlite://FILE (default sqlite://oidc-demo.sqlite, created if
                          missing), postgres://USER@HOST/DB, or memory: (nothing kept)
   --signer NAME          ring (default: fast, constant-time RSA) or rustcrypto
+  --code-lifetime SECS   authorization code lifetime (default 60, at most 600)
   --access-token-lifetime SECS
                          access token lifetime (default 3600)
   --refresh-token-lifetime SECS
@@ -103,6 +104,8 @@ pub struct Options {
     pub users: Option<PathBuf>,
     /// Which implementation signs ID tokens.
     pub signer: SignerKind,
+    /// The authorization code lifetime in seconds; `None`: [`Config`]'s default.
+    pub code_lifetime: Option<u64>,
     /// The access token lifetime in seconds; `None`: [`Config`]'s default.
     pub access_token_lifetime: Option<u64>,
     /// The refresh token lifetime in seconds; `None`: [`Config`]'s default.
@@ -132,6 +135,7 @@ impl Default for Options {
             clients: None,
             users: None,
             signer: SignerKind::default(),
+            code_lifetime: None,
             access_token_lifetime: None,
             refresh_token_lifetime: None,
             sweep_every: Duration::from_secs(60),
@@ -174,6 +178,7 @@ impl Options {
                 "--clients",
                 "--users",
                 "--signer",
+                "--code-lifetime",
                 "--access-token-lifetime",
                 "--refresh-token-lifetime",
                 "--sweep-every",
@@ -203,6 +208,16 @@ impl Options {
                         "rustcrypto" => SignerKind::RustCrypto,
                         _ => return Err(format!("--signer {value:?}: ring or rustcrypto")),
                     };
+                }
+                "--code-lifetime" => {
+                    let secs = seconds(&name, &value)?;
+                    if secs > oidc_hybrid::config::MAX_CODE_LIFETIME {
+                        return Err(format!(
+                            "--code-lifetime {secs}: at most {} seconds (RFC 6749 §4.1.2)",
+                            oidc_hybrid::config::MAX_CODE_LIFETIME
+                        ));
+                    }
+                    options.code_lifetime = Some(secs);
                 }
                 "--access-token-lifetime" => {
                     options.access_token_lifetime = Some(seconds(&name, &value)?);
@@ -350,6 +365,11 @@ pub async fn build(options: &Options, local_addr: SocketAddr) -> Result<Demo, De
             "{issuer:?}: {e}; pass --issuer (e.g. --issuer http://127.0.0.1:8080)"
         ))
     })?;
+    if let Some(secs) = options.code_lifetime {
+        config = config
+            .with_code_lifetime(secs)
+            .map_err(|e| DemoError::Issuer(format!("--code-lifetime {secs}: {e}")))?;
+    }
     if let Some(secs) = options.access_token_lifetime {
         config.access_token_lifetime = secs;
     }
@@ -608,6 +628,8 @@ mod tests {
             "--access-token-lifetime",
             "10",
             "--refresh-token-lifetime=20",
+            "--code-lifetime",
+            "30",
             "--sweep-every",
             "5",
         ]) else {
@@ -616,11 +638,13 @@ mod tests {
         assert_eq!(o.database_url, "memory:");
         assert_eq!(o.signer, SignerKind::RustCrypto);
         assert_eq!(o.access_token_lifetime, Some(10));
+        assert_eq!(o.code_lifetime, Some(30));
         assert_eq!(o.refresh_token_lifetime, Some(20));
         assert_eq!(o.sweep_every, Duration::from_secs(5));
         assert_eq!(Options::default().signer, SignerKind::Ring);
         assert!(args(&["--signer", "openssl"]).is_err());
         assert!(args(&["--sweep-every", "0"]).is_err());
+        assert!(args(&["--code-lifetime", "601"]).is_err());
         assert!(args(&["--access-token-lifetime", "soon"]).is_err());
         assert!(args(&["--addr", "nope"]).is_err());
         assert!(args(&["--frobnicate"]).is_err());
