@@ -146,6 +146,7 @@ impl Default for Options {
 /// What the command line asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // Built once per process, matched once.
 pub enum Command {
     /// Run the demo.
     Run(Options),

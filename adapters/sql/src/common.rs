@@ -132,39 +132,6 @@ where
 /// Placeholders are `$n`; times are Unix seconds; `now` is always a parameter, never the
 /// database's clock.
 pub(crate) mod sql {
-    /// Locks (creating if needed) the grant row and returns `(revoked, expires_at)`. On
-    /// PostgreSQL an `ON CONFLICT DO UPDATE` locks the existing row like `SELECT … FOR UPDATE`
-    /// until the transaction ends; a concurrent first insert of the same id waits for the other
-    /// transaction and then takes the update path.
-    pub(crate) const LOCK_GRANT: &str = "INSERT INTO grants (id, revoked, expires_at) \
-         VALUES ($1, FALSE, 0) \
-         ON CONFLICT (id) DO UPDATE SET revoked = grants.revoked \
-         RETURNING revoked, expires_at";
-
-    /// Pushes a grant's expiry out to `$2` (never back).
-    pub(crate) const EXTEND_GRANT: &str =
-        "UPDATE grants SET expires_at = $2 WHERE id = $1 AND expires_at < $2";
-
-    /// Marks a grant revoked and sets its marker's end.
-    pub(crate) const REVOKE_GRANT: &str =
-        "UPDATE grants SET revoked = TRUE, expires_at = $2 WHERE id = $1";
-
-    /// Pushes the tombstones of a grant's used codes out to `$2`.
-    pub(crate) const EXTEND_TOMBSTONES: &str = "UPDATE codes SET expires_at = $2 \
-         WHERE grant_id = $1 AND used = TRUE AND expires_at < $2";
-
-    pub(crate) const INSERT_CODE: &str = "INSERT INTO codes \
-         (digest, grant_id, client_id, used, expires_at, record) \
-         VALUES ($1, $2, $3, FALSE, $4, $5) ON CONFLICT (digest) DO NOTHING";
-
-    pub(crate) const INSERT_ACCESS: &str = "INSERT INTO access_tokens \
-         (digest, grant_id, client_id, expires_at, record) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (digest) DO NOTHING";
-
-    pub(crate) const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens \
-         (digest, grant_id, client_id, retired, expires_at, record) \
-         VALUES ($1, $2, $3, FALSE, $4, $5) ON CONFLICT (digest) DO NOTHING";
-
     /// The single-statement redemption.
     pub(crate) const REDEEM: &str = "UPDATE codes SET used = TRUE \
          WHERE digest = $1 AND used = FALSE AND expires_at > $2 RETURNING record";
@@ -182,22 +149,6 @@ pub(crate) mod sql {
          COALESCE(g.revoked, FALSE) FROM refresh_tokens r \
          LEFT JOIN grants g ON g.id = r.grant_id \
          WHERE r.digest = $1 AND r.expires_at > $2";
-
-    /// The old token of a rotation, read under its grant's lock.
-    pub(crate) const REFRESH_FOR_ROTATION: &str = "SELECT grant_id, retired, record \
-         FROM refresh_tokens WHERE digest = $1 AND expires_at > $2";
-
-    /// Retires a live refresh token.
-    pub(crate) const RETIRE_REFRESH: &str =
-        "UPDATE refresh_tokens SET retired = TRUE WHERE digest = $1 AND retired = FALSE";
-
-    pub(crate) const RETIRE_GRANT_CODES: &str =
-        "UPDATE codes SET used = TRUE WHERE grant_id = $1 AND used = FALSE";
-
-    pub(crate) const DELETE_GRANT_ACCESS: &str = "DELETE FROM access_tokens WHERE grant_id = $1";
-
-    pub(crate) const RETIRE_GRANT_REFRESH: &str =
-        "UPDATE refresh_tokens SET retired = TRUE WHERE grant_id = $1 AND retired = FALSE";
 
     pub(crate) const DELETE_ACCESS: &str = "DELETE FROM access_tokens WHERE digest = $1";
 

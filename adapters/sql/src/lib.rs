@@ -2,10 +2,13 @@
 //! SQLite database, the default) and `PostgresStore` (one PostgreSQL database shared by any
 //! number of provider nodes), on [`sqlx`].
 //!
-//! Both are the one generic type [`SqlStore`], instantiated for a [`Backend`]: the schema, the SQL
-//! text and the atomicity argument are the same for both databases; only the statement that opens
-//! a write transaction, the connection set-up and the migrations' column types differ. The
-//! outcomes of every operation sequence are the same as those of the reference in-memory store
+//! Both are the one generic type [`SqlStore`], instantiated for a [`Backend`]: the schema, the
+//! lookups, redemption, the client and `jti` statements and the atomicity argument are the same
+//! for both databases. The four writes that change a grant's members (`insert_code`,
+//! `insert_tokens`, `rotate_refresh_token`, `revoke_grant`) are the backend's own: transactions
+//! under the write lock on SQLite (in process, where a statement costs a function call), single
+//! statements on PostgreSQL (where each statement is a network round trip). The outcomes of every
+//! operation sequence are the same as those of the reference in-memory store
 //! (`oidc-hybrid-memory`), which one contract suite checks against all three.
 //!
 //! # Features
@@ -68,21 +71,51 @@
 //!   time. Of N concurrent redemptions exactly one returns the record
 //!   ([`Redemption::Fresh`](oidc_hybrid::Redemption::Fresh)); a follow-up read tells a used code
 //!   (`Replayed`, with its grant) from an unknown or expired one.
-//! - `insert_code`, `insert_tokens`, `rotate_refresh_token` and `revoke_grant` run in one
-//!   transaction that first **locks the grant row** with `INSERT INTO grants … ON CONFLICT (id)
-//!   DO UPDATE … RETURNING revoked, expires_at` (creating it if needed; on PostgreSQL this takes
-//!   the same row lock as `SELECT … FOR UPDATE`, held to the end of the transaction). On SQLite
-//!   the transaction is opened with `BEGIN IMMEDIATE`, which takes the database's write lock up
-//!   front (waiting up to the busy timeout instead of failing with `SQLITE_BUSY`). Every change
-//!   to a grant's members happens under that lock, so revocation, insertion and rotation of one
-//!   grant are serialised; nothing is written if the transaction does not commit.
+//! - `insert_code`, `insert_tokens`, `rotate_refresh_token` and `revoke_grant` first **lock the
+//!   grant row** with `INSERT INTO grants … ON CONFLICT (id) DO UPDATE … RETURNING revoked,
+//!   expires_at` (creating it if needed; on PostgreSQL this takes the same row lock as `SELECT …
+//!   FOR UPDATE`, held until the statement or transaction commits, and returns the row as last
+//!   committed). Every change to a grant's members happens under that lock, so revocation,
+//!   insertion and rotation of one grant are serialised; nothing is written unless the whole
+//!   operation commits.
+//!   - On SQLite each is a transaction opened with `BEGIN IMMEDIATE`, which takes the
+//!     database's write lock up front (waiting up to the busy timeout instead of failing with
+//!     `SQLITE_BUSY`).
+//!   - On PostgreSQL `insert_code`, `insert_tokens` and `rotate_refresh_token` are each **one
+//!     statement**: data-modifying CTEs upsert the grant row (the lock, and the extension of its
+//!     expiry), then insert, retire and extend from its `RETURNING` row — nothing for a revoked
+//!     grant — and report the outcome. `revoke_grant` is a transaction of two statements, so
+//!     that the second, which retires and deletes the members, reads with a snapshot taken after
+//!     the lock was granted.
 //! - `record_jti` is one `INSERT … ON CONFLICT DO UPDATE … WHERE expires_at <= $now` statement
-//!   (a test-and-set); `revoke_access_token` one `DELETE`.
+//!   (a test-and-set); `revoke_access_token` one `DELETE`; `insert_client` one `INSERT … ON
+//!   CONFLICT DO NOTHING`.
 //! - PostgreSQL deadlocks and serialisation failures (SQLSTATE `40P01`, `40001`) roll the whole
-//!   transaction back; the operation is then retried from the start (at most
+//!   statement or transaction back; the operation is then retried from the start (at most
 //!   [`MAX_ATTEMPTS`] times).
 //!
 //! See `docs/storage.md` in the repository for the full argument, operation by operation.
+//!
+//! # Round trips
+//!
+//! [`SqlStore::round_trips`] counts the statements a store sends (`BEGIN`, `COMMIT` and
+//! `ROLLBACK` included). On PostgreSQL, with the client cache warm, an authorization
+//! (`authorize` and `approve`) costs 1, a code redemption at the token endpoint 2, a UserInfo
+//! request 1 and a refresh 3 (the driver makes three storage calls, each needing the previous
+//! answer). `docs/storage.md` has the table per operation and backend.
+//!
+//! # Client cache
+//!
+//! Clients are read on every authorization and token request and change rarely, so a store
+//! keeps the clients it read for a TTL ([`DEFAULT_CLIENT_CACHE_TTL`], 60 s; see
+//! [`SqlStore::with_client_cache_ttl`], where [`Duration::ZERO`](core::time::Duration::ZERO)
+//! disables it). Only found clients are cached, at most [`CLIENT_CACHE_CAPACITY`]. Writes through
+//! the store or any clone of it (`insert_client`, `replace_client`, `remove_client`,
+//! `register_client`) take effect at once. **With several provider nodes**, a change made
+//! through another node (or directly in the database) is seen by this one after at most the
+//! TTL: until then it may still accept a removed client, its old secret or its old redirect
+//! URIs. Set the TTL to the longest such delay you accept, or call
+//! [`SqlStore::forget_cached_clients`] when you learn of a change.
 //!
 //! # Expiry
 //!
@@ -99,15 +132,25 @@
 
 extern crate alloc;
 
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres")),
+    allow(dead_code, reason = "only the backends use the cache")
+)]
+mod cache;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod common;
 mod error;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "postgres")]
+pub use postgres::PING_AFTER_IDLE;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
+use alloc::sync::Arc;
 use core::fmt;
+use core::sync::atomic::{AtomicU64, Ordering};
+use core::time::Duration;
 
 pub use error::SqlError;
 /// The `sqlx` this crate is built on, for hosts that build their own pools
@@ -123,6 +166,14 @@ pub const MAX_METADATA_BYTES: usize = 16 * 1024;
 /// before it expired cannot store tokens for a grant whose marker was swept meanwhile. The same
 /// value as `oidc_hybrid_memory::REVOCATION_GRACE_SECS`.
 pub const REVOCATION_GRACE_SECS: u64 = 600;
+
+/// How long a client read from the database is served from the in-process client cache unless
+/// [`SqlStore::with_client_cache_ttl`] says otherwise: 60 seconds.
+pub const DEFAULT_CLIENT_CACHE_TTL: Duration = Duration::from_secs(60);
+
+/// How many clients the in-process client cache holds at most. When it is full, a new entry
+/// first displaces the entries older than the TTL, then, if there were none, one arbitrary entry.
+pub const CLIENT_CACHE_CAPACITY: usize = 10_000;
 
 /// How many times an operation is attempted when PostgreSQL aborts its transaction with a
 /// deadlock or serialisation failure (SQLSTATE `40P01` / `40001`).
@@ -148,13 +199,25 @@ impl Backend for sqlx::Postgres {}
 
 /// A [`Storage`](oidc_hybrid::Storage) in a SQL database, over a `sqlx` connection pool.
 ///
-/// Cloning is cheap and shares the pool. Its `Debug` output names the backend and the pool's
-/// size, never a connection string, digest or record.
+/// Cloning is cheap and shares the pool, the client cache and the round-trip counter. Its
+/// `Debug` output names the backend, the pool's size, the client cache's TTL and the round-trip
+/// count, never a connection string, digest or record.
 ///
 /// Construct it with `SqliteStore::open` / `SqliteStore::memory` / `connect`, or
 /// [`SqlStore::from_pool`]; then call `migrate` once before use.
 pub struct SqlStore<DB: Backend> {
     pool: sqlx::Pool<DB>,
+    shared: Arc<Shared>,
+    client_cache_ttl: Duration,
+}
+
+/// What the clones of one store share besides the pool.
+#[derive(Debug, Default)]
+struct Shared {
+    /// Statements sent to the database (see [`SqlStore::round_trips`]).
+    round_trips: AtomicU64,
+    /// Decoded clients (see [`SqlStore::with_client_cache_ttl`]).
+    clients: cache::ClientCache,
 }
 
 /// A store in an embedded SQLite database (a file, or memory).
@@ -169,6 +232,8 @@ impl<DB: Backend> Clone for SqlStore<DB> {
     fn clone(&self) -> Self {
         Self {
             pool: self.pool.clone(),
+            shared: self.shared.clone(),
+            client_cache_ttl: self.client_cache_ttl,
         }
     }
 }
@@ -179,7 +244,112 @@ impl<DB: Backend> fmt::Debug for SqlStore<DB> {
             .field("backend", &<DB as sqlx::Database>::NAME)
             .field("connections", &self.pool.size())
             .field("closed", &self.pool.is_closed())
+            .field("client_cache_ttl", &self.client_cache_ttl)
+            .field("round_trips", &self.round_trips())
             .finish()
+    }
+}
+
+impl<DB: Backend> SqlStore<DB> {
+    /// How many statements this store (and every clone of it) has sent to the database: each
+    /// query, and each `BEGIN`, `COMMIT` and `ROLLBACK` (a transaction dropped unfinished on an
+    /// error path counts its implicit rollback), retries included. Each is one network round
+    /// trip to PostgreSQL; SQLite runs them in process.
+    ///
+    /// Not counted: [`migrate`](Self::migrate), statements run directly on
+    /// [`pool`](Self::pool), and the pool's own connection upkeep (opening connections,
+    /// preparing a statement the first time a connection runs it, liveness checks). A lookup
+    /// answered by the client cache sends nothing.
+    ///
+    /// A monotonic counter, cheap to read (a relaxed atomic load): export it as a metric, or take
+    /// the difference around a request to see what it cost. `docs/storage.md` lists the count of
+    /// each operation per backend.
+    #[must_use]
+    pub fn round_trips(&self) -> u64 {
+        self.shared.round_trips.load(Ordering::Relaxed)
+    }
+
+    /// Sets how long a client read from the database is served from the in-process cache
+    /// (default [`DEFAULT_CLIENT_CACHE_TTL`], 60 s); [`Duration::ZERO`] disables the cache, so
+    /// that every [`client`](oidc_hybrid::Storage::client) lookup reads the database.
+    ///
+    /// The cache holds decoded clients only (never "not found"), at most
+    /// [`CLIENT_CACHE_CAPACITY`] of them, and is shared by the clones of this store. Changes
+    /// made through this store or a clone ([`insert_client`](Self::insert_client),
+    /// [`replace_client`](Self::replace_client), [`remove_client`](Self::remove_client),
+    /// [`register_client`](Self::register_client)) take effect at once. Changes made by
+    /// another process — another provider node on the same PostgreSQL database, or a direct
+    /// `UPDATE` — are seen once the cached entry is older than the TTL: until then this store
+    /// keeps accepting a removed client and its old secret and redirect URIs. Choose the TTL as
+    /// the longest such delay you accept, or call
+    /// [`forget_cached_clients`](Self::forget_cached_clients) when you learn of a change.
+    #[must_use]
+    pub fn with_client_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.client_cache_ttl = ttl;
+        self
+    }
+
+    /// How long a client read from the database is served from the cache (zero: not cached).
+    #[must_use]
+    pub fn client_cache_ttl(&self) -> Duration {
+        self.client_cache_ttl
+    }
+
+    /// Empties the client cache (of this store and its clones): the next lookup of every client
+    /// reads the database. For hosts that learn of a client change made through another node.
+    pub fn forget_cached_clients(&self) {
+        self.shared.clients.clear();
+    }
+}
+
+/// What the backends share: construction, the round-trip counter and the client cache.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+impl<DB: Backend> SqlStore<DB> {
+    /// A store over `pool` with a fresh client cache and counter.
+    fn with_pool(pool: sqlx::Pool<DB>) -> Self {
+        Self {
+            pool,
+            shared: Arc::default(),
+            client_cache_ttl: DEFAULT_CLIENT_CACHE_TTL,
+        }
+    }
+
+    /// Counts one statement about to be sent.
+    fn count_round_trip(&self) {
+        self.shared.round_trips.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The cached client with this id, if the cache is enabled and holds a fresh entry.
+    fn cached_client(&self, id: &oidc_hybrid::ClientId) -> Option<oidc_hybrid::Client> {
+        if self.client_cache_ttl.is_zero() {
+            return None;
+        }
+        self.shared.clients.get(id, self.client_cache_ttl)
+    }
+
+    /// The cache generation to pass to [`remember_client`](Self::remember_client) with what
+    /// the database answers next.
+    fn client_cache_generation(&self) -> u64 {
+        self.shared.clients.generation()
+    }
+
+    /// Caches a client just read from the database (nothing if the cache is disabled, or if a
+    /// change of any client was made through this store since `generation` was taken).
+    fn remember_client(&self, client: &oidc_hybrid::Client, generation: u64) {
+        if self.client_cache_ttl.is_zero() {
+            return;
+        }
+        self.shared.clients.fill(
+            client.clone(),
+            generation,
+            self.client_cache_ttl,
+            CLIENT_CACHE_CAPACITY,
+        );
+    }
+
+    /// Drops the cached client with this id after a write of it.
+    fn forget_client(&self, id: &str) {
+        self.shared.clients.invalidate(id);
     }
 }
 

@@ -1,23 +1,42 @@
 //! The PostgreSQL backend: [`PostgresStore`](crate::PostgresStore).
 //!
+//! Every statement is a network round trip, so the operations on a flow's path are single
+//! statements: `insert_code`, `insert_tokens` and `rotate_refresh_token` are each one statement
+//! whose data-modifying CTEs first upsert the grant row — which takes its row lock, exactly as
+//! the explicit lock of a transaction would — and then insert, retire and extend what the
+//! outcome calls for, reading `RETURNING` rows to decide. A statement is its own transaction:
+//! all of it or none of it is committed, and the grant row stays locked until it commits.
+//! `revoke_grant`, off the flows' path, is a transaction of two statements after `BEGIN`: its
+//! second statement must see every member committed by the holders of the grant lock it waited
+//! for, which a single statement, whose snapshot is taken before it waits, would not.
+//!
 //! Transactions run at READ COMMITTED (set explicitly, whatever the server's default): the
-//! atomicity argument rests on row locks, not on snapshot isolation. A single-statement
-//! `UPDATE … WHERE used = FALSE … RETURNING` that finds its row locked by another transaction
-//! waits for it and re-checks its `WHERE` against the committed row; a transaction that changes a
-//! grant's members holds the grant row's lock to its end. Deadlocks and serialisation failures
-//! roll a transaction back whole; the operation is then retried.
+//! atomicity argument rests on row locks, not on snapshot isolation. A statement that finds a
+//! row it updates locked by another transaction waits for it and re-checks its `WHERE` against
+//! the committed row; `INSERT … ON CONFLICT DO UPDATE` locks and reads the latest committed row.
+//! Deadlocks and serialisation failures roll a statement or transaction back whole; the
+//! operation is then retried.
+
+use core::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 
+use crate::REVOCATION_GRACE_SECS;
+use crate::common::to_json;
+
 type Db = sqlx::Postgres;
+
+/// How long a connection of a pool opened by [`SqlStore::connect`] may have been idle and
+/// still be handed out without first checking that it is alive: one second.
+pub const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL READ COMMITTED";
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
-/// SQLSTATE `40001` (serialization_failure) and `40P01` (deadlock_detected): the transaction was
-/// rolled back whole and may run again.
+/// SQLSTATE `40001` (serialization_failure) and `40P01` (deadlock_detected): the statement or
+/// transaction was rolled back whole and may run again.
 fn retryable(error: &sqlx::Error) -> bool {
     error
         .as_database_error()
@@ -27,15 +46,311 @@ fn retryable(error: &sqlx::Error) -> bool {
 
 include!("ops.rs");
 
+/// Whether `error` is a unique violation (SQLSTATE `23505`) of `constraint`.
+fn duplicate(error: &sqlx::Error, constraint: &str) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|e| e.code().as_deref() == Some("23505") && e.constraint() == Some(constraint))
+}
+
+/// The grant-changing statements. Each single statement starts with the grant lock of
+/// docs/storage.md, a CTE `g` that upserts the grant row: it creates the row or locks the
+/// existing one until the statement commits, pushes its expiry out to the new members' (not for
+/// a revoked grant, whose marker keeps its end), and returns the row as last committed, whatever
+/// the statement's snapshot. Every other change is made `FROM g`, so after the lock is granted.
+mod write_sql {
+    /// The conflict clause of every grant upsert that adds members: `excluded.expires_at` is
+    /// the latest expiry of what is being added.
+    macro_rules! extend_on_conflict {
+        () => {
+            "ON CONFLICT (id) DO UPDATE SET expires_at = CASE WHEN grants.revoked \
+             THEN grants.expires_at ELSE GREATEST(grants.expires_at, excluded.expires_at) END \
+             RETURNING revoked, expires_at"
+        };
+    }
+
+    /// The code part of `insert_code`: `$1` digest, `$2` grant, `$3` client, `$4` expiry, `$5`
+    /// record, `$6` the grant's new expiry. A digest already stored (a retried call) skips
+    /// everything, the lock included; a revoked grant stores nothing.
+    macro_rules! insert_code {
+        ($token_check:literal) => {
+            concat!(
+                "WITH g AS (INSERT INTO grants (id, revoked, expires_at) SELECT $2, FALSE, $6 \
+                 WHERE NOT EXISTS (SELECT 1 FROM codes WHERE digest = $1)",
+                $token_check,
+                " ",
+                extend_on_conflict!(),
+                "), c AS (INSERT INTO codes \
+                 (digest, grant_id, client_id, used, expires_at, record) \
+                 SELECT $1, $2, $3, FALSE, $4, $5 FROM g WHERE NOT g.revoked \
+                 ON CONFLICT (digest) DO NOTHING RETURNING grant_id)"
+            )
+        };
+    }
+
+    /// `insert_code` without a front-channel token.
+    pub(super) const INSERT_CODE: &str = concat!(insert_code!(""), " SELECT 1");
+
+    /// `insert_code` with a front-channel token: `$7` digest, `$8` client, `$9` expiry, `$10`
+    /// record. The token is inserted from the inserted code's row, so never without it. A
+    /// token digest already stored skips everything; one stored by a concurrent statement
+    /// after this one's snapshot makes the token insert fail with a unique violation of
+    /// `access_tokens_pkey`, which undoes the whole statement — the code included.
+    pub(super) const INSERT_CODE_AND_TOKEN: &str = concat!(
+        insert_code!(" AND NOT EXISTS (SELECT 1 FROM access_tokens WHERE digest = $7)"),
+        ", t AS (INSERT INTO access_tokens (digest, grant_id, client_id, expires_at, record) \
+         SELECT $7, c.grant_id, $8, $9, $10 FROM c) SELECT 1"
+    );
+
+    /// `insert_tokens`: `$1` digest, `$2` grant, `$3` client, `$4` expiry, `$5` record of the
+    /// access token, `$6` the grant's new expiry. Returns whether the grant is revoked (read
+    /// under its lock when anything was to be stored; for a retried call, whose digests are
+    /// stored already, as last committed). Once the access token is inserted, the tombstones of
+    /// the grant's used codes are pushed out to the grant's new expiry.
+    macro_rules! insert_tokens {
+        ($refresh_check:literal, $refresh_insert:literal) => {
+            concat!(
+                "WITH g AS (INSERT INTO grants (id, revoked, expires_at) SELECT $2, FALSE, $6 \
+                 WHERE NOT EXISTS (SELECT 1 FROM access_tokens WHERE digest = $1)",
+                $refresh_check,
+                " ",
+                extend_on_conflict!(),
+                "), a AS (INSERT INTO access_tokens \
+                 (digest, grant_id, client_id, expires_at, record) \
+                 SELECT $1, $2, $3, $4, $5 FROM g WHERE NOT g.revoked \
+                 ON CONFLICT (digest) DO NOTHING RETURNING grant_id)",
+                $refresh_insert,
+                ", t AS (UPDATE codes SET expires_at = g.expires_at FROM g, a \
+                 WHERE codes.grant_id = a.grant_id AND codes.used = TRUE \
+                 AND codes.expires_at < g.expires_at) \
+                 SELECT COALESCE((SELECT revoked FROM g), \
+                 (SELECT revoked FROM grants WHERE id = $2), FALSE)"
+            )
+        };
+    }
+
+    /// `insert_tokens` with an access token only.
+    pub(super) const INSERT_ACCESS: &str = insert_tokens!("", "");
+
+    /// `insert_tokens` with a refresh token too: `$7` digest, `$8` client, `$9` expiry, `$10`
+    /// record. Inserted from the inserted access token's row; a digest stored concurrently
+    /// makes it fail with a unique violation of `refresh_tokens_pkey`, undoing the statement.
+    pub(super) const INSERT_ACCESS_AND_REFRESH: &str = insert_tokens!(
+        " AND NOT EXISTS (SELECT 1 FROM refresh_tokens WHERE digest = $7)",
+        ", r AS (INSERT INTO refresh_tokens \
+         (digest, grant_id, client_id, retired, expires_at, record) \
+         SELECT $7, a.grant_id, $8, FALSE, $9, $10 FROM a)"
+    );
+
+    /// `rotate_refresh_token`: `$1` old digest, `$2` now, `$3` grant, `$4` new digest, `$5`
+    /// client, `$6` expiry, `$7` record. The grant is locked (and its expiry pushed out) only if
+    /// the old token, as of the statement's snapshot, is a live token of `$3`. Under the lock,
+    /// the old token is retired only if it still is live (re-checked against the latest row):
+    /// of concurrent rotations exactly one retires it. The new token is stored, and the
+    /// tombstones extended, only if the old one was retired and the grant is not revoked.
+    /// Returns the old token's grant and retired flag as of the snapshot (no row: unknown or
+    /// expired), the record of the token retired by this statement (or NULL), and the grant's
+    /// revoked flag under the lock (NULL if it was not locked).
+    pub(super) const ROTATE: &str = concat!(
+        "WITH old AS (SELECT grant_id, retired FROM refresh_tokens \
+         WHERE digest = $1 AND expires_at > $2), \
+         g AS (INSERT INTO grants (id, revoked, expires_at) SELECT $3, FALSE, $6 FROM old \
+         WHERE old.grant_id = $3 AND old.retired = FALSE ",
+        extend_on_conflict!(),
+        "), o AS (UPDATE refresh_tokens SET retired = TRUE FROM g \
+         WHERE refresh_tokens.digest = $1 AND refresh_tokens.grant_id = $3 \
+         AND refresh_tokens.retired = FALSE AND refresh_tokens.expires_at > $2 \
+         RETURNING refresh_tokens.record), \
+         n AS (INSERT INTO refresh_tokens \
+         (digest, grant_id, client_id, retired, expires_at, record) \
+         SELECT $4, $3, $5, FALSE, $6, $7 FROM o, g WHERE g.revoked = FALSE \
+         ON CONFLICT (digest) DO NOTHING), \
+         t AS (UPDATE codes SET expires_at = g.expires_at FROM g, o \
+         WHERE g.revoked = FALSE AND codes.grant_id = $3 AND codes.used = TRUE \
+         AND codes.expires_at < g.expires_at) \
+         SELECT old.grant_id, old.retired, (SELECT record FROM o), (SELECT revoked FROM g) \
+         FROM old"
+    );
+
+    /// The first statement of `revoke_grant`: locks (creating if needed) the grant row, marks
+    /// it revoked and sets the marker's end to `REVOCATION_GRACE_SECS` (`$4`) after the later of
+    /// `$3` (now) and the grant's expiry, saturating at `i64::MAX`; `$2` is that end for a new
+    /// row.
+    pub(super) const REVOKE_GRANT: &str = "INSERT INTO grants (id, revoked, expires_at) \
+         VALUES ($1, TRUE, $2) ON CONFLICT (id) DO UPDATE SET revoked = TRUE, \
+         expires_at = LEAST(GREATEST(grants.expires_at, $3), 9223372036854775807 - $4) + $4";
+
+    /// The second statement of `revoke_grant`, under the grant lock and with a snapshot taken
+    /// after it: retires the grant's codes and refresh tokens and deletes its access tokens.
+    pub(super) const REVOKE_MEMBERS: &str = "WITH c AS (UPDATE codes SET used = TRUE \
+         WHERE grant_id = $1 AND used = FALSE), \
+         a AS (DELETE FROM access_tokens WHERE grant_id = $1) \
+         UPDATE refresh_tokens SET retired = TRUE WHERE grant_id = $1 AND retired = FALSE";
+}
+
+/// The grant-changing writes: single statements, but for `revoke_grant`.
+impl SqlStore<Db> {
+    async fn insert_code_once(
+        &self,
+        code: &CodeRecord,
+        token: Option<&AccessTokenRecord>,
+    ) -> Result<(), SqlError> {
+        if token.is_some_and(|t| t.grant_id != code.grant_id) {
+            // A front-channel token must belong to its code's grant: store neither.
+            return Ok(());
+        }
+        let until = token.map_or(secs(code.expires_at), |t| {
+            secs(code.expires_at).max(secs(t.expires_at))
+        });
+        let statement = if token.is_some() {
+            write_sql::INSERT_CODE_AND_TOKEN
+        } else {
+            write_sql::INSERT_CODE
+        };
+        let mut query = sqlx::query(statement)
+            .bind(code.digest.as_bytes().as_slice())
+            .bind(code.grant_id.as_str())
+            .bind(code.client_id.as_str())
+            .bind(secs(code.expires_at))
+            .bind(to_json(code)?)
+            .bind(until);
+        if let Some(token) = token {
+            query = query
+                .bind(token.digest.as_bytes().as_slice())
+                .bind(token.client_id.as_str())
+                .bind(secs(token.expires_at))
+                .bind(to_json(token)?);
+        }
+        match query.execute(self.db()).await {
+            // Stored, or nothing to store (a revoked grant, a retried call).
+            Ok(_) => Ok(()),
+            // The token's digest was stored meanwhile: the statement, code included, is undone.
+            Err(e) if duplicate(&e, "access_tokens_pkey") => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn insert_tokens_once(
+        &self,
+        access: &AccessTokenRecord,
+        refresh: Option<&RefreshTokenRecord>,
+    ) -> Result<Insertion, SqlError> {
+        if refresh.is_some_and(|r| r.grant_id != access.grant_id) {
+            return Ok(Insertion::GrantRevoked);
+        }
+        let until = refresh.map_or(secs(access.expires_at), |r| {
+            secs(access.expires_at).max(secs(r.expires_at))
+        });
+        let statement = if refresh.is_some() {
+            write_sql::INSERT_ACCESS_AND_REFRESH
+        } else {
+            write_sql::INSERT_ACCESS
+        };
+        let mut query = sqlx::query_as(statement)
+            .bind(access.digest.as_bytes().as_slice())
+            .bind(access.grant_id.as_str())
+            .bind(access.client_id.as_str())
+            .bind(secs(access.expires_at))
+            .bind(to_json(access)?)
+            .bind(until);
+        if let Some(refresh) = refresh {
+            query = query
+                .bind(refresh.digest.as_bytes().as_slice())
+                .bind(refresh.client_id.as_str())
+                .bind(secs(refresh.expires_at))
+                .bind(to_json(refresh)?);
+        }
+        match query.fetch_one(self.db()).await {
+            Ok((true,)) => Ok(Insertion::GrantRevoked),
+            // Stored, or stored already (a retried call: digests of random secrets do not
+            // collide).
+            Ok((false,)) => Ok(Insertion::Stored),
+            // The refresh token's digest was stored meanwhile (so the grant was not revoked):
+            // the statement is undone, as for a retried call.
+            Err(e) if duplicate(&e, "refresh_tokens_pkey") => Ok(Insertion::Stored),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn rotate_refresh_token_once(
+        &self,
+        old: &SecretDigest,
+        new: &RefreshTokenRecord,
+        now: UnixTime,
+    ) -> Result<Rotation, SqlError> {
+        let row: Option<(String, bool, Option<String>, Option<bool>)> =
+            sqlx::query_as(write_sql::ROTATE)
+                .bind(old.as_bytes().as_slice())
+                .bind(secs(now))
+                .bind(new.grant_id.as_str())
+                .bind(new.digest.as_bytes().as_slice())
+                .bind(new.client_id.as_str())
+                .bind(secs(new.expires_at))
+                .bind(to_json(new)?)
+                .fetch_optional(self.db())
+                .await?;
+        let Some((old_grant, _, retired_now, revoked)) = row else {
+            return Ok(Rotation::Unknown);
+        };
+        if old_grant != new.grant_id.as_str() {
+            // A `new` of another grant: a caller bug that must not move a token out of its
+            // grant's revocation. Nothing changed.
+            return Ok(Rotation::Unknown);
+        }
+        Ok(match (retired_now, revoked) {
+            (Some(record), Some(false)) => Rotation::Rotated(from_json("refresh_tokens", &record)?),
+            // Retired before (by a rotation or a revocation), or retired now by this statement
+            // because the grant was revoked meanwhile: reuse.
+            _ => Rotation::Reused(new.grant_id.clone()),
+        })
+    }
+
+    async fn revoke_grant_once(&self, grant: &GrantId, now: UnixTime) -> Result<(), SqlError> {
+        let grace = i64::try_from(REVOCATION_GRACE_SECS).unwrap_or(i64::MAX);
+        let mut tx = self.begin_write().await?;
+        sqlx::query(write_sql::REVOKE_GRANT)
+            .bind(grant.as_str())
+            .bind(secs(now).saturating_add(grace))
+            .bind(secs(now))
+            .bind(grace)
+            .execute(tx.db())
+            .await?;
+        sqlx::query(write_sql::REVOKE_MEMBERS)
+            .bind(grant.as_str())
+            .execute(tx.db())
+            .await?;
+        tx.commit().await
+    }
+}
+
 impl SqlStore<Db> {
     /// Connects a pool (sqlx's defaults: up to 10 connections) to a `postgres://` URL, e.g.
     /// `postgres://op@db.internal/op`. Call [`migrate`](Self::migrate) before use.
+    ///
+    /// The pool checks that a connection is alive (a `Sync` message and its answer: one round
+    /// trip) before handing it out only if it has been idle for [`PING_AFTER_IDLE`] or longer,
+    /// instead of every time as sqlx's default does: a busy provider then spends one round trip
+    /// per statement, not two. (sqlx also checks each connection as it returns to the pool, off
+    /// the request's path.) The price: a connection that dies while briefly idle — the server
+    /// restarts — fails the one request that gets it, instead of being replaced on the spot.
+    /// Build your own pool and use [`from_pool`](Self::from_pool) to choose otherwise.
     ///
     /// # Errors
     ///
     /// [`SqlError::Database`] for a malformed URL or an unreachable server.
     pub async fn connect(url: &str) -> Result<Self, SqlError> {
-        let pool = PgPoolOptions::new().connect(url).await?;
-        Ok(Self { pool })
+        let pool = PgPoolOptions::new()
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_AFTER_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .connect(url)
+            .await?;
+        Ok(Self::with_pool(pool))
     }
 }

@@ -6,6 +6,11 @@
 //! a writer that finds the lock taken waits up to [`BUSY_TIMEOUT`]. File databases use WAL
 //! mode (readers never wait for the writer) with `synchronous = FULL` (a committed redemption
 //! survives a power cut).
+//!
+//! SQLite has no data-modifying CTEs, so the grant-changing writes (`insert_code`,
+//! `insert_tokens`, `rotate_refresh_token`, `revoke_grant`) are transactions of several
+//! statements under the write lock. They run in process: a statement costs a function call, not
+//! a network round trip.
 
 use core::str::FromStr;
 use core::time::Duration;
@@ -14,6 +19,9 @@ use std::path::Path;
 use sqlx::ConnectOptions as _;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::REVOCATION_GRACE_SECS;
+use crate::common::to_json;
 
 type Db = sqlx::Sqlite;
 
@@ -34,6 +42,330 @@ fn retryable(_: &sqlx::Error) -> bool {
 }
 
 include!("ops.rs");
+
+/// The statements of the grant-changing transactions.
+mod write_sql {
+    /// Creates the grant row if needed and returns `(revoked, expires_at)` (the transaction
+    /// already holds SQLite's write lock).
+    pub(super) const LOCK_GRANT: &str = "INSERT INTO grants (id, revoked, expires_at) \
+         VALUES ($1, FALSE, 0) \
+         ON CONFLICT (id) DO UPDATE SET revoked = grants.revoked \
+         RETURNING revoked, expires_at";
+
+    /// Pushes a grant's expiry out to `$2` (never back).
+    pub(super) const EXTEND_GRANT: &str =
+        "UPDATE grants SET expires_at = $2 WHERE id = $1 AND expires_at < $2";
+
+    /// Marks a grant revoked and sets its marker's end.
+    pub(super) const REVOKE_GRANT: &str =
+        "UPDATE grants SET revoked = TRUE, expires_at = $2 WHERE id = $1";
+
+    /// Pushes the tombstones of a grant's used codes out to `$2`.
+    pub(super) const EXTEND_TOMBSTONES: &str = "UPDATE codes SET expires_at = $2 \
+         WHERE grant_id = $1 AND used = TRUE AND expires_at < $2";
+
+    pub(super) const INSERT_CODE: &str = "INSERT INTO codes \
+         (digest, grant_id, client_id, used, expires_at, record) \
+         VALUES ($1, $2, $3, FALSE, $4, $5) ON CONFLICT (digest) DO NOTHING";
+
+    pub(super) const INSERT_ACCESS: &str = "INSERT INTO access_tokens \
+         (digest, grant_id, client_id, expires_at, record) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (digest) DO NOTHING";
+
+    pub(super) const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens \
+         (digest, grant_id, client_id, retired, expires_at, record) \
+         VALUES ($1, $2, $3, FALSE, $4, $5) ON CONFLICT (digest) DO NOTHING";
+
+    /// The old token of a rotation, read under the write lock.
+    pub(super) const REFRESH_FOR_ROTATION: &str = "SELECT grant_id, retired, record \
+         FROM refresh_tokens WHERE digest = $1 AND expires_at > $2";
+
+    /// Retires a live refresh token.
+    pub(super) const RETIRE_REFRESH: &str =
+        "UPDATE refresh_tokens SET retired = TRUE WHERE digest = $1 AND retired = FALSE";
+
+    pub(super) const RETIRE_GRANT_CODES: &str =
+        "UPDATE codes SET used = TRUE WHERE grant_id = $1 AND used = FALSE";
+
+    pub(super) const DELETE_GRANT_ACCESS: &str = "DELETE FROM access_tokens WHERE grant_id = $1";
+
+    pub(super) const RETIRE_GRANT_REFRESH: &str =
+        "UPDATE refresh_tokens SET retired = TRUE WHERE grant_id = $1 AND retired = FALSE";
+}
+
+impl Tx<'_> {
+    /// Ends the transaction without writing anything (one round trip: `ROLLBACK`).
+    async fn rollback(self) -> Result<(), SqlError> {
+        let Self { tx, mut unfinished } = self;
+        unfinished.store.count_round_trip();
+        tx.rollback().await?;
+        unfinished.armed = false;
+        Ok(())
+    }
+}
+
+/// Creates (if needed) the grant's row; returns whether the grant is revoked and its current
+/// expiry. The transaction holds the database's write lock (`BEGIN IMMEDIATE`).
+async fn lock_grant(tx: &mut Tx<'_>, grant: &GrantId) -> Result<(bool, i64), SqlError> {
+    Ok(sqlx::query_as(write_sql::LOCK_GRANT)
+        .bind(grant.as_str())
+        .fetch_one(tx.db())
+        .await?)
+}
+
+/// Pushes the grant's expiry out to `until` (never back).
+async fn extend_grant(tx: &mut Tx<'_>, grant: &GrantId, until: i64) -> Result<(), SqlError> {
+    sqlx::query(write_sql::EXTEND_GRANT)
+        .bind(grant.as_str())
+        .bind(until)
+        .execute(tx.db())
+        .await?;
+    Ok(())
+}
+
+/// Pushes the tombstones of the grant's used codes out to `until`, so that a replay is
+/// recognised for as long as anything issued from the grant can be used (RFC 6749 §4.1.2).
+async fn extend_tombstones(tx: &mut Tx<'_>, grant: &GrantId, until: i64) -> Result<(), SqlError> {
+    sqlx::query(write_sql::EXTEND_TOMBSTONES)
+        .bind(grant.as_str())
+        .bind(until)
+        .execute(tx.db())
+        .await?;
+    Ok(())
+}
+
+/// Inserts an access token unless its digest is taken; returns whether it was inserted.
+async fn insert_access(tx: &mut Tx<'_>, token: &AccessTokenRecord) -> Result<bool, SqlError> {
+    let row = TokenRow::of(
+        &token.digest,
+        &token.grant_id,
+        &token.client_id,
+        token.expires_at,
+    );
+    insert_token(tx, write_sql::INSERT_ACCESS, row, to_json(token)?).await
+}
+
+/// Inserts a live refresh token unless its digest is taken; returns whether it was inserted.
+async fn insert_refresh(tx: &mut Tx<'_>, token: &RefreshTokenRecord) -> Result<bool, SqlError> {
+    let row = TokenRow::of(
+        &token.digest,
+        &token.grant_id,
+        &token.client_id,
+        token.expires_at,
+    );
+    insert_token(tx, write_sql::INSERT_REFRESH, row, to_json(token)?).await
+}
+
+/// The indexed columns shared by the access and refresh token tables.
+struct TokenRow<'a> {
+    digest: &'a [u8],
+    grant_id: &'a str,
+    client_id: &'a str,
+    expires_at: i64,
+}
+
+impl<'a> TokenRow<'a> {
+    fn of(
+        digest: &'a SecretDigest,
+        grant_id: &'a GrantId,
+        client_id: &'a ClientId,
+        expires_at: UnixTime,
+    ) -> Self {
+        Self {
+            digest: digest.as_bytes().as_slice(),
+            grant_id: grant_id.as_str(),
+            client_id: client_id.as_str(),
+            expires_at: secs(expires_at),
+        }
+    }
+}
+
+/// Runs one of the token `INSERT … ON CONFLICT DO NOTHING` statements; returns whether a row was
+/// inserted.
+async fn insert_token(
+    tx: &mut Tx<'_>,
+    statement: &'static str,
+    row: TokenRow<'_>,
+    record: String,
+) -> Result<bool, SqlError> {
+    let inserted = sqlx::query(statement)
+        .bind(row.digest)
+        .bind(row.grant_id)
+        .bind(row.client_id)
+        .bind(row.expires_at)
+        .bind(record)
+        .execute(tx.db())
+        .await?
+        .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Retires a live refresh token; returns whether it was live.
+async fn retire_refresh(tx: &mut Tx<'_>, digest: &SecretDigest) -> Result<bool, SqlError> {
+    let retired = sqlx::query(write_sql::RETIRE_REFRESH)
+        .bind(digest.as_bytes().as_slice())
+        .execute(tx.db())
+        .await?
+        .rows_affected();
+    Ok(retired == 1)
+}
+
+/// The grant-changing writes: one transaction each, opened with `BEGIN IMMEDIATE`.
+impl SqlStore<Db> {
+    async fn insert_code_once(
+        &self,
+        code: &CodeRecord,
+        token: Option<&AccessTokenRecord>,
+    ) -> Result<(), SqlError> {
+        if token.is_some_and(|t| t.grant_id != code.grant_id) {
+            // A front-channel token must belong to its code's grant: store neither.
+            return Ok(());
+        }
+        let record = to_json(code)?;
+        let mut tx = self.begin_write().await?;
+        let (revoked, grant_expires) = lock_grant(&mut tx, &code.grant_id).await?;
+        if revoked {
+            tx.rollback().await?;
+            return Ok(());
+        }
+        let inserted = sqlx::query(write_sql::INSERT_CODE)
+            .bind(code.digest.as_bytes().as_slice())
+            .bind(code.grant_id.as_str())
+            .bind(code.client_id.as_str())
+            .bind(secs(code.expires_at))
+            .bind(record)
+            .execute(tx.db())
+            .await?
+            .rows_affected();
+        if inserted == 0 {
+            // Already stored: a retried call. Never overwrite (a used code stays used).
+            tx.rollback().await?;
+            return Ok(());
+        }
+        let mut until = grant_expires.max(secs(code.expires_at));
+        if let Some(token) = token {
+            if !insert_access(&mut tx, token).await? {
+                tx.rollback().await?;
+                return Ok(());
+            }
+            until = until.max(secs(token.expires_at));
+        }
+        extend_grant(&mut tx, &code.grant_id, until).await?;
+        tx.commit().await
+    }
+
+    async fn insert_tokens_once(
+        &self,
+        access: &AccessTokenRecord,
+        refresh: Option<&RefreshTokenRecord>,
+    ) -> Result<Insertion, SqlError> {
+        if refresh.is_some_and(|r| r.grant_id != access.grant_id) {
+            return Ok(Insertion::GrantRevoked);
+        }
+        let mut tx = self.begin_write().await?;
+        let (revoked, grant_expires) = lock_grant(&mut tx, &access.grant_id).await?;
+        if revoked {
+            tx.rollback().await?;
+            return Ok(Insertion::GrantRevoked);
+        }
+        if !insert_access(&mut tx, access).await? {
+            // Already stored: a retried call (digests of random secrets do not collide).
+            tx.rollback().await?;
+            return Ok(Insertion::Stored);
+        }
+        let mut until = grant_expires.max(secs(access.expires_at));
+        if let Some(refresh) = refresh {
+            if !insert_refresh(&mut tx, refresh).await? {
+                tx.rollback().await?;
+                return Ok(Insertion::Stored);
+            }
+            until = until.max(secs(refresh.expires_at));
+        }
+        extend_grant(&mut tx, &access.grant_id, until).await?;
+        extend_tombstones(&mut tx, &access.grant_id, until).await?;
+        tx.commit().await?;
+        Ok(Insertion::Stored)
+    }
+
+    async fn rotate_refresh_token_once(
+        &self,
+        old: &SecretDigest,
+        new: &RefreshTokenRecord,
+        now: UnixTime,
+    ) -> Result<Rotation, SqlError> {
+        let mut tx = self.begin_write().await?;
+        let (revoked, grant_expires) = lock_grant(&mut tx, &new.grant_id).await?;
+        let row: Option<(String, bool, String)> = sqlx::query_as(write_sql::REFRESH_FOR_ROTATION)
+            .bind(old.as_bytes().as_slice())
+            .bind(secs(now))
+            .fetch_optional(tx.db())
+            .await?;
+        let Some((old_grant, retired, record)) = row else {
+            tx.rollback().await?;
+            return Ok(Rotation::Unknown);
+        };
+        if old_grant != new.grant_id.as_str() {
+            // A `new` of another grant: a caller bug that must not move a token out of its
+            // grant's revocation. Nothing changes.
+            tx.rollback().await?;
+            return Ok(Rotation::Unknown);
+        }
+        if revoked {
+            // `revoke_grant` has already retired every refresh token of the grant; this only
+            // makes sure, and refuses.
+            if retired {
+                tx.rollback().await?;
+            } else {
+                retire_refresh(&mut tx, old).await?;
+                tx.commit().await?;
+            }
+            return Ok(Rotation::Reused(new.grant_id.clone()));
+        }
+        if retired {
+            tx.rollback().await?;
+            return Ok(Rotation::Reused(new.grant_id.clone()));
+        }
+        let retired_record: RefreshTokenRecord = from_json("refresh_tokens", &record)?;
+        if !retire_refresh(&mut tx, old).await? {
+            // Cannot happen under the write lock (only a sweep of the expired row could race).
+            tx.rollback().await?;
+            return Ok(Rotation::Unknown);
+        }
+        // Never overwrites: a retried rotation cannot revive a retired `new`.
+        insert_refresh(&mut tx, new).await?;
+        let until = grant_expires.max(secs(new.expires_at));
+        extend_grant(&mut tx, &new.grant_id, until).await?;
+        extend_tombstones(&mut tx, &new.grant_id, until).await?;
+        tx.commit().await?;
+        Ok(Rotation::Rotated(retired_record))
+    }
+
+    async fn revoke_grant_once(&self, grant: &GrantId, now: UnixTime) -> Result<(), SqlError> {
+        let grace = i64::try_from(REVOCATION_GRACE_SECS).unwrap_or(i64::MAX);
+        let mut tx = self.begin_write().await?;
+        let (_, grant_expires) = lock_grant(&mut tx, grant).await?;
+        let marker_until = grant_expires
+            .max(secs(now))
+            .saturating_add(grace)
+            .max(grant_expires);
+        sqlx::query(write_sql::REVOKE_GRANT)
+            .bind(grant.as_str())
+            .bind(marker_until)
+            .execute(tx.db())
+            .await?;
+        for statement in [
+            write_sql::RETIRE_GRANT_CODES,
+            write_sql::DELETE_GRANT_ACCESS,
+            write_sql::RETIRE_GRANT_REFRESH,
+        ] {
+            sqlx::query(statement)
+                .bind(grant.as_str())
+                .execute(tx.db())
+                .await?;
+        }
+        tx.commit().await
+    }
+}
 
 impl SqlStore<Db> {
     /// Opens (creating it if missing) the SQLite database file at `path`, in WAL mode, with a
@@ -93,7 +425,7 @@ impl SqlStore<Db> {
             .max_connections(FILE_POOL_SIZE)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self::with_pool(pool))
     }
 
     async fn open_memory(options: SqliteConnectOptions) -> Result<Self, SqlError> {
@@ -105,6 +437,6 @@ impl SqlStore<Db> {
             .max_lifetime(None)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self::with_pool(pool))
     }
 }
