@@ -527,14 +527,15 @@ impl Rp {
 }
 
 /// An RP's independent hash-claim computation: the digest named by the JWS `alg` string,
-/// left half, base64url (OIDC Core §3.3.2.11).
+/// left half, base64url (OIDC Core §3.3.2.11). `EdDSA` (Ed25519) uses SHA-512.
 ///
 /// # Panics
 ///
-/// For an algorithm outside the ES/RS/PS families.
+/// For an algorithm outside the ES/RS/PS/HS families and `EdDSA`.
 #[must_use]
 pub fn rp_hash(alg: &str, value: &str) -> String {
-    let digest: Vec<u8> = match &alg[2..] {
+    let size = if alg == "EdDSA" { "512" } else { &alg[2..] };
+    let digest: Vec<u8> = match size {
         "256" => sha2::Sha256::digest(value.as_bytes()).to_vec(),
         "384" => sha2::Sha384::digest(value.as_bytes()).to_vec(),
         "512" => sha2::Sha512::digest(value.as_bytes()).to_vec(),

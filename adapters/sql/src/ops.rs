@@ -354,6 +354,10 @@ impl Storage for SqlStore<Db> {
         code: &CodeRecord,
         front_channel_token: Option<&AccessTokenRecord>,
     ) -> Result<(), SqlError> {
+        if front_channel_token.is_some_and(|t| t.grant_id != code.grant_id) {
+            // A front-channel token must belong to its code's grant: store neither.
+            return Ok(());
+        }
         retrying(retryable, || {
             self.insert_code_once(code, front_channel_token)
         })
@@ -373,6 +377,9 @@ impl Storage for SqlStore<Db> {
         access: &AccessTokenRecord,
         refresh: Option<&RefreshTokenRecord>,
     ) -> Result<Insertion, SqlError> {
+        if refresh.is_some_and(|r| r.grant_id != access.grant_id) {
+            return Ok(Insertion::GrantRevoked);
+        }
         retrying(retryable, || self.insert_tokens_once(access, refresh)).await
     }
 

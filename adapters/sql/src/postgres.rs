@@ -195,10 +195,6 @@ impl SqlStore<Db> {
         code: &CodeRecord,
         token: Option<&AccessTokenRecord>,
     ) -> Result<(), SqlError> {
-        if token.is_some_and(|t| t.grant_id != code.grant_id) {
-            // A front-channel token must belong to its code's grant: store neither.
-            return Ok(());
-        }
         let until = token.map_or(secs(code.expires_at), |t| {
             secs(code.expires_at).max(secs(t.expires_at))
         });
@@ -235,9 +231,6 @@ impl SqlStore<Db> {
         access: &AccessTokenRecord,
         refresh: Option<&RefreshTokenRecord>,
     ) -> Result<Insertion, SqlError> {
-        if refresh.is_some_and(|r| r.grant_id != access.grant_id) {
-            return Ok(Insertion::GrantRevoked);
-        }
         let until = refresh.map_or(secs(access.expires_at), |r| {
             secs(access.expires_at).max(secs(r.expires_at))
         });

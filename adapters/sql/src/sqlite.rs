@@ -217,10 +217,6 @@ impl SqlStore<Db> {
         code: &CodeRecord,
         token: Option<&AccessTokenRecord>,
     ) -> Result<(), SqlError> {
-        if token.is_some_and(|t| t.grant_id != code.grant_id) {
-            // A front-channel token must belong to its code's grant: store neither.
-            return Ok(());
-        }
         let record = to_json(code)?;
         let mut tx = self.begin_write().await?;
         let (revoked, grant_expires) = lock_grant(&mut tx, &code.grant_id).await?;
@@ -259,9 +255,6 @@ impl SqlStore<Db> {
         access: &AccessTokenRecord,
         refresh: Option<&RefreshTokenRecord>,
     ) -> Result<Insertion, SqlError> {
-        if refresh.is_some_and(|r| r.grant_id != access.grant_id) {
-            return Ok(Insertion::GrantRevoked);
-        }
         let mut tx = self.begin_write().await?;
         let (revoked, grant_expires) = lock_grant(&mut tx, &access.grant_id).await?;
         if revoked {
