@@ -14,34 +14,34 @@
 //! 4. [`BoundRequest::approve`] mints the code, the optional front-channel access token and ID
 //!    token, and the response; [`BoundRequest::deny`] answers `access_denied`.
 
+use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::{Deserialize, Serialize};
 
 use crate::client::{Client, GrantType};
 use crate::clock::UnixTime;
 use crate::config::{AuthTimePolicy, Config};
-use crate::error::{AuthorizeError, Reject};
+use crate::error::Reject;
 use crate::id_token::{AuthEvent, Hashed};
 use crate::jose::sign_jwt;
+use crate::mint::Mint;
 use crate::params::Params;
-use crate::random::SecureRandom;
-use crate::response::AuthorizationResponse;
+use crate::pkce::CodeChallenge;
+use crate::response::{AuthorizationResponse, AuthorizeError};
 use crate::secret::{AccessToken, AuthorizationCode};
 use crate::signer::{JwsAlgorithm, Signer};
 use crate::storage::{AccessTokenRecord, CodeRecord};
 use crate::value::{
-    ClientId, CodeChallenge, GrantId, Nonce, Prompt, ResponseMode, ResponseType, Scope, State,
-    Subject,
+    ClientId, Nonce, Prompt, RedirectUri, ResponseMode, ResponseType, Scope, State, Subject,
 };
 
 /// The `display` parameter (OIDC Core §3.1.2.1). Unknown values are ignored (REQUIREMENTS 12).
 #[derive(Clone, Copy, Debug, Deserialize, Eq, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum Display {
+pub enum DisplayMode {
     /// A full page.
     Page,
     /// A popup window.
@@ -72,7 +72,7 @@ struct Body {
     max_age: Option<u64>,
     id_token_hint: Option<String>,
     login_hint: Option<String>,
-    display: Option<Display>,
+    display: Option<DisplayMode>,
     ui_locales: Vec<String>,
     claims_locales: Vec<String>,
     acr_values: Vec<String>,
@@ -181,10 +181,10 @@ impl AuthorizeRequest {
                 (None, None) => None,
             };
             let display = match params.get("display")? {
-                Some("page") => Some(Display::Page),
-                Some("popup") => Some(Display::Popup),
-                Some("touch") => Some(Display::Touch),
-                Some("wap") => Some(Display::Wap),
+                Some("page") => Some(DisplayMode::Page),
+                Some("popup") => Some(DisplayMode::Popup),
+                Some("touch") => Some(DisplayMode::Touch),
+                Some("wap") => Some(DisplayMode::Wap),
                 _ => None,
             };
             Ok(Body {
@@ -236,11 +236,11 @@ impl AuthorizeRequest {
         if client.id() != &self.client_id {
             return Err(AuthorizeError::show(Reject::ClientUnknown));
         }
-        if client.match_redirect_uri(&self.redirect_uri).is_none() {
+        let Some(redirect_uri) = client.match_redirect_uri(&self.redirect_uri) else {
             return Err(AuthorizeError::show(Reject::RedirectUriMismatch));
-        }
+        };
         let target = ErrorTarget {
-            redirect_uri: &self.redirect_uri,
+            redirect_uri: &redirect_uri,
             mode: self.mode,
             state: self.state.as_ref().map(State::as_str),
             issuer: &config.issuer,
@@ -262,7 +262,7 @@ impl AuthorizeRequest {
         Ok(BoundRequest {
             client_id: self.client_id,
             client_name: client.metadata().client_name.clone(),
-            redirect_uri: self.redirect_uri,
+            redirect_uri,
             response_type: body.response_type,
             response_mode: self.mode,
             state: self.state,
@@ -288,7 +288,7 @@ impl AuthorizeRequest {
 
 /// Where a redirected error goes.
 struct ErrorTarget<'a> {
-    redirect_uri: &'a str,
+    redirect_uri: &'a RedirectUri,
     mode: ResponseMode,
     state: Option<&'a str>,
     issuer: &'a str,
@@ -298,7 +298,7 @@ impl ErrorTarget<'_> {
     /// An error response: `error`, `error_description`, `state` if sent, and `iss`
     /// (OIDC Core §3.1.2.6, RFC 9207 §2; REQUIREMENTS 33, 64, 69).
     fn response(&self, reject: Reject) -> AuthorizationResponse {
-        let mut response = AuthorizationResponse::new(self.redirect_uri.into(), self.mode);
+        let mut response = AuthorizationResponse::new(self.redirect_uri.clone(), self.mode);
         response.set("error", reject.code().as_str());
         response.set("error_description", reject.description());
         if let Some(state) = self.state {
@@ -311,22 +311,6 @@ impl ErrorTarget<'_> {
     fn error(&self, reject: Reject) -> AuthorizeError {
         AuthorizeError::redirect(reject, self.response(reject))
     }
-}
-
-/// The redirected error that replaces an approved response whose records could not be stored:
-/// same redirect URI, mode and `state`, no code or token.
-pub(crate) fn error_instead_of(
-    approved: &AuthorizationResponse,
-    reject: Reject,
-    issuer: &str,
-) -> AuthorizeError {
-    ErrorTarget {
-        redirect_uri: approved.redirect_uri(),
-        mode: approved.mode(),
-        state: approved.param("state"),
-        issuer,
-    }
-    .error(reject)
 }
 
 /// An End-User's existing authentication, as the host's session knows it.
@@ -435,24 +419,19 @@ pub struct Approved {
     pub front_channel_token: Option<AccessTokenRecord>,
 }
 
-/// Inputs for minting: configuration, the client's signing key, randomness and the time.
-#[derive(Clone, Copy, Debug)]
-pub struct Mint<'a> {
-    /// The configuration.
-    pub config: &'a Config,
-    /// The key for the client's `id_token_signed_response_alg`.
-    pub signer: &'a dyn Signer,
-    /// Randomness for codes, tokens and signatures.
-    pub rng: &'a dyn SecureRandom,
-    /// The current time.
-    pub now: UnixTime,
-}
-
-/// Draws a grant id: 128 random bits, base64url.
-pub(crate) fn new_grant_id(rng: &dyn SecureRandom) -> Result<GrantId, Reject> {
-    let mut bytes = [0u8; 16];
-    rng.try_fill(&mut bytes).map_err(|_| Reject::ServerError)?;
-    Ok(GrantId::new(Base64UrlUnpadded::encode_string(&bytes)))
+impl Approved {
+    /// The redirected error that replaces this response when its records could not be stored:
+    /// same redirect URI, mode and `state`, no code or token.
+    #[must_use]
+    pub fn failed(self, reject: Reject, issuer: &str) -> AuthorizeError {
+        ErrorTarget {
+            redirect_uri: self.response.redirect_uri(),
+            mode: self.response.mode(),
+            state: self.response.param("state"),
+            issuer,
+        }
+        .error(reject)
+    }
 }
 
 /// An authorization request bound to its client, with a verified redirect URI.
@@ -463,7 +442,7 @@ pub(crate) fn new_grant_id(rng: &dyn SecureRandom) -> Result<GrantId, Reject> {
 pub struct BoundRequest {
     client_id: ClientId,
     client_name: Option<String>,
-    redirect_uri: String,
+    redirect_uri: RedirectUri,
     response_type: ResponseType,
     response_mode: ResponseMode,
     state: Option<State>,
@@ -475,7 +454,7 @@ pub struct BoundRequest {
     id_token_hint: Option<String>,
     hint_subject: Option<Subject>,
     login_hint: Option<String>,
-    display: Option<Display>,
+    display: Option<DisplayMode>,
     ui_locales: Vec<String>,
     claims_locales: Vec<String>,
     acr_values: Vec<String>,
@@ -500,7 +479,7 @@ impl BoundRequest {
 
     /// The verified redirect URI, as requested.
     #[must_use]
-    pub fn redirect_uri(&self) -> &str {
+    pub fn redirect_uri(&self) -> &RedirectUri {
         &self.redirect_uri
     }
 
@@ -534,7 +513,7 @@ impl BoundRequest {
         self.max_age
     }
 
-    /// The raw `id_token_hint`, if sent (verified by the driver).
+    /// The raw `id_token_hint`, if sent (see [`BoundRequest::verify_id_token_hint`]).
     #[must_use]
     pub fn id_token_hint(&self) -> Option<&str> {
         self.id_token_hint.as_deref()
@@ -546,9 +525,28 @@ impl BoundRequest {
         self.hint_subject.as_ref()
     }
 
-    /// Records the subject of a verified `id_token_hint` (done by the driver).
-    pub(crate) fn set_hint_subject(&mut self, subject: Subject) {
-        self.hint_subject = Some(subject);
+    /// Step 2b: verifies the `id_token_hint`, if one was sent: one of `keys` signed it and its
+    /// `iss` is `issuer`; an expired hint is accepted (OIDC Core §3.1.2.2; REQUIREMENTS 43–44).
+    /// Its `sub` must then be the End-User who approves ([`BoundRequest::hint_subject`]).
+    ///
+    /// # Errors
+    ///
+    /// Redirected [`Reject::IdTokenHintInvalid`].
+    pub fn verify_id_token_hint(
+        mut self,
+        keys: &[Box<dyn Signer>],
+        issuer: &str,
+    ) -> Result<Self, AuthorizeError> {
+        let Some(hint) = self.id_token_hint.as_deref() else {
+            return Ok(self);
+        };
+        match crate::id_token::hint_subject(hint, keys, issuer) {
+            Some(subject) => {
+                self.hint_subject = Some(subject);
+                Ok(self)
+            }
+            None => Err(self.target(issuer).error(Reject::IdTokenHintInvalid)),
+        }
     }
 
     /// `login_hint`, if sent (advisory, OIDC Core §3.1.2.1).
@@ -559,7 +557,7 @@ impl BoundRequest {
 
     /// `display`, if sent and known.
     #[must_use]
-    pub fn display(&self) -> Option<Display> {
+    pub fn display(&self) -> Option<DisplayMode> {
         self.display
     }
 
@@ -700,16 +698,13 @@ impl BoundRequest {
     /// Redirected errors: [`Reject::LoginRequired`] / [`Reject::IdTokenHintSubjectMismatch`] if
     /// the authentication does not satisfy `prompt=login`, `max_age` or `id_token_hint`;
     /// [`Reject::AccessDenied`] if the granted scope lacks `openid`;
-    /// [`Reject::SigningKeyUnavailable`] if `mint.signer` does not sign with the client's
-    /// algorithm; [`Reject::ServerError`] if randomness or signing fails.
+    /// [`Reject::SigningKeyUnavailable`] if no key of `mint` signs with the client's algorithm; [`Reject::ServerError`] if randomness or signing fails.
     pub fn approve(self, approval: Approval, mint: Mint<'_>) -> Result<Approved, AuthorizeError> {
         let config = mint.config;
         let fail = |reject: Reject| self.target(&config.issuer).error(reject);
         self.authentication_fresh(&approval.subject, approval.auth_time)
             .map_err(fail)?;
-        if mint.signer.algorithm() != self.id_token_alg {
-            return Err(fail(Reject::SigningKeyUnavailable));
-        }
+        let signer = mint.signer(self.id_token_alg).map_err(fail)?;
         let mut scope = match &approval.granted_scope {
             Some(granted) => self.scope.intersection(granted),
             None => self.scope.clone(),
@@ -721,8 +716,7 @@ impl BoundRequest {
         if !(self.prompt.consent && self.refresh_allowed) {
             scope = scope.without("offline_access");
         }
-        let server = |_| fail(Reject::ServerError);
-        let grant_id = new_grant_id(mint.rng).map_err(server)?;
+        let grant_id = mint.grant_id().map_err(fail)?;
         let code = AuthorizationCode::generate(mint.rng).map_err(|_| fail(Reject::ServerError))?;
         let now = mint.now;
         let front_token = if self.response_type.has_token() {
@@ -758,7 +752,7 @@ impl BoundRequest {
             };
             let claims = event.claims(now, config.id_token_lifetime, self.id_token_alg, hashed);
             let id_token =
-                sign_jwt(mint.signer, &claims, mint.rng).map_err(|_| fail(Reject::ServerError))?;
+                sign_jwt(signer, &claims, mint.rng).map_err(|_| fail(Reject::ServerError))?;
             response.set("id_token", id_token);
         }
         if let Some(token) = &front_token {

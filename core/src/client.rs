@@ -365,13 +365,15 @@ impl Client {
         self.is_public() || self.0.metadata.require_pkce
     }
 
-    /// The registered URI that `requested` matches, if any (REQUIREMENTS 18–19).
+    /// `requested` as a verified redirect URI, if it matches a registered one
+    /// (REQUIREMENTS 18–19): exactly, or for a native client's loopback URI with another port
+    /// (RFC 8252 §7.3).
     #[must_use]
-    pub fn match_redirect_uri(&self, requested: &str) -> Option<&RedirectUri> {
+    pub fn match_redirect_uri(&self, requested: &str) -> Option<RedirectUri> {
         let native = self.is_native();
         self.0
             .redirect_uris
             .iter()
-            .find(|uri| uri.matches(requested, native))
+            .find_map(|uri| uri.verify(requested, native))
     }
 }

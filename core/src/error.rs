@@ -1,13 +1,12 @@
 //! Errors: one enum of precise, data-free reasons ([`Reject`]), one mapping to wire codes
-//! ([`ErrorCode`]), and the typed [`Disposition`] that says whether an authorization error may be
-//! redirected to the client.
+//! ([`ErrorCode`]), and the error of the token, UserInfo and revocation endpoints
+//! ([`EndpointError`]). Authorization errors, which may travel to the client as a response, are
+//! [`AuthorizeError`](crate::AuthorizeError)s (in [`response`](crate::response)).
 //!
 //! No variant carries user input, so no `error_description` can echo it (REQUIREMENTS 70). Every
 //! description is fixed printable ASCII without `"` or `\` (RFC 6749 §4.1.2.1).
 
 use core::fmt;
-
-use crate::response::AuthorizationResponse;
 
 /// Why a request, a registration or an operation was refused.
 ///
@@ -422,77 +421,6 @@ impl fmt::Display for ErrorCode {
         f.write_str(self.as_str())
     }
 }
-
-/// Where an authorization error goes (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1).
-#[derive(Clone, Debug, Eq, PartialEq)]
-#[non_exhaustive]
-pub enum Disposition {
-    /// Shown to the user agent as an error page (HTTP 400): the client or redirect URI cannot be
-    /// trusted, or the response mode is unsupported. Never redirect.
-    ShowToUser,
-    /// Sent to the client's verified redirect URI in the request's response mode.
-    RedirectToClient(AuthorizationResponse),
-}
-
-/// An error at the authorization endpoint: the reason and where it goes.
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub struct AuthorizeError {
-    reject: Reject,
-    disposition: Disposition,
-}
-
-impl AuthorizeError {
-    pub(crate) const fn show(reject: Reject) -> Self {
-        Self {
-            reject,
-            disposition: Disposition::ShowToUser,
-        }
-    }
-
-    pub(crate) const fn redirect(reject: Reject, response: AuthorizationResponse) -> Self {
-        Self {
-            reject,
-            disposition: Disposition::RedirectToClient(response),
-        }
-    }
-
-    /// The reason.
-    #[must_use]
-    pub const fn reject(&self) -> Reject {
-        self.reject
-    }
-
-    /// Where the error goes.
-    #[must_use]
-    pub const fn disposition(&self) -> &Disposition {
-        &self.disposition
-    }
-
-    /// The error response to send to the client, if it may be redirected.
-    #[must_use]
-    pub fn into_response(self) -> Option<AuthorizationResponse> {
-        match self.disposition {
-            Disposition::RedirectToClient(response) => Some(response),
-            Disposition::ShowToUser => None,
-        }
-    }
-}
-
-/// A reason found before the request could be bound to a client (e.g. by
-/// [`Params::parse`](crate::Params::parse)) is shown to the user, never redirected.
-impl From<Reject> for AuthorizeError {
-    fn from(reject: Reject) -> Self {
-        Self::show(reject)
-    }
-}
-
-impl fmt::Display for AuthorizeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.reject.fmt(f)
-    }
-}
-
-impl core::error::Error for AuthorizeError {}
 
 /// An error at the token, userinfo or revocation endpoint (RFC 6749 §5.2, RFC 6750 §3).
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]

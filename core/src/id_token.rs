@@ -1,14 +1,17 @@
 //! ID token claims (OIDC Core §2) and the rules that make both ID tokens of a hybrid flow agree
 //! (OIDC Core §3.3.3.6).
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
 use crate::clock::UnixTime;
+use crate::jose::CompactJws;
 use crate::jose::hash_claim;
-use crate::signer::JwsAlgorithm;
+use crate::signer::{JwsAlgorithm, Signer};
+use crate::value::Subject;
 
 /// The claims of an ID token. Absent claims are omitted, never `null` (REQUIREMENTS 83).
 ///
@@ -100,4 +103,21 @@ pub(crate) struct Hashed<'a> {
     pub(crate) code: Option<&'a str>,
     pub(crate) access_token: Option<&'a str>,
     pub(crate) state: Option<&'a str>,
+}
+
+/// The `sub` of an `id_token_hint` that one of `keys` signed and whose `iss` is `issuer`; an
+/// expired hint is accepted (OIDC Core §3.1.2.2; REQUIREMENTS 43–44).
+pub(crate) fn hint_subject(hint: &str, keys: &[Box<dyn Signer>], issuer: &str) -> Option<Subject> {
+    #[derive(Deserialize)]
+    struct HintClaims {
+        iss: String,
+        sub: String,
+    }
+    let jws = CompactJws::parse(hint).ok()?;
+    jws.verify_with(keys.iter().map(|k| &**k)).ok()?;
+    let claims: HintClaims = serde_json::from_slice(&jws.payload).ok()?;
+    if claims.iss != issuer {
+        return None;
+    }
+    Subject::new(claims.sub).ok()
 }

@@ -12,17 +12,20 @@ extern crate std;
 
 pub mod authorize;
 pub mod client;
+pub mod client_auth;
 pub mod clock;
 pub mod config;
 pub mod discovery;
 pub mod error;
 mod id_token;
 pub mod jose;
+pub mod mint;
 pub mod params;
 pub mod pkce;
 pub mod provider;
 pub mod random;
 pub mod response;
+pub mod revocation;
 pub mod secret;
 pub mod signer;
 pub mod storage;
@@ -31,29 +34,33 @@ pub mod userinfo;
 pub mod value;
 
 pub use authorize::{
-    Approval, Approved, AuthorizeRequest, BoundRequest, Consent, Display, Mint, Session, Step,
+    Approval, Approved, AuthorizeRequest, BoundRequest, Consent, DisplayMode, Session, Step,
 };
 pub use client::{ApplicationType, Client, ClientMetadata, GrantType, TokenEndpointAuthMethod};
+pub use client_auth::{AuthenticatedClient, Credentials};
 #[cfg(feature = "std")]
 pub use clock::SystemClock;
 pub use clock::{Clock, UnixTime};
 pub use config::{AuthTimePolicy, Config, ConfigError};
 pub use discovery::ProviderMetadata;
-pub use error::{AuthorizeError, Disposition, EndpointError, ErrorCode, Reject};
+pub use error::{EndpointError, ErrorCode, Reject};
 pub use id_token::IdTokenClaims;
+pub use mint::Mint;
 pub use params::Params;
+pub use pkce::{CodeChallenge, CodeChallengeMethod, CodeVerifier};
 pub use provider::{ErrorObserver, Provider};
 pub use random::{RandomError, SecureRandom};
-pub use response::AuthorizationResponse;
+pub use response::{AuthorizationResponse, AuthorizeError, Disposition};
+pub use revocation::RevocationRequest;
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken, SecretDigest};
 pub use signer::{HashAlgorithm, Jwk, JwkSet, JwsAlgorithm, SignError, Signer};
 pub use storage::{
     AccessTokenRecord, CodeRecord, Insertion, Redemption, RefreshLookup, RefreshTokenRecord,
     Rotation, Storage,
 };
-pub use token::{Credentials, Grant, TokenResponse};
-pub use userinfo::{Claims, ClaimsSource};
+pub use token::{TokenRequest, TokenResponse};
+pub use userinfo::{Claims, ClaimsSource, UserInfoRequest};
 pub use value::{
-    ClientId, CodeChallenge, CodeChallengeMethod, GrantId, Nonce, Prompt, RedirectUri,
-    ResponseMode, ResponseType, Scope, State, Subject,
+    ClientId, GrantId, Nonce, Prompt, RedirectUri, ResponseMode, ResponseType, Scope, State,
+    Subject,
 };

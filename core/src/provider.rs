@@ -6,21 +6,20 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::authorize::{Approval, AuthorizeRequest, BoundRequest, Consent, Mint, Session, Step};
+use crate::authorize::{Approval, AuthorizeRequest, BoundRequest, Consent, Session, Step};
 use crate::clock::{Clock, UnixTime};
 use crate::config::{Config, ConfigError};
 use crate::discovery::ProviderMetadata;
-use crate::error::{AuthorizeError, EndpointError, Reject};
-use crate::jose::CompactJws;
+use crate::error::{EndpointError, Reject};
+use crate::mint::Mint;
 use crate::params::Params;
 use crate::random::SecureRandom;
-use crate::response::AuthorizationResponse;
-use crate::secret::SecretDigest;
+use crate::response::{AuthorizationResponse, AuthorizeError};
+use crate::revocation::{RevocationRequest, RevocationStep};
 use crate::signer::{Jwk, JwkSet, JwsAlgorithm, Signer};
-use crate::storage::{Insertion, Redemption, RefreshLookup, Rotation, Storage};
-use crate::token::{Credentials, Grant, TokenResponse};
-use crate::userinfo::{Claims, ClaimsSource, bearer_token, select_claims};
-use crate::value::{Scope, Subject};
+use crate::storage::Storage;
+use crate::token::{GrantStep, Refusal, TokenRequest, TokenResponse};
+use crate::userinfo::{Claims, ClaimsSource, UserInfoRequest};
 
 /// A callback that sees internal failures (storage, signing, randomness, claims source) before
 /// they are reduced to a detail-free `server_error`. Use it for logging; never show its text to
@@ -127,10 +126,10 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         Reject::ServerError
     }
 
-    fn mint<'a>(&'a self, signer: &'a dyn Signer, now: UnixTime) -> Mint<'a> {
+    fn mint(&self, now: UnixTime) -> Mint<'_> {
         Mint {
             config: &self.config,
-            signer,
+            keys: &self.keys,
             rng: &self.rng,
             now,
         }
@@ -151,39 +150,9 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
             .await
             .map_err(|e| AuthorizeError::show(self.internal(&e)))?
             .ok_or(AuthorizeError::show(Reject::ClientUnknown))?;
-        let mut bound = request.bind(&client, &self.config, now)?;
-        if let Some(hint) = bound.id_token_hint() {
-            match self.verify_id_token_hint(hint) {
-                Some(subject) => bound.set_hint_subject(subject),
-                None => {
-                    let response = bound
-                        .clone()
-                        .reject(Reject::IdTokenHintInvalid, &self.config.issuer);
-                    return Err(AuthorizeError::redirect(
-                        Reject::IdTokenHintInvalid,
-                        response,
-                    ));
-                }
-            }
-        }
-        Ok(bound)
-    }
-
-    /// Verifies an `id_token_hint`: one of our keys signed it and `iss` is ours; an expired hint
-    /// is accepted (OIDC Core §3.1.2.2; REQUIREMENTS 43–44). Returns its `sub`.
-    fn verify_id_token_hint(&self, hint: &str) -> Option<Subject> {
-        #[derive(serde::Deserialize)]
-        struct HintClaims {
-            iss: alloc::string::String,
-            sub: alloc::string::String,
-        }
-        let jws = CompactJws::parse(hint).ok()?;
-        jws.verify_with(self.keys.iter().map(|k| &**k)).ok()?;
-        let claims: HintClaims = serde_json::from_slice(&jws.payload).ok()?;
-        if claims.iss != self.config.issuer {
-            return None;
-        }
-        Subject::new(claims.sub).ok()
+        request
+            .bind(&client, &self.config, now)?
+            .verify_id_token_hint(&self.keys, &self.config.issuer)
     }
 
     /// What the host must do next for `request` (see [`BoundRequest::next_step`]).
@@ -211,28 +180,15 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         request: BoundRequest,
         approval: Approval,
     ) -> Result<AuthorizationResponse, AuthorizeError> {
-        let now = self.clock.now();
-        let Some(signer) = self.signer_for(request.id_token_alg()) else {
-            let response = request.reject(Reject::SigningKeyUnavailable, &self.config.issuer);
-            return Err(AuthorizeError::redirect(
-                Reject::SigningKeyUnavailable,
-                response,
-            ));
-        };
-        let approved = request.approve(approval, self.mint(signer, now))?;
-        if let Err(e) = self
+        let approved = request.approve(approval, self.mint(self.clock.now()))?;
+        let stored = self
             .storage
             .insert_code(&approved.code, approved.front_channel_token.as_ref())
-            .await
-        {
-            let reject = self.internal(&e);
-            return Err(crate::authorize::error_instead_of(
-                &approved.response,
-                reject,
-                &self.config.issuer,
-            ));
+            .await;
+        match stored {
+            Ok(()) => Ok(approved.response),
+            Err(e) => Err(approved.failed(self.internal(&e), &self.config.issuer)),
         }
-        Ok(approved.response)
     }
 
     /// Refuses `request` with `access_denied`.
@@ -240,8 +196,8 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         request.deny(&self.config.issuer)
     }
 
-    /// The token endpoint: authenticate the client, then redeem a code or refresh
-    /// (OIDC Core §3.1.3; RFC 6749 §4.1.3, §6, §10.5).
+    /// The token endpoint (OIDC Core §3.1.3; RFC 6749 §4.1.3, §6, §10.5): the steps of
+    /// [`token`](crate::token), with the storage operations each one asks for.
     ///
     /// A replayed code revokes its grant: every token issued from it stops working
     /// (RFC 6749 §4.1.2). A failed redemption of a fresh code (wrong client, redirect URI or PKCE
@@ -257,126 +213,59 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         authorization: Option<&str>,
     ) -> Result<TokenResponse, EndpointError> {
         let now = self.clock.now();
-        let credentials = Credentials::parse(params, authorization)?;
-        let basic = credentials.used_header();
-        let fail = |reject| EndpointError::new(reject, basic);
-        let client = self
-            .storage
-            .client(credentials.client_id())
-            .await
-            .map_err(|e| fail(self.internal(&e)))?;
-        credentials.authenticate(client.as_ref())?;
-        let Some(client) = client else {
-            return Err(fail(Reject::ClientAuthenticationFailed));
+        let mint = self.mint(now);
+        let request = TokenRequest::parse(params, authorization)?;
+        let client = self.storage.client(request.client_id()).await;
+        let client = client.map_err(|e| request.error(self.internal(&e)))?;
+        let request = request.authenticate(client, &mint)?;
+        let header = request.client().used_header();
+        let fail = |e: S::Error| EndpointError::new(self.internal(&e), header);
+        let minted = match request.into_step() {
+            GrantStep::RedeemCode(step) => {
+                let redemption = self.storage.redeem_code(step.digest(), now).await;
+                step.redeem(redemption.map_err(fail)?, mint)
+            }
+            GrantStep::Refresh(step) => {
+                let lookup = self.storage.refresh_token(step.digest(), now).await;
+                match step.refresh(lookup.map_err(fail)?, mint) {
+                    Ok(rotate) => {
+                        let rotation = self
+                            .storage
+                            .rotate_refresh_token(rotate.old(), rotate.new_token(), now)
+                            .await;
+                        rotate.rotated(rotation.map_err(fail)?)
+                    }
+                    Err(refusal) => Err(refusal),
+                }
+            }
         };
-        let grant = Grant::parse(params).map_err(fail)?;
-        if !client.allows_grant(grant.grant_type()) {
-            return Err(fail(Reject::GrantTypeNotAllowed));
-        }
-        let signer = self
-            .signer_for(client.id_token_alg())
-            .ok_or(fail(Reject::SigningKeyUnavailable))?;
-        let mint = self.mint(signer, now);
-        let store = |e: S::Error| fail(self.internal(&e));
-        match grant {
-            Grant::AuthorizationCode {
-                code,
-                redirect_uri,
-                code_verifier,
-            } => {
-                let record = match self
-                    .storage
-                    .redeem_code(&code.digest(), now)
-                    .await
-                    .map_err(store)?
-                {
-                    Redemption::Fresh(record) => record,
-                    Redemption::Replayed(grant) => {
-                        self.storage
-                            .revoke_grant(&grant, now)
-                            .await
-                            .map_err(store)?;
-                        return Err(fail(Reject::CodeReplayed));
-                    }
-                    Redemption::Unknown => return Err(fail(Reject::CodeUnknown)),
-                };
-                let issued = match crate::token::redeem_code(
-                    &record,
-                    &client,
-                    redirect_uri.as_deref(),
-                    code_verifier.as_deref(),
-                    mint,
-                ) {
-                    Ok(issued) => issued,
-                    Err(reject) => {
-                        self.storage
-                            .revoke_grant(&record.grant_id, now)
-                            .await
-                            .map_err(store)?;
-                        return Err(fail(reject));
-                    }
-                };
-                match self
-                    .storage
-                    .insert_tokens(&issued.access, issued.refresh.as_ref())
-                    .await
-                    .map_err(store)?
-                {
-                    Insertion::Stored => Ok(issued.response),
-                    Insertion::GrantRevoked => Err(fail(Reject::CodeReplayed)),
-                }
-            }
-            Grant::RefreshToken {
-                refresh_token,
-                scope,
-            } => {
-                let old = refresh_token.digest();
-                let record = match self.storage.refresh_token(&old, now).await.map_err(store)? {
-                    RefreshLookup::Live(record) => record,
-                    RefreshLookup::Retired(grant) => {
-                        self.storage
-                            .revoke_grant(&grant, now)
-                            .await
-                            .map_err(store)?;
-                        return Err(fail(Reject::RefreshTokenReused));
-                    }
-                    RefreshLookup::Unknown => return Err(fail(Reject::RefreshTokenInvalid)),
-                };
-                let issued =
-                    crate::token::refresh(&record, &client, scope.as_ref(), mint).map_err(fail)?;
-                let Some(new) = issued.refresh.as_ref() else {
-                    return Err(fail(Reject::ServerError));
-                };
-                match self
-                    .storage
-                    .rotate_refresh_token(&old, new, now)
-                    .await
-                    .map_err(store)?
-                {
-                    Rotation::Rotated(_) => {}
-                    Rotation::Reused(grant) => {
-                        self.storage
-                            .revoke_grant(&grant, now)
-                            .await
-                            .map_err(store)?;
-                        return Err(fail(Reject::RefreshTokenReused));
-                    }
-                    Rotation::Unknown => return Err(fail(Reject::RefreshTokenInvalid)),
-                }
-                match self
-                    .storage
-                    .insert_tokens(&issued.access, None)
-                    .await
-                    .map_err(store)?
-                {
-                    Insertion::Stored => Ok(issued.response),
-                    Insertion::GrantRevoked => Err(fail(Reject::RefreshTokenReused)),
-                }
-            }
-        }
+        let store = self.settle(minted, now, fail).await?;
+        let insertion = self
+            .storage
+            .insert_tokens(store.access(), store.refresh())
+            .await;
+        store.stored(insertion.map_err(fail)?)
     }
 
-    /// UserInfo (OIDC Core §5.3): the claims the token's scope releases, with `sub`.
+    /// Carries out a [`Refusal`]: revokes its grant, if any, then answers its error.
+    async fn settle<T>(
+        &self,
+        step: Result<T, Refusal>,
+        now: UnixTime,
+        fail: impl Fn(S::Error) -> EndpointError,
+    ) -> Result<T, EndpointError> {
+        let refusal = match step {
+            Ok(next) => return Ok(next),
+            Err(refusal) => refusal,
+        };
+        if let Some(grant) = refusal.grant_to_revoke() {
+            self.storage.revoke_grant(grant, now).await.map_err(fail)?;
+        }
+        Err(refusal.error())
+    }
+
+    /// UserInfo (OIDC Core §5.3): the claims the token's scope releases, with `sub`; the steps of
+    /// [`userinfo`](crate::userinfo).
     ///
     /// # Errors
     ///
@@ -389,29 +278,15 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         body: Option<&Params<'_>>,
     ) -> Result<Claims, EndpointError> {
         let now = self.clock.now();
-        let fail = |reject| EndpointError::new(reject, false);
-        let token = bearer_token(authorization, body)?;
-        let record = self
-            .storage
-            .access_token(&token.digest(), now)
-            .await
-            .map_err(|e| fail(self.internal(&e)))?
-            .ok_or(fail(Reject::TokenInvalid))?;
-        if !record.scope.contains(Scope::OPENID) {
-            return Err(fail(Reject::TokenScopeInsufficient));
-        }
-        let all = source
-            .claims(&record.subject)
-            .await
-            .map_err(|e| fail(self.internal(&e)))?
-            .ok_or(fail(Reject::TokenInvalid))?;
-        Ok(select_claims(&record.scope, &record.subject, &all))
+        let request = UserInfoRequest::parse(authorization, body)?;
+        let record = self.storage.access_token(&request.digest(), now).await;
+        let fail = |e: &dyn core::error::Error| EndpointError::from(self.internal(e));
+        let request = request.authorize(record.map_err(|e| fail(&e))?)?;
+        let claims = source.claims(request.subject()).await;
+        request.release(claims.map_err(|e| fail(&e))?)
     }
 
-    /// Token revocation (RFC 7009 §2): revoking a refresh token revokes its whole grant;
-    /// revoking an access token revokes that token. Tokens that are unknown, already revoked or
-    /// issued to another client are answered with success and left alone (RFC 7009 §2.2: the
-    /// response does not reveal whether the token existed).
+    /// Token revocation (RFC 7009 §2): the steps of [`revocation`](crate::revocation).
     ///
     /// # Errors
     ///
@@ -422,47 +297,30 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         authorization: Option<&str>,
     ) -> Result<(), EndpointError> {
         let now = self.clock.now();
-        let credentials = Credentials::parse(params, authorization)?;
-        let fail = |reject| EndpointError::new(reject, credentials.used_header());
-        let store = |e: S::Error| fail(self.internal(&e));
-        let client = self
-            .storage
-            .client(credentials.client_id())
-            .await
-            .map_err(store)?;
-        credentials.authenticate(client.as_ref())?;
-        let token = params
-            .get("token")
-            .map_err(fail)?
-            .ok_or(fail(Reject::RevocationTokenMissing))?;
-        params.get("token_type_hint").map_err(fail)?;
-        let digest = SecretDigest::of(token);
-        if let RefreshLookup::Live(record) = self
-            .storage
-            .refresh_token(&digest, now)
-            .await
-            .map_err(store)?
-        {
-            if &record.client_id == credentials.client_id() {
-                self.storage
-                    .revoke_grant(&record.grant_id, now)
-                    .await
-                    .map_err(store)?;
+        let request = RevocationRequest::parse(params, authorization)?;
+        let client = self.storage.client(request.client_id()).await;
+        let client = client.map_err(|e| request.error(self.internal(&e)))?;
+        let request = request.authenticate(client)?;
+        let header = request.client().used_header();
+        let fail = |e: S::Error| EndpointError::new(self.internal(&e), header);
+        let lookup = self.storage.refresh_token(request.digest(), now).await;
+        match request.refresh(lookup.map_err(fail)?) {
+            RevocationStep::RevokeGrant(grant) => {
+                self.storage.revoke_grant(&grant, now).await.map_err(fail)
             }
-            return Ok(());
+            RevocationStep::CheckAccessToken(step) => {
+                let record = self.storage.access_token(step.digest(), now).await;
+                match step.access(record.map_err(fail)?) {
+                    Some(digest) => self
+                        .storage
+                        .revoke_access_token(&digest)
+                        .await
+                        .map_err(fail),
+                    None => Ok(()),
+                }
+            }
+            RevocationStep::Done => Ok(()),
         }
-        let access = self
-            .storage
-            .access_token(&digest, now)
-            .await
-            .map_err(store)?;
-        if access.is_some_and(|record| &record.client_id == credentials.client_id()) {
-            self.storage
-                .revoke_access_token(&digest)
-                .await
-                .map_err(store)?;
-        }
-        Ok(())
     }
 
     /// The discovery document.

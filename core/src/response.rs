@@ -8,20 +8,23 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::value::ResponseMode;
+use core::fmt;
+
+use crate::error::Reject;
+use crate::value::{RedirectUri, ResponseMode};
 
 /// An authorization response, success or error, ready to deliver to a verified redirect URI.
 ///
 /// `Debug` shows the parameter names only: values include codes and tokens.
 #[derive(Clone, Eq, PartialEq)]
 pub struct AuthorizationResponse {
-    redirect_uri: String,
+    redirect_uri: RedirectUri,
     mode: ResponseMode,
     params: Vec<(&'static str, String)>,
 }
 
-impl core::fmt::Debug for AuthorizationResponse {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl fmt::Debug for AuthorizationResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<&str> = self.params.iter().map(|(n, _)| *n).collect();
         f.debug_struct("AuthorizationResponse")
             .field("redirect_uri", &self.redirect_uri)
@@ -34,7 +37,7 @@ impl core::fmt::Debug for AuthorizationResponse {
 
 impl AuthorizationResponse {
     /// A response to `redirect_uri` (already verified against the client's registration).
-    pub(crate) const fn new(redirect_uri: String, mode: ResponseMode) -> Self {
+    pub(crate) const fn new(redirect_uri: RedirectUri, mode: ResponseMode) -> Self {
         Self {
             redirect_uri,
             mode,
@@ -54,7 +57,7 @@ impl AuthorizationResponse {
 
     /// The verified redirect URI.
     #[must_use]
-    pub fn redirect_uri(&self) -> &str {
+    pub fn redirect_uri(&self) -> &RedirectUri {
         &self.redirect_uri
     }
 
@@ -123,11 +126,12 @@ impl AuthorizationResponse {
         let separator = match self.mode {
             ResponseMode::FormPost => return None,
             ResponseMode::Fragment => '#',
-            ResponseMode::Query if self.redirect_uri.contains('?') => '&',
+            ResponseMode::Query if self.redirect_uri.as_str().contains('?') => '&',
             ResponseMode::Query => '?',
         };
-        let mut url = String::with_capacity(self.redirect_uri.len() + 1 + self.encoded_len_hint());
-        url.push_str(&self.redirect_uri);
+        let mut url =
+            String::with_capacity(self.redirect_uri.as_str().len() + 1 + self.encoded_len_hint());
+        url.push_str(self.redirect_uri.as_str());
         if !(self.mode == ResponseMode::Query && self.params.is_empty()) {
             url.push(separator);
             self.append_encoded_params(&mut url);
@@ -149,7 +153,7 @@ impl AuthorizationResponse {
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
              <title>Submit this form</title></head>\n<body>\n<form method=\"post\" action=\"",
         );
-        push_escaped(&mut html, &self.redirect_uri);
+        push_escaped(&mut html, self.redirect_uri.as_str());
         html.push_str("\">\n");
         for (name, value) in &self.params {
             html.push_str("<input type=\"hidden\" name=\"");
@@ -191,6 +195,77 @@ pub fn push_escaped(out: &mut String, text: &str) {
         }
     }
 }
+
+/// Where an authorization error goes (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1).
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum Disposition {
+    /// Shown to the user agent as an error page (HTTP 400): the client or redirect URI cannot be
+    /// trusted, or the response mode is unsupported. Never redirect.
+    ShowToUser,
+    /// Sent to the client's verified redirect URI in the request's response mode.
+    RedirectToClient(AuthorizationResponse),
+}
+
+/// An error at the authorization endpoint: the reason and where it goes.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct AuthorizeError {
+    reject: Reject,
+    disposition: Disposition,
+}
+
+impl AuthorizeError {
+    pub(crate) const fn show(reject: Reject) -> Self {
+        Self {
+            reject,
+            disposition: Disposition::ShowToUser,
+        }
+    }
+
+    pub(crate) const fn redirect(reject: Reject, response: AuthorizationResponse) -> Self {
+        Self {
+            reject,
+            disposition: Disposition::RedirectToClient(response),
+        }
+    }
+
+    /// The reason.
+    #[must_use]
+    pub const fn reject(&self) -> Reject {
+        self.reject
+    }
+
+    /// Where the error goes.
+    #[must_use]
+    pub const fn disposition(&self) -> &Disposition {
+        &self.disposition
+    }
+
+    /// The error response to send to the client, if it may be redirected.
+    #[must_use]
+    pub fn into_response(self) -> Option<AuthorizationResponse> {
+        match self.disposition {
+            Disposition::RedirectToClient(response) => Some(response),
+            Disposition::ShowToUser => None,
+        }
+    }
+}
+
+/// A reason found before the request could be bound to a client (e.g. by
+/// [`Params::parse`](crate::Params::parse)) is shown to the user, never redirected.
+impl From<Reject> for AuthorizeError {
+    fn from(reject: Reject) -> Self {
+        Self::show(reject)
+    }
+}
+
+impl fmt::Display for AuthorizeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.reject.fmt(f)
+    }
+}
+
+impl core::error::Error for AuthorizeError {}
 
 #[cfg(test)]
 mod tests {

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
 use crate::clock::UnixTime;
+use crate::pkce::CodeChallenge;
 use crate::secret::SecretDigest;
-use crate::value::{ClientId, CodeChallenge, GrantId, Nonce, ResponseType, Scope, Subject};
+use crate::value::{ClientId, GrantId, Nonce, RedirectUri, ResponseType, Scope, Subject};
 
 /// Everything bound to an authorization code, as needed to redeem it and to mint the second ID
 /// token (RFC 6749 §4.1.2, §10.6; OIDC Core §3.1.3.2, REQUIREMENTS 90, 95, 204).
@@ -26,8 +27,8 @@ pub struct CodeRecord {
     pub grant_id: GrantId,
     /// The client the code was issued to.
     pub client_id: ClientId,
-    /// The redirect URI of the authorization request, exactly as sent.
-    pub redirect_uri: String,
+    /// The verified redirect URI of the authorization request, exactly as sent.
+    pub redirect_uri: RedirectUri,
     /// The response type of the request (an OpenID Connect request: the token endpoint always
     /// returns an ID token).
     pub response_type: ResponseType,

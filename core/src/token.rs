@@ -1,212 +1,130 @@
-//! The token endpoint (OIDC Core §3.1.3; RFC 6749 §4.1.3, §6): request parsing, client
-//! authentication, code redemption and refresh, and the token response.
+//! The token endpoint (OIDC Core §3.1.3; RFC 6749 §4.1.3, §5, §6) as typed steps, in the style
+//! of the authorization endpoint:
+//!
+//! ```text
+//! TokenRequest::parse(params, authorization)          parse: credentials, grant (RFC 6749 §4.1.3, §6)
+//!   └─ authenticate(client, &mint)                     client authentication (RFC 6749 §2.3)
+//!        └─ AuthenticatedTokenRequest::into_step()
+//!             ├─ GrantStep::RedeemCode(CodeRedemption)        await Storage::redeem_code
+//!             │    └─ redeem(redemption, mint)                §4.1.3 checks, PKCE, mint
+//!             └─ GrantStep::Refresh(RefreshRequest)           await Storage::refresh_token
+//!                  └─ refresh(lookup, mint) → RotateRefreshToken
+//!                       └─ rotated(rotation)                  await Storage::rotate_refresh_token
+//!                                          ↓
+//!                                  StoreTokens                await Storage::insert_tokens
+//!                                    └─ stored(insertion) → TokenResponse
+//! ```
+//!
+//! Every step either moves on or answers a [`Refusal`]: the error to send and, where the rules
+//! say so, the grant to revoke first (a replayed code, a failed redemption of a fresh code, a
+//! reused refresh token; RFC 6749 §4.1.2, RFC 9700 §4.14.2). The driver only awaits storage
+//! between the steps and carries out what a refusal says.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use base64ct::{Base64, Encoding};
 use serde::Serialize;
 
-use crate::authorize::Mint;
-use crate::client::{Client, GrantType, TokenEndpointAuthMethod};
+use crate::client::{Client, GrantType};
+use crate::client_auth::{AuthenticatedClient, Credentials};
 use crate::config::AuthTimePolicy;
 use crate::error::{EndpointError, Reject};
 use crate::id_token::{AuthEvent, Hashed};
 use crate::jose::sign_jwt;
-use crate::params::{Params, decode};
-use crate::secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken};
-use crate::storage::{AccessTokenRecord, CodeRecord, RefreshTokenRecord};
-use crate::value::{ClientId, GrantId, Scope, Subject};
+use crate::mint::Mint;
+use crate::params::Params;
+use crate::pkce::CodeVerifier;
+use crate::secret::{AccessToken, AuthorizationCode, RefreshToken, SecretDigest};
+use crate::signer::JwsAlgorithm;
+use crate::storage::{
+    AccessTokenRecord, CodeRecord, Insertion, Redemption, RefreshLookup, RefreshTokenRecord,
+    Rotation,
+};
+use crate::value::{ClientId, GrantId, Nonce, Scope, Subject};
 
-/// Client credentials as presented (RFC 6749 §2.3.1).
-#[derive(Clone, Debug, Eq, PartialEq)]
-#[non_exhaustive]
-pub enum Credentials {
-    /// `client_secret_basic`: id and secret from the `Authorization: Basic` header, each
-    /// form-urldecoded after base64 decoding (RFC 6749 §2.3.1, Appendix B).
-    Basic {
-        /// The client id.
-        client_id: ClientId,
-        /// The secret.
-        secret: ClientSecret,
-    },
-    /// `client_secret_post`: id and secret in the form body.
-    Post {
-        /// The client id.
-        client_id: ClientId,
-        /// The secret.
-        secret: ClientSecret,
-    },
-    /// No secret: a public client identified by `client_id` in the body.
-    Public {
-        /// The client id.
-        client_id: ClientId,
-    },
+/// Step 1: a parsed token request whose client is not yet authenticated.
+#[derive(Debug)]
+pub struct TokenRequest {
+    credentials: Credentials,
+    /// Grant problems are reported only once the client is authenticated.
+    grant: Result<Grant, Reject>,
 }
 
-impl Credentials {
-    /// The presented client id.
-    #[must_use]
-    pub fn client_id(&self) -> &ClientId {
-        match self {
-            Self::Basic { client_id, .. }
-            | Self::Post { client_id, .. }
-            | Self::Public { client_id } => client_id,
-        }
-    }
-
-    fn method(&self) -> TokenEndpointAuthMethod {
-        match self {
-            Self::Basic { .. } => TokenEndpointAuthMethod::ClientSecretBasic,
-            Self::Post { .. } => TokenEndpointAuthMethod::ClientSecretPost,
-            Self::Public { .. } => TokenEndpointAuthMethod::None,
-        }
-    }
-
-    /// Parses the credentials of a request to the token or revocation endpoint: exactly one
-    /// method (RFC 6749 §2.3; REQUIREMENTS 98–100).
+impl TokenRequest {
+    /// Parses the credentials (exactly one method, RFC 6749 §2.3) and the grant parameters.
     ///
     /// # Errors
     ///
-    /// `invalid_request` for a malformed header, more than one method, or no client id;
-    /// `invalid_client` when the header and the body name different clients.
+    /// Credential errors from [`Credentials::parse`]. Grant errors (`invalid_request`,
+    /// `unsupported_grant_type`, `invalid_scope`) wait for [`TokenRequest::authenticate`], so
+    /// that an unauthenticated caller learns nothing about the grant.
     pub fn parse(params: &Params<'_>, authorization: Option<&str>) -> Result<Self, EndpointError> {
-        let basic = authorization.is_some();
-        let err = |reject| EndpointError::new(reject, basic);
-        let body_id = params.get("client_id").map_err(err)?;
-        let body_secret = params.get("client_secret").map_err(err)?;
-        let assertion =
-            params.contains("client_assertion") || params.contains("client_assertion_type");
-        let methods =
-            usize::from(basic) + usize::from(body_secret.is_some()) + usize::from(assertion);
-        if methods > 1 {
-            return Err(err(Reject::MultipleAuthMethods));
-        }
-        if assertion {
-            // private_key_jwt is not offered (not advertised in discovery).
-            return Err(err(Reject::AuthMethodMismatch));
-        }
-        if let Some(header) = authorization {
-            let (id, secret) = parse_basic(header).map_err(err)?;
-            let client_id =
-                ClientId::new(id).map_err(|_| err(Reject::ClientAuthenticationFailed))?;
-            if body_id.is_some_and(|b| b != client_id.as_str()) {
-                return Err(err(Reject::ClientIdConflict));
-            }
-            return Ok(Self::Basic {
-                client_id,
-                secret: ClientSecret::new(secret),
-            });
-        }
-        let client_id = body_id.ok_or(err(Reject::ClientIdMissing))?;
-        let client_id = ClientId::new(client_id).map_err(err)?;
-        Ok(match body_secret {
-            Some(secret) => Self::Post {
-                client_id,
-                secret: ClientSecret::new(secret),
-            },
-            None => Self::Public { client_id },
+        Ok(Self {
+            credentials: Credentials::parse(params, authorization)?,
+            grant: Grant::parse(params),
         })
     }
 
-    /// Authenticates against the registered `client` (`None`: unknown id) with the registered
-    /// method only; secrets are compared as digests in constant time (REQUIREMENTS 97, 101).
+    /// The client the request claims to come from; the driver looks it up.
+    #[must_use]
+    pub fn client_id(&self) -> &ClientId {
+        self.credentials.client_id()
+    }
+
+    /// An error answered to this request (401 with a challenge for `invalid_client` after
+    /// `Authorization: Basic`, RFC 6749 §5.2).
+    #[must_use]
+    pub fn error(&self, reject: Reject) -> EndpointError {
+        self.credentials.error(reject)
+    }
+
+    /// Step 2: authenticates the client (`None`: unknown id) and checks that it may use the
+    /// grant type and that its ID-token algorithm has a key.
     ///
     /// # Errors
     ///
-    /// `invalid_client` ([`Reject::ClientAuthenticationFailed`], [`Reject::AuthMethodMismatch`]).
-    pub fn authenticate(&self, client: Option<&Client>) -> Result<(), EndpointError> {
-        let basic = matches!(self, Self::Basic { .. });
-        let err = |reject| Err(EndpointError::new(reject, basic));
-        let Some(client) = client else {
-            return err(Reject::ClientAuthenticationFailed);
-        };
-        if client.id() != self.client_id() {
-            return err(Reject::ClientAuthenticationFailed);
+    /// `invalid_client`; the grant's parse error; `unauthorized_client`
+    /// ([`Reject::GrantTypeNotAllowed`]); `server_error` ([`Reject::SigningKeyUnavailable`]).
+    pub fn authenticate(
+        self,
+        client: Option<Client>,
+        mint: &Mint<'_>,
+    ) -> Result<AuthenticatedTokenRequest, EndpointError> {
+        let client = self.credentials.authenticate(client)?;
+        let grant = self.grant.map_err(|r| client.error(r))?;
+        if !client.client().allows_grant(grant.grant_type()) {
+            return Err(client.error(Reject::GrantTypeNotAllowed));
         }
-        if client.auth_method() != self.method() {
-            return err(Reject::AuthMethodMismatch);
-        }
-        match (self, client.secret_digest()) {
-            (Self::Public { .. }, None) => Ok(()),
-            (Self::Basic { secret, .. } | Self::Post { secret, .. }, Some(stored)) => {
-                if secret.digest().ct_eq(stored) {
-                    Ok(())
-                } else {
-                    err(Reject::ClientAuthenticationFailed)
-                }
-            }
-            _ => err(Reject::ClientAuthenticationFailed),
-        }
-    }
-
-    /// Whether the credentials came in the `Authorization` header (errors then answer 401).
-    #[must_use]
-    pub fn used_header(&self) -> bool {
-        matches!(self, Self::Basic { .. })
+        mint.signer(client.client().id_token_alg())
+            .map_err(|r| client.error(r))?;
+        Ok(AuthenticatedTokenRequest { client, grant })
     }
 }
 
-/// Decodes `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 7617, RFC 6749 §2.3.1).
-fn parse_basic(header: &str) -> Result<(String, String), Reject> {
-    let (scheme, value) = header
-        .trim()
-        .split_once(' ')
-        .ok_or(Reject::MalformedAuthorizationHeader)?;
-    if !scheme.eq_ignore_ascii_case("basic") || value.len() > 2048 {
-        return Err(Reject::MalformedAuthorizationHeader);
-    }
-    let decoded =
-        Base64::decode_vec(value.trim()).map_err(|_| Reject::MalformedAuthorizationHeader)?;
-    let text = String::from_utf8(decoded).map_err(|_| Reject::MalformedAuthorizationHeader)?;
-    let (id, secret) = text
-        .split_once(':')
-        .ok_or(Reject::MalformedAuthorizationHeader)?;
-    let id = decode(id).map_err(|_| Reject::MalformedAuthorizationHeader)?;
-    let secret = decode(secret).map_err(|_| Reject::MalformedAuthorizationHeader)?;
-    if id.is_empty() {
-        return Err(Reject::MalformedAuthorizationHeader);
-    }
-    Ok((id.into_owned(), secret.into_owned()))
-}
-
-/// A grant presented at the token endpoint.
+/// The grant parameters (RFC 6749 §4.1.3, §6).
 #[derive(Debug)]
-#[non_exhaustive]
-pub enum Grant {
-    /// `authorization_code` (RFC 6749 §4.1.3).
+enum Grant {
     AuthorizationCode {
-        /// The code.
         code: AuthorizationCode,
-        /// The `redirect_uri`, if sent.
         redirect_uri: Option<String>,
-        /// The PKCE `code_verifier`, if sent.
-        code_verifier: Option<String>,
+        /// Checked for syntax only once the code is known to carry a challenge.
+        code_verifier: Option<Result<CodeVerifier, Reject>>,
     },
-    /// `refresh_token` (RFC 6749 §6).
     RefreshToken {
-        /// The refresh token.
         refresh_token: RefreshToken,
-        /// A narrower scope, if requested.
         scope: Option<Scope>,
     },
 }
 
 impl Grant {
-    /// Parses the grant parameters.
-    ///
-    /// # Errors
-    ///
-    /// `invalid_request` for missing or repeated parameters, `unsupported_grant_type`,
-    /// `invalid_scope`.
-    pub fn parse(params: &Params<'_>) -> Result<Self, Reject> {
+    fn parse(params: &Params<'_>) -> Result<Self, Reject> {
         match params.get("grant_type")? {
             None => Err(Reject::GrantTypeMissing),
             Some("authorization_code") => Ok(Self::AuthorizationCode {
                 code: AuthorizationCode::new(params.get("code")?.ok_or(Reject::CodeMissing)?),
                 redirect_uri: params.get("redirect_uri")?.map(String::from),
-                code_verifier: params.get("code_verifier")?.map(String::from),
+                code_verifier: params.get("code_verifier")?.map(CodeVerifier::parse),
             }),
             Some("refresh_token") => Ok(Self::RefreshToken {
                 refresh_token: RefreshToken::new(
@@ -220,12 +138,378 @@ impl Grant {
         }
     }
 
-    /// The grant type.
-    #[must_use]
-    pub fn grant_type(&self) -> GrantType {
+    fn grant_type(&self) -> GrantType {
         match self {
             Self::AuthorizationCode { .. } => GrantType::AuthorizationCode,
             Self::RefreshToken { .. } => GrantType::RefreshToken,
+        }
+    }
+}
+
+/// Step 3: an authenticated token request, ready to look up its code or refresh token.
+#[derive(Debug)]
+pub struct AuthenticatedTokenRequest {
+    client: AuthenticatedClient,
+    grant: Grant,
+}
+
+impl AuthenticatedTokenRequest {
+    /// The authenticated client.
+    #[must_use]
+    pub fn client(&self) -> &AuthenticatedClient {
+        &self.client
+    }
+
+    /// What the driver must look up next.
+    #[must_use]
+    pub fn into_step(self) -> GrantStep {
+        let client = self.client;
+        match self.grant {
+            Grant::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => GrantStep::RedeemCode(CodeRedemption {
+                client,
+                digest: code.digest(),
+                redirect_uri,
+                code_verifier,
+            }),
+            Grant::RefreshToken {
+                refresh_token,
+                scope,
+            } => GrantStep::Refresh(RefreshRequest {
+                client,
+                digest: refresh_token.digest(),
+                scope,
+            }),
+        }
+    }
+}
+
+/// The storage operation a grant needs next.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum GrantStep {
+    /// `authorization_code`: await [`Storage::redeem_code`](crate::Storage::redeem_code) with
+    /// [`CodeRedemption::digest`], then call [`CodeRedemption::redeem`].
+    RedeemCode(CodeRedemption),
+    /// `refresh_token`: await [`Storage::refresh_token`](crate::Storage::refresh_token) with
+    /// [`RefreshRequest::digest`], then call [`RefreshRequest::refresh`].
+    Refresh(RefreshRequest),
+}
+
+/// A refused token request: the error to answer and, if the rules demand it, the grant to
+/// revoke before answering.
+#[derive(Debug)]
+#[must_use]
+pub struct Refusal {
+    error: EndpointError,
+    revoke: Option<GrantId>,
+}
+
+impl Refusal {
+    /// The grant to revoke (all its tokens) before answering, if any.
+    #[must_use]
+    pub fn grant_to_revoke(&self) -> Option<&GrantId> {
+        self.revoke.as_ref()
+    }
+
+    /// The error to answer.
+    #[must_use]
+    pub fn error(&self) -> EndpointError {
+        self.error
+    }
+}
+
+impl From<EndpointError> for Refusal {
+    fn from(error: EndpointError) -> Self {
+        Self {
+            error,
+            revoke: None,
+        }
+    }
+}
+
+/// An authorization code being redeemed (RFC 6749 §4.1.3).
+#[derive(Debug)]
+pub struct CodeRedemption {
+    client: AuthenticatedClient,
+    digest: SecretDigest,
+    redirect_uri: Option<String>,
+    code_verifier: Option<Result<CodeVerifier, Reject>>,
+}
+
+impl CodeRedemption {
+    /// The digest of the presented code.
+    #[must_use]
+    pub fn digest(&self) -> &SecretDigest {
+        &self.digest
+    }
+
+    /// An error answered to this request.
+    #[must_use]
+    pub fn error(&self, reject: Reject) -> EndpointError {
+        self.client.error(reject)
+    }
+
+    /// Decides on the outcome of [`Storage::redeem_code`](crate::Storage::redeem_code): checks
+    /// a fresh code against the request and mints the tokens (OIDC Core §3.1.3.2, §3.3.3.6;
+    /// RFC 6749 §4.1.3; RFC 7636 §4.6; REQUIREMENTS 109–120).
+    ///
+    /// The second ID token repeats `iss`, `sub`, `aud`, `nonce`, `auth_time`, `acr` and `amr` of
+    /// the first (they come from the same [`CodeRecord`]); it carries `at_hash` for its access
+    /// token and no `c_hash`.
+    ///
+    /// # Errors
+    ///
+    /// A [`Refusal`]: `invalid_grant` for an unknown code; for a replayed code
+    /// ([`Reject::CodeReplayed`]) together with its grant to revoke (RFC 6749 §4.1.2); and for a
+    /// fresh code that fails a check ([`Reject::CodeClientMismatch`], [`Reject::CodeExpired`],
+    /// [`Reject::RedirectUriTokenMismatch`], PKCE) also with its grant to revoke: the code is
+    /// spent and was in the wrong hands (decision 0003).
+    pub fn redeem(self, redemption: Redemption, mint: Mint<'_>) -> Result<StoreTokens, Refusal> {
+        let record = match redemption {
+            Redemption::Fresh(record) => record,
+            Redemption::Replayed(grant) => return Err(self.refuse(Reject::CodeReplayed, grant)),
+            Redemption::Unknown => return Err(self.error(Reject::CodeUnknown).into()),
+        };
+        match self.check(&record, mint) {
+            Ok(issued) => Ok(StoreTokens {
+                client: self.client,
+                issued,
+                on_revoked: Reject::CodeReplayed,
+            }),
+            Err(reject) => Err(self.refuse(reject, record.grant_id)),
+        }
+    }
+
+    fn refuse(&self, reject: Reject, grant: GrantId) -> Refusal {
+        Refusal {
+            error: self.error(reject),
+            revoke: Some(grant),
+        }
+    }
+
+    fn check(&self, record: &CodeRecord, mint: Mint<'_>) -> Result<Issued, Reject> {
+        let client = self.client.client();
+        if &record.client_id != client.id() {
+            return Err(Reject::CodeClientMismatch);
+        }
+        if record.expires_at <= mint.now {
+            return Err(Reject::CodeExpired);
+        }
+        // The authorization request always carries redirect_uri (OIDC Core §3.1.2.1), so the
+        // token request must repeat it exactly (RFC 6749 §4.1.3).
+        if self.redirect_uri.as_deref() != Some(record.redirect_uri.as_str()) {
+            return Err(Reject::RedirectUriTokenMismatch);
+        }
+        let verifier = self
+            .code_verifier
+            .as_ref()
+            .map(|v| v.as_ref().map_err(|r| *r));
+        crate::pkce::verify(record.code_challenge.as_ref(), verifier)?;
+        let facts = GrantFacts {
+            grant_id: &record.grant_id,
+            client_id: &record.client_id,
+            subject: &record.subject,
+            scope: &record.scope,
+            auth_time: record.auth_time,
+            auth_time_required: record.auth_time_required,
+            nonce: record.nonce.as_ref().map(Nonce::as_str),
+            acr: record.acr.as_deref(),
+            amr: &record.amr,
+        };
+        let refresh = client.allows_grant(GrantType::RefreshToken);
+        mint_tokens(&facts, refresh, client.id_token_alg(), mint)
+    }
+}
+
+/// A refresh request (RFC 6749 §6).
+#[derive(Debug)]
+pub struct RefreshRequest {
+    client: AuthenticatedClient,
+    digest: SecretDigest,
+    scope: Option<Scope>,
+}
+
+impl RefreshRequest {
+    /// The digest of the presented refresh token.
+    #[must_use]
+    pub fn digest(&self) -> &SecretDigest {
+        &self.digest
+    }
+
+    /// An error answered to this request.
+    #[must_use]
+    pub fn error(&self, reject: Reject) -> EndpointError {
+        self.client.error(reject)
+    }
+
+    /// Decides on the outcome of [`Storage::refresh_token`](crate::Storage::refresh_token) and
+    /// mints the tokens of the refresh: a new access token, a rotated refresh token and an ID
+    /// token with the original `auth_time` and no `nonce` (RFC 6749 §6; OIDC Core §12.2;
+    /// REQUIREMENTS 135–138).
+    ///
+    /// # Errors
+    ///
+    /// A [`Refusal`]: [`Reject::RefreshTokenReused`] with the grant to revoke for a retired
+    /// token (RFC 9700 §4.14.2); [`Reject::RefreshTokenInvalid`] if the token is unknown or
+    /// bound to another client; [`Reject::ScopeNotAllowed`] if `scope` widens the grant;
+    /// `server_error` if minting fails.
+    pub fn refresh(
+        self,
+        lookup: RefreshLookup,
+        mint: Mint<'_>,
+    ) -> Result<RotateRefreshToken, Refusal> {
+        let record = match lookup {
+            RefreshLookup::Live(record) => record,
+            RefreshLookup::Retired(grant) => {
+                return Err(Refusal {
+                    error: self.error(Reject::RefreshTokenReused),
+                    revoke: Some(grant),
+                });
+            }
+            RefreshLookup::Unknown => return Err(self.error(Reject::RefreshTokenInvalid).into()),
+        };
+        let (issued, refresh) = self
+            .mint(&record, mint)
+            .map_err(|r| Refusal::from(self.error(r)))?;
+        Ok(RotateRefreshToken {
+            old: self.digest,
+            new: refresh,
+            then: StoreTokens {
+                client: self.client,
+                issued,
+                on_revoked: Reject::RefreshTokenReused,
+            },
+        })
+    }
+
+    fn mint(
+        &self,
+        record: &RefreshTokenRecord,
+        mint: Mint<'_>,
+    ) -> Result<(Issued, RefreshTokenRecord), Reject> {
+        let client = self.client.client();
+        if &record.client_id != client.id() {
+            return Err(Reject::RefreshTokenInvalid);
+        }
+        let scope = match &self.scope {
+            Some(requested) if !requested.is_subset_of(&record.scope) => {
+                return Err(Reject::ScopeNotAllowed);
+            }
+            Some(requested) => requested.clone(),
+            None => record.scope.clone(),
+        };
+        let facts = GrantFacts {
+            grant_id: &record.grant_id,
+            client_id: &record.client_id,
+            subject: &record.subject,
+            scope: &scope,
+            auth_time: record.auth_time,
+            auth_time_required: record.auth_time_required,
+            nonce: None,
+            acr: record.acr.as_deref(),
+            amr: &record.amr,
+        };
+        let mut issued = mint_tokens(&facts, true, client.id_token_alg(), mint)?;
+        // Stored by the rotation, not with the access token.
+        let mut refresh = issued.refresh.take().ok_or(Reject::ServerError)?;
+        // A narrowed access token, but the refresh chain keeps the grant's scope (RFC 6749 §6).
+        refresh.scope = record.scope.clone();
+        Ok((issued, refresh))
+    }
+}
+
+/// A refresh whose new tokens are minted: the old refresh token must be retired and the new
+/// one stored in its place, atomically.
+#[derive(Debug)]
+pub struct RotateRefreshToken {
+    old: SecretDigest,
+    new: RefreshTokenRecord,
+    then: StoreTokens,
+}
+
+impl RotateRefreshToken {
+    /// The digest of the refresh token to retire.
+    #[must_use]
+    pub fn old(&self) -> &SecretDigest {
+        &self.old
+    }
+
+    /// The record of the refresh token that replaces it.
+    #[must_use]
+    pub fn new_token(&self) -> &RefreshTokenRecord {
+        &self.new
+    }
+
+    /// An error answered to this request.
+    #[must_use]
+    pub fn error(&self, reject: Reject) -> EndpointError {
+        self.then.client.error(reject)
+    }
+
+    /// Decides on the outcome of
+    /// [`Storage::rotate_refresh_token`](crate::Storage::rotate_refresh_token).
+    ///
+    /// # Errors
+    ///
+    /// A [`Refusal`]: [`Reject::RefreshTokenReused`] with the grant to revoke when a concurrent
+    /// request rotated the token first (RFC 9700 §4.14.2); [`Reject::RefreshTokenInvalid`] if it
+    /// vanished meanwhile.
+    pub fn rotated(self, rotation: Rotation) -> Result<StoreTokens, Refusal> {
+        match rotation {
+            Rotation::Rotated(_) => Ok(self.then),
+            Rotation::Reused(grant) => Err(Refusal {
+                error: self.error(Reject::RefreshTokenReused),
+                revoke: Some(grant),
+            }),
+            Rotation::Unknown => Err(self.error(Reject::RefreshTokenInvalid).into()),
+        }
+    }
+}
+
+/// Minted tokens whose records must be stored (with a check that the grant is still live)
+/// before the response leaves.
+#[derive(Debug)]
+pub struct StoreTokens {
+    client: AuthenticatedClient,
+    issued: Issued,
+    /// The answer if the grant was revoked meanwhile (a concurrent replay or reuse).
+    on_revoked: Reject,
+}
+
+impl StoreTokens {
+    /// The access token's record.
+    #[must_use]
+    pub fn access(&self) -> &AccessTokenRecord {
+        &self.issued.access
+    }
+
+    /// The refresh token's record, if one is stored with the access token (code redemption).
+    #[must_use]
+    pub fn refresh(&self) -> Option<&RefreshTokenRecord> {
+        self.issued.refresh.as_ref()
+    }
+
+    /// An error answered to this request.
+    #[must_use]
+    pub fn error(&self, reject: Reject) -> EndpointError {
+        self.client.error(reject)
+    }
+
+    /// Decides on the outcome of [`Storage::insert_tokens`](crate::Storage::insert_tokens): the
+    /// response, or the refusal when the grant was revoked meanwhile.
+    ///
+    /// # Errors
+    ///
+    /// [`Reject::CodeReplayed`] / [`Reject::RefreshTokenReused`] on
+    /// [`Insertion::GrantRevoked`].
+    pub fn stored(self, insertion: Insertion) -> Result<TokenResponse, EndpointError> {
+        match insertion {
+            Insertion::Stored => Ok(self.issued.response),
+            Insertion::GrantRevoked => Err(self.client.error(self.on_revoked)),
         }
     }
 }
@@ -298,14 +582,10 @@ impl fmt::Debug for TokenResponse {
 
 /// Tokens minted at the token endpoint: the response and the records to store first.
 #[derive(Debug)]
-#[non_exhaustive]
-pub struct Issued {
-    /// The response to send once the records are stored.
-    pub response: TokenResponse,
-    /// The access token's record.
-    pub access: AccessTokenRecord,
-    /// The refresh token's record, if one was issued.
-    pub refresh: Option<RefreshTokenRecord>,
+struct Issued {
+    response: TokenResponse,
+    access: AccessTokenRecord,
+    refresh: Option<RefreshTokenRecord>,
 }
 
 /// What a grant knows about its authentication, for minting tokens.
@@ -321,7 +601,12 @@ struct GrantFacts<'a> {
     amr: &'a [String],
 }
 
-fn mint_tokens(facts: &GrantFacts<'_>, refresh: bool, mint: Mint<'_>) -> Result<Issued, Reject> {
+fn mint_tokens(
+    facts: &GrantFacts<'_>,
+    refresh: bool,
+    alg: JwsAlgorithm,
+    mint: Mint<'_>,
+) -> Result<Issued, Reject> {
     let config = mint.config;
     let now = mint.now;
     let access = AccessToken::generate(mint.rng).map_err(|_| Reject::ServerError)?;
@@ -331,6 +616,7 @@ fn mint_tokens(facts: &GrantFacts<'_>, refresh: bool, mint: Mint<'_>) -> Result<
         None
     };
     let id_token = if facts.scope.contains(Scope::OPENID) {
+        let signer = mint.signer(alg)?;
         let auth_time = (facts.auth_time_required || config.auth_time == AuthTimePolicy::Always)
             .then_some(facts.auth_time);
         let event = AuthEvent {
@@ -346,13 +632,8 @@ fn mint_tokens(facts: &GrantFacts<'_>, refresh: bool, mint: Mint<'_>) -> Result<
             access_token: Some(access.expose()),
             ..Hashed::default()
         };
-        let claims = event.claims(
-            now,
-            config.id_token_lifetime,
-            mint.signer.algorithm(),
-            hashed,
-        );
-        Some(sign_jwt(mint.signer, &claims, mint.rng).map_err(|_| Reject::ServerError)?)
+        let claims = event.claims(now, config.id_token_lifetime, alg, hashed);
+        Some(sign_jwt(signer, &claims, mint.rng).map_err(|_| Reject::ServerError)?)
     } else {
         None
     };
@@ -391,93 +672,6 @@ fn mint_tokens(facts: &GrantFacts<'_>, refresh: bool, mint: Mint<'_>) -> Result<
         access: access_record,
         refresh: refresh_record,
     })
-}
-
-/// Checks a freshly redeemed code against the token request and mints the tokens
-/// (OIDC Core §3.1.3.2, §3.3.3.6; RFC 6749 §4.1.3; RFC 7636 §4.6; REQUIREMENTS 109–120).
-///
-/// The second ID token repeats `iss`, `sub`, `aud`, `nonce`, `auth_time`, `acr` and `amr` of the
-/// first (they come from the same [`CodeRecord`]); it carries `at_hash` for its access token and
-/// no `c_hash`.
-///
-/// # Errors
-///
-/// `invalid_grant`: [`Reject::CodeClientMismatch`], [`Reject::CodeExpired`],
-/// [`Reject::RedirectUriTokenMismatch`], PKCE failures; `server_error` if minting fails.
-pub fn redeem_code(
-    record: &CodeRecord,
-    client: &Client,
-    redirect_uri: Option<&str>,
-    code_verifier: Option<&str>,
-    mint: Mint<'_>,
-) -> Result<Issued, Reject> {
-    if &record.client_id != client.id() {
-        return Err(Reject::CodeClientMismatch);
-    }
-    if record.expires_at <= mint.now {
-        return Err(Reject::CodeExpired);
-    }
-    // The authorization request always carries redirect_uri (OIDC Core §3.1.2.1), so the token
-    // request must repeat it exactly (RFC 6749 §4.1.3).
-    if redirect_uri != Some(record.redirect_uri.as_str()) {
-        return Err(Reject::RedirectUriTokenMismatch);
-    }
-    crate::pkce::verify(record.code_challenge.as_ref(), code_verifier)?;
-    let facts = GrantFacts {
-        grant_id: &record.grant_id,
-        client_id: &record.client_id,
-        subject: &record.subject,
-        scope: &record.scope,
-        auth_time: record.auth_time,
-        auth_time_required: record.auth_time_required,
-        nonce: record.nonce.as_ref().map(crate::value::Nonce::as_str),
-        acr: record.acr.as_deref(),
-        amr: &record.amr,
-    };
-    mint_tokens(&facts, client.allows_grant(GrantType::RefreshToken), mint)
-}
-
-/// Mints the tokens of a refresh: a new access token, a rotated refresh token and an ID token
-/// with the original `auth_time` and no `nonce` (RFC 6749 §6; OIDC Core §12.2;
-/// REQUIREMENTS 135–138).
-///
-/// # Errors
-///
-/// [`Reject::RefreshTokenInvalid`] if the token is bound to another client;
-/// [`Reject::ScopeNotAllowed`] if `scope` widens the grant; `server_error` if minting fails.
-pub fn refresh(
-    record: &RefreshTokenRecord,
-    client: &Client,
-    scope: Option<&Scope>,
-    mint: Mint<'_>,
-) -> Result<Issued, Reject> {
-    if &record.client_id != client.id() {
-        return Err(Reject::RefreshTokenInvalid);
-    }
-    let scope = match scope {
-        Some(requested) if !requested.is_subset_of(&record.scope) => {
-            return Err(Reject::ScopeNotAllowed);
-        }
-        Some(requested) => requested.clone(),
-        None => record.scope.clone(),
-    };
-    let facts = GrantFacts {
-        grant_id: &record.grant_id,
-        client_id: &record.client_id,
-        subject: &record.subject,
-        scope: &scope,
-        auth_time: record.auth_time,
-        auth_time_required: record.auth_time_required,
-        nonce: None,
-        acr: record.acr.as_deref(),
-        amr: &record.amr,
-    };
-    let mut issued = mint_tokens(&facts, true, mint)?;
-    // A narrowed access token, but the refresh chain keeps the grant's scope (RFC 6749 §6).
-    if let Some(refresh) = issued.refresh.as_mut() {
-        refresh.scope = record.scope.clone();
-    }
-    Ok(issued)
 }
 
 /// A list of grant types, for discovery.

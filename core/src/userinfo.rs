@@ -1,5 +1,6 @@
-//! UserInfo (OIDC Core §5.3): bearer token extraction (RFC 6750 §2) and claim selection by
-//! scope (OIDC Core §5.4).
+//! UserInfo (OIDC Core §5.3) as typed steps: [`UserInfoRequest::parse`] reads the bearer token
+//! (RFC 6750 §2), [`UserInfoRequest::authorize`] decides on its stored record, and
+//! [`AuthorizedUserInfo::release`] selects the claims its scope releases (OIDC Core §5.4).
 
 use alloc::string::String;
 use core::future::Future;
@@ -8,7 +9,8 @@ use serde_json::{Map, Value};
 
 use crate::error::{EndpointError, Reject};
 use crate::params::Params;
-use crate::secret::AccessToken;
+use crate::secret::{AccessToken, SecretDigest};
+use crate::storage::AccessTokenRecord;
 use crate::value::{Scope, Subject};
 
 /// End-User claims as a JSON object.
@@ -89,42 +91,115 @@ pub fn select_claims(scope: &Scope, subject: &Subject, all: &Claims) -> Claims {
     out
 }
 
-/// The bearer token of a UserInfo request: `Authorization: Bearer` header or `access_token`
-/// form parameter, exactly one (RFC 6750 §2.1, §2.2, §2; the query method is refused,
-/// RFC 9700 §4.3.2).
-///
-/// # Errors
-///
-/// `invalid_request` (missing: with a bare `Bearer` challenge; sent twice; malformed header).
-pub fn bearer_token(
-    authorization: Option<&str>,
-    body: Option<&Params<'_>>,
-) -> Result<AccessToken, EndpointError> {
-    let err = |reject| EndpointError::new(reject, false);
-    let from_body = match body {
-        Some(params) => params.get("access_token").map_err(err)?,
-        None => None,
-    };
-    match (authorization, from_body) {
-        (Some(_), Some(_)) => Err(err(Reject::InvalidTokenMultipleMethods)),
-        (None, None) => Err(err(Reject::TokenMissing)),
-        (None, Some(token)) => Ok(AccessToken::new(token)),
-        (Some(header), None) => {
-            let (scheme, token) = header
-                .trim()
-                .split_once(' ')
-                .ok_or(err(Reject::MalformedAuthorizationHeader))?;
-            let token = token.trim();
-            // b64token syntax (RFC 6750 §2.1).
-            let b64token = !token.is_empty()
-                && token.len() <= 4096
-                && token
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b));
-            if !scheme.eq_ignore_ascii_case("bearer") || !b64token {
-                return Err(err(Reject::MalformedAuthorizationHeader));
-            }
-            Ok(AccessToken::new(token))
-        }
+/// Step 1: a UserInfo request's bearer token (OIDC Core §5.3.1).
+#[derive(Debug)]
+pub struct UserInfoRequest {
+    token: AccessToken,
+}
+
+impl UserInfoRequest {
+    /// Reads the bearer token: `Authorization: Bearer` header or `access_token` form
+    /// parameter, exactly one (RFC 6750 §2.1, §2.2, §2; the query method is refused,
+    /// RFC 9700 §4.3.2).
+    ///
+    /// # Errors
+    ///
+    /// `invalid_request` (missing: with a bare `Bearer` challenge; sent twice; malformed header).
+    pub fn parse(
+        authorization: Option<&str>,
+        body: Option<&Params<'_>>,
+    ) -> Result<Self, EndpointError> {
+        let err = |reject| EndpointError::new(reject, false);
+        let from_body = match body {
+            Some(params) => params.get("access_token").map_err(err)?,
+            None => None,
+        };
+        let token = match (authorization, from_body) {
+            (Some(_), Some(_)) => return Err(err(Reject::InvalidTokenMultipleMethods)),
+            (None, None) => return Err(err(Reject::TokenMissing)),
+            (None, Some(token)) => token,
+            (Some(header), None) => bearer_header(header).map_err(err)?,
+        };
+        Ok(Self {
+            token: AccessToken::new(token),
+        })
     }
+
+    /// The presented token.
+    #[must_use]
+    pub fn token(&self) -> &AccessToken {
+        &self.token
+    }
+
+    /// The digest of the presented token; the driver looks it up.
+    #[must_use]
+    pub fn digest(&self) -> SecretDigest {
+        self.token.digest()
+    }
+
+    /// Step 2: decides on the outcome of
+    /// [`Storage::access_token`](crate::Storage::access_token).
+    ///
+    /// # Errors
+    ///
+    /// `invalid_token` (401) for an unknown, expired or revoked token; `insufficient_scope`
+    /// (403) for a token without `openid` (OIDC Core §5.3).
+    pub fn authorize(
+        self,
+        record: Option<AccessTokenRecord>,
+    ) -> Result<AuthorizedUserInfo, EndpointError> {
+        let err = |reject| EndpointError::new(reject, false);
+        let record = record.ok_or(err(Reject::TokenInvalid))?;
+        if !record.scope.contains(Scope::OPENID) {
+            return Err(err(Reject::TokenScopeInsufficient));
+        }
+        Ok(AuthorizedUserInfo { record })
+    }
+}
+
+/// Step 3: a UserInfo request with a live `openid` access token; the driver fetches the
+/// End-User's claims from the host's [`ClaimsSource`].
+#[derive(Debug)]
+pub struct AuthorizedUserInfo {
+    record: AccessTokenRecord,
+}
+
+impl AuthorizedUserInfo {
+    /// The End-User whose claims are asked for.
+    #[must_use]
+    pub fn subject(&self) -> &Subject {
+        &self.record.subject
+    }
+
+    /// The claims the token's scope releases from `all` (the [`ClaimsSource`]'s answer).
+    ///
+    /// # Errors
+    ///
+    /// `invalid_token` when the End-User no longer exists (`None`).
+    pub fn release(self, all: Option<Claims>) -> Result<Claims, EndpointError> {
+        let all = all.ok_or(EndpointError::new(Reject::TokenInvalid, false))?;
+        Ok(select_claims(
+            &self.record.scope,
+            &self.record.subject,
+            &all,
+        ))
+    }
+}
+
+/// The token of an `Authorization: Bearer` header, in `b64token` syntax (RFC 6750 §2.1).
+fn bearer_header(header: &str) -> Result<&str, Reject> {
+    let (scheme, token) = header
+        .trim()
+        .split_once(' ')
+        .ok_or(Reject::MalformedAuthorizationHeader)?;
+    let token = token.trim();
+    let b64token = !token.is_empty()
+        && token.len() <= 4096
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b));
+    if !scheme.eq_ignore_ascii_case("bearer") || !b64token {
+        return Err(Reject::MalformedAuthorizationHeader);
+    }
+    Ok(token)
 }

@@ -477,81 +477,6 @@ impl Prompt {
     }
 }
 
-/// A PKCE code challenge method (RFC 7636 §4.2).
-#[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, PartialEq, Serialize)]
-#[non_exhaustive]
-pub enum CodeChallengeMethod {
-    /// `plain` (off unless the configuration allows it).
-    #[serde(rename = "plain")]
-    Plain,
-    /// `S256`: BASE64URL(SHA256(verifier)).
-    S256,
-}
-
-impl CodeChallengeMethod {
-    /// The registered name.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Plain => "plain",
-            Self::S256 => "S256",
-        }
-    }
-}
-
-/// A PKCE code challenge with its method, stored with the code (RFC 7636 §4.4).
-#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
-pub struct CodeChallenge {
-    value: String,
-    method: CodeChallengeMethod,
-}
-
-impl CodeChallenge {
-    /// Parses a challenge. `method` is the raw `code_challenge_method`, `None` if absent.
-    ///
-    /// # Errors
-    ///
-    /// - [`Reject::CodeChallengeMethodUnsupported`] for an unknown method, or `plain` (also
-    ///   when implied by an absent method, RFC 7636 §4.3) unless `allow_plain`;
-    /// - [`Reject::CodeChallengeMalformed`] if the value is not 43–128 unreserved characters, or
-    ///   for S256 not exactly 43 base64url characters.
-    pub fn parse(value: &str, method: Option<&str>, allow_plain: bool) -> Result<Self, Reject> {
-        let method = match method {
-            Some("S256") => CodeChallengeMethod::S256,
-            Some("plain") | None if allow_plain => CodeChallengeMethod::Plain,
-            _ => return Err(Reject::CodeChallengeMethodUnsupported),
-        };
-        let well_formed = match method {
-            CodeChallengeMethod::S256 => {
-                value.len() == 43
-                    && value
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            }
-            CodeChallengeMethod::Plain => crate::pkce::is_verifier_syntax(value),
-        };
-        if !well_formed {
-            return Err(Reject::CodeChallengeMalformed);
-        }
-        Ok(Self {
-            value: value.to_owned(),
-            method,
-        })
-    }
-
-    /// The challenge value.
-    #[must_use]
-    pub fn value(&self) -> &str {
-        &self.value
-    }
-
-    /// The method.
-    #[must_use]
-    pub const fn method(&self) -> CodeChallengeMethod {
-        self.method
-    }
-}
-
 /// A redirection endpoint URI (RFC 6749 §3.1.2), as registered by a client.
 ///
 /// Registration rules (REQUIREMENTS 21–23): absolute, no fragment, at most 2048 octets, no
@@ -651,6 +576,18 @@ impl RedirectUri {
         loopback_parts(&self.0).is_some()
     }
 
+    /// `requested` as a verified redirect URI, if it matches this registered one (see
+    /// [`RedirectUri::matches`]). With a loopback port that differs from the registration it is
+    /// the requested URI, which the response must go to and the token request must repeat.
+    #[must_use]
+    pub fn verify(&self, requested: &str, allow_loopback_port: bool) -> Option<Self> {
+        if self.0 == requested {
+            return Some(self.clone());
+        }
+        self.matches(requested, allow_loopback_port)
+            .then(|| Self(requested.to_owned()))
+    }
+
     /// Whether `requested` matches this registered URI: simple string comparison
     /// (RFC 3986 §6.2.1, RFC 9700 §2.1), except that for a native client's loopback URI the
     /// port may differ (RFC 8252 §7.3, RFC 9700 §4.1.3).
@@ -696,6 +633,18 @@ fn loopback_parts(uri: &str) -> Option<(&str, &str)> {
         return None;
     }
     Some((host, rest))
+}
+
+impl PartialEq<str> for RedirectUri {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for RedirectUri {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
 }
 
 impl TryFrom<String> for RedirectUri {

@@ -368,7 +368,7 @@ impl World {
                 assert_eq!(Some(client), named);
                 assert!(
                     self.clients[client]
-                        .match_redirect_uri(bound.redirect_uri())
+                        .match_redirect_uri(bound.redirect_uri().as_str())
                         .is_some(),
                     "bound to an unregistered redirect URI"
                 );
@@ -441,7 +441,7 @@ impl World {
         };
         check_response(&response, &self.clients[client]);
         assert!(!response.is_error());
-        assert_eq!(response.redirect_uri(), redirect_uri);
+        assert_eq!(response.redirect_uri().as_str(), redirect_uri);
         assert_eq!(response.param("state"), state.as_deref(), "state echoed");
         assert_eq!(response.param("iss"), Some(ISSUER));
         let code = response.param("code").expect("a code").to_string();

@@ -85,8 +85,8 @@ fuzz_target!(|data: &[u8]| {
         };
         assert!(client.match_redirect_uri(registered).is_some());
         if let Some(matched) = client.match_redirect_uri(requested) {
-            assert_eq!(matched, &uri);
-            check_match(matched, requested, client.is_native());
+            assert_eq!(matched, requested, "the response goes to the requested URI");
+            check_match(&uri, requested, client.is_native());
         }
         if application_type == ApplicationType::Web {
             let lower = registered.to_ascii_lowercase();

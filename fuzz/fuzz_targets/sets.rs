@@ -8,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use oidc_hybrid::params::{MAX_PARAMS, MAX_VALUE_LEN};
 use oidc_hybrid::pkce;
-use oidc_hybrid::{CodeChallenge, Params, Prompt, ResponseMode, ResponseType, Scope};
+use oidc_hybrid::{CodeChallenge, CodeVerifier, Params, Prompt, ResponseMode, ResponseType, Scope};
 
 const RFC7636_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const RFC7636_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -107,9 +107,11 @@ fuzz_target!(|data: &[u8]| {
     // A `code_verifier` against a fixed challenge (RFC 7636 Appendix B): only the one verifier.
     let challenge = CodeChallenge::parse(RFC7636_CHALLENGE, Some("S256"), false)
         .expect("the RFC 7636 challenge");
-    if pkce::verify(Some(&challenge), Some(s)).is_ok() {
+    let verifier = CodeVerifier::parse(s);
+    if pkce::verify(Some(&challenge), Some(verifier.as_ref().map_err(|r| *r))).is_ok() {
         assert_eq!(s, RFC7636_VERIFIER);
     }
+    assert_eq!(verifier.is_ok(), pkce::is_verifier_syntax(s));
     if pkce::is_verifier_syntax(s) {
         assert!((43..=128).contains(&s.len()));
     }

@@ -1,7 +1,8 @@
 //! Token endpoint input: the form body, then (after the first `\n`) the `Authorization` header.
-//! `Params::parse` → `Credentials::parse` → `Grant::parse` → `authenticate` against the fixture
-//! clients, then the whole `Provider::token` and `Provider::revoke` over a memory store; the same
-//! header and body as a UserInfo request (`bearer_token`, `Provider::userinfo`).
+//! `Params::parse` → `TokenRequest::parse` and `Credentials::parse` → `authenticate` against the
+//! fixture clients, then the whole `Provider::token` and `Provider::revoke` over a memory store;
+//! the same header and body as a UserInfo request (`UserInfoRequest::parse`,
+//! `Provider::userinfo`).
 //!
 //! Invariants: no panic; `invalid_client` after the header was used answers 401 with a Basic
 //! challenge (RFC 6749 §5.2); authentication succeeds only with the registered method and the
@@ -11,9 +12,9 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use oidc_hybrid::userinfo::bearer_token;
 use oidc_hybrid::{
-    Client, Credentials, EndpointError, ErrorCode, Grant, Params, TokenEndpointAuthMethod,
+    Client, Credentials, EndpointError, ErrorCode, Params, TokenEndpointAuthMethod, TokenRequest,
+    UserInfoRequest,
 };
 use oidc_hybrid_fuzz::{
     Directory, FuzzProvider, ManualClock, SECRET, START, block_on, clients, provider,
@@ -73,7 +74,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(params) = Params::parse(body) else {
         return;
     };
-    let _ = Grant::parse(&params);
+    if let Err(error) = TokenRequest::parse(&params, header) {
+        check_error(&error, header.is_some());
+    }
     match Credentials::parse(&params, header) {
         Err(error) => check_error(&error, header.is_some()),
         Ok(credentials) => {
@@ -82,13 +85,15 @@ fuzz_target!(|data: &[u8]| {
                 .clients
                 .iter()
                 .find(|c| c.id() == credentials.client_id());
-            match credentials.authenticate(client) {
+            match credentials.clone().authenticate(client.cloned()) {
                 Err(error) => {
                     assert_eq!(error.code(), ErrorCode::InvalidClient);
                     check_error(&error, header.is_some());
                 }
-                Ok(()) => {
+                Ok(authenticated) => {
                     let client = client.expect("authenticated a registered client");
+                    assert_eq!(authenticated.id(), client.id());
+                    assert_eq!(authenticated.used_header(), header.is_some());
                     match (&credentials, client.auth_method()) {
                         (
                             Credentials::Basic { secret, .. },
@@ -115,8 +120,9 @@ fuzz_target!(|data: &[u8]| {
     }
     // UserInfo: a bearer token from the header or the body, never both (RFC 6750 §2).
     for body in [None, Some(&params)] {
-        match bearer_token(header, body) {
-            Ok(token) => {
+        match UserInfoRequest::parse(header, body) {
+            Ok(request) => {
+                let token = request.token();
                 assert!(!token.expose().is_empty());
                 if header.is_some() {
                     assert!(token.expose().len() <= 4096);

@@ -393,7 +393,7 @@ fn attr_after(html: &str, prefix: &str) -> Option<String> {
 ///
 /// On any violation.
 pub fn check_response(response: &AuthorizationResponse, client: &Client) {
-    let target = response.redirect_uri();
+    let target = response.redirect_uri().as_str();
     assert!(
         client.match_redirect_uri(target).is_some(),
         "response to an unregistered redirect URI {target:?} for {}",

@@ -47,8 +47,9 @@ use std::collections::HashMap;
 use std::fmt;
 
 use oidc_hybrid::{
-    AccessTokenRecord, ClientId, CodeRecord, GrantId, Insertion, Nonce, Redemption, RefreshLookup,
-    RefreshTokenRecord, ResponseType, Rotation, Scope, SecretDigest, Storage, Subject, UnixTime,
+    AccessTokenRecord, ClientId, CodeRecord, GrantId, Insertion, Nonce, Redemption, RedirectUri,
+    RefreshLookup, RefreshTokenRecord, ResponseType, Rotation, Scope, SecretDigest, Storage,
+    Subject, UnixTime,
 };
 
 /// The time every checked sequence starts at.
@@ -239,7 +240,7 @@ impl Model {
             digest: self.next_digest("code"),
             grant_id: grant_id.clone(),
             client_id: client.clone(),
-            redirect_uri: "https://rp.example/cb".into(),
+            redirect_uri: RedirectUri::parse("https://rp.example/cb").expect("redirect URI"),
             response_type: ResponseType::CodeIdToken,
             scope: Scope::parse("openid email").expect("scope"),
             nonce: Some(Nonce::new(format!("n-{grant_index}"))),

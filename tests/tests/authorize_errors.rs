@@ -5,7 +5,7 @@
 //! REQUIREMENTS covered: 3–9, 11–20, 27, 28, 33, 57–60, 64, 68–73, 128, 141, 184, 185, 203.
 
 use oidc_hybrid::params::{MAX_INPUT_LEN, MAX_PARAMS, MAX_VALUE_LEN};
-use oidc_hybrid::{AuthorizeError, Display, Params, Reject, ResponseMode, ResponseType, Step};
+use oidc_hybrid::{AuthorizeError, DisplayMode, Params, Reject, ResponseMode, ResponseType, Step};
 use oidc_hybrid_tests::{
     Delivered, Harness, ISSUER, REDIRECT_URI, assert_redirected, assert_redirected_to,
     assert_safe_description, assert_shown, auth_pairs, client, form, pkce_pair, set_param,
@@ -825,10 +825,10 @@ fn pkce_request_errors() {
 fn optional_and_unknown_parameters_bind() {
     let h = Harness::new();
     for (display, expected) in [
-        ("page", Some(Display::Page)),
-        ("popup", Some(Display::Popup)),
-        ("touch", Some(Display::Touch)),
-        ("wap", Some(Display::Wap)),
+        ("page", Some(DisplayMode::Page)),
+        ("popup", Some(DisplayMode::Popup)),
+        ("touch", Some(DisplayMode::Touch)),
+        ("wap", Some(DisplayMode::Wap)),
         ("fullscreen", None),
         ("PAGE", None),
     ] {

@@ -274,7 +274,7 @@ proptest! {
         match h.authorize(&form(&pairs)) {
             Ok(bound) => {
                 prop_assert!(binds, "bound an unbindable request");
-                prop_assert_eq!(Some(bound.redirect_uri()), redirect_uri.once());
+                prop_assert_eq!(Some(bound.redirect_uri().as_str()), redirect_uri.once());
             }
             Err(error) => match error.disposition() {
                 Disposition::ShowToUser => prop_assert!(
@@ -283,8 +283,8 @@ proptest! {
                 ),
                 Disposition::RedirectToClient(response) => {
                     prop_assert!(binds, "{:?} redirected before binding", error.reject());
-                    prop_assert_eq!(Some(response.redirect_uri()), redirect_uri.once());
-                    prop_assert!(registered_match(client.expect("bound"), response.redirect_uri()));
+                    prop_assert_eq!(Some(response.redirect_uri().as_str()), redirect_uri.once());
+                    prop_assert!(registered_match(client.expect("bound"), response.redirect_uri().as_str()));
                     prop_assert!(response.is_error());
                 }
                 _ => unreachable!(),

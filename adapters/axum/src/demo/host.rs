@@ -126,7 +126,7 @@ impl DemoHost {
             signed_in_as,
         });
         let csp = pages::csp(
-            pages::form_action_source(request.redirect_uri()).as_deref(),
+            pages::form_action_source(request.redirect_uri().as_str()).as_deref(),
             None,
         );
         pages::respond(StatusCode::OK, html, &csp)
@@ -185,13 +185,13 @@ impl Host for DemoHost {
                 base: &self.base,
                 client: shown.client_name().unwrap_or(shown.client_id().as_str()),
                 scopes: shown.scope().iter().collect(),
-                return_to: pages::form_action_source(shown.redirect_uri()).as_deref(),
+                return_to: pages::form_action_source(shown.redirect_uri().as_str()).as_deref(),
                 user: user.as_ref().map_or("?", |u| u.username.as_str()),
                 interaction: &interaction,
                 csrf: &csrf,
             });
             let csp = pages::csp(
-                pages::form_action_source(shown.redirect_uri()).as_deref(),
+                pages::form_action_source(shown.redirect_uri().as_str()).as_deref(),
                 None,
             );
             pages::respond(StatusCode::OK, html, &csp)
