@@ -156,8 +156,6 @@ pub enum Reject {
     TokenInvalid,
     /// The access token does not carry the `openid` scope.
     TokenScopeInsufficient,
-    /// The token-type hint is not supported.
-    TokenTypeUnsupported,
     /// Too many parameters in one request.
     TooManyParameters,
 }
@@ -200,7 +198,6 @@ impl Reject {
             Self::TokenMissing => C::InvalidRequest,
             Self::TokenInvalid => C::InvalidToken,
             Self::TokenScopeInsufficient => C::InsufficientScope,
-            Self::TokenTypeUnsupported => C::UnsupportedTokenType,
             Self::RedirectUriInsecure
             | Self::RedirectUriMalformed
             | Self::RedirectUrisMissing
@@ -327,7 +324,6 @@ impl Reject {
             Self::TokenMissing => "the access token is missing",
             Self::TokenInvalid => "the access token is invalid or expired",
             Self::TokenScopeInsufficient => "the access token lacks the openid scope",
-            Self::TokenTypeUnsupported => "the token type is not supported",
             Self::TooManyParameters => "too many parameters",
         }
     }
@@ -383,8 +379,6 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     /// `unsupported_response_type`
     UnsupportedResponseType,
-    /// `unsupported_token_type` (RFC 7009)
-    UnsupportedTokenType,
 }
 
 impl ErrorCode {
@@ -411,7 +405,6 @@ impl ErrorCode {
             Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::UnsupportedResponseType => "unsupported_response_type",
-            Self::UnsupportedTokenType => "unsupported_token_type",
         }
     }
 }
