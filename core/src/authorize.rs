@@ -249,9 +249,13 @@ impl AuthorizeRequest {
         if !client.allows_response_type(body.response_type) {
             return Err(target.error(Reject::ResponseTypeNotAllowed));
         }
+        // Values the provider does not understand are ignored (OIDC Core §3.1.2.1).
+        let known = body
+            .scope
+            .filter(|token| config.scopes_supported.iter().any(|s| s == token));
         let scope = match client.allowed_scope() {
-            Some(allowed) => body.scope.intersection(allowed),
-            None => body.scope,
+            Some(allowed) => known.intersection(allowed),
+            None => known,
         };
         if !scope.contains(Scope::OPENID) {
             return Err(target.error(Reject::ScopeNotAllowed));

@@ -21,9 +21,73 @@ use crate::value::{ClientId, RedirectUri, ResponseType, Scope};
 /// is only safe for high-entropy secrets; generate them (e.g. 32 random bytes, base64url).
 pub const MIN_CLIENT_SECRET_LEN: usize = 32;
 
+/// A known client metadata field with a value this provider does not support: registration
+/// answers `invalid_client_metadata` (RFC 7591 §3.2.2) with this text, which names the field and
+/// the supported values, never the value sent.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct UnsupportedMetadata {
+    field: &'static str,
+    supported: &'static str,
+}
+
+impl UnsupportedMetadata {
+    /// The metadata field.
+    #[must_use]
+    pub const fn field(&self) -> &'static str {
+        self.field
+    }
+}
+
+impl fmt::Display for UnsupportedMetadata {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: the value is not supported (supported: {})",
+            self.field, self.supported
+        )
+    }
+}
+
+impl core::error::Error for UnsupportedMetadata {}
+
+/// Registered names for a metadata enum: `as_str`, and parsing with an error that says "not
+/// supported" (instead of serde's "unknown variant").
+macro_rules! metadata_names {
+    ($type:ident, $field:literal, $($variant:ident => $name:literal),+ $(,)?) => {
+        impl $type {
+            /// The registered name.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)+
+                }
+            }
+        }
+
+        impl TryFrom<String> for $type {
+            type Error = UnsupportedMetadata;
+            fn try_from(value: String) -> Result<Self, UnsupportedMetadata> {
+                match value.as_str() {
+                    $($name => Ok(Self::$variant),)+
+                    _ => Err(UnsupportedMetadata {
+                        field: $field,
+                        supported: concat!($($name, " "),+).trim_ascii_end(),
+                    }),
+                }
+            }
+        }
+
+        impl From<$type> for &'static str {
+            fn from(value: $type) -> Self {
+                value.as_str()
+            }
+        }
+    };
+}
+
 /// How a client authenticates at the token endpoint (OIDC Core §9, RFC 7591 §2).
 #[derive(Clone, Copy, Debug, Default, Deserialize, Eq, Hash, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String", into = "&'static str")]
 #[non_exhaustive]
 pub enum TokenEndpointAuthMethod {
     /// HTTP Basic with form-urlencoded id and secret (RFC 6749 §2.3.1). The default.
@@ -35,21 +99,15 @@ pub enum TokenEndpointAuthMethod {
     None,
 }
 
-impl TokenEndpointAuthMethod {
-    /// The registered name.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::ClientSecretBasic => "client_secret_basic",
-            Self::ClientSecretPost => "client_secret_post",
-            Self::None => "none",
-        }
-    }
-}
+metadata_names!(TokenEndpointAuthMethod, "token_endpoint_auth_method",
+    ClientSecretBasic => "client_secret_basic",
+    ClientSecretPost => "client_secret_post",
+    None => "none",
+);
 
 /// The kind of application (OpenID Connect Dynamic Client Registration §2).
 #[derive(Clone, Copy, Debug, Default, Deserialize, Eq, Hash, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String", into = "&'static str")]
 #[non_exhaustive]
 pub enum ApplicationType {
     /// A web application (the default): https redirect URIs (or http on loopback).
@@ -59,9 +117,11 @@ pub enum ApplicationType {
     Native,
 }
 
+metadata_names!(ApplicationType, "application_type", Web => "web", Native => "native");
+
 /// An OAuth grant type (RFC 7591 §2).
 #[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String", into = "&'static str")]
 #[non_exhaustive]
 pub enum GrantType {
     /// The authorization code grant.
@@ -73,9 +133,18 @@ pub enum GrantType {
     RefreshToken,
 }
 
+metadata_names!(GrantType, "grant_types",
+    AuthorizationCode => "authorization_code",
+    Implicit => "implicit",
+    RefreshToken => "refresh_token",
+);
+
 /// Client metadata in RFC 7591 / OpenID Registration field names: the wire and file format.
+///
+/// Fields this provider does not use (`logo_uri`, `contacts`, `client_name#ja`, `policy_uri`,
+/// `software_id`, …) are accepted and kept in [`ClientMetadata::other`] (RFC 7591 §2); a field it
+/// knows with a value it does not support is refused with [`UnsupportedMetadata`].
 #[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct ClientMetadata {
     /// The client identifier.
     pub client_id: String,
@@ -115,6 +184,9 @@ pub struct ClientMetadata {
     /// Extension: require PKCE even for a confidential client.
     #[serde(default)]
     pub require_pkce: bool,
+    /// Every other member, kept as registered (RFC 7591 §2).
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Whether `uri` is `http://localhost` followed by a port, a path, a query or nothing
@@ -227,6 +299,9 @@ impl Client {
             let custom_scheme = !uri.is_https() && !http;
             if (http && !loopback) || (custom_scheme && !native) {
                 return Err(Reject::RedirectUriInsecure);
+            }
+            if custom_scheme && !uri.has_reverse_domain_scheme() {
+                return Err(Reject::RedirectUriSchemeNotReverseDomain);
             }
             redirect_uris.push(uri);
         }

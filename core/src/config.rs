@@ -47,7 +47,10 @@ pub struct Config {
     pub allow_pkce_plain: bool,
     /// When `auth_time` appears in ID tokens.
     pub auth_time: AuthTimePolicy,
-    /// Scope values advertised in discovery.
+    /// The scope values the provider understands, advertised in discovery: the OpenID Connect
+    /// ones by default (`openid`, `profile`, `email`, `address`, `phone`, `offline_access`);
+    /// a host adds its own (e.g. `api:read`). Other requested values are ignored: not granted,
+    /// not shown for consent, not in tokens (OIDC Core §3.1.2.1). Must contain `openid`.
     pub scopes_supported: Vec<String>,
 }
 
@@ -134,12 +137,21 @@ impl Config {
         format!("{}/.well-known/openid-configuration", self.issuer)
     }
 
-    /// Checks the lifetimes (the fields are public, so a host may have changed them).
+    /// Checks the lifetimes and the scope values (the fields are public, so a host may have
+    /// changed them).
     ///
     /// # Errors
     ///
-    /// [`ConfigError::CodeLifetime`] or [`ConfigError::Lifetime`].
+    /// [`ConfigError::CodeLifetime`], [`ConfigError::Lifetime`] or [`ConfigError::Scopes`].
     pub fn check(&self) -> Result<(), ConfigError> {
+        let scopes_valid = self.scopes_supported.iter().any(|s| s == "openid")
+            && self
+                .scopes_supported
+                .iter()
+                .all(|s| crate::value::Scope::parse(s).is_ok_and(|p| p.iter().count() == 1));
+        if !scopes_valid {
+            return Err(ConfigError::Scopes);
+        }
         if self.code_lifetime == 0 || self.code_lifetime > MAX_CODE_LIFETIME {
             return Err(ConfigError::CodeLifetime);
         }
@@ -169,6 +181,8 @@ pub enum ConfigError {
     Lifetime,
     /// No signing key is configured, or none for RS256 (OIDC Core §15.1).
     Keys,
+    /// `scopes_supported` lacks `openid` or holds a value that is not one scope token.
+    Scopes,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -178,6 +192,7 @@ impl core::fmt::Display for ConfigError {
             Self::CodeLifetime => "code lifetime must be between 1 and 600 seconds",
             Self::Lifetime => "token lifetimes must be positive",
             Self::Keys => "an RS256 signing key is required (OIDC Core 15.1)",
+            Self::Scopes => "scopes_supported must contain openid and only single scope tokens",
         })
     }
 }

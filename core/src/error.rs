@@ -110,6 +110,10 @@ pub enum Reject {
     RedirectUriTokenMismatch,
     /// A redirect URI uses `http` off loopback, or a private-use scheme for a web client.
     RedirectUriInsecure,
+    /// A redirect URI uses a scheme that runs code or reads local data (`javascript`, `data`, …).
+    RedirectUriSchemeForbidden,
+    /// A native client's private-use scheme is not a reverse domain name (RFC 8252 §7.1).
+    RedirectUriSchemeNotReverseDomain,
     /// A registration has no redirect URIs.
     RedirectUrisMissing,
     /// A registration has too many redirect URIs.
@@ -200,6 +204,8 @@ impl Reject {
             Self::TokenScopeInsufficient => C::InsufficientScope,
             Self::RedirectUriInsecure
             | Self::RedirectUriMalformed
+            | Self::RedirectUriSchemeForbidden
+            | Self::RedirectUriSchemeNotReverseDomain
             | Self::RedirectUrisMissing
             | Self::RedirectUrisTooMany => C::InvalidRedirectUri,
             Self::ClientNameTooLong
@@ -298,6 +304,12 @@ impl Reject {
             }
             Self::RedirectUriInsecure => {
                 "redirect_uri must use https (http only on loopback, custom schemes only for native clients)"
+            }
+            Self::RedirectUriSchemeForbidden => {
+                "redirect_uri uses a scheme that can run code or read local data"
+            }
+            Self::RedirectUriSchemeNotReverseDomain => {
+                "a private-use redirect_uri scheme must be a reverse domain name, e.g. com.example.app"
             }
             Self::RedirectUrisMissing => "redirect_uris is missing or empty",
             Self::RedirectUrisTooMany => "too many redirect_uris",

@@ -249,6 +249,12 @@ impl Scope {
         )
     }
 
+    /// The tokens for which `keep` holds.
+    #[must_use]
+    pub fn filter(&self, keep: impl Fn(&str) -> bool) -> Self {
+        Self(self.0.iter().filter(|t| keep(t)).cloned().collect())
+    }
+
     /// The set without `token`.
     #[must_use]
     pub fn without(&self, token: &str) -> Self {
@@ -504,13 +510,30 @@ const RESPONSE_PARAMETERS: [&str; 13] = [
     "response",
 ];
 
+/// Schemes that run code in, or read local data into, the context that follows the redirect;
+/// refused for every client (RFC 6749 §10.6, RFC 8252 §8.1). A response carrying a code or token
+/// must never be sent to them, even by a host that serves form_post pages without the CSP.
+const FORBIDDEN_SCHEMES: [&str; 9] = [
+    "about",
+    "blob",
+    "data",
+    "file",
+    "filesystem",
+    "javascript",
+    "jar",
+    "view-source",
+    "vbscript",
+];
+
 impl RedirectUri {
     /// Parses a redirect URI for registration.
     ///
     /// # Errors
     ///
     /// [`Reject::RedirectUriMalformed`] if not an absolute URI, too long, or with a fragment,
-    /// whitespace, control characters or a reserved response parameter in its query.
+    /// whitespace, control characters or a reserved response parameter in its query (also when
+    /// percent-encoded); [`Reject::RedirectUriSchemeForbidden`] for `javascript`, `data`,
+    /// `vbscript`, `file`, `blob`, `about` and the like.
     pub fn parse(value: &str) -> Result<Self, Reject> {
         if value.is_empty()
             || value.len() > MAX_REDIRECT_URI_LEN
@@ -542,13 +565,21 @@ impl RedirectUri {
                 return Err(Reject::RedirectUriMalformed);
             }
         }
+        if FORBIDDEN_SCHEMES
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(scheme))
+        {
+            return Err(Reject::RedirectUriSchemeForbidden);
+        }
         if let Some((_, query)) = value.split_once('?') {
-            let reserved = query.split('&').any(|pair| {
-                let name = pair.split('=').next().unwrap_or_default();
-                RESPONSE_PARAMETERS.contains(&name)
-            });
-            if reserved {
-                return Err(Reject::RedirectUriMalformed);
+            for pair in query.split('&') {
+                // Compared after decoding, as the client will read them (RFC 6749 §3.1.2):
+                // `%73tate` is `state`.
+                let raw = pair.split('=').next().unwrap_or_default();
+                let name = crate::params::decode(raw).map_err(|_| Reject::RedirectUriMalformed)?;
+                if RESPONSE_PARAMETERS.contains(&&*name) {
+                    return Err(Reject::RedirectUriMalformed);
+                }
             }
         }
         Ok(Self(value.to_owned()))
@@ -567,6 +598,26 @@ impl RedirectUri {
         self.0
             .get(..8)
             .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+    }
+
+    /// The scheme, as registered (compare it case-insensitively, RFC 3986 §3.1).
+    #[must_use]
+    pub fn scheme(&self) -> &str {
+        self.0.split_once(':').map_or("", |(scheme, _)| scheme)
+    }
+
+    /// Whether the scheme is a reverse domain name, as private-use schemes of native apps must
+    /// be (`com.example.app`; RFC 8252 §7.1, RFC 7595 §3.8).
+    #[must_use]
+    pub fn has_reverse_domain_scheme(&self) -> bool {
+        let scheme = self.scheme();
+        scheme.contains('.')
+            && scheme.split('.').all(|label| {
+                !label.is_empty()
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
     }
 
     /// Whether this is an `http` loopback URI (`http://127.0.0.1…` or `http://[::1]…`,

@@ -5,7 +5,10 @@
 //! REQUIREMENTS covered: 3–9, 11–20, 27, 28, 33, 57–60, 64, 68–73, 128, 141, 184, 185, 203.
 
 use oidc_hybrid::params::{MAX_INPUT_LEN, MAX_PARAMS, MAX_VALUE_LEN};
-use oidc_hybrid::{AuthorizeError, DisplayMode, Params, Reject, ResponseMode, ResponseType, Step};
+use oidc_hybrid::{
+    AuthorizeError, Config, ConfigError, DisplayMode, Params, Reject, ResponseMode, ResponseType,
+    Step,
+};
 use oidc_hybrid_tests::{
     Delivered, Harness, ISSUER, REDIRECT_URI, assert_redirected, assert_redirected_to,
     assert_safe_description, assert_shown, auth_pairs, client, form, pkce_pair, set_param,
@@ -448,6 +451,58 @@ fn unknown_scope_values_are_ignored() {
         )))
         .expect("binds");
     assert!(bound.scope().contains("openid"));
+    // Ignored means gone: not granted, not for consent, not in tokens (OIDC Core §3.1.2.1).
+    assert_eq!(bound.scope().to_string(), "openid profile");
+    let params = h.issue(
+        &with(
+            "code id_token token",
+            "rs-basic",
+            "scope",
+            Some("urn:example:unknown openid profile"),
+        ),
+        "alice",
+    );
+    let token = h
+        .token_as(
+            "rs-basic",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &params["code"]),
+                ("redirect_uri", REDIRECT_URI),
+            ],
+        )
+        .expect("tokens");
+    assert_eq!(token.scope(), "openid profile");
+    // A value the host registers is kept.
+    let mut config = Config::new(ISSUER).expect("issuer");
+    config.scopes_supported.push("urn:example:unknown".into());
+    let h = Harness::with_config(config);
+    let bound = h
+        .authorize(&form(&with(
+            "code id_token",
+            "rs-basic",
+            "scope",
+            Some("urn:example:unknown openid profile"),
+        )))
+        .expect("binds");
+    assert_eq!(
+        bound.scope().to_string(),
+        "openid profile urn:example:unknown"
+    );
+}
+
+/// `scopes_supported` must keep `openid` and hold single scope tokens.
+#[test]
+fn scopes_supported_is_checked() {
+    for bad in [
+        vec!["profile"],
+        vec!["openid", "two words"],
+        vec!["openid", ""],
+    ] {
+        let mut config = Config::new(ISSUER).expect("issuer");
+        config.scopes_supported = bad.iter().map(|s| (*s).to_string()).collect();
+        assert_eq!(config.check(), Err(ConfigError::Scopes), "{bad:?}");
+    }
 }
 
 /// A repeated protocol parameter other than the routing ones is redirected as

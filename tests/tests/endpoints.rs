@@ -1250,14 +1250,141 @@ fn registration_secret_and_grant_rules() {
         "grant_types": ["authorization_code", "implicit"],
     }))
     .expect("valid");
-    // Unknown metadata members are refused rather than silently ignored.
-    let metadata = serde_json::from_value::<ClientMetadata>(json!({
+}
+
+/// Schemes that run code or read local data are refused for every client, at registration and
+/// when a stored registration is loaded for an authorization (RFC 6749 §10.6, RFC 8252 §8.1);
+/// a native client's private-use scheme must be a reverse domain name (RFC 8252 §7.1).
+#[test]
+fn registration_refuses_code_running_and_non_reverse_domain_schemes() {
+    for uri in [
+        "javascript:alert(document.domain)//",
+        "JavaScript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "file:///etc/passwd",
+        "blob:https://rp.example/uuid",
+        "about:blank",
+        "view-source:https://rp.example/cb",
+    ] {
+        for metadata in [native(&[uri]), web(&[uri])] {
+            assert_eq!(
+                register(metadata.clone()).err(),
+                Some(Reject::RedirectUriSchemeForbidden),
+                "{metadata}"
+            );
+        }
+        // A stored registration from before this rule no longer loads.
+        let mut stored: ClientMetadata =
+            serde_json::from_value(native(&["com.example.app:/cb"])).expect("metadata");
+        stored.redirect_uris = vec![uri.to_string()];
+        assert_eq!(
+            Client::from_parts(stored, None).err(),
+            Some(Reject::RedirectUriSchemeForbidden),
+            "{uri}"
+        );
+    }
+    for uri in [
+        "myapp://cb",
+        "myapp:/cb",
+        "com..example:/cb",
+        "com.example.:/cb",
+    ] {
+        assert_eq!(
+            register(native(&[uri])).err(),
+            Some(Reject::RedirectUriSchemeNotReverseDomain),
+            "{uri}"
+        );
+    }
+    for ok in ["com.example.app:/cb", "com.example-app.ios:/oauth2redirect"] {
+        register(native(&[ok])).unwrap_or_else(|e| panic!("{ok}: {e:?}"));
+    }
+    assert_eq!(
+        Reject::RedirectUriSchemeForbidden.code().as_str(),
+        "invalid_redirect_uri"
+    );
+}
+
+/// Response parameter names hidden by percent-encoding in a registered redirect URI are still
+/// reserved: a client reads them decoded, so `%73tate` would repeat `state`
+/// (RFC 6749 §3.1.2; REQUIREMENTS 22).
+#[test]
+fn registration_decodes_reserved_parameter_names() {
+    for uri in [
+        "https://rp.example/cb?%73tate=fixed",
+        "https://rp.example/cb?%63ode=1",
+        "https://rp.example/cb?a=1&%69%73%73=x",
+        "https://rp.example/cb?id%5Ftoken=x",
+    ] {
+        assert_eq!(
+            register(web(&[uri])).err(),
+            Some(Reject::RedirectUriMalformed),
+            "{uri}"
+        );
+    }
+    assert_eq!(
+        register(web(&["https://rp.example/cb?x=%ff"])).err(),
+        None,
+        "values are not names"
+    );
+    assert_eq!(
+        register(web(&["https://rp.example/cb?%ff=1"])).err(),
+        Some(Reject::RedirectUriMalformed),
+        "a name that does not decode to UTF-8"
+    );
+    register(web(&["https://rp.example/cb?%73tates=fine"])).expect("another name");
+}
+
+/// Standard metadata the provider does not use is accepted and kept (RFC 7591 §2); a known
+/// field with an unsupported value says "not supported", naming the field and the supported
+/// values, never the value sent.
+#[test]
+fn registration_keeps_unknown_metadata_and_names_unsupported_values() {
+    let metadata: ClientMetadata = serde_json::from_value(json!({
         "client_id": "c",
         "client_secret": SECRET,
         "redirect_uris": [REDIRECT_URI],
+        "logo_uri": "https://rp.example/logo.png",
+        "contacts": ["ops@rp.example"],
+        "client_name#ja": "クライアント",
+        "policy_uri": "https://rp.example/policy",
+        "tos_uri": "https://rp.example/tos",
+        "software_id": "4NRB1-0XZABZI9E6-5SM3R",
         "jwks_uri": "https://rp.example/jwks",
-    }));
-    assert!(metadata.is_err());
+    }))
+    .expect("standard metadata is accepted");
+    let client = Client::register(metadata).expect("registers");
+    let kept = &client.metadata().other;
+    assert_eq!(kept["logo_uri"], "https://rp.example/logo.png");
+    assert_eq!(kept["client_name#ja"], "クライアント");
+    assert_eq!(kept["contacts"], json!(["ops@rp.example"]));
+    let round_trip = serde_json::to_value(client.metadata()).expect("serialises");
+    assert_eq!(round_trip["software_id"], "4NRB1-0XZABZI9E6-5SM3R");
+    for (field, value, message) in [
+        (
+            "token_endpoint_auth_method",
+            json!("tls_client_auth"),
+            "token_endpoint_auth_method: the value is not supported (supported: client_secret_basic client_secret_post none)",
+        ),
+        (
+            "grant_types",
+            json!(["authorization_code", "client_credentials"]),
+            "grant_types: the value is not supported (supported: authorization_code implicit refresh_token)",
+        ),
+        (
+            "application_type",
+            json!("desktop"),
+            "application_type: the value is not supported (supported: web native)",
+        ),
+    ] {
+        let mut metadata = web(&[REDIRECT_URI]);
+        metadata[field] = value;
+        let error = serde_json::from_value::<ClientMetadata>(metadata)
+            .expect_err("an unsupported value is refused")
+            .to_string();
+        assert!(error.starts_with(message), "{error}");
+        assert!(!error.contains("unknown variant"), "{error}");
+    }
 }
 
 /// Every future of the driver is `Send`, so hosts can await them in multi-threaded servers

@@ -82,8 +82,6 @@ macro_rules! registration_tests {
                     "client_secret": SECRET,
                     "redirect_uris": ["https://rp.example/cb"],
                 });
-                let mut unknown_field = valid.clone();
-                unknown_field["software_statement_v9"] = json!(true);
                 let mut wrong_type = valid.clone();
                 wrong_type["redirect_uris"] = json!("https://rp.example/cb");
                 let mut unknown_method = valid.clone();
@@ -94,7 +92,6 @@ macro_rules! registration_tests {
                     "[]".to_owned(),
                     metadata(json!({ "client_id": 5 })),
                     format!("{valid} trailing"),
-                    metadata(unknown_field),
                     metadata(wrong_type),
                     metadata(unknown_method),
                 ] {
@@ -107,6 +104,15 @@ macro_rules! registration_tests {
                     assert!(std::error::Error::source(&err).is_some(), "the parse error is the source");
                 }
                 assert_eq!(s.counts().await.expect("counts"), before);
+                // Metadata the provider does not use is kept, not refused (RFC 7591 §2).
+                let mut unknown_field = valid.clone();
+                unknown_field["software_statement_v9"] = json!(true);
+                unknown_field["client_name#ja"] = json!("クライアント");
+                s.register_client(&metadata(unknown_field)).await.expect("registers");
+                let id = ClientId::new("web").expect("client id");
+                let stored = s.client(&id).await.expect("reads").expect("stored");
+                assert_eq!(stored.metadata().other["software_statement_v9"], json!(true));
+                assert_eq!(stored.metadata().other["client_name#ja"], json!("クライアント"));
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -194,8 +194,20 @@ mod tests {
         assert!(e.contains("clients.json"), "{e}");
         assert!(e.contains("entry 1 (\"rp\")"), "{e}");
         assert!(e.contains("must use https"), "{e}");
-        let e = error(r#"[{"client_id": "rp", "redirect_uri": ["https://rp.example/cb"]}]"#);
-        assert!(e.contains("unknown field `redirect_uri`"), "{e}");
+        // Unknown members are kept (RFC 7591 §2), so a misspelt field shows as the missing one.
+        let e = error(
+            r#"[{"client_id": "rp", "client_secret": "0123456789abcdef0123456789abcdef",
+                 "redirect_uri": ["https://rp.example/cb"]}]"#,
+        );
+        assert!(e.contains("redirect_uris is missing"), "{e}");
+        let e = error(
+            r#"[{"client_id": "rp", "token_endpoint_auth_method": "tls_client_auth",
+                 "redirect_uris": ["https://rp.example/cb"]}]"#,
+        );
+        assert!(
+            e.contains("token_endpoint_auth_method: the value is not supported"),
+            "{e}"
+        );
         let e = error(
             r#"[{"client_id": "rp", "client_secret": "short", "redirect_uris": ["https://rp.example/cb"]}]"#,
         );
