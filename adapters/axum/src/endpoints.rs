@@ -34,8 +34,11 @@ pub(crate) struct Paths {
     discovery: String,
 }
 
-/// The path of an absolute URL (`/` if it has none).
-pub(crate) fn path_of(url: &str) -> String {
+/// The route path a configured URL is served at: the path of the absolute URL `url`, without
+/// query or fragment (`/` if it has none). An issuer `https://idp.example/tenant` puts the
+/// token endpoint at `/tenant/token`; a host mounts its own pages under the same prefix.
+#[must_use]
+pub fn route_path(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let path = rest.find('/').map_or("/", |i| &rest[i..]);
     let path = path.split(['?', '#']).next().unwrap_or("/");
@@ -49,12 +52,12 @@ pub(crate) fn path_of(url: &str) -> String {
 impl Paths {
     pub(crate) fn from_config(config: &Config) -> Self {
         Self {
-            authorize: path_of(&config.authorization_endpoint),
-            token: path_of(&config.token_endpoint),
-            userinfo: path_of(&config.userinfo_endpoint),
-            revoke: path_of(&config.revocation_endpoint),
-            jwks: path_of(&config.jwks_uri),
-            discovery: path_of(&config.discovery_url()),
+            authorize: route_path(&config.authorization_endpoint),
+            token: route_path(&config.token_endpoint),
+            userinfo: route_path(&config.userinfo_endpoint),
+            revoke: route_path(&config.revocation_endpoint),
+            jwks: route_path(&config.jwks_uri),
+            discovery: route_path(&config.discovery_url()),
         }
     }
 }
@@ -644,14 +647,14 @@ async fn preflight() -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::path_of;
+    use super::route_path;
 
     #[test]
     fn paths_of_urls() {
-        assert_eq!(path_of("https://idp.example/token"), "/token");
-        assert_eq!(path_of("https://idp.example/t/a/token"), "/t/a/token");
-        assert_eq!(path_of("http://127.0.0.1:8080/jwks"), "/jwks");
-        assert_eq!(path_of("https://idp.example"), "/");
-        assert_eq!(path_of("https://idp.example/x?y#z"), "/x");
+        assert_eq!(route_path("https://idp.example/token"), "/token");
+        assert_eq!(route_path("https://idp.example/t/a/token"), "/t/a/token");
+        assert_eq!(route_path("http://127.0.0.1:8080/jwks"), "/jwks");
+        assert_eq!(route_path("https://idp.example"), "/");
+        assert_eq!(route_path("https://idp.example/x?y#z"), "/x");
     }
 }

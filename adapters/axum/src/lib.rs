@@ -87,16 +87,10 @@
 //! client, the response type and mode, the step, the outcome and the error code. No code,
 //! token, secret, password, nonce or state is ever logged. [`trace_layer`] gives a request span
 //! that records the method and path only (queries carry `login_hint` and `id_token_hint`).
-//!
-//! # Features
-//!
-//! - `demo`: the demo identity provider (the `demo` module), run by `examples/demo.rs`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
 
-#[cfg(feature = "demo")]
-pub mod demo;
 mod endpoints;
 pub mod respond;
 
@@ -112,7 +106,7 @@ use oidc_hybrid::{
     Storage, Subject, UnixTime,
 };
 
-pub use endpoints::{PathOnlySpan, trace_layer};
+pub use endpoints::{PathOnlySpan, route_path, trace_layer};
 
 /// How the End-User is authenticated in the host's session: who, when, and how.
 #[derive(Clone, Debug, Eq, PartialEq)]

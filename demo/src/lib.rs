@@ -1,6 +1,6 @@
-//! The demo identity provider: the whole adapter behind real pages, on the SQL store.
+//! The demo identity provider: the axum adapter behind real pages, on the SQL store.
 //!
-//! `cargo run -p oidc-hybrid-axum --example demo` starts it on `http://127.0.0.1:8080`:
+//! `cargo run -p oidc-hybrid-demo` starts it on `http://127.0.0.1:8080`:
 //!
 //! - the provider's endpoints ([`Endpoints`]) on a [`SqliteStore`] file (`oidc-demo.sqlite`,
 //!   created and migrated at start), a [`PostgresStore`] (`--database-url postgres://…`) or a
@@ -22,6 +22,8 @@
 //! Sessions live in memory (a restart logs everybody out); codes, tokens and clients live in
 //! the database.
 
+extern crate alloc;
+
 mod clients;
 mod files;
 mod host;
@@ -40,12 +42,12 @@ use std::path::{Path, PathBuf};
 use axum::Router;
 use axum::routing::{get, post};
 use oidc_hybrid::{Client, Config, Provider, Signer, Storage, SystemClock};
+use oidc_hybrid_axum::Endpoints;
 use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_rustcrypto::OsRandom;
 use oidc_hybrid_sql::{PostgresStore, SqlError, SqliteStore};
 use tracing::{error, info, warn};
 
-use crate::Endpoints;
 pub use clients::BUILTIN_CLIENT_SECRET;
 
 /// The default listening address.
@@ -59,7 +61,7 @@ pub const BUILTIN_USER: (&str, &str) = ("alice", "wonderland");
 
 /// The command-line help.
 pub const USAGE: &str = "\
-Usage: cargo run -p oidc-hybrid-axum --example demo -- [OPTIONS]
+Usage: cargo run -p oidc-hybrid-demo -- [OPTIONS]
 
 A demo OpenID Provider (hybrid flow) with login, consent and a relying-party playground.
 
@@ -546,8 +548,10 @@ fn routes<S: DemoStore>(endpoints: &host::DemoEndpoints<S>) -> Router {
     endpoints
         .router()
         .merge(pages)
-        .layer(axum::middleware::map_response(crate::respond::harden_html))
-        .layer(crate::trace_layer())
+        .layer(axum::middleware::map_response(
+            oidc_hybrid_axum::respond::harden_html,
+        ))
+        .layer(oidc_hybrid_axum::trace_layer())
 }
 
 /// Binds `options.addr`, builds the demo, prints the banner to standard error and serves until

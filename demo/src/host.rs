@@ -19,15 +19,15 @@ use oidc_hybrid::{
 use oidc_hybrid_rustcrypto::OsRandom;
 use tracing::info;
 
-use super::clients::PlaygroundClient;
-use super::pages::{self, ConsentPage, Login};
-use super::playground::Rp;
-use super::session::{
+use crate::clients::PlaygroundClient;
+use crate::pages::{self, ConsentPage, Login};
+use crate::playground::Rp;
+use crate::session::{
     CurrentSession, LoggedIn, Pending, Sessions, clear_cookie, fresh, set_cookie,
 };
-use super::users::{self, Users};
-use super::{BUILTIN_USER, DemoStore};
-use crate::{Authentication, Endpoints, Host};
+use crate::users::{self, Users};
+use crate::{BUILTIN_USER, DemoStore};
+use oidc_hybrid_axum::{Authentication, Endpoints, Host};
 
 /// The demo's endpoints type.
 pub(super) type DemoEndpoints<S> = Endpoints<S, SystemClock, OsRandom, DemoHost>;
@@ -57,7 +57,7 @@ impl DemoHost {
         clients: Vec<PlaygroundClient>,
         back_channel: String,
     ) -> Self {
-        let base = crate::endpoints::path_of(issuer)
+        let base = oidc_hybrid_axum::route_path(issuer)
             .trim_end_matches('/')
             .to_owned();
         Self {
@@ -518,7 +518,7 @@ pub(super) async fn index<S: DemoStore>(
     let ((csrf, user), sid, created) = host.sessions.with_or_create(&parts, endpoints.now(), |s| {
         (s.csrf.clone(), s.user.clone())
     });
-    let esc = crate::respond::escape;
+    let esc = oidc_hybrid_axum::respond::escape;
     let base = esc(&host.base);
     let who = match &user {
         Some(user) => format!(

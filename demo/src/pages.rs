@@ -5,7 +5,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::respond::{self, escape};
+use oidc_hybrid_axum::respond::{self, escape};
 
 /// The stylesheet, served at `/demo.css` (pages allow styles from their own origin only).
 const CSS: &str = r#"

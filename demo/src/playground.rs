@@ -22,13 +22,13 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use tracing::info;
 
-use super::DemoStore;
-use super::clients::{PlaygroundClient, callback};
-use super::host::{DemoEndpoints, Form, read_form};
-use super::pages;
-use super::session::{Sessions, fresh, random_token};
-use crate::endpoints::path_of;
-use crate::respond::escape;
+use crate::DemoStore;
+use crate::clients::{PlaygroundClient, callback};
+use crate::host::{DemoEndpoints, Form, read_form};
+use crate::pages;
+use crate::session::{Sessions, fresh, random_token};
+use oidc_hybrid_axum::respond::escape;
+use oidc_hybrid_axum::route_path;
 
 /// The relay page's script: posts the fragment to the server, then forgets it.
 const RELAY_SCRIPT: &str = "var f=document.getElementById('relay');\
@@ -93,7 +93,7 @@ impl Rp {
 
     /// The back-channel URL of an endpoint: its path, on the local listener.
     fn url(&self, endpoint: &str) -> String {
-        format!("{}{}", self.back_channel, path_of(endpoint))
+        format!("{}{}", self.back_channel, route_path(endpoint))
     }
 
     async fn call(&self, request: reqwest::RequestBuilder) -> Result<(u16, String), String> {

@@ -12,7 +12,7 @@ use oidc_hybrid::{BoundRequest, SecureRandom as _, Step, Subject, UnixTime};
 use oidc_hybrid_rustcrypto::OsRandom;
 use subtle::ConstantTimeEq as _;
 
-use super::playground::Flow;
+use crate::playground::Flow;
 
 /// The session cookie's name.
 pub(super) const COOKIE_NAME: &str = "oidc_demo_session";

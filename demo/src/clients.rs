@@ -9,8 +9,8 @@ use oidc_hybrid::{
 };
 use serde_json::Value;
 
-use super::DemoError;
-use super::users::entry_label;
+use crate::DemoError;
+use crate::users::entry_label;
 
 /// The secret of the built-in clients (a demo secret: never use it elsewhere).
 pub const BUILTIN_CLIENT_SECRET: &str = "demo-secret-for-the-playground-only-0123456789";

@@ -10,7 +10,7 @@ use oidc_hybrid::{Claims, Subject};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{BUILTIN_USER, DemoError};
+use crate::{BUILTIN_USER, DemoError};
 
 /// A postal address (OIDC Core §5.1.1).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]

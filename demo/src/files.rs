@@ -9,7 +9,7 @@ use oidc_hybrid::{JwsAlgorithm, Signer};
 use oidc_hybrid_rustcrypto::{Es256Signer, OsRandom, RsaSigner};
 use tracing::info;
 
-use super::DemoError;
+use crate::DemoError;
 
 /// The demo's keys and a line saying where they came from.
 pub(super) struct Keys {
