@@ -1,45 +1,40 @@
-//! The demo's [`Host`]: sessions, the login and consent pages and their form handlers.
+//! The demo's [`Host`]: who is logged in (the session cookie), remembered consents, and the
+//! login and consent pages it shows when the core asks for them.
 
+use alloc::sync::Arc;
+use core::convert::Infallible;
+use core::fmt;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::StatusCode;
+use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use core::convert::Infallible;
-use core::fmt;
-use oidc_hybrid::params::MAX_INPUT_LEN;
+use axum::response::Response;
 use oidc_hybrid::{
     BoundRequest, Claims, ClaimsSource, ClientId, Clock as _, Consent, Scope, Step, Subject,
-    SystemClock,
+    SystemClock, UnixTime,
 };
-use oidc_hybrid_rustcrypto::OsRandom;
-use tracing::info;
-
-use crate::clients::PlaygroundClient;
-use crate::pages::{self, ConsentPage, Login};
-use crate::playground::Rp;
-use crate::session::{
-    CurrentSession, LoggedIn, Pending, Sessions, clear_cookie, fresh, set_cookie,
-};
-use crate::users::{self, Users};
-use crate::{BUILTIN_USER, DemoStore};
+use oidc_hybrid_axum::respond::escape;
 use oidc_hybrid_axum::{Authentication, Endpoints, Host};
+use oidc_hybrid_rustcrypto::OsRandom;
+
+use crate::form::Form;
+use crate::pages::{self, ConsentPage, Login};
+use crate::session::{LoggedIn, Pending, Sessions, fresh};
+use crate::users::Users;
+use crate::{BUILTIN_USER, DemoStore};
 
 /// The demo's endpoints type.
-pub(super) type DemoEndpoints<S> = Endpoints<S, SystemClock, OsRandom, DemoHost>;
+pub(crate) type DemoEndpoints<S> = Endpoints<S, SystemClock, OsRandom, DemoHost>;
 
-/// The demo's host: users, sessions, remembered consents and the playground.
-pub(super) struct DemoHost {
+/// The demo's host: users, sessions and remembered consents.
+pub(crate) struct DemoHost {
     base: String,
-    secure: bool,
     users: Users,
-    pub(super) sessions: Sessions,
+    sessions: Arc<Sessions>,
     consents: Mutex<HashMap<Subject, Vec<(ClientId, Scope)>>>,
-    pub(super) rp: Rp,
 }
 
 impl fmt::Debug for DemoHost {
@@ -51,50 +46,44 @@ impl fmt::Debug for DemoHost {
 }
 
 impl DemoHost {
-    pub(super) fn new(
-        issuer: &str,
-        users: Users,
-        clients: Vec<PlaygroundClient>,
-        back_channel: String,
-    ) -> Self {
-        let base = oidc_hybrid_axum::route_path(issuer)
-            .trim_end_matches('/')
-            .to_owned();
+    /// The host of an issuer whose path is `base`, with `users`, keeping its sessions in
+    /// `sessions` (shared with the playground).
+    pub(crate) fn new(base: &str, users: Users, sessions: Arc<Sessions>) -> Self {
         Self {
-            secure: issuer.starts_with("https://"),
+            base: base.to_owned(),
             users,
-            sessions: Sessions::default(),
+            sessions,
             consents: Mutex::new(HashMap::new()),
-            rp: Rp::new(issuer, &base, clients, back_channel),
-            base,
         }
     }
 
     /// The path the issuer's URL has (`""` for an issuer at the root).
-    pub(super) fn base_path(&self) -> &str {
+    pub(crate) fn base_path(&self) -> &str {
         &self.base
     }
 
-    /// The `Set-Cookie` value for session `id`.
-    pub(super) fn cookie(&self, id: &str) -> HeaderValue {
-        set_cookie(id, &self.base, self.secure)
+    /// The browser sessions.
+    pub(crate) fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// The user directory.
+    pub(crate) fn users(&self) -> &Users {
+        &self.users
     }
 
     /// Drops stale sessions and requests.
-    pub(super) fn prune(&self, now: oidc_hybrid::UnixTime) {
+    pub(crate) fn prune(&self, now: UnixTime) {
         self.sessions.prune(now);
     }
 
     /// A page with a title and a message.
-    pub(super) fn problem(&self, status: StatusCode, title: &str, text: &str) -> Response {
-        pages::respond(
-            status,
-            pages::message(&self.base, title, text),
-            &pages::csp(None, None),
-        )
+    pub(crate) fn problem(&self, status: StatusCode, title: &str, text: &str) -> Response {
+        pages::problem(&self.base, status, title, text)
     }
 
-    fn remember_consent(&self, subject: &Subject, client: &ClientId, scope: &Scope) {
+    /// Remembers that `subject` consented to `scope` for `client` (replacing an earlier one).
+    pub(crate) fn remember_consent(&self, subject: &Subject, client: &ClientId, scope: &Scope) {
         let mut consents = self
             .consents
             .lock()
@@ -104,7 +93,8 @@ impl DemoHost {
         list.push((client.clone(), scope.clone()));
     }
 
-    fn login_page(
+    /// The login page for `request`, waiting under `interaction`.
+    pub(crate) fn login_page(
         &self,
         request: &BoundRequest,
         interaction: &str,
@@ -130,6 +120,79 @@ impl DemoHost {
             None,
         );
         pages::respond(StatusCode::OK, html, &csp)
+    }
+
+    /// The consent page for `request`, waiting under `interaction`.
+    fn consent_page(
+        &self,
+        request: &BoundRequest,
+        interaction: &str,
+        csrf: &str,
+        user: Option<&LoggedIn>,
+    ) -> Response {
+        let return_to = pages::form_action_source(request.redirect_uri());
+        let html = pages::consent(&ConsentPage {
+            base: &self.base,
+            client: request
+                .client_name()
+                .unwrap_or(request.client_id().as_str()),
+            scopes: request.scope().iter().collect(),
+            return_to: return_to.as_deref(),
+            user: user.map_or("?", |u| u.username.as_str()),
+            interaction,
+            csrf,
+        });
+        pages::respond(
+            StatusCode::OK,
+            html,
+            &pages::csp(return_to.as_deref(), None),
+        )
+    }
+
+    /// Takes the waiting request a login or consent form refers to, after checking the
+    /// session and the form's CSRF token; returns the session id, the interaction id and the
+    /// request.
+    #[allow(
+        clippy::result_large_err,
+        reason = "the error is the finished page, returned once per request"
+    )]
+    pub(crate) fn take_pending(
+        &self,
+        parts: &Parts,
+        form: &Form,
+        step: Step,
+        now: UnixTime,
+    ) -> Result<(String, String, Pending), Response> {
+        let expired = || {
+            self.problem(
+                StatusCode::BAD_REQUEST,
+                "Sign-in expired",
+                "This sign-in request has expired or was already answered. Start again from \
+                 the application.",
+            )
+        };
+        let sid = Sessions::id_from(parts).ok_or_else(expired)?;
+        let interaction = form.get("interaction").unwrap_or_default().to_owned();
+        let csrf = form.get("csrf").unwrap_or_default();
+        let taken = self
+            .sessions
+            .with(&sid, now, |s| {
+                if !s.csrf_ok(csrf) {
+                    return Err(true);
+                }
+                s.take_pending(&interaction, step).ok_or(false)
+            })
+            .ok_or_else(expired)?;
+        match taken {
+            Ok(pending) if fresh(pending.created, now) => Ok((sid, interaction, pending)),
+            Ok(_) | Err(false) => Err(expired()),
+            Err(true) => Err(self.problem(
+                StatusCode::FORBIDDEN,
+                "Form rejected",
+                "The form's security token does not match this session (CSRF). Start again \
+                 from the application.",
+            )),
+        }
     }
 }
 
@@ -181,334 +244,23 @@ impl Host for DemoHost {
                 (interaction, s.csrf.clone(), s.user.clone())
             });
         let mut response = if step == Step::Consent {
-            let html = pages::consent(&ConsentPage {
-                base: &self.base,
-                client: shown.client_name().unwrap_or(shown.client_id().as_str()),
-                scopes: shown.scope().iter().collect(),
-                return_to: pages::form_action_source(shown.redirect_uri()).as_deref(),
-                user: user.as_ref().map_or("?", |u| u.username.as_str()),
-                interaction: &interaction,
-                csrf: &csrf,
-            });
-            let csp = pages::csp(
-                pages::form_action_source(shown.redirect_uri()).as_deref(),
-                None,
-            );
-            pages::respond(StatusCode::OK, html, &csp)
+            self.consent_page(&shown, &interaction, &csrf, user.as_ref())
         } else {
-            let username = shown
-                .login_hint()
-                .or(user.as_ref().map(|u| u.username.as_str()))
-                .unwrap_or_default()
-                .to_owned();
-            self.login_page(
-                &shown,
-                &interaction,
-                &csrf,
-                &username,
-                None,
-                user.as_ref().map(|u| u.username.as_str()),
-            )
+            let signed_in_as = user.as_ref().map(|u| u.username.as_str());
+            let username = shown.login_hint().or(signed_in_as).unwrap_or_default();
+            self.login_page(&shown, &interaction, &csrf, username, None, signed_in_as)
         };
         if created {
-            response.headers_mut().append(SET_COOKIE, self.cookie(&id));
+            response
+                .headers_mut()
+                .append(SET_COOKIE, self.sessions.cookie(&id));
         }
         response
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Form handling
-
-/// A submitted form's fields.
-pub(super) struct Form(Vec<(String, String)>);
-
-impl Form {
-    /// The value of a field sent exactly once.
-    pub(super) fn get(&self, name: &str) -> Option<&str> {
-        let mut values = self.0.iter().filter(|(n, _)| n == name);
-        let first = values.next()?;
-        values.next().is_none().then_some(first.1.as_str())
-    }
-
-    /// Every value of a field (checkboxes).
-    pub(super) fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
-            .iter()
-            .filter(move |(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The pairs.
-    pub(super) fn into_pairs(self) -> Vec<(String, String)> {
-        self.0
-    }
-
-    /// Parses form-urlencoded text.
-    pub(super) fn parse(text: &str) -> Self {
-        Self(
-            form_urlencoded::parse(text.as_bytes())
-                .into_owned()
-                .collect(),
-        )
-    }
-}
-
-/// Reads a form body of at most 16 KiB.
-pub(super) async fn read_form(
-    host: &DemoHost,
-    parts: &Parts,
-    body: Body,
-) -> Result<Form, Response> {
-    let too_large = || {
-        host.problem(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Form too large",
-            "The submitted form is larger than 16 KiB.",
-        )
-    };
-    let declared = parts
-        .headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > MAX_INPUT_LEN) {
-        return Err(too_large());
-    }
-    let is_form = parts
-        .headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
-        return Err(host.problem(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Not a form",
-            "Expected an application/x-www-form-urlencoded form.",
-        ));
-    }
-    let bytes = axum::body::to_bytes(body, MAX_INPUT_LEN)
-        .await
-        .map_err(|_| too_large())?;
-    let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
-        host.problem(
-            StatusCode::BAD_REQUEST,
-            "Bad form",
-            "The form is not UTF-8.",
-        )
-    })?;
-    Ok(Form::parse(&text))
-}
-
-/// Takes the waiting request a login or consent form refers to, after checking the session
-/// and the form's CSRF token.
-#[allow(
-    clippy::result_large_err,
-    reason = "the error is the finished page, returned once per request"
-)]
-fn take_pending(
-    host: &DemoHost,
-    parts: &Parts,
-    form: &Form,
-    step: Step,
-    now: oidc_hybrid::UnixTime,
-) -> Result<(String, String, Pending), Response> {
-    let expired = || {
-        host.problem(
-            StatusCode::BAD_REQUEST,
-            "Sign-in expired",
-            "This sign-in request has expired or was already answered. Start again from the \
-             application.",
-        )
-    };
-    let sid = Sessions::id_from(parts).ok_or_else(expired)?;
-    let interaction = form.get("interaction").unwrap_or_default().to_owned();
-    let csrf = form.get("csrf").unwrap_or_default();
-    let taken = host
-        .sessions
-        .with(&sid, now, |s| {
-            if !s.csrf_ok(csrf) {
-                return Err(true);
-            }
-            s.take_pending(&interaction, step).ok_or(false)
-        })
-        .ok_or_else(expired)?;
-    match taken {
-        Ok(pending) if fresh(pending.created, now) => Ok((sid, interaction, pending)),
-        Ok(_) | Err(false) => Err(expired()),
-        Err(true) => Err(host.problem(
-            StatusCode::FORBIDDEN,
-            "Form rejected",
-            "The form's security token does not match this session (CSRF). Start again from \
-             the application.",
-        )),
-    }
-}
-
-/// `POST /login`: checks the password, records the login (a new session id), resumes the
-/// authorization flow.
-pub(super) async fn login<S: DemoStore>(
-    State(endpoints): State<DemoEndpoints<S>>,
-    request: Request,
-) -> Response {
-    let host = endpoints.host();
-    let (mut parts, body) = request.into_parts();
-    let form = match read_form(host, &parts, body).await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
-    let now = endpoints.now();
-    let (sid, interaction, pending) = match take_pending(host, &parts, &form, Step::Login, now) {
-        Ok(taken) => taken,
-        Err(response) => return response,
-    };
-    if form.get("cancel").is_some() {
-        info!("login cancelled by the user");
-        return endpoints.deny(pending.request);
-    }
-    let username = form.get("username").unwrap_or_default().to_owned();
-    let password = form.get("password").unwrap_or_default().to_owned();
-    let (user, hash) = host.users.hash_for(&username);
-    let user = user.cloned();
-    let matches = tokio::task::spawn_blocking(move || users::check(&hash, &password))
-        .await
-        .unwrap_or(false);
-    let Some(user) = user.filter(|_| matches) else {
-        info!("login failed: wrong username or password");
-        let request = pending.request.clone();
-        let csrf = host.sessions.with(&sid, now, |s| {
-            s.restore_pending(interaction.clone(), pending);
-            s.csrf.clone()
-        });
-        let Some(csrf) = csrf else {
-            return host.problem(StatusCode::BAD_REQUEST, "Sign-in expired", "Start again.");
-        };
-        return host.login_page(
-            &request,
-            &interaction,
-            &csrf,
-            &username,
-            Some("Wrong username or password."),
-            None,
-        );
-    };
-    // A session id that existed before the login never carries it (session fixation).
-    let Some(new_sid) = host.sessions.rotate(&sid) else {
-        return host.problem(StatusCode::BAD_REQUEST, "Sign-in expired", "Start again.");
-    };
-    host.sessions.with(&new_sid, now, |s| {
-        s.user = Some(LoggedIn {
-            username: user.username.clone(),
-            subject: user.subject.clone(),
-            auth_time: now,
-        });
-    });
-    info!(subject = %user.subject, "login succeeded");
-    parts.extensions.insert(CurrentSession(new_sid.clone()));
-    let authentication = Authentication::new(user.subject.clone(), now).with_amr(["pwd"]);
-    let consent = host.consent(&authentication, &pending.request).await;
-    let mut response = endpoints
-        .resume(pending.request, Some(&authentication), consent, &parts)
-        .await;
-    response
-        .headers_mut()
-        .append(SET_COOKIE, host.cookie(&new_sid));
-    response
-}
-
-/// `POST /consent`: the first button approves, the second denies.
-pub(super) async fn consent<S: DemoStore>(
-    State(endpoints): State<DemoEndpoints<S>>,
-    request: Request,
-) -> Response {
-    let host = endpoints.host();
-    let (parts, body) = request.into_parts();
-    let form = match read_form(host, &parts, body).await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
-    let now = endpoints.now();
-    let (sid, interaction, pending) = match take_pending(host, &parts, &form, Step::Consent, now) {
-        Ok(taken) => taken,
-        Err(response) => return response,
-    };
-    let user = host.sessions.with(&sid, now, |s| s.user.clone()).flatten();
-    let Some(user) = user else {
-        return endpoints
-            .resume(pending.request, None, Consent::Missing, &parts)
-            .await;
-    };
-    let authentication =
-        Authentication::new(user.subject.clone(), user.auth_time).with_amr(["pwd"]);
-    match form.get("decision") {
-        Some("approve") => {
-            host.remember_consent(
-                &user.subject,
-                pending.request.client_id(),
-                pending.request.scope(),
-            );
-            info!(subject = %user.subject, client_id = %pending.request.client_id(), "consent given");
-            endpoints
-                .approve(pending.request, authentication.approval())
-                .await
-        }
-        Some("deny") => {
-            info!(subject = %user.subject, client_id = %pending.request.client_id(), "consent refused");
-            endpoints.deny(pending.request)
-        }
-        _ => {
-            host.sessions
-                .with(&sid, now, |s| s.restore_pending(interaction, pending));
-            host.problem(
-                StatusCode::BAD_REQUEST,
-                "No decision",
-                "Choose Allow or Deny on the consent page.",
-            )
-        }
-    }
-}
-
-/// `POST /logout`: ends the session.
-pub(super) async fn logout<S: DemoStore>(
-    State(endpoints): State<DemoEndpoints<S>>,
-    request: Request,
-) -> Response {
-    let host = endpoints.host();
-    let (parts, body) = request.into_parts();
-    let form = match read_form(host, &parts, body).await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
-    if let Some(sid) = Sessions::id_from(&parts) {
-        let csrf_ok = host
-            .sessions
-            .with(&sid, endpoints.now(), |s| {
-                s.csrf_ok(form.get("csrf").unwrap_or_default())
-            })
-            .unwrap_or(false);
-        if !csrf_ok {
-            return host.problem(
-                StatusCode::FORBIDDEN,
-                "Form rejected",
-                "The form's security token does not match this session (CSRF).",
-            );
-        }
-        host.sessions.remove(&sid);
-        info!("logged out");
-    }
-    let target = format!("{}/playground", host.base);
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(location) = HeaderValue::try_from(target) {
-        response.headers_mut().insert(LOCATION, location);
-    }
-    response
-        .headers_mut()
-        .append(SET_COOKIE, clear_cookie(&host.base, host.secure));
-    response
-}
-
 /// `GET /`: what the demo is and where things are.
-pub(super) async fn index<S: DemoStore>(
+pub(crate) async fn index<S: DemoStore>(
     State(endpoints): State<DemoEndpoints<S>>,
     request: Request,
 ) -> Response {
@@ -518,16 +270,15 @@ pub(super) async fn index<S: DemoStore>(
     let ((csrf, user), sid, created) = host.sessions.with_or_create(&parts, endpoints.now(), |s| {
         (s.csrf.clone(), s.user.clone())
     });
-    let esc = oidc_hybrid_axum::respond::escape;
-    let base = esc(&host.base);
+    let base = escape(&host.base);
     let who = match &user {
         Some(user) => format!(
             "<p>Signed in as <strong id=\"signed-in\">{}</strong>.</p>\
              <form method=\"post\" action=\"{base}/logout\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
              <button type=\"submit\">Sign out</button></form>",
-            esc(&user.username),
-            esc(&csrf)
+            escape(&user.username),
+            escape(&csrf)
         ),
         None => "<p class=\"muted\">Not signed in.</p>".into(),
     };
@@ -551,7 +302,7 @@ pub(super) async fn index<S: DemoStore>(
          <p><a href=\"{base}/playground\">Open the playground</a> to run a flow as a relying \
          party and see every check.</p></div>\
          <div class=\"card\"><h2>Session</h2>{who}{demo_user}</div>",
-        issuer = esc(issuer),
+        issuer = escape(issuer),
     );
     let mut response = pages::respond(
         StatusCode::OK,
@@ -559,7 +310,9 @@ pub(super) async fn index<S: DemoStore>(
         &pages::csp(None, None),
     );
     if created {
-        response.headers_mut().append(SET_COOKIE, host.cookie(&sid));
+        response
+            .headers_mut()
+            .append(SET_COOKIE, host.sessions.cookie(&sid));
     }
     response
 }
