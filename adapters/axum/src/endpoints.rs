@@ -270,8 +270,7 @@ where
     .await
 }
 
-/// Decides the step and acts on it. `entry`: the request has just arrived (then
-/// `prompt=select_account` sends a logged-in user to the login page once).
+/// Asks the core for the step and acts on it. `entry`: the request has just arrived.
 pub(crate) async fn proceed<S, C, R, H>(
     endpoints: &Endpoints<S, C, R, H>,
     request: BoundRequest,
@@ -286,27 +285,18 @@ where
     R: SecureRandom + Send + Sync + 'static,
     H: Host,
 {
+    // The core decides: on arrival with `first_step` (`prompt=login`, `max_age=0` and
+    // `prompt=select_account` start with the login page), afterwards with `next_step`.
     let session = authentication.map(Authentication::session);
-    let step = match endpoints
-        .provider()
-        .next_step(&request, session.as_ref(), consent)
-    {
+    let issuer = &endpoints.provider().config().issuer;
+    let step = if entry {
+        request.first_step(session.as_ref(), consent, issuer)
+    } else {
+        request.next_step(session.as_ref(), consent, issuer)
+    };
+    let step = match step {
         Ok(step) => step,
         Err(error) => return authorize_error(error),
-    };
-    // A request that has just arrived cannot have been preceded by a login made for it: with
-    // `prompt=login` or `max_age=0` the user logs in again, even if the session's `auth_time`
-    // falls in the same second as the request (times are whole seconds).
-    let reauthenticate = request.prompt().login || request.max_age() == Some(0);
-    if entry && reauthenticate && step != Step::Login && request.prompt().none {
-        let issuer = endpoints.provider().config().issuer.clone();
-        let response = request.reject(Reject::LoginRequired, &issuer);
-        return redirected_error(Reject::LoginRequired, &response);
-    }
-    let step = if entry && (request.prompt().select_account || reauthenticate) {
-        Step::Login
-    } else {
-        step
     };
     match (step, authentication) {
         (Step::Approve, Some(authentication)) => {
