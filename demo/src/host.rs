@@ -13,8 +13,8 @@ use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::response::Response;
 use oidc_hybrid::{
-    BoundRequest, Claims, ClaimsSource, ClientId, Clock as _, Consent, Scope, Step, Subject,
-    SystemClock, UnixTime,
+    BoundRequest, Claims, ClaimsSource, ClientId, Clock as _, Consent, Provider, Scope, Step,
+    Subject, SystemClock, UnixTime,
 };
 use oidc_hybrid_axum::respond::escape;
 use oidc_hybrid_axum::{Authentication, Endpoints, Host};
@@ -27,7 +27,7 @@ use crate::users::Users;
 use crate::{BUILTIN_USER, DemoStore};
 
 /// The demo's endpoints type.
-pub(crate) type DemoEndpoints<S> = Endpoints<S, SystemClock, OsRandom, DemoHost>;
+pub(crate) type DemoEndpoints<S> = Endpoints<Provider<S, SystemClock, OsRandom>, DemoHost>;
 
 /// The demo's host: users, sessions and remembered consents.
 pub(crate) struct DemoHost {
