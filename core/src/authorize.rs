@@ -9,7 +9,8 @@
 //!    request's response mode (fragment by default for hybrid types, never query when tokens are
 //!    involved; REQUIREMENTS 57–59, 68).
 //! 3. The host authenticates the End-User and obtains consent, guided by
-//!    [`BoundRequest::next_step`]; `prompt=none` turns any needed interaction into an error
+//!    [`BoundRequest::first_step`] when the request arrives and [`BoundRequest::next_step`]
+//!    after each of its pages; `prompt=none` turns any needed interaction into an error
 //!    (OIDC Core §3.1.2.3, §3.1.2.6).
 //! 4. [`BoundRequest::approve`] mints the code, the optional front-channel access token and ID
 //!    token, and the response; [`BoundRequest::deny`] answers `access_denied`.
@@ -630,8 +631,7 @@ impl BoundRequest {
         {
             return Err(Reject::IdTokenHintSubjectMismatch);
         }
-        let must_reauthenticate = self.prompt.login || self.max_age == Some(0);
-        if must_reauthenticate && auth_time < self.received_at {
+        if self.requires_fresh_login() && auth_time < self.received_at {
             return Err(Reject::LoginRequired);
         }
         if let Some(max_age) = self.max_age
@@ -640,6 +640,46 @@ impl BoundRequest {
             return Err(Reject::LoginRequired);
         }
         Ok(())
+    }
+
+    /// Whether the End-User must authenticate during this request whatever their session:
+    /// `prompt=login`, or `max_age=0` (OIDC Core §3.1.2.1). A host's login page for such a
+    /// request asks for credentials even when someone is signed in.
+    #[must_use]
+    pub fn requires_fresh_login(&self) -> bool {
+        self.prompt.login || self.max_age == Some(0)
+    }
+
+    /// The first step for a request that has just arrived at the authorization endpoint: the
+    /// step of [`next_step`](Self::next_step), except that no login can have been made for this
+    /// request yet (OIDC Core §3.1.2.1, §3.1.2.3):
+    ///
+    /// - when it [`requires_fresh_login`](Self::requires_fresh_login), the End-User logs in
+    ///   ([`Step::Login`]) even if the session's `auth_time` falls in the second the request
+    ///   arrived (times are whole seconds); under `prompt=none` that is `login_required`;
+    /// - with `prompt=select_account`, the login page (where an account is chosen) comes
+    ///   first, even for a logged-in End-User.
+    ///
+    /// After the host's page, continue with [`next_step`](Self::next_step).
+    ///
+    /// # Errors
+    ///
+    /// As for [`next_step`](Self::next_step), and `login_required` under `prompt=none` when the
+    /// request requires a fresh login (`max_age=0`).
+    pub fn first_step(
+        &self,
+        session: Option<&Session>,
+        consent: Consent,
+        issuer: &str,
+    ) -> Result<Step, AuthorizeError> {
+        let step = self.next_step(session, consent, issuer)?;
+        if self.requires_fresh_login() && self.prompt.none {
+            return Err(self.target(issuer).error(Reject::LoginRequired));
+        }
+        if self.requires_fresh_login() || self.prompt.select_account {
+            return Ok(Step::Login);
+        }
+        Ok(step)
     }
 
     /// What the host must do next, given the End-User's session and consent

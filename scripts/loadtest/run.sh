@@ -33,9 +33,9 @@ ONLY=${ONLY:-$ALL}
 mkdir -p "$OUT/keys"
 OUT=$(cd "$OUT" && pwd)
 
-cargo build --release --locked -p oidc-hybrid-axum --example demo
+cargo build --release --locked -p oidc-hybrid-demo
 cargo build --release --locked -p oidc-hybrid-tests --bin flowbench
-DEMO=target/release/examples/demo
+DEMO=target/release/oidc-hybrid-demo
 FLOWBENCH=target/release/flowbench
 
 server=""

@@ -716,6 +716,61 @@ fn max_age_zero_accepts_login_during_the_request() {
     }
 }
 
+/// On arrival, `prompt=login`, `max_age=0` and `prompt=select_account` start with the login
+/// page even for a session from the very second the request arrived (no login can have been
+/// made for it yet); under `prompt=none` a fresh login is `login_required`. After the host's
+/// page, `next_step` decides as usual (OIDC Core §3.1.2.1, §3.1.2.3; REQUIREMENTS 36, 38, 41).
+#[test]
+fn first_step_starts_with_the_login_page_when_asked() {
+    let h = Harness::new();
+    let plain = bind(&h, &[]);
+    assert!(!plain.requires_fresh_login());
+    let now = Session::new(subject("alice"), plain.received_at());
+    assert_eq!(
+        plain.first_step(Some(&now), Consent::Remembered, ISSUER),
+        Ok(Step::Approve)
+    );
+    assert_eq!(
+        plain.first_step(None, Consent::Remembered, ISSUER),
+        Ok(Step::Login)
+    );
+    for extra in [
+        ("prompt", "login"),
+        ("max_age", "0"),
+        ("prompt", "select_account"),
+    ] {
+        let bound = bind(&h, &[extra]);
+        assert_eq!(bound.requires_fresh_login(), extra.1 != "select_account");
+        let now = Session::new(subject("alice"), bound.received_at());
+        assert_eq!(
+            bound.first_step(Some(&now), Consent::Remembered, ISSUER),
+            Ok(Step::Login),
+            "{extra:?}"
+        );
+        assert_eq!(
+            bound.next_step(Some(&now), Consent::Remembered, ISSUER),
+            Ok(Step::Approve),
+            "{extra:?}: after the login page"
+        );
+    }
+    let silent = bind(&h, &[("max_age", "0"), ("prompt", "none")]);
+    let now = Session::new(subject("alice"), silent.received_at());
+    let err = silent
+        .first_step(Some(&now), Consent::Remembered, ISSUER)
+        .expect_err("no login possible");
+    assert_redirected(&err, "login_required", ResponseMode::Fragment, Some(STATE));
+    // Errors of `next_step` come first.
+    let err = silent
+        .first_step(Some(&now), Consent::Missing, ISSUER)
+        .expect_err("no consent");
+    assert_redirected(
+        &err,
+        "consent_required",
+        ResponseMode::Fragment,
+        Some(STATE),
+    );
+}
+
 /// With the `WhenRequired` policy, `auth_time` appears in both ID tokens exactly when `max_age`
 /// was sent (REQUIREMENTS 42, 118).
 #[test]

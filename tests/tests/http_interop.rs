@@ -669,12 +669,12 @@ async fn bad_files_stop_the_demo_naming_the_file_entry_and_reason() {
              "redirect_uris": ["http://rp.example/cb"]}]"#,
     )
     .expect("write");
-    let mut options = oidc_hybrid_axum::demo::Options::default();
+    let mut options = oidc_hybrid_demo::Options::default();
     options.database_url = "sqlite::memory:".into();
     options.keys_dir = Some(dir.path().to_owned());
     options.clients = Some(clients.clone());
     let addr = "127.0.0.1:9".parse().expect("addr");
-    let error = oidc_hybrid_axum::demo::build(&options, addr)
+    let error = oidc_hybrid_demo::build(&options, addr)
         .await
         .expect_err("a bad clients file stops the demo")
         .to_string();

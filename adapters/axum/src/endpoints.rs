@@ -1,41 +1,35 @@
-//! The handlers: request bytes in, the core's decisions out as HTTP.
+//! The router and its handlers: an extracted input in, the core's answer out as a [`Reply`],
+//! each step logged.
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_MAX_AGE, AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE,
+    ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, PRAGMA,
 };
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use oidc_hybrid::params::MAX_INPUT_LEN;
 use oidc_hybrid::{
-    Approval, AuthorizationResponse, AuthorizeError, BoundRequest, Clock, Config, Consent,
-    Credentials, EndpointError, Params, Reject, SecureRandom, Step, Storage,
+    Approval, AuthorizeError, BoundRequest, ClientId, Config, Consent, Disposition, Params, Reject,
+    Step,
 };
 use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::trace::{DefaultOnResponse, MakeSpan, TraceLayer};
 use tracing::{Level, Span, info, warn};
 
-use crate::respond::{self, endpoint_error, error_page, json_no_store};
-use crate::{Authentication, Endpoints, Host};
+use crate::respond::{self, Reply, public_json};
+use crate::{
+    Authentication, AuthorizeInput, Endpoints, Host, HttpProvider, RevocationInput, TokenInput,
+    UserInfoInput,
+};
 
-/// The route paths, taken from the configuration's endpoint URLs.
-#[derive(Clone, Debug)]
-pub(crate) struct Paths {
-    authorize: String,
-    token: String,
-    userinfo: String,
-    revoke: String,
-    jwks: String,
-    discovery: String,
-}
-
-/// The path of an absolute URL (`/` if it has none).
-pub(crate) fn path_of(url: &str) -> String {
+/// The route path a configured URL is served at: the path of the absolute URL `url`, without
+/// query or fragment (`/` if it has none). An issuer `https://idp.example/tenant` puts the
+/// token endpoint at `/tenant/token`; a host mounts its own pages under the same prefix.
+#[must_use]
+pub fn route_path(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let path = rest.find('/').map_or("/", |i| &rest[i..]);
     let path = path.split(['?', '#']).next().unwrap_or("/");
@@ -46,43 +40,30 @@ pub(crate) fn path_of(url: &str) -> String {
     }
 }
 
-impl Paths {
-    pub(crate) fn from_config(config: &Config) -> Self {
-        Self {
-            authorize: path_of(&config.authorization_endpoint),
-            token: path_of(&config.token_endpoint),
-            userinfo: path_of(&config.userinfo_endpoint),
-            revoke: path_of(&config.revocation_endpoint),
-            jwks: path_of(&config.jwks_uri),
-            discovery: path_of(&config.discovery_url()),
-        }
-    }
-}
-
-pub(crate) fn routes<S, C, R, H>(endpoints: Endpoints<S, C, R, H>) -> Router
-where
-    S: Storage + 'static,
-    C: Clock + Send + Sync + 'static,
-    R: SecureRandom + Send + Sync + 'static,
-    H: Host,
-{
-    let paths = endpoints.inner.paths.clone();
+pub(crate) fn routes<P: HttpProvider, H: Host>(endpoints: Endpoints<P, H>) -> Router {
+    let config: &Config = endpoints.provider().config();
     Router::new()
         .route(
-            &paths.authorize,
-            get(authorize_get::<S, C, R, H>).post(authorize_post::<S, C, R, H>),
+            &route_path(&config.authorization_endpoint),
+            get(authorize::<P, H>).post(authorize::<P, H>),
         )
-        .route(&paths.token, post(token::<S, C, R, H>))
+        .route(&route_path(&config.token_endpoint), post(token::<P, H>))
         .route(
-            &paths.userinfo,
-            get(userinfo::<S, C, R, H>).post(userinfo::<S, C, R, H>),
+            &route_path(&config.userinfo_endpoint),
+            get(userinfo::<P, H>).post(userinfo::<P, H>),
         )
-        .route(&paths.revoke, post(revoke::<S, C, R, H>))
         .route(
-            &paths.discovery,
-            get(discovery::<S, C, R, H>).options(preflight),
+            &route_path(&config.revocation_endpoint),
+            post(revoke::<P, H>),
         )
-        .route(&paths.jwks, get(jwks::<S, C, R, H>).options(preflight))
+        .route(
+            &route_path(&config.discovery_url()),
+            get(discovery::<P, H>).options(preflight),
+        )
+        .route(
+            &route_path(&config.jwks_uri),
+            get(jwks::<P, H>).options(preflight),
+        )
         .layer(axum::middleware::map_response(respond::harden_html))
         .with_state(endpoints)
 }
@@ -112,131 +93,15 @@ pub fn trace_layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, Pat
 }
 
 // ---------------------------------------------------------------------------------------------
-// Request bodies and headers
-
-/// Whether the request declares an `application/x-www-form-urlencoded` body.
-fn is_form(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|t| {
-            t.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}
-
-/// Reads a form body: at most [`MAX_INPUT_LEN`] bytes ([`Reject::RequestTooLarge`], answered
-/// with 413), declared as `application/x-www-form-urlencoded` and UTF-8
-/// ([`Reject::MalformedEncoding`] otherwise).
-async fn form_body(parts: &Parts, body: Body) -> Result<String, Reject> {
-    let declared = parts
-        .headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_INPUT_LEN as u64) {
-        return Err(Reject::RequestTooLarge);
-    }
-    if !is_form(&parts.headers) {
-        return Err(Reject::MalformedEncoding);
-    }
-    let bytes = axum::body::to_bytes(body, MAX_INPUT_LEN)
-        .await
-        .map_err(|_| Reject::RequestTooLarge)?;
-    String::from_utf8(bytes.to_vec()).map_err(|_| Reject::MalformedEncoding)
-}
-
-/// The one `Authorization` header, if any (two are malformed).
-fn authorization(headers: &HeaderMap) -> Result<Option<&str>, Reject> {
-    let mut values = headers.get_all(AUTHORIZATION).iter();
-    let first = values.next();
-    if values.next().is_some() {
-        return Err(Reject::MalformedAuthorizationHeader);
-    }
-    first
-        .map(|v| v.to_str().map_err(|_| Reject::MalformedAuthorizationHeader))
-        .transpose()
-}
-
-/// An endpoint error found before the core was asked: 413 for an oversized body, otherwise the
-/// error's own status.
-fn endpoint_reject(endpoint: &'static str, reject: Reject) -> Response {
-    let error = EndpointError::from(reject);
-    info!(
-        endpoint,
-        error = error.code().as_str(),
-        reason = ?reject,
-        "request refused"
-    );
-    let mut response = endpoint_error(&error);
-    if reject == Reject::RequestTooLarge {
-        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-    }
-    response
-}
-
-/// The client a token or revocation request names, for the logs (a validated identifier).
-fn client_for_log(params: &Params<'_>, authorization: Option<&str>) -> String {
-    Credentials::parse(params, authorization)
-        .map(|c| c.client_id().to_string())
-        .unwrap_or_default()
-}
-
-// ---------------------------------------------------------------------------------------------
 // Authorization endpoint
 
-async fn authorize_get<S, C, R, H>(
-    State(endpoints): State<Endpoints<S, C, R, H>>,
-    request: Request,
-) -> Response
-where
-    S: Storage + 'static,
-    C: Clock + Send + Sync + 'static,
-    R: SecureRandom + Send + Sync + 'static,
-    H: Host,
-{
-    let (parts, _) = request.into_parts();
-    let query = parts.uri.query().unwrap_or_default().to_owned();
-    if query.len() > MAX_INPUT_LEN {
-        let mut page = authorize_error(AuthorizeError::from(Reject::RequestTooLarge));
-        *page.status_mut() = StatusCode::URI_TOO_LONG;
-        return page;
-    }
-    authorize(&endpoints, &query, &parts).await
-}
-
-async fn authorize_post<S, C, R, H>(
-    State(endpoints): State<Endpoints<S, C, R, H>>,
-    request: Request,
-) -> Response
-where
-    S: Storage + 'static,
-    C: Clock + Send + Sync + 'static,
-    R: SecureRandom + Send + Sync + 'static,
-    H: Host,
-{
-    let (parts, body) = request.into_parts();
-    match form_body(&parts, body).await {
-        Ok(body) => authorize(&endpoints, &body, &parts).await,
-        Err(reject) => authorize_error(AuthorizeError::from(reject)),
-    }
-}
-
-async fn authorize<S, C, R, H>(
-    endpoints: &Endpoints<S, C, R, H>,
-    raw: &str,
-    parts: &Parts,
-) -> Response
-where
-    S: Storage + 'static,
-    C: Clock + Send + Sync + 'static,
-    R: SecureRandom + Send + Sync + 'static,
-    H: Host,
-{
-    let params = match Params::parse(raw) {
+async fn authorize<P: HttpProvider, H: Host>(
+    State(endpoints): State<Endpoints<P, H>>,
+    input: AuthorizeInput,
+) -> Response {
+    let params = match input.params() {
         Ok(params) => params,
-        Err(reject) => return authorize_error(AuthorizeError::from(reject)),
+        Err(rejection) => return rejection.into_response(),
     };
     let request = match endpoints.provider().authorize(&params).await {
         Ok(request) => request,
@@ -250,93 +115,49 @@ where
         scope = %request.scope(),
         "request bound to its client"
     );
-    let host = endpoints.host();
+    let (host, parts) = (endpoints.host(), input.parts());
     let authentication = host.authentication(parts).await;
     let consent = match &authentication {
         Some(authentication) => host.consent(authentication, &request).await,
         None => Consent::Missing,
     };
-    proceed(
-        endpoints,
-        request,
-        authentication.as_ref(),
-        consent,
-        parts,
-        true,
-    )
-    .await
+    let session = authentication.as_ref().map(Authentication::session);
+    let issuer = &endpoints.provider().config().issuer;
+    let step = request.first_step(session.as_ref(), consent, issuer);
+    proceed(&endpoints, request, step, authentication.as_ref(), parts).await
 }
 
-/// Decides the step and acts on it. `entry`: the request has just arrived (then
-/// `prompt=select_account` sends a logged-in user to the login page once).
-pub(crate) async fn proceed<S, C, R, H>(
-    endpoints: &Endpoints<S, C, R, H>,
+/// Acts on the step the core decided: approves, hands the request to the host's page, or
+/// delivers the error.
+pub(crate) async fn proceed<P: HttpProvider, H: Host>(
+    endpoints: &Endpoints<P, H>,
     request: BoundRequest,
+    step: Result<Step, AuthorizeError>,
     authentication: Option<&Authentication>,
-    consent: Consent,
     parts: &Parts,
-    entry: bool,
-) -> Response
-where
-    S: Storage + 'static,
-    C: Clock + Send + Sync + 'static,
-    R: SecureRandom + Send + Sync + 'static,
-    H: Host,
-{
-    let session = authentication.map(Authentication::session);
-    let step = match endpoints
-        .provider()
-        .next_step(&request, session.as_ref(), consent)
-    {
+) -> Response {
+    let step = match step {
         Ok(step) => step,
         Err(error) => return authorize_error(error),
     };
-    // A request that has just arrived cannot have been preceded by a login made for it: with
-    // `prompt=login` or `max_age=0` the user logs in again, even if the session's `auth_time`
-    // falls in the same second as the request (times are whole seconds).
-    let reauthenticate = request.prompt().login || request.max_age() == Some(0);
-    if entry && reauthenticate && step != Step::Login && request.prompt().none {
-        let issuer = endpoints.provider().config().issuer.clone();
-        let response = request.reject(Reject::LoginRequired, &issuer);
-        return redirected_error(Reject::LoginRequired, &response);
+    // The core answers `Approve` only for a session, which only an authentication gives.
+    if let (Step::Approve, Some(authentication)) = (step, authentication) {
+        return approve(endpoints, request, authentication.approval()).await;
     }
-    let step = if entry && (request.prompt().select_account || reauthenticate) {
-        Step::Login
-    } else {
-        step
-    };
-    match (step, authentication) {
-        (Step::Approve, Some(authentication)) => {
-            approve(endpoints, request, authentication.approval()).await
-        }
-        (step, _) => {
-            let step = if step == Step::Approve {
-                Step::Login
-            } else {
-                step
-            };
-            info!(
-                endpoint = "authorize",
-                client_id = %request.client_id(),
-                step = ?step,
-                "interaction handed to the host"
-            );
-            endpoints.host().interact(request, step, parts).await
-        }
-    }
+    info!(
+        endpoint = "authorize",
+        client_id = %request.client_id(),
+        step = ?step,
+        "interaction handed to the host"
+    );
+    endpoints.host().interact(request, step, parts).await
 }
 
-pub(crate) async fn approve<S, C, R, H>(
-    endpoints: &Endpoints<S, C, R, H>,
+pub(crate) async fn approve<P: HttpProvider, H: Host>(
+    endpoints: &Endpoints<P, H>,
     request: BoundRequest,
     approval: Approval,
-) -> Response
-where
-    S: Storage + 'static,
-    C: Clock + Send + Sync + 'static,
-    R: SecureRandom + Send + Sync + 'static,
-    H: Host,
-{
+) -> Response {
     let client_id = request.client_id().clone();
     let subject = approval.subject.clone();
     match endpoints.provider().approve(request, approval).await {
@@ -348,19 +169,16 @@ where
                 response_mode = response.mode().as_str(),
                 "approved; response delivered"
             );
-            respond::deliver(&response)
+            Reply(response).into_response()
         }
         Err(error) => authorize_error(error),
     }
 }
 
-pub(crate) fn deny<S, C, R, H>(endpoints: &Endpoints<S, C, R, H>, request: BoundRequest) -> Response
-where
-    S: Storage + 'static,
-    C: Clock + Send + Sync + 'static,
-    R: SecureRandom + Send + Sync + 'static,
-    H: Host,
-{
+pub(crate) fn deny<P: HttpProvider, H: Host>(
+    endpoints: &Endpoints<P, H>,
+    request: BoundRequest,
+) -> Response {
     let client_id = request.client_id().clone();
     let response = endpoints.provider().deny(request);
     info!(
@@ -369,157 +187,132 @@ where
         error = "access_denied",
         "denied by the end-user; error delivered to the client"
     );
-    respond::deliver(&response)
+    Reply(response).into_response()
 }
 
-fn redirected_error(reject: Reject, response: &AuthorizationResponse) -> Response {
-    info!(
-        endpoint = "authorize",
-        error = reject.code().as_str(),
-        reason = ?reject,
-        response_mode = response.mode().as_str(),
-        "error redirected to the client"
-    );
-    respond::deliver(response)
-}
-
+/// Logs an authorization error and delivers it: redirected to the client, or shown.
 fn authorize_error(error: AuthorizeError) -> Response {
     let reject = error.reject();
-    match error.into_response() {
-        Some(response) => redirected_error(reject, &response),
-        None => {
-            if reject == Reject::ServerError {
-                warn!(endpoint = "authorize", "internal failure shown to the user");
-            } else {
-                info!(
-                    endpoint = "authorize",
-                    error = reject.code().as_str(),
-                    reason = ?reject,
-                    "error shown to the user (not redirected)"
-                );
-            }
-            error_page(reject)
+    let (endpoint, code) = ("authorize", reject.code().as_str());
+    match error.disposition() {
+        Disposition::RedirectToClient(response) => info!(
+            endpoint,
+            error = code,
+            reason = ?reject,
+            response_mode = response.mode().as_str(),
+            "error redirected to the client"
+        ),
+        _ if reject == Reject::ServerError => {
+            warn!(endpoint, "internal failure shown to the user");
         }
+        _ => info!(
+            endpoint,
+            error = code,
+            reason = ?reject,
+            "error shown to the user (not redirected)"
+        ),
     }
+    Reply(error).into_response()
 }
 
 // ---------------------------------------------------------------------------------------------
 // Token and revocation endpoints
 
-/// The form parameters and `Authorization` header of a token or revocation request.
-async fn client_request(
-    endpoint: &'static str,
-    request: Request,
-) -> Result<(Parts, String), Response> {
-    let (parts, body) = request.into_parts();
-    let body = form_body(&parts, body)
-        .await
-        .map_err(|reject| endpoint_reject(endpoint, reject))?;
-    authorization(&parts.headers).map_err(|reject| endpoint_reject(endpoint, reject))?;
-    Ok((parts, body))
+/// The client a token or revocation request names in its body, for the logs; a client that
+/// authenticates with the `Authorization` header is decoded by the core only.
+fn client_for_log(params: &Params<'_>) -> Option<ClientId> {
+    let id = params.get("client_id").ok().flatten()?;
+    ClientId::new(id).ok()
 }
 
-async fn token<S, C, R, H>(
-    State(endpoints): State<Endpoints<S, C, R, H>>,
-    request: Request,
-) -> Response
-where
-    S: Storage + 'static,
-    C: Clock + Send + Sync + 'static,
-    R: SecureRandom + Send + Sync + 'static,
-    H: Host,
-{
-    let (parts, body) = match client_request("token", request).await {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
-    let params = match Params::parse(&body) {
+async fn token<P: HttpProvider, H: Host>(
+    State(endpoints): State<Endpoints<P, H>>,
+    input: TokenInput,
+) -> Response {
+    let params = match input.params() {
         Ok(params) => params,
-        Err(reject) => return endpoint_reject("token", reject),
+        Err(rejection) => return rejection.into_response(),
     };
-    let authorization = authorization(&parts.headers).unwrap_or_default();
-    let client_id = client_for_log(&params, authorization);
+    let client_id = client_for_log(&params);
+    let client_id = client_id.as_ref().map_or("", ClientId::as_str);
+    let basic_auth = input.authorization().is_some();
     let grant_type = match params.get("grant_type") {
         Ok(Some(grant @ ("authorization_code" | "refresh_token"))) => grant,
         Ok(None) => "",
         _ => "other",
     };
-    match endpoints.provider().token(&params, authorization).await {
+    match endpoints
+        .provider()
+        .token(&params, input.authorization())
+        .await
+    {
         Ok(tokens) => {
             info!(
                 endpoint = "token",
                 client_id,
+                basic_auth,
                 grant_type,
                 scope = tokens.scope(),
                 refresh_token = tokens.refresh_token().is_some(),
                 id_token = tokens.id_token().is_some(),
                 "tokens issued"
             );
-            json_no_store(StatusCode::OK, tokens.to_json())
+            Reply(tokens).into_response()
         }
         Err(error) => {
             info!(
                 endpoint = "token",
                 client_id,
+                basic_auth,
                 grant_type,
                 error = error.code().as_str(),
                 reason = ?error.reject(),
                 status = error.status(),
                 "token request refused"
             );
-            endpoint_error(&error)
+            Reply(error).into_response()
         }
     }
 }
 
-async fn revoke<S, C, R, H>(
-    State(endpoints): State<Endpoints<S, C, R, H>>,
-    request: Request,
-) -> Response
-where
-    S: Storage + 'static,
-    C: Clock + Send + Sync + 'static,
-    R: SecureRandom + Send + Sync + 'static,
-    H: Host,
-{
-    let (parts, body) = match client_request("revoke", request).await {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
-    let params = match Params::parse(&body) {
+async fn revoke<P: HttpProvider, H: Host>(
+    State(endpoints): State<Endpoints<P, H>>,
+    input: RevocationInput,
+) -> Response {
+    let params = match input.params() {
         Ok(params) => params,
-        Err(reject) => return endpoint_reject("revoke", reject),
+        Err(rejection) => return rejection.into_response(),
     };
-    let authorization = authorization(&parts.headers).unwrap_or_default();
-    let client_id = client_for_log(&params, authorization);
-    match endpoints.provider().revoke(&params, authorization).await {
+    let client_id = client_for_log(&params);
+    let client_id = client_id.as_ref().map_or("", ClientId::as_str);
+    let basic_auth = input.authorization().is_some();
+    match endpoints
+        .provider()
+        .revoke(&params, input.authorization())
+        .await
+    {
         Ok(()) => {
             info!(
                 endpoint = "revoke",
-                client_id, "revocation request processed"
+                client_id, basic_auth, "revocation request processed"
             );
-            (
-                StatusCode::OK,
-                [
-                    (CACHE_CONTROL, HeaderValue::from_static("no-store")),
-                    (
-                        axum::http::header::PRAGMA,
-                        HeaderValue::from_static("no-cache"),
-                    ),
-                ],
-            )
-                .into_response()
+            let no_store = [
+                (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                (PRAGMA, HeaderValue::from_static("no-cache")),
+            ];
+            (StatusCode::OK, no_store).into_response()
         }
         Err(error) => {
             info!(
                 endpoint = "revoke",
                 client_id,
+                basic_auth,
                 error = error.code().as_str(),
                 reason = ?error.reject(),
                 status = error.status(),
                 "revocation request refused"
             );
-            endpoint_error(&error)
+            Reply(error).into_response()
         }
     }
 }
@@ -527,37 +320,17 @@ where
 // ---------------------------------------------------------------------------------------------
 // UserInfo
 
-async fn userinfo<S, C, R, H>(
-    State(endpoints): State<Endpoints<S, C, R, H>>,
-    request: Request,
-) -> Response
-where
-    S: Storage + 'static,
-    C: Clock + Send + Sync + 'static,
-    R: SecureRandom + Send + Sync + 'static,
-    H: Host,
-{
-    let (parts, body) = request.into_parts();
-    // RFC 6750 §2.2: the form-encoded body method, for POST with a form content type only.
-    let form = if parts.method == Method::POST && is_form(&parts.headers) {
-        match form_body(&parts, body).await {
-            Ok(form) => Some(form),
-            Err(reject) => return endpoint_reject("userinfo", reject),
-        }
-    } else {
-        None
-    };
-    let params = match form.as_deref().map(Params::parse).transpose() {
+async fn userinfo<P: HttpProvider, H: Host>(
+    State(endpoints): State<Endpoints<P, H>>,
+    input: UserInfoInput,
+) -> Response {
+    let params = match input.params() {
         Ok(params) => params,
-        Err(reject) => return endpoint_reject("userinfo", reject),
-    };
-    let authorization = match authorization(&parts.headers) {
-        Ok(authorization) => authorization,
-        Err(reject) => return endpoint_reject("userinfo", reject),
+        Err(rejection) => return rejection.into_response(),
     };
     match endpoints
         .provider()
-        .userinfo(endpoints.host(), authorization, params.as_ref())
+        .userinfo(endpoints.host(), input.authorization(), params.as_ref())
         .await
     {
         Ok(claims) => {
@@ -566,11 +339,7 @@ where
                 claims = claims.len(),
                 "claims released"
             );
-            // A JSON object of JSON values always serialises.
-            json_no_store(
-                StatusCode::OK,
-                serde_json::to_string(&claims).unwrap_or_default(),
-            )
+            Reply(claims).into_response()
         }
         Err(error) => {
             info!(
@@ -580,48 +349,19 @@ where
                 status = error.status(),
                 "userinfo request refused"
             );
-            endpoint_error(&error)
+            Reply(error).into_response()
         }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Discovery and JWKS
+// Discovery and JWKS (serialised once, in `Endpoints::new`)
 
-/// Public metadata: JSON, readable from any origin, cacheable for five minutes.
-fn public_json(body: String) -> Response {
-    (
-        StatusCode::OK,
-        [
-            (CONTENT_TYPE, HeaderValue::from_static("application/json")),
-            (ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
-            (
-                CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=300"),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-async fn discovery<S, C, R, H>(State(endpoints): State<Endpoints<S, C, R, H>>) -> Response
-where
-    S: Storage + 'static,
-    C: Clock + Send + Sync + 'static,
-    R: SecureRandom + Send + Sync + 'static,
-    H: Host,
-{
+async fn discovery<P: HttpProvider, H: Host>(State(endpoints): State<Endpoints<P, H>>) -> Response {
     public_json(endpoints.inner.discovery.clone())
 }
 
-async fn jwks<S, C, R, H>(State(endpoints): State<Endpoints<S, C, R, H>>) -> Response
-where
-    S: Storage + 'static,
-    C: Clock + Send + Sync + 'static,
-    R: SecureRandom + Send + Sync + 'static,
-    H: Host,
-{
+async fn jwks<P: HttpProvider, H: Host>(State(endpoints): State<Endpoints<P, H>>) -> Response {
     public_json(endpoints.inner.jwks.clone())
 }
 
@@ -644,14 +384,14 @@ async fn preflight() -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::path_of;
+    use super::route_path;
 
     #[test]
     fn paths_of_urls() {
-        assert_eq!(path_of("https://idp.example/token"), "/token");
-        assert_eq!(path_of("https://idp.example/t/a/token"), "/t/a/token");
-        assert_eq!(path_of("http://127.0.0.1:8080/jwks"), "/jwks");
-        assert_eq!(path_of("https://idp.example"), "/");
-        assert_eq!(path_of("https://idp.example/x?y#z"), "/x");
+        assert_eq!(route_path("https://idp.example/token"), "/token");
+        assert_eq!(route_path("https://idp.example/t/a/token"), "/t/a/token");
+        assert_eq!(route_path("http://127.0.0.1:8080/jwks"), "/jwks");
+        assert_eq!(route_path("https://idp.example"), "/");
+        assert_eq!(route_path("https://idp.example/x?y#z"), "/x");
     }
 }

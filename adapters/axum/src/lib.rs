@@ -1,43 +1,45 @@
-//! HTTP endpoints for [`oidc_hybrid`] on [axum]: a thin layer that turns requests into the
-//! core's [`Params`](oidc_hybrid::Params) and the core's answers into HTTP responses, with the
-//! headers each endpoint needs.
+//! HTTP endpoints for [`oidc_hybrid`] on [axum]: a thin layer of extractors that read each
+//! endpoint's input with its limits, [`IntoResponse`](axum::response::IntoResponse) for the
+//! core's answers ([`Reply`]), and a router that strings them together.
 //!
-//! | route (from the [`Config`](oidc_hybrid::Config) URLs) | methods | what it does |
-//! | --- | --- | --- |
-//! | `/authorize` | `GET` (query), `POST` (form) | binds the request, asks the [`Host`] for login and consent, answers with a **303** redirect (fragment or query) or a form_post page; errors the client cannot be trusted with are a 400 HTML page, never a redirect |
-//! | `/token` | `POST` (form) | code and refresh grants; `client_secret_basic` (the `Authorization` header) or `client_secret_post`; JSON with `Cache-Control: no-store`; errors with their status and `WWW-Authenticate` (RFC 6749 §5.2) |
-//! | `/userinfo` | `GET`, `POST` | bearer token in the `Authorization` header, or `access_token` in a form body |
-//! | `/revoke` | `POST` (form) | RFC 7009 revocation |
-//! | `/.well-known/openid-configuration`, `/jwks` | `GET`, `OPTIONS` | discovery and the JWK set, with `Access-Control-Allow-Origin: *` and `Cache-Control: public, max-age=300` |
+//! | route (from the [`Config`](oidc_hybrid::Config) URLs) | methods | input | answer |
+//! | --- | --- | --- | --- |
+//! | `/authorize` | `GET` (query), `POST` (form) | [`AuthorizeInput`] | a **303** redirect (fragment or query) or a form_post page; the [`Host`]'s login or consent page; errors the client cannot be trusted with are an HTML page, never a redirect |
+//! | `/token` | `POST` (form) | [`TokenInput`] | code and refresh grants; JSON with `Cache-Control: no-store`; errors with their status and `WWW-Authenticate` (RFC 6749 §5.2) |
+//! | `/userinfo` | `GET`, `POST` | [`UserInfoInput`] | bearer token in the `Authorization` header, or `access_token` in a form body |
+//! | `/revoke` | `POST` (form) | [`RevocationInput`] | RFC 7009 revocation |
+//! | `/.well-known/openid-configuration`, `/jwks` | `GET`, `OPTIONS` | | discovery and the JWK set, with `Access-Control-Allow-Origin: *` and `Cache-Control: public, max-age=300` |
 //!
-//! Every route sits at the path of the URL the configuration gives it (for an issuer
+//! Every route sits at the [`route_path`] of the URL the configuration gives it (for an issuer
 //! `https://idp.example/tenant`, the token endpoint is `/tenant/token`).
 //!
 //! # Limits
 //!
 //! Request bodies above [`MAX_INPUT_LEN`](oidc_hybrid::params::MAX_INPUT_LEN) (16 KiB) are
-//! answered with **413** (a query string above that size with **414**). Too many parameters, an over-long value or bad encoding are refused
-//! by [`Params::parse`](oidc_hybrid::Params::parse) with a 400 whose text says which limit was
-//! hit. The token and revocation endpoints accept only
-//! `application/x-www-form-urlencoded` bodies.
+//! answered with **413**, an authorization query above that size with **414**. Too many
+//! parameters, an over-long value or bad encoding are refused by
+//! [`Params::parse`](oidc_hybrid::Params::parse) with a 400 whose text says which limit was
+//! hit. The token and revocation endpoints accept only `application/x-www-form-urlencoded`
+//! bodies, and at most one `Authorization` header. Such refusals are [`InputRejection`]s.
 //!
 //! # The interaction boundary
 //!
-//! The adapter never renders a login or consent page: a [`Host`] does. For each bound
-//! authorization request the adapter asks the host who is logged in
+//! The adapter never renders a login or consent page, and decides nothing about them: for each
+//! bound authorization request it asks the [`Host`] who is logged in
 //! ([`Host::authentication`]) and whether that user already consented ([`Host::consent`]),
-//! lets the core decide the next [`Step`], and then either answers at once
-//! (approved, or an error such as `login_required` under `prompt=none`) or hands the request to
-//! [`Host::interact`], which renders the host's own page and keeps the
+//! lets the core decide the [`Step`] ([`BoundRequest::first_step`]), and then either answers at
+//! once (approved, or an error such as `login_required` under `prompt=none`) or hands the
+//! request to [`Host::interact`], which renders the host's own page and keeps the
 //! [`BoundRequest`] in its server-side session.
 //!
 //! When the user has submitted that page, the host's own route resumes the flow through the
 //! [`Endpoints`] handle:
 //!
-//! - [`Endpoints::resume`] after a login (or any change): the step is decided again, so a
-//!   consent page follows if needed, or the response is delivered;
-//! - [`Endpoints::approve`] with an [`Approval`] (e.g. after consent, with
-//!   the scope the user granted);
+//! - [`Endpoints::resume`] after a login (or any change): the core decides the step again
+//!   ([`BoundRequest::next_step`]), so a consent page follows if needed, or the response is
+//!   delivered;
+//! - [`Endpoints::approve`] with an [`Approval`] (e.g. after consent, with the scope the user
+//!   granted);
 //! - [`Endpoints::deny`] when the user declines (`access_denied` to the client).
 //!
 //! Each returns the finished HTTP response (a 303, a form_post page or the next page of the
@@ -49,7 +51,7 @@
 //! use axum::http::request::Parts;
 //! use axum::response::{Html, IntoResponse, Response};
 //! use oidc_hybrid::{BoundRequest, Claims, ClaimsSource, Step, Subject};
-//! use oidc_hybrid_axum::{Authentication, Host};
+//! use oidc_hybrid_axum::{Authentication, Host, HttpProvider};
 //!
 //! struct MyHost;
 //!
@@ -72,9 +74,7 @@
 //!     }
 //! }
 //!
-//! # async fn run<S, C, R>(provider: oidc_hybrid::Provider<S, C, R>) -> std::io::Result<()>
-//! # where S: oidc_hybrid::Storage + 'static, C: oidc_hybrid::Clock + Send + Sync + 'static,
-//! #       R: oidc_hybrid::SecureRandom + Send + Sync + 'static {
+//! # async fn run(provider: impl HttpProvider) -> std::io::Result<()> {
 //! let app = oidc_hybrid_axum::router(Arc::new(provider), MyHost);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 //! axum::serve(listener, app).await
@@ -84,20 +84,18 @@
 //! # Logs
 //!
 //! Each step is logged with [`tracing`] (`target: "oidc_hybrid_axum"`): the endpoint, the
-//! client, the response type and mode, the step, the outcome and the error code. No code,
-//! token, secret, password, nonce or state is ever logged. [`trace_layer`] gives a request span
-//! that records the method and path only (queries carry `login_hint` and `id_token_hint`).
-//!
-//! # Features
-//!
-//! - `demo`: the demo identity provider (the `demo` module), run by `examples/demo.rs`.
+//! client, the response type and mode, the step, the outcome and the error code. At the token
+//! and revocation endpoints the client is the `client_id` of the form body, and `basic_auth`
+//! says whether an `Authorization` header was sent (its credentials are decoded only by the
+//! core). No code, token, secret, password, nonce or state is ever logged. [`trace_layer`]
+//! gives a request span that records the method and path only (queries carry `login_hint` and
+//! `id_token_hint`).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
 
-#[cfg(feature = "demo")]
-pub mod demo;
 mod endpoints;
+mod extract;
 pub mod respond;
 
 use alloc::sync::Arc;
@@ -105,6 +103,7 @@ use core::fmt;
 use core::future::Future;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::http::request::Parts;
 use axum::response::Response;
 use oidc_hybrid::{
@@ -112,7 +111,11 @@ use oidc_hybrid::{
     Storage, Subject, UnixTime,
 };
 
-pub use endpoints::{PathOnlySpan, trace_layer};
+pub use endpoints::{PathOnlySpan, route_path, trace_layer};
+pub use extract::{
+    AuthorizeInput, Endpoint, InputRejection, RevocationInput, TokenInput, UserInfoInput,
+};
+pub use respond::Reply;
 
 /// How the End-User is authenticated in the host's session: who, when, and how.
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -154,7 +157,7 @@ impl Authentication {
         self
     }
 
-    /// The core's view of this authentication, for [`Provider::next_step`].
+    /// The core's view of this authentication, for [`BoundRequest::next_step`].
     #[must_use]
     pub fn session(&self) -> Session {
         Session::new(self.subject.clone(), self.auth_time)
@@ -181,8 +184,9 @@ impl Authentication {
 /// [`Endpoints::deny`].
 ///
 /// `prompt=select_account` arrives at [`interact`](Self::interact) as [`Step::Login`] even for
-/// a logged-in user (the login page is where an account is chosen); after the host's login the
-/// flow is resumed normally.
+/// a logged-in user (the login page is where an account is chosen), and so do `prompt=login`
+/// and `max_age=0` ([`BoundRequest::requires_fresh_login`]: ask for credentials even when
+/// someone is signed in); after the host's login the flow is resumed normally.
 pub trait Host: ClaimsSource + Send + Sync + 'static {
     /// The End-User's current authentication in the host's session (e.g. from a cookie in
     /// `parts`), or `None` if nobody is logged in.
@@ -213,21 +217,50 @@ pub trait Host: ClaimsSource + Send + Sync + 'static {
     ) -> impl Future<Output = Response> + Send;
 }
 
-/// The provider, the host and the route paths: the state of the [`router`], and the API the
-/// host's pages resume authorization flows with. Cloning is cheap (one `Arc`).
-pub struct Endpoints<S, C, R, H> {
-    inner: Arc<Inner<S, C, R, H>>,
+/// A [`Provider`] the router can serve: its storage, clock and randomness usable from every
+/// request's task for the life of the server. It names those bounds once, for every handler;
+/// every `Provider<S, C, R>` that meets them implements it.
+pub trait HttpProvider: Send + Sync + 'static {
+    /// The storage.
+    type Storage: Storage + 'static;
+    /// The clock.
+    type Clock: Clock + Send + Sync + 'static;
+    /// The source of randomness.
+    type Random: SecureRandom + Send + Sync + 'static;
+
+    /// The provider itself.
+    fn provider(&self) -> &Provider<Self::Storage, Self::Clock, Self::Random>;
 }
 
-struct Inner<S, C, R, H> {
-    provider: Arc<Provider<S, C, R>>,
+impl<S, C, R> HttpProvider for Provider<S, C, R>
+where
+    S: Storage + 'static,
+    C: Clock + Send + Sync + 'static,
+    R: SecureRandom + Send + Sync + 'static,
+{
+    type Storage = S;
+    type Clock = C;
+    type Random = R;
+
+    fn provider(&self) -> &Self {
+        self
+    }
+}
+
+/// The provider, the host and the documents computed once: the state of the [`router`], and
+/// the API the host's pages resume authorization flows with. Cloning is cheap (one `Arc`).
+pub struct Endpoints<P, H> {
+    inner: Arc<Inner<P, H>>,
+}
+
+struct Inner<P, H> {
+    provider: Arc<P>,
     host: H,
-    paths: endpoints::Paths,
-    discovery: String,
-    jwks: String,
+    discovery: Bytes,
+    jwks: Bytes,
 }
 
-impl<S, C, R, H> Clone for Endpoints<S, C, R, H> {
+impl<P, H> Clone for Endpoints<P, H> {
     fn clone(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
@@ -235,32 +268,23 @@ impl<S, C, R, H> Clone for Endpoints<S, C, R, H> {
     }
 }
 
-impl<S, C, R, H> fmt::Debug for Endpoints<S, C, R, H> {
+impl<P, H> fmt::Debug for Endpoints<P, H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Endpoints")
-            .field("paths", &self.inner.paths)
-            .finish_non_exhaustive()
+        f.debug_struct("Endpoints").finish_non_exhaustive()
     }
 }
 
-impl<S, C, R, H> Endpoints<S, C, R, H>
-where
-    S: Storage + 'static,
-    C: Clock + Send + Sync + 'static,
-    R: SecureRandom + Send + Sync + 'static,
-    H: Host,
-{
+impl<P: HttpProvider, H: Host> Endpoints<P, H> {
     /// The endpoints of `provider`, with `host` for login, consent and UserInfo claims.
-    pub fn new(provider: Arc<Provider<S, C, R>>, host: H) -> Self {
-        let paths = endpoints::Paths::from_config(provider.config());
-        let discovery = provider.discovery().to_json();
+    pub fn new(provider: Arc<P>, host: H) -> Self {
+        let core = provider.provider();
+        let discovery = Bytes::from(core.discovery().to_json());
         // A set of public keys always serialises.
-        let jwks = serde_json::to_string(&provider.jwks()).unwrap_or_default();
+        let jwks = Bytes::from(serde_json::to_string(&core.jwks()).unwrap_or_default());
         Self {
             inner: Arc::new(Inner {
                 provider,
                 host,
-                paths,
                 discovery,
                 jwks,
             }),
@@ -274,8 +298,8 @@ where
     }
 
     /// The provider.
-    pub fn provider(&self) -> &Provider<S, C, R> {
-        &self.inner.provider
+    pub fn provider(&self) -> &Provider<P::Storage, P::Clock, P::Random> {
+        self.inner.provider.provider()
     }
 
     /// The host.
@@ -285,13 +309,13 @@ where
 
     /// The current time, from the provider's clock (for `auth_time` after a login).
     pub fn now(&self) -> UnixTime {
-        self.inner.provider.now()
+        self.provider().now()
     }
 
     /// Continues an authorization after the host changed something — typically right after a
-    /// successful login: the core decides the step again with `authentication` and `consent`
-    /// and the result is delivered: a redirect (approved, or a redirected error) or the host's
-    /// next page through [`Host::interact`] (e.g. consent).
+    /// successful login: the core decides the step again ([`BoundRequest::next_step`]) with
+    /// `authentication` and `consent`, and the result is delivered: a redirect (approved, or a
+    /// redirected error) or the host's next page through [`Host::interact`] (e.g. consent).
     ///
     /// `parts` are handed to [`Host::interact`]; a host that just rotated its session cookie
     /// can put what its `interact` needs to find the new session into `parts.extensions`.
@@ -302,7 +326,10 @@ where
         consent: Consent,
         parts: &Parts,
     ) -> Response {
-        endpoints::proceed(self, request, authentication, consent, parts, false).await
+        let session = authentication.map(Authentication::session);
+        let issuer = &self.provider().config().issuer;
+        let step = request.next_step(session.as_ref(), consent, issuer);
+        endpoints::proceed(self, request, step, authentication, parts).await
     }
 
     /// Approves `request` (after consent) and delivers the authorization response: a 303
@@ -323,12 +350,6 @@ where
 /// The provider's endpoints as a [`Router`], with `host` for login, consent and UserInfo
 /// claims. Same as `Endpoints::new(provider, host).router()`; build an [`Endpoints`] yourself
 /// when the host's routes need it to resume flows.
-pub fn router<S, C, R, H>(provider: Arc<Provider<S, C, R>>, host: H) -> Router
-where
-    S: Storage + 'static,
-    C: Clock + Send + Sync + 'static,
-    R: SecureRandom + Send + Sync + 'static,
-    H: Host,
-{
+pub fn router<P: HttpProvider, H: Host>(provider: Arc<P>, host: H) -> Router {
     Endpoints::new(provider, host).router()
 }

@@ -1,15 +1,111 @@
-//! Responses: authorization responses (303 redirects and form_post pages), error pages, JSON,
-//! and the security headers every HTML page gets. Public so hosts render their own pages with
-//! the same rules.
+//! Responses: [`Reply`], the HTTP form of every answer of the core — authorization responses
+//! (303 redirects and form_post pages), authorization errors (shown or redirected), token
+//! responses, endpoint errors with their challenges, UserInfo claims, discovery and JWKS — and
+//! the security headers every HTML page gets, public so hosts render their own pages with the
+//! same rules.
 
+use axum::body::Bytes;
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, PRAGMA, REFERRER_POLICY,
-    WWW_AUTHENTICATE, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION,
+    PRAGMA, REFERRER_POLICY, WWW_AUTHENTICATE, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use oidc_hybrid::response::{FORM_POST_CSP, push_escaped};
-use oidc_hybrid::{AuthorizationResponse, EndpointError, Reject};
+use oidc_hybrid::{
+    AuthorizationResponse, AuthorizeError, Claims, EndpointError, JwkSet, ProviderMetadata, Reject,
+    TokenResponse,
+};
+
+/// A core answer as an HTTP response: `Reply(answer).into_response()`.
+///
+/// | answer | response |
+/// | --- | --- |
+/// | [`AuthorizationResponse`] | **303 See Other** to the redirect URI (fragment or query; never 307, which would repost a login form to the client), or the form_post page under [`FORM_POST_CSP`]; `Cache-Control: no-store` |
+/// | [`AuthorizeError`] | redirected to the client like a response, or, when the client cannot be trusted with it, an escaped HTML page (400; 500 for `server_error`) |
+/// | [`TokenResponse`], [`Claims`] | 200 JSON with `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1) |
+/// | [`EndpointError`] | its status (401 for `invalid_client` after Basic authentication and for `invalid_token`), its `WWW-Authenticate` challenge and its JSON body (RFC 6749 §5.2, RFC 6750 §3) |
+/// | [`ProviderMetadata`], [`JwkSet`] | 200 JSON readable from any origin (`Access-Control-Allow-Origin: *`), cacheable for five minutes |
+#[derive(Clone, Debug)]
+pub struct Reply<T>(pub T);
+
+impl IntoResponse for Reply<AuthorizationResponse> {
+    fn into_response(self) -> Response {
+        deliver(&self.0)
+    }
+}
+
+impl IntoResponse for Reply<AuthorizeError> {
+    fn into_response(self) -> Response {
+        let reject = self.0.reject();
+        match self.0.into_response() {
+            Some(response) => deliver(&response),
+            None => error_page(reject),
+        }
+    }
+}
+
+impl IntoResponse for Reply<TokenResponse> {
+    fn into_response(self) -> Response {
+        json_no_store(StatusCode::OK, self.0.to_json())
+    }
+}
+
+impl IntoResponse for Reply<Claims> {
+    fn into_response(self) -> Response {
+        // A JSON object of JSON values always serialises.
+        json_no_store(
+            StatusCode::OK,
+            serde_json::to_string(&self.0).unwrap_or_default(),
+        )
+    }
+}
+
+impl IntoResponse for Reply<EndpointError> {
+    fn into_response(self) -> Response {
+        let error = self.0;
+        let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut response = json_no_store(status, error.to_json());
+        if let Some(challenge) = error.www_authenticate() {
+            response
+                .headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        response
+    }
+}
+
+impl IntoResponse for Reply<ProviderMetadata> {
+    fn into_response(self) -> Response {
+        public_json(Bytes::from(self.0.to_json()))
+    }
+}
+
+impl IntoResponse for Reply<JwkSet> {
+    fn into_response(self) -> Response {
+        // A set of public keys always serialises.
+        public_json(Bytes::from(
+            serde_json::to_string(&self.0).unwrap_or_default(),
+        ))
+    }
+}
+
+/// Public metadata: JSON, readable from any origin, cacheable for five minutes.
+pub(crate) fn public_json(body: Bytes) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (CONTENT_TYPE, HeaderValue::from_static(JSON)),
+            (ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
+            (
+                CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
 
 /// The Content-Security-Policy of the adapter's own pages (error pages): nothing loads, nothing
 /// runs, no form posts, no framing.
@@ -28,10 +124,9 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Delivers an authorization response to the client's verified redirect URI: **303 See Other**
-/// with `Location` for the `fragment` and `query` modes (never 307, which would repost a
-/// login form's body to the client), the auto-submitting page for `form_post`.
-#[must_use]
-pub fn deliver(response: &AuthorizationResponse) -> Response {
+/// with `Location` for the `fragment` and `query` modes, the auto-submitting page for
+/// `form_post`.
+fn deliver(response: &AuthorizationResponse) -> Response {
     let Some(location) = response.location() else {
         return form_post(response);
     };
@@ -54,8 +149,7 @@ pub fn deliver(response: &AuthorizationResponse) -> Response {
 /// The form_post page (Form Post Response Mode §2) with its strict CSP (only the submit script
 /// runs), `Cache-Control: no-store`, `Pragma: no-cache`, `Referrer-Policy: no-referrer` and
 /// `X-Frame-Options: DENY`.
-#[must_use]
-pub fn form_post(response: &AuthorizationResponse) -> Response {
+fn form_post(response: &AuthorizationResponse) -> Response {
     let mut page = html(StatusCode::OK, response.form_post_html());
     page.headers_mut().insert(
         CONTENT_SECURITY_POLICY,
@@ -88,8 +182,7 @@ fn set_page_headers(headers: &mut HeaderMap) {
 
 /// The HTTP status of an authorization error shown to the user: 500 for `server_error`, 413
 /// for a request over the size limit, 400 otherwise.
-#[must_use]
-pub fn error_status(reject: Reject) -> StatusCode {
+pub(crate) fn error_status(reject: Reject) -> StatusCode {
     match reject {
         Reject::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
         Reject::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -100,8 +193,7 @@ pub fn error_status(reject: Reject) -> StatusCode {
 /// The error page for an authorization error that must not be redirected (the client or its
 /// redirect URI could not be verified; OIDC Core §3.1.2.6): the error code and its fixed
 /// description, escaped, with the status of [`error_status`].
-#[must_use]
-pub fn error_page(reject: Reject) -> Response {
+pub(crate) fn error_page(reject: Reject) -> Response {
     let code = escape(reject.code().as_str());
     let description = escape(reject.description());
     html(
@@ -119,8 +211,7 @@ pub fn error_page(reject: Reject) -> Response {
 
 /// A JSON response (`application/json`) with `Cache-Control: no-store` and `Pragma: no-cache`
 /// (RFC 6749 §5.1: token responses must not be cached).
-#[must_use]
-pub fn json_no_store(status: StatusCode, body: String) -> Response {
+pub(crate) fn json_no_store(status: StatusCode, body: String) -> Response {
     (
         status,
         [
@@ -131,21 +222,6 @@ pub fn json_no_store(status: StatusCode, body: String) -> Response {
         body,
     )
         .into_response()
-}
-
-/// An error of the token, UserInfo or revocation endpoint: its status (401 for
-/// `invalid_client` after Basic authentication and for `invalid_token`), its
-/// `WWW-Authenticate` challenge and its JSON body (RFC 6749 §5.2, RFC 6750 §3).
-#[must_use]
-pub fn endpoint_error(error: &EndpointError) -> Response {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut response = json_no_store(status, error.to_json());
-    if let Some(challenge) = error.www_authenticate() {
-        response
-            .headers_mut()
-            .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
-    }
-    response
 }
 
 /// Middleware (use with [`axum::middleware::map_response`]) that gives every HTML response the

@@ -79,7 +79,7 @@ impl Host for TestHost {
     }
 }
 
-type TestEndpoints = Endpoints<MemoryStore, SystemClock, OsRandom, TestHost>;
+type TestEndpoints = Endpoints<Provider<MemoryStore, SystemClock, OsRandom>, TestHost>;
 
 fn take(endpoints: &TestEndpoints, id: u64) -> BoundRequest {
     endpoints

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use oidc_hybrid::response::FORM_POST_CSP;
-use oidc_hybrid_axum::demo::{self, Options};
+use oidc_hybrid_demo::{self as demo, Options};
 use oidc_hybrid_tests::{ES256_PEM, RS256_PEM};
 use reqwest::header::HeaderMap;
 

@@ -112,8 +112,8 @@ seeded once per task from the operating system: unique and unpredictable enough 
 test, not for a real relying party.
 
 Example against the demo OP of this project:
-  cargo build --release -p oidc-hybrid-axum --example demo
-  RUST_LOG=warn target/release/examples/demo --addr 127.0.0.1:8080 & OP=$!
+  cargo build --release -p oidc-hybrid-demo
+  RUST_LOG=warn target/release/oidc-hybrid-demo --addr 127.0.0.1:8080 & OP=$!
   cargo run --release -p oidc-hybrid-tests --bin flowbench -- --issuer http://127.0.0.1:8080 \\
       --client-id demo-client-es256 --auth-method post \\
       --client-secret demo-secret-for-the-playground-only-0123456789 \\

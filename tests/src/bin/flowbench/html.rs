@@ -552,7 +552,7 @@ mod tests {
 
     #[test]
     fn the_demo_pages() {
-        // The shape of the demo's login and consent forms (adapters/axum/src/demo/pages.rs).
+        // The shape of the demo's login and consent forms (demo/src/pages.rs).
         let login = "<form method=\"post\" action=\"/login\">\
             <input type=\"hidden\" name=\"interaction\" value=\"i&amp;d\">\
             <input type=\"hidden\" name=\"csrf\" value=\"c-&quot;x&quot;\">\

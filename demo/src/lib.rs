@@ -1,6 +1,6 @@
-//! The demo identity provider: the whole adapter behind real pages, on the SQL store.
+//! The demo identity provider: the axum adapter behind real pages, on the SQL store.
 //!
-//! `cargo run -p oidc-hybrid-axum --example demo` starts it on `http://127.0.0.1:8080`:
+//! `cargo run -p oidc-hybrid-demo` starts it on `http://127.0.0.1:8080`:
 //!
 //! - the provider's endpoints ([`Endpoints`]) on a [`SqliteStore`] file (`oidc-demo.sqlite`,
 //!   created and migrated at start), a [`PostgresStore`] (`--database-url postgres://…`) or a
@@ -21,10 +21,22 @@
 //!
 //! Sessions live in memory (a restart logs everybody out); codes, tokens and clients live in
 //! the database.
+//!
+//! The modules: `options` (the command line), `keys`, `clients` and `users` (what is loaded at
+//! start), `session` (browser sessions), `host` (the adapter's [`Host`](oidc_hybrid_axum::Host):
+//! who is logged in, remembered consents, the login and consent pages), `login` and `consent`
+//! (their form handlers), `pages` and `form` (HTML and submitted forms), and `playground` (the
+//! relying party: its flow logic, its checks and its pages, each a module of its own).
+
+extern crate alloc;
 
 mod clients;
-mod files;
+mod consent;
+mod form;
 mod host;
+mod keys;
+mod login;
+mod options;
 mod pages;
 mod playground;
 mod session;
@@ -34,216 +46,26 @@ use alloc::sync::Arc;
 use core::fmt;
 use core::future::Future;
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
-use core::time::Duration;
 use std::path::{Path, PathBuf};
 
 use axum::Router;
 use axum::routing::{get, post};
 use oidc_hybrid::{Client, Config, Provider, Signer, Storage, SystemClock};
+use oidc_hybrid_axum::{Endpoints, route_path};
 use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_rustcrypto::OsRandom;
 use oidc_hybrid_sql::{PostgresStore, SqlError, SqliteStore};
 use tracing::{error, info, warn};
 
-use crate::Endpoints;
+use host::{DemoEndpoints, DemoHost};
+use playground::Playground;
+use session::Sessions;
+
 pub use clients::BUILTIN_CLIENT_SECRET;
-
-/// The default listening address.
-pub const DEFAULT_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
-
-/// The default database: a SQLite file in the working directory, created if missing.
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://oidc-demo.sqlite";
+pub use options::{Command, DEFAULT_ADDR, DEFAULT_DATABASE_URL, Options, SignerKind, USAGE};
 
 /// The built-in user's name and password.
 pub const BUILTIN_USER: (&str, &str) = ("alice", "wonderland");
-
-/// The command-line help.
-pub const USAGE: &str = "\
-Usage: cargo run -p oidc-hybrid-axum --example demo -- [OPTIONS]
-
-A demo OpenID Provider (hybrid flow) with login, consent and a relying-party playground.
-
-Options:
-  --addr ADDR            listen on ADDR (default 127.0.0.1:8080)
-  --issuer URL           the issuer URL (default http://ADDR; https, or http on loopback)
-  --database-url URL     sqlite://FILE (default sqlite://oidc-demo.sqlite, created if
-                         missing), postgres://USER@HOST/DB, or memory: (nothing kept)
-  --signer NAME          ring (default: fast, constant-time RSA) or rustcrypto
-  --code-lifetime SECS   authorization code lifetime (default 60, at most 600)
-  --access-token-lifetime SECS
-                         access token lifetime (default 3600)
-  --refresh-token-lifetime SECS
-                         refresh token lifetime (default 2592000, 30 days)
-  --sweep-every SECS     how often expired codes and tokens are removed (default 60)
-  --keys-dir DIR         where the signing keys are kept (default: beside the SQLite file,
-                         or the working directory)
-  --clients FILE         client registrations: a JSON array of RFC 7591 metadata
-                         (default: the built-in demo clients)
-  --users FILE           users: a JSON array of {username, password, sub?, standard claims}
-                         (default: the built-in user alice / wonderland)
-  -h, --help             print this help
-
-Logs go to standard error; set RUST_LOG (e.g. RUST_LOG=debug) to change the level.
-";
-
-/// The demo's settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Options {
-    /// Where to listen.
-    pub addr: SocketAddr,
-    /// The issuer; `None`: `http://{addr}`.
-    pub issuer: Option<String>,
-    /// The database URL (`sqlite:…` or `postgres://…`).
-    pub database_url: String,
-    /// Where the signing keys are kept; `None`: beside the SQLite file, or the working directory.
-    pub keys_dir: Option<PathBuf>,
-    /// A clients file (JSON array of RFC 7591 metadata); `None`: the built-in clients.
-    pub clients: Option<PathBuf>,
-    /// A users file; `None`: the built-in user.
-    pub users: Option<PathBuf>,
-    /// Which implementation signs ID tokens.
-    pub signer: SignerKind,
-    /// The authorization code lifetime in seconds; `None`: [`Config`]'s default.
-    pub code_lifetime: Option<u64>,
-    /// The access token lifetime in seconds; `None`: [`Config`]'s default.
-    pub access_token_lifetime: Option<u64>,
-    /// The refresh token lifetime in seconds; `None`: [`Config`]'s default.
-    pub refresh_token_lifetime: Option<u64>,
-    /// How often expired codes, tokens and sessions are removed.
-    pub sweep_every: Duration,
-}
-
-/// The signing implementation behind the demo's keys.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SignerKind {
-    /// `oidc-hybrid-ring`: the fast std signers (constant-time RSA).
-    #[default]
-    Ring,
-    /// `oidc-hybrid-rustcrypto`: the portable no_std signers.
-    RustCrypto,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            addr: DEFAULT_ADDR,
-            issuer: None,
-            database_url: DEFAULT_DATABASE_URL.into(),
-            keys_dir: None,
-            clients: None,
-            users: None,
-            signer: SignerKind::default(),
-            code_lifetime: None,
-            access_token_lifetime: None,
-            refresh_token_lifetime: None,
-            sweep_every: Duration::from_secs(60),
-        }
-    }
-}
-
-/// What the command line asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-#[allow(clippy::large_enum_variant)] // Built once per process, matched once.
-pub enum Command {
-    /// Run the demo.
-    Run(Options),
-    /// Print [`USAGE`].
-    Help,
-}
-
-impl Options {
-    /// Parses the command-line arguments (without the program name).
-    ///
-    /// # Errors
-    ///
-    /// A message naming the unknown option, the missing value or the malformed address.
-    pub fn from_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String> {
-        let mut options = Self::default();
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value)),
-                _ => (arg.clone(), None),
-            };
-            if name == "-h" || name == "--help" {
-                return Ok(Command::Help);
-            }
-            let known = [
-                "--addr",
-                "--issuer",
-                "--database-url",
-                "--keys-dir",
-                "--clients",
-                "--users",
-                "--signer",
-                "--code-lifetime",
-                "--access-token-lifetime",
-                "--refresh-token-lifetime",
-                "--sweep-every",
-            ];
-            if !known.contains(&name.as_str()) {
-                return Err(format!("unknown argument {arg:?} (see --help)"));
-            }
-            let value = match inline {
-                Some(value) => value.to_owned(),
-                None => args
-                    .next()
-                    .ok_or_else(|| format!("{name} needs a value (see --help)"))?,
-            };
-            match name.as_str() {
-                "--addr" => {
-                    options.addr = value.parse().map_err(|_| {
-                        format!("--addr {value:?} is not an address like 127.0.0.1:8080")
-                    })?;
-                }
-                "--issuer" => options.issuer = Some(value),
-                "--database-url" => options.database_url = value,
-                "--keys-dir" => options.keys_dir = Some(value.into()),
-                "--clients" => options.clients = Some(value.into()),
-                "--signer" => {
-                    options.signer = match value.as_str() {
-                        "ring" => SignerKind::Ring,
-                        "rustcrypto" => SignerKind::RustCrypto,
-                        _ => return Err(format!("--signer {value:?}: ring or rustcrypto")),
-                    };
-                }
-                "--code-lifetime" => {
-                    let secs = seconds(&name, &value)?;
-                    if secs > oidc_hybrid::config::MAX_CODE_LIFETIME {
-                        return Err(format!(
-                            "--code-lifetime {secs}: at most {} seconds (RFC 6749 §4.1.2)",
-                            oidc_hybrid::config::MAX_CODE_LIFETIME
-                        ));
-                    }
-                    options.code_lifetime = Some(secs);
-                }
-                "--access-token-lifetime" => {
-                    options.access_token_lifetime = Some(seconds(&name, &value)?);
-                }
-                "--refresh-token-lifetime" => {
-                    options.refresh_token_lifetime = Some(seconds(&name, &value)?);
-                }
-                "--sweep-every" => {
-                    options.sweep_every = Duration::from_secs(seconds(&name, &value)?);
-                }
-                _ => options.users = Some(value.into()),
-            }
-        }
-        Ok(Command::Run(options))
-    }
-}
-
-/// A positive whole number of seconds.
-fn seconds(name: &str, value: &str) -> Result<u64, String> {
-    value
-        .parse()
-        .ok()
-        .filter(|&secs: &u64| secs > 0)
-        .ok_or_else(|| format!("{name} {value:?} is not a positive number of seconds"))
-}
 
 /// Why the demo could not start.
 #[derive(Debug)]
@@ -442,7 +264,7 @@ async fn assemble<S: DemoStore>(
     }
     let (default_dir, stem) = default_keys_location(&options.database_url);
     let dir = options.keys_dir.clone().unwrap_or(default_dir);
-    let keys = files::load_or_create_keys(&dir, &stem)?;
+    let keys = keys::load_or_create_keys(&dir, &stem)?;
     let key_note = format!("keys:        {} ({:?} signers)", keys.note, options.signer);
     let signers = match options.signer {
         SignerKind::RustCrypto => {
@@ -451,14 +273,47 @@ async fn assemble<S: DemoStore>(
                 Box::new(keys.es256),
             ]
         }
-        SignerKind::Ring => files::ring_signers(&keys)?,
+        SignerKind::Ring => keys::ring_signers(&keys)?,
     };
     let issuer = config.issuer.clone();
+    let banner = banner(&issuer, key_note, &users, &clients);
+
+    let base = route_path(&issuer).trim_end_matches('/').to_owned();
+    let sessions = Arc::new(Sessions::new(&base, issuer.starts_with("https://")));
+    let back_channel = match local_addr.ip() {
+        ip if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), local_addr.port())
+        }
+        _ => local_addr,
+    };
+    let playground = Playground::new(
+        &config,
+        &base,
+        clients.playground,
+        format!("http://{back_channel}"),
+        Arc::clone(&sessions),
+    );
     let provider = Provider::new(config, store, signers, SystemClock, OsRandom)
         .map_err(|e| DemoError::Keys(e.to_string()))?
         .with_error_observer(|e| error!(error = %e, "internal failure"));
-    let provider = Arc::new(provider);
+    let host = DemoHost::new(&base, users, sessions);
+    let endpoints = Endpoints::new(Arc::new(provider), host);
+    let router = routes(&endpoints, playground);
+    sweep(endpoints, options.sweep_every);
+    Ok(Demo {
+        router,
+        issuer,
+        banner,
+    })
+}
 
+/// Lines for the start-up banner: where things are, the keys, the demo credentials.
+fn banner(
+    issuer: &str,
+    key_note: String,
+    users: &users::Users,
+    clients: &clients::Loaded,
+) -> Vec<String> {
     let mut banner = vec![
         format!("issuer:      {issuer}"),
         format!("discovery:   {issuer}/.well-known/openid-configuration"),
@@ -482,72 +337,47 @@ async fn assemble<S: DemoStore>(
     if clients.builtin {
         banner.push(format!("             secret {BUILTIN_CLIENT_SECRET}"));
     }
+    banner
+}
 
-    let back_channel = match local_addr.ip() {
-        ip if ip.is_unspecified() => {
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), local_addr.port())
-        }
-        _ => local_addr,
-    };
-    let host = host::DemoHost::new(
-        &issuer,
-        users,
-        clients.playground,
-        format!("http://{back_channel}"),
-    );
-    let endpoints = Endpoints::new(Arc::clone(&provider), host);
-    let router = routes(&endpoints);
-
-    // Housekeeping: expired codes and tokens in the store, stale sessions in memory.
-    let sweeper = endpoints.clone();
-    let sweep_every = options.sweep_every;
+/// Housekeeping every `every`: expired codes and tokens in the store, stale sessions in
+/// memory.
+fn sweep<S: DemoStore>(endpoints: DemoEndpoints<S>, every: core::time::Duration) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(sweep_every);
+        let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            let now = sweeper.now();
-            match sweeper.provider().storage().sweep_expired(now).await {
+            let now = endpoints.now();
+            match endpoints.provider().storage().sweep_expired(now).await {
                 Ok(removed) if removed > 0 => info!(removed, "expired codes and tokens swept"),
                 Ok(_) => {}
                 Err(e) => warn!(error = %e, "sweeping the store failed"),
             }
-            sweeper.host().prune(now);
+            endpoints.host().prune(now);
         }
     });
-
-    Ok(Demo {
-        router,
-        issuer,
-        banner,
-    })
 }
 
-fn routes<S: DemoStore>(endpoints: &host::DemoEndpoints<S>) -> Router {
+/// Every route: the provider's endpoints, the host's pages, the playground.
+fn routes<S: DemoStore>(endpoints: &DemoEndpoints<S>, playground: Playground) -> Router {
     let base = endpoints.host().base_path().to_owned();
     let at = |path: &str| format!("{base}{path}");
     let pages = Router::new()
         .route(&at("/"), get(host::index::<S>))
         .route(&at("/demo.css"), get(pages::stylesheet))
         .route(&at("/favicon.ico"), get(pages::favicon))
-        .route(&at("/login"), post(host::login::<S>))
-        .route(&at("/consent"), post(host::consent::<S>))
-        .route(&at("/logout"), post(host::logout::<S>))
-        .route(&at("/playground"), get(playground::page::<S>))
-        .route(&at("/playground/start"), post(playground::start::<S>))
-        .route(
-            &at("/playground/callback"),
-            get(playground::callback_get::<S>).post(playground::callback_post::<S>),
-        )
-        .route(
-            &at("/playground/callback/fragment"),
-            post(playground::fragment::<S>),
-        )
+        .route(&at("/login"), post(login::login::<S>))
+        .route(&at("/consent"), post(consent::consent::<S>))
+        .route(&at("/logout"), post(login::logout::<S>))
         .with_state(endpoints.clone());
     endpoints
         .router()
         .merge(pages)
-        .layer(axum::middleware::map_response(crate::respond::harden_html))
-        .layer(crate::trace_layer())
+        .merge(playground::routes(Arc::new(playground)))
+        .layer(axum::middleware::map_response(
+            oidc_hybrid_axum::respond::harden_html,
+        ))
+        .layer(oidc_hybrid_axum::trace_layer())
 }
 
 /// Binds `options.addr`, builds the demo, prints the banner to standard error and serves until
@@ -598,59 +428,6 @@ pub async fn run(options: Options) -> Result<(), DemoError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(list: &[&str]) -> Result<Command, String> {
-        Options::from_args(list.iter().map(|s| (*s).to_owned()))
-    }
-
-    #[test]
-    fn arguments() {
-        assert_eq!(args(&[]), Ok(Command::Run(Options::default())));
-        assert_eq!(args(&["--help"]), Ok(Command::Help));
-        let Ok(Command::Run(o)) = args(&[
-            "--addr",
-            "127.0.0.1:9000",
-            "--issuer=http://localhost:9000",
-            "--database-url",
-            "postgres://op@db/op",
-            "--clients",
-            "c.json",
-        ]) else {
-            panic!("parses")
-        };
-        assert_eq!(o.addr.port(), 9000);
-        assert_eq!(o.issuer.as_deref(), Some("http://localhost:9000"));
-        assert_eq!(o.database_url, "postgres://op@db/op");
-        assert_eq!(o.clients.as_deref(), Some(Path::new("c.json")));
-        let Ok(Command::Run(o)) = args(&[
-            "--database-url=memory:",
-            "--signer",
-            "rustcrypto",
-            "--access-token-lifetime",
-            "10",
-            "--refresh-token-lifetime=20",
-            "--code-lifetime",
-            "30",
-            "--sweep-every",
-            "5",
-        ]) else {
-            panic!("parses")
-        };
-        assert_eq!(o.database_url, "memory:");
-        assert_eq!(o.signer, SignerKind::RustCrypto);
-        assert_eq!(o.access_token_lifetime, Some(10));
-        assert_eq!(o.code_lifetime, Some(30));
-        assert_eq!(o.refresh_token_lifetime, Some(20));
-        assert_eq!(o.sweep_every, Duration::from_secs(5));
-        assert_eq!(Options::default().signer, SignerKind::Ring);
-        assert!(args(&["--signer", "openssl"]).is_err());
-        assert!(args(&["--sweep-every", "0"]).is_err());
-        assert!(args(&["--code-lifetime", "601"]).is_err());
-        assert!(args(&["--access-token-lifetime", "soon"]).is_err());
-        assert!(args(&["--addr", "nope"]).is_err());
-        assert!(args(&["--frobnicate"]).is_err());
-        assert!(args(&["--users"]).is_err());
-    }
 
     #[test]
     fn key_location_and_redaction() {

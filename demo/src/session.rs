@@ -8,14 +8,12 @@ use axum::http::HeaderValue;
 use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 use base64ct::{Base64UrlUnpadded, Encoding as _};
-use oidc_hybrid::{BoundRequest, SecureRandom as _, Step, Subject, UnixTime};
+use oidc_hybrid::{BoundRequest, ResponseType, SecureRandom as _, Step, Subject, UnixTime};
 use oidc_hybrid_rustcrypto::OsRandom;
 use subtle::ConstantTimeEq as _;
 
-use super::playground::Flow;
-
 /// The session cookie's name.
-pub(super) const COOKIE_NAME: &str = "oidc_demo_session";
+pub(crate) const COOKIE_NAME: &str = "oidc_demo_session";
 
 /// How long an idle session lives, in seconds.
 const SESSION_IDLE: u64 = 12 * 3600;
@@ -29,37 +27,47 @@ const MAX_PENDING: usize = 16;
 /// The session a handler just created or rotated to, for code that reads the session from the
 /// request before the browser has the new cookie (put into `Parts::extensions`).
 #[derive(Clone, Debug)]
-pub(super) struct CurrentSession(pub(super) String);
+pub(crate) struct CurrentSession(pub(crate) String);
 
 /// A logged-in End-User.
 #[derive(Clone, Debug)]
-pub(super) struct LoggedIn {
-    pub(super) username: String,
-    pub(super) subject: Subject,
-    pub(super) auth_time: UnixTime,
+pub(crate) struct LoggedIn {
+    pub(crate) username: String,
+    pub(crate) subject: Subject,
+    pub(crate) auth_time: UnixTime,
 }
 
 /// An authorization request waiting for the user's login or consent.
 #[derive(Clone, Debug)]
-pub(super) struct Pending {
-    pub(super) request: BoundRequest,
-    pub(super) step: Step,
-    pub(super) created: UnixTime,
+pub(crate) struct Pending {
+    pub(crate) request: BoundRequest,
+    pub(crate) step: Step,
+    pub(crate) created: UnixTime,
+}
+
+/// A relying-party flow the playground started from this browser, waiting for its response.
+#[derive(Clone, Debug)]
+pub(crate) struct Flow {
+    pub(crate) client_id: String,
+    pub(crate) response_type: ResponseType,
+    pub(crate) nonce: String,
+    pub(crate) verifier: String,
+    pub(crate) created: UnixTime,
 }
 
 /// One browser's session.
 #[derive(Debug)]
-pub(super) struct SessionData {
-    pub(super) csrf: String,
+pub(crate) struct SessionData {
+    pub(crate) csrf: String,
     last_seen: UnixTime,
-    pub(super) user: Option<LoggedIn>,
+    pub(crate) user: Option<LoggedIn>,
     pending: HashMap<String, Pending>,
     flows: HashMap<String, Flow>,
 }
 
 impl SessionData {
     /// Keeps `pending` under a fresh interaction id and returns the id.
-    pub(super) fn add_pending(&mut self, pending: Pending) -> String {
+    pub(crate) fn add_pending(&mut self, pending: Pending) -> String {
         let id = random_token();
         trim(&mut self.pending, |p| p.created);
         self.pending.insert(id.clone(), pending);
@@ -67,7 +75,7 @@ impl SessionData {
     }
 
     /// Takes the waiting request `id` if it waits for `step` (single use).
-    pub(super) fn take_pending(&mut self, id: &str, step: Step) -> Option<Pending> {
+    pub(crate) fn take_pending(&mut self, id: &str, step: Step) -> Option<Pending> {
         match self.pending.get(id) {
             Some(p) if p.step == step => self.pending.remove(id),
             _ => None,
@@ -75,23 +83,23 @@ impl SessionData {
     }
 
     /// Puts a request back (e.g. after a wrong password).
-    pub(super) fn restore_pending(&mut self, id: String, pending: Pending) {
+    pub(crate) fn restore_pending(&mut self, id: String, pending: Pending) {
         self.pending.insert(id, pending);
     }
 
     /// Keeps a playground flow under its `state`.
-    pub(super) fn add_flow(&mut self, state: String, flow: Flow) {
+    pub(crate) fn add_flow(&mut self, state: String, flow: Flow) {
         trim(&mut self.flows, |f| f.created);
         self.flows.insert(state, flow);
     }
 
     /// Takes the playground flow of `state` (single use).
-    pub(super) fn take_flow(&mut self, state: &str) -> Option<Flow> {
+    pub(crate) fn take_flow(&mut self, state: &str) -> Option<Flow> {
         self.flows.remove(state)
     }
 
     /// Whether `token` is this session's CSRF token (constant time).
-    pub(super) fn csrf_ok(&self, token: &str) -> bool {
+    pub(crate) fn csrf_ok(&self, token: &str) -> bool {
         self.csrf.as_bytes().ct_eq(token.as_bytes()).into()
     }
 }
@@ -111,7 +119,7 @@ fn trim<T>(map: &mut HashMap<String, T>, created: impl Fn(&T) -> UnixTime) {
 }
 
 /// 256 random bits, base64url.
-pub(super) fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     // The OS generator does not fail in practice; a zero token would still be unique enough
     // to notice, but refuse to go on instead.
@@ -145,13 +153,36 @@ fn insert(map: &mut HashMap<String, SessionData>, id: String, session: SessionDa
     map.insert(id, session);
 }
 
-/// All sessions.
-#[derive(Debug, Default)]
-pub(super) struct Sessions {
+/// All sessions, and how their cookie is set.
+#[derive(Debug)]
+pub(crate) struct Sessions {
     map: Mutex<HashMap<String, SessionData>>,
+    /// The cookie's `Path`: the issuer's path (`""` for an issuer at the root).
+    path: String,
+    /// Whether the cookie is `Secure` (an https issuer).
+    secure: bool,
 }
 
 impl Sessions {
+    /// No sessions yet; their cookie is scoped to `path` and `Secure` if `secure`.
+    pub(crate) fn new(path: &str, secure: bool) -> Self {
+        Self {
+            map: Mutex::new(HashMap::new()),
+            path: path.to_owned(),
+            secure,
+        }
+    }
+
+    /// The `Set-Cookie` value for session `id`.
+    pub(crate) fn cookie(&self, id: &str) -> HeaderValue {
+        set_cookie(id, &self.path, self.secure)
+    }
+
+    /// The `Set-Cookie` value that ends the session cookie.
+    pub(crate) fn clear_cookie(&self) -> HeaderValue {
+        clear_cookie(&self.path, self.secure)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, SessionData>> {
         self.map
             .lock()
@@ -159,7 +190,7 @@ impl Sessions {
     }
 
     /// The session id of a request: a [`CurrentSession`] extension, else the cookie.
-    pub(super) fn id_from(parts: &Parts) -> Option<String> {
+    pub(crate) fn id_from(parts: &Parts) -> Option<String> {
         if let Some(CurrentSession(id)) = parts.extensions.get::<CurrentSession>() {
             return Some(id.clone());
         }
@@ -175,7 +206,7 @@ impl Sessions {
     }
 
     /// Runs `f` on the live session `id`, marking it used.
-    pub(super) fn with<T>(
+    pub(crate) fn with<T>(
         &self,
         id: &str,
         now: UnixTime,
@@ -193,7 +224,7 @@ impl Sessions {
 
     /// Runs `f` on the request's session, creating one if there is none; returns whether it was
     /// created (then the response must set the cookie) and the session id.
-    pub(super) fn with_or_create<T>(
+    pub(crate) fn with_or_create<T>(
         &self,
         parts: &Parts,
         now: UnixTime,
@@ -215,7 +246,7 @@ impl Sessions {
 
     /// Moves session `old` to a new id (at login: a session id known before the login is not
     /// the one that carries it) and a new CSRF token; returns the new id.
-    pub(super) fn rotate(&self, old: &str) -> Option<String> {
+    pub(crate) fn rotate(&self, old: &str) -> Option<String> {
         let mut map = self.lock();
         let mut session = map.remove(old)?;
         session.csrf = random_token();
@@ -225,12 +256,12 @@ impl Sessions {
     }
 
     /// Ends a session.
-    pub(super) fn remove(&self, id: &str) {
+    pub(crate) fn remove(&self, id: &str) {
         self.lock().remove(id);
     }
 
     /// Drops idle sessions and stale waiting requests and flows.
-    pub(super) fn prune(&self, now: UnixTime) {
+    pub(crate) fn prune(&self, now: UnixTime) {
         let mut map = self.lock();
         map.retain(|_, s| now.secs_since(s.last_seen) <= SESSION_IDLE);
         for session in map.values_mut() {
@@ -245,13 +276,13 @@ impl Sessions {
 }
 
 /// Whether a waiting request or flow created at `created` is still usable at `now`.
-pub(super) fn fresh(created: UnixTime, now: UnixTime) -> bool {
+pub(crate) fn fresh(created: UnixTime, now: UnixTime) -> bool {
     now.secs_since(created) <= PENDING_TTL
 }
 
 /// The `Set-Cookie` value for session `id`: `HttpOnly`, `SameSite=Lax` (sent on the top-level
 /// navigations of a sign-in, not on cross-site subrequests), `Secure` on an https issuer.
-pub(super) fn set_cookie(id: &str, path: &str, secure: bool) -> HeaderValue {
+fn set_cookie(id: &str, path: &str, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     let path = if path.is_empty() { "/" } else { path };
     HeaderValue::try_from(format!(
@@ -261,7 +292,7 @@ pub(super) fn set_cookie(id: &str, path: &str, secure: bool) -> HeaderValue {
 }
 
 /// The `Set-Cookie` value that ends the session cookie.
-pub(super) fn clear_cookie(path: &str, secure: bool) -> HeaderValue {
+fn clear_cookie(path: &str, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     let path = if path.is_empty() { "/" } else { path };
     HeaderValue::try_from(format!(

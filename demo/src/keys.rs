@@ -9,13 +9,13 @@ use oidc_hybrid::{JwsAlgorithm, Signer};
 use oidc_hybrid_rustcrypto::{Es256Signer, OsRandom, RsaSigner};
 use tracing::info;
 
-use super::DemoError;
+use crate::DemoError;
 
 /// The demo's keys and a line saying where they came from.
-pub(super) struct Keys {
-    pub(super) rs256: RsaSigner,
-    pub(super) es256: Es256Signer,
-    pub(super) note: String,
+pub(crate) struct Keys {
+    pub(crate) rs256: RsaSigner,
+    pub(crate) es256: Es256Signer,
+    pub(crate) note: String,
 }
 
 /// Writes `pem` to a new file readable by the owner only; an existing file is never replaced.
@@ -47,7 +47,7 @@ fn read(path: &Path) -> Result<Option<String>, DemoError> {
 }
 
 /// Loads `{dir}/{stem}.es256.pem` and `{dir}/{stem}.rs256.pem`, creating what is missing.
-pub(super) fn load_or_create_keys(dir: &Path, stem: &str) -> Result<Keys, DemoError> {
+pub(crate) fn load_or_create_keys(dir: &Path, stem: &str) -> Result<Keys, DemoError> {
     fs::create_dir_all(dir)
         .map_err(|e| DemoError::Keys(format!("cannot create {}: {e}", dir.display())))?;
     let es_path: PathBuf = dir.join(format!("{stem}.es256.pem"));
@@ -100,7 +100,7 @@ pub(super) fn load_or_create_keys(dir: &Path, stem: &str) -> Result<Keys, DemoEr
 }
 
 /// The same keys behind ring's signers (same `kid`s: RFC 7638 thumbprints of the same keys).
-pub(super) fn ring_signers(keys: &Keys) -> Result<Vec<Box<dyn Signer>>, DemoError> {
+pub(crate) fn ring_signers(keys: &Keys) -> Result<Vec<Box<dyn Signer>>, DemoError> {
     let fail = |e: &dyn core::fmt::Display| DemoError::Keys(format!("ring cannot load a key: {e}"));
     let rs_der = keys.rs256.to_pkcs8_der().map_err(|e| fail(&e))?;
     let es_der = keys.es256.to_pkcs8_der().map_err(|e| fail(&e))?;

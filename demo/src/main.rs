@@ -1,9 +1,9 @@
-//! The demo OpenID Provider: `cargo run -p oidc-hybrid-axum --example demo`, then open
+//! The demo OpenID Provider: `cargo run -p oidc-hybrid-demo`, then open
 //! <http://127.0.0.1:8080/playground>. `--help` lists the options.
 
 use std::process::ExitCode;
 
-use oidc_hybrid_axum::demo::{self, Command, Options};
+use oidc_hybrid_demo::{self as demo, Command, Options};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]

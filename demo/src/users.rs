@@ -10,7 +10,7 @@ use oidc_hybrid::{Claims, Subject};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{BUILTIN_USER, DemoError};
+use crate::{BUILTIN_USER, DemoError};
 
 /// A postal address (OIDC Core §5.1.1).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -125,22 +125,22 @@ fn builtin() -> Entry {
 
 /// A user who can log in.
 #[derive(Clone, Debug)]
-pub(super) struct User {
-    pub(super) username: String,
-    pub(super) subject: Subject,
+pub(crate) struct User {
+    pub(crate) username: String,
+    pub(crate) subject: Subject,
     hash: String,
-    pub(super) claims: Claims,
+    pub(crate) claims: Claims,
 }
 
 /// The user directory.
 #[derive(Debug)]
-pub(super) struct Users {
+pub(crate) struct Users {
     by_name: HashMap<String, User>,
     by_subject: HashMap<Subject, String>,
     /// A hash checked for unknown usernames, so that they cost as much as known ones.
     decoy: String,
     /// Whether this is the built-in user.
-    pub(super) builtin: bool,
+    pub(crate) builtin: bool,
 }
 
 fn hash(password: &str) -> Result<String, String> {
@@ -152,7 +152,7 @@ fn hash(password: &str) -> Result<String, String> {
 }
 
 /// Whether `password` matches the PHC string `hash` (the comparison is constant time).
-pub(super) fn check(hash: &str, password: &str) -> bool {
+pub(crate) fn check(hash: &str, password: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| {
         Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
@@ -163,7 +163,7 @@ pub(super) fn check(hash: &str, password: &str) -> bool {
 impl Users {
     /// The password hash to check for `username`: theirs, or the decoy (then the check's result
     /// must be ignored). Returns the user too when there is one.
-    pub(super) fn hash_for(&self, username: &str) -> (Option<&User>, String) {
+    pub(crate) fn hash_for(&self, username: &str) -> (Option<&User>, String) {
         match self.by_name.get(username) {
             Some(user) => (Some(user), user.hash.clone()),
             None => (None, self.decoy.clone()),
@@ -171,7 +171,7 @@ impl Users {
     }
 
     /// The user with this subject.
-    pub(super) fn by_subject(&self, subject: &Subject) -> Option<&User> {
+    pub(crate) fn by_subject(&self, subject: &Subject) -> Option<&User> {
         self.by_subject
             .get(subject)
             .and_then(|name| self.by_name.get(name))
@@ -179,7 +179,7 @@ impl Users {
 }
 
 /// Loads the users file, or the built-in user.
-pub(super) fn load(path: Option<&Path>) -> Result<Users, DemoError> {
+pub(crate) fn load(path: Option<&Path>) -> Result<Users, DemoError> {
     let (entries, origin) = match path {
         None => (vec![builtin()], None),
         Some(path) => {
@@ -234,7 +234,7 @@ pub(super) fn load(path: Option<&Path>) -> Result<Users, DemoError> {
 }
 
 /// "entry N" plus the entry's name, for messages.
-pub(super) fn entry_label(index: usize, value: &Value, key: &str) -> String {
+pub(crate) fn entry_label(index: usize, value: &Value, key: &str) -> String {
     match value.get(key).and_then(Value::as_str) {
         Some(name) => format!("entry {} ({name:?})", index + 1),
         None => format!("entry {}", index + 1),

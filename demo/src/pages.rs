@@ -5,7 +5,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::respond::{self, escape};
+use oidc_hybrid_axum::respond::{self, escape};
 
 /// The stylesheet, served at `/demo.css` (pages allow styles from their own origin only).
 const CSS: &str = r#"
@@ -67,7 +67,7 @@ td code { word-break: break-all; }
 "#;
 
 /// `GET /demo.css`.
-pub(super) async fn stylesheet() -> Response {
+pub(crate) async fn stylesheet() -> Response {
     (
         [
             (
@@ -85,7 +85,7 @@ pub(super) async fn stylesheet() -> Response {
 }
 
 /// `GET /favicon.ico`: nothing (browsers ask for it).
-pub(super) async fn favicon() -> Response {
+pub(crate) async fn favicon() -> Response {
     (
         StatusCode::NO_CONTENT,
         [(
@@ -99,7 +99,7 @@ pub(super) async fn favicon() -> Response {
 /// The CSP of the demo's pages: styles from this origin, no script unless its hash is given,
 /// forms posted to this origin (and `form_action`, the client's origin, for pages whose form
 /// answers with a redirect to the client), no framing.
-pub(super) fn csp(form_action: Option<&str>, script_hash: Option<&str>) -> String {
+pub(crate) fn csp(form_action: Option<&str>, script_hash: Option<&str>) -> String {
     let script = script_hash.map_or_else(String::new, |h| format!(" script-src '{h}';"));
     let extra = form_action.map_or_else(String::new, |s| format!(" {s}"));
     format!(
@@ -110,7 +110,7 @@ pub(super) fn csp(form_action: Option<&str>, script_hash: Option<&str>) -> Strin
 
 /// The CSP source for a redirect URI's origin (`https://rp.example:8443`), or its scheme for a
 /// private-use scheme (`com.example.app:`); `None` if it cannot be expressed safely.
-pub(super) fn form_action_source(redirect_uri: &str) -> Option<String> {
+pub(crate) fn form_action_source(redirect_uri: &str) -> Option<String> {
     let source = match redirect_uri.split_once("://") {
         Some((scheme, rest)) => {
             let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
@@ -127,7 +127,7 @@ pub(super) fn form_action_source(redirect_uri: &str) -> Option<String> {
 }
 
 /// An HTML page response with the demo's CSP.
-pub(super) fn respond(status: StatusCode, html: String, csp: &str) -> Response {
+pub(crate) fn respond(status: StatusCode, html: String, csp: &str) -> Response {
     let mut response = respond::html(status, html);
     if let Ok(value) = HeaderValue::try_from(csp) {
         response
@@ -138,7 +138,7 @@ pub(super) fn respond(status: StatusCode, html: String, csp: &str) -> Response {
 }
 
 /// The layout: a header with the demo's links, then `body`.
-pub(super) fn layout(base: &str, title: &str, narrow: bool, body: &str) -> String {
+pub(crate) fn layout(base: &str, title: &str, narrow: bool, body: &str) -> String {
     let base = escape(base);
     let title = escape(title);
     let class = if narrow { " class=\"narrow\"" } else { "" };
@@ -155,7 +155,7 @@ pub(super) fn layout(base: &str, title: &str, narrow: bool, body: &str) -> Strin
 }
 
 /// A page with a title and a paragraph.
-pub(super) fn message(base: &str, title: &str, text: &str) -> String {
+pub(crate) fn message(base: &str, title: &str, text: &str) -> String {
     layout(
         base,
         title,
@@ -170,19 +170,24 @@ pub(super) fn message(base: &str, title: &str, text: &str) -> String {
     )
 }
 
-/// What the login page shows.
-pub(super) struct Login<'a> {
-    pub(super) base: &'a str,
-    pub(super) client: &'a str,
-    pub(super) interaction: &'a str,
-    pub(super) csrf: &'a str,
-    pub(super) username: &'a str,
-    pub(super) error: Option<&'a str>,
-    pub(super) demo_hint: bool,
-    pub(super) signed_in_as: Option<&'a str>,
+/// A page with a title and a message, under the demo's CSP.
+pub(crate) fn problem(base: &str, status: StatusCode, title: &str, text: &str) -> Response {
+    respond(status, message(base, title, text), &csp(None, None))
 }
 
-pub(super) fn login(page: &Login<'_>) -> String {
+/// What the login page shows.
+pub(crate) struct Login<'a> {
+    pub(crate) base: &'a str,
+    pub(crate) client: &'a str,
+    pub(crate) interaction: &'a str,
+    pub(crate) csrf: &'a str,
+    pub(crate) username: &'a str,
+    pub(crate) error: Option<&'a str>,
+    pub(crate) demo_hint: bool,
+    pub(crate) signed_in_as: Option<&'a str>,
+}
+
+pub(crate) fn login(page: &Login<'_>) -> String {
     let error = page.error.map_or_else(String::new, |e| {
         format!("<p class=\"error\" id=\"login-error\">{}</p>", escape(e))
     });
@@ -237,17 +242,17 @@ fn describe(scope: &str) -> String {
 }
 
 /// What the consent page shows.
-pub(super) struct ConsentPage<'a> {
-    pub(super) base: &'a str,
-    pub(super) client: &'a str,
-    pub(super) scopes: Vec<&'a str>,
-    pub(super) return_to: Option<&'a str>,
-    pub(super) user: &'a str,
-    pub(super) interaction: &'a str,
-    pub(super) csrf: &'a str,
+pub(crate) struct ConsentPage<'a> {
+    pub(crate) base: &'a str,
+    pub(crate) client: &'a str,
+    pub(crate) scopes: Vec<&'a str>,
+    pub(crate) return_to: Option<&'a str>,
+    pub(crate) user: &'a str,
+    pub(crate) interaction: &'a str,
+    pub(crate) csrf: &'a str,
 }
 
-pub(super) fn consent(page: &ConsentPage<'_>) -> String {
+pub(crate) fn consent(page: &ConsentPage<'_>) -> String {
     let scopes: String = page
         .scopes
         .iter()

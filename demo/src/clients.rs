@@ -9,35 +9,35 @@ use oidc_hybrid::{
 };
 use serde_json::Value;
 
-use super::DemoError;
-use super::users::entry_label;
+use crate::DemoError;
+use crate::users::entry_label;
 
 /// The secret of the built-in clients (a demo secret: never use it elsewhere).
 pub const BUILTIN_CLIENT_SECRET: &str = "demo-secret-for-the-playground-only-0123456789";
 
 /// What the playground needs to act as one of the registered clients.
 #[derive(Clone, Debug)]
-pub(super) struct PlaygroundClient {
-    pub(super) client_id: String,
-    pub(super) name: String,
-    pub(super) secret: Option<String>,
-    pub(super) method: TokenEndpointAuthMethod,
-    pub(super) alg: JwsAlgorithm,
-    pub(super) response_types: Vec<ResponseType>,
+pub(crate) struct PlaygroundClient {
+    pub(crate) client_id: String,
+    pub(crate) name: String,
+    pub(crate) secret: Option<String>,
+    pub(crate) method: TokenEndpointAuthMethod,
+    pub(crate) alg: JwsAlgorithm,
+    pub(crate) response_types: Vec<ResponseType>,
 }
 
 /// The clients to register.
 #[derive(Debug)]
-pub(super) struct Loaded {
-    pub(super) clients: Vec<Client>,
+pub(crate) struct Loaded {
+    pub(crate) clients: Vec<Client>,
     /// Those the playground can use (registered with its callback).
-    pub(super) playground: Vec<PlaygroundClient>,
+    pub(crate) playground: Vec<PlaygroundClient>,
     /// Whether these are the built-in clients.
-    pub(super) builtin: bool,
+    pub(crate) builtin: bool,
 }
 
 /// The playground's redirect URI.
-pub(super) fn callback(issuer: &str) -> String {
+pub(crate) fn callback(issuer: &str) -> String {
     format!("{issuer}/playground/callback")
 }
 
@@ -78,7 +78,7 @@ fn builtin(issuer: &str) -> Vec<ClientMetadata> {
 }
 
 /// Loads the clients file (or the built-in clients) and validates every registration.
-pub(super) fn load(path: Option<&Path>, issuer: &str) -> Result<Loaded, DemoError> {
+pub(crate) fn load(path: Option<&Path>, issuer: &str) -> Result<Loaded, DemoError> {
     let (entries, origin) = match path {
         None => (builtin(issuer), None),
         Some(path) => {

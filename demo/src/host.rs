@@ -1,0 +1,318 @@
+//! The demo's [`Host`]: who is logged in (the session cookie), remembered consents, and the
+//! login and consent pages it shows when the core asks for them.
+
+use alloc::sync::Arc;
+use core::convert::Infallible;
+use core::fmt;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::http::header::SET_COOKIE;
+use axum::http::request::Parts;
+use axum::response::Response;
+use oidc_hybrid::{
+    BoundRequest, Claims, ClaimsSource, ClientId, Clock as _, Consent, Provider, Scope, Step,
+    Subject, SystemClock, UnixTime,
+};
+use oidc_hybrid_axum::respond::escape;
+use oidc_hybrid_axum::{Authentication, Endpoints, Host};
+use oidc_hybrid_rustcrypto::OsRandom;
+
+use crate::form::Form;
+use crate::pages::{self, ConsentPage, Login};
+use crate::session::{LoggedIn, Pending, Sessions, fresh};
+use crate::users::Users;
+use crate::{BUILTIN_USER, DemoStore};
+
+/// The demo's endpoints type.
+pub(crate) type DemoEndpoints<S> = Endpoints<Provider<S, SystemClock, OsRandom>, DemoHost>;
+
+/// The demo's host: users, sessions and remembered consents.
+pub(crate) struct DemoHost {
+    base: String,
+    users: Users,
+    sessions: Arc<Sessions>,
+    consents: Mutex<HashMap<Subject, Vec<(ClientId, Scope)>>>,
+}
+
+impl fmt::Debug for DemoHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DemoHost")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DemoHost {
+    /// The host of an issuer whose path is `base`, with `users`, keeping its sessions in
+    /// `sessions` (shared with the playground).
+    pub(crate) fn new(base: &str, users: Users, sessions: Arc<Sessions>) -> Self {
+        Self {
+            base: base.to_owned(),
+            users,
+            sessions,
+            consents: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The path the issuer's URL has (`""` for an issuer at the root).
+    pub(crate) fn base_path(&self) -> &str {
+        &self.base
+    }
+
+    /// The browser sessions.
+    pub(crate) fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// The user directory.
+    pub(crate) fn users(&self) -> &Users {
+        &self.users
+    }
+
+    /// Drops stale sessions and requests.
+    pub(crate) fn prune(&self, now: UnixTime) {
+        self.sessions.prune(now);
+    }
+
+    /// A page with a title and a message.
+    pub(crate) fn problem(&self, status: StatusCode, title: &str, text: &str) -> Response {
+        pages::problem(&self.base, status, title, text)
+    }
+
+    /// Remembers that `subject` consented to `scope` for `client` (replacing an earlier one).
+    pub(crate) fn remember_consent(&self, subject: &Subject, client: &ClientId, scope: &Scope) {
+        let mut consents = self
+            .consents
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let list = consents.entry(subject.clone()).or_default();
+        list.retain(|(c, _)| c != client);
+        list.push((client.clone(), scope.clone()));
+    }
+
+    /// The login page for `request`, waiting under `interaction`.
+    pub(crate) fn login_page(
+        &self,
+        request: &BoundRequest,
+        interaction: &str,
+        csrf: &str,
+        username: &str,
+        error: Option<&str>,
+        signed_in_as: Option<&str>,
+    ) -> Response {
+        let html = pages::login(&Login {
+            base: &self.base,
+            client: request
+                .client_name()
+                .unwrap_or(request.client_id().as_str()),
+            interaction,
+            csrf,
+            username,
+            error,
+            demo_hint: self.users.builtin,
+            signed_in_as,
+        });
+        let csp = pages::csp(
+            pages::form_action_source(request.redirect_uri().as_str()).as_deref(),
+            None,
+        );
+        pages::respond(StatusCode::OK, html, &csp)
+    }
+
+    /// The consent page for `request`, waiting under `interaction`.
+    fn consent_page(
+        &self,
+        request: &BoundRequest,
+        interaction: &str,
+        csrf: &str,
+        user: Option<&LoggedIn>,
+    ) -> Response {
+        let return_to = pages::form_action_source(request.redirect_uri().as_str());
+        let html = pages::consent(&ConsentPage {
+            base: &self.base,
+            client: request
+                .client_name()
+                .unwrap_or(request.client_id().as_str()),
+            scopes: request.scope().iter().collect(),
+            return_to: return_to.as_deref(),
+            user: user.map_or("?", |u| u.username.as_str()),
+            interaction,
+            csrf,
+        });
+        pages::respond(
+            StatusCode::OK,
+            html,
+            &pages::csp(return_to.as_deref(), None),
+        )
+    }
+
+    /// Takes the waiting request a login or consent form refers to, after checking the
+    /// session and the form's CSRF token; returns the session id, the interaction id and the
+    /// request.
+    #[allow(
+        clippy::result_large_err,
+        reason = "the error is the finished page, returned once per request"
+    )]
+    pub(crate) fn take_pending(
+        &self,
+        parts: &Parts,
+        form: &Form,
+        step: Step,
+        now: UnixTime,
+    ) -> Result<(String, String, Pending), Response> {
+        let expired = || {
+            self.problem(
+                StatusCode::BAD_REQUEST,
+                "Sign-in expired",
+                "This sign-in request has expired or was already answered. Start again from \
+                 the application.",
+            )
+        };
+        let sid = Sessions::id_from(parts).ok_or_else(expired)?;
+        let interaction = form.get("interaction").unwrap_or_default().to_owned();
+        let csrf = form.get("csrf").unwrap_or_default();
+        let taken = self
+            .sessions
+            .with(&sid, now, |s| {
+                if !s.csrf_ok(csrf) {
+                    return Err(true);
+                }
+                s.take_pending(&interaction, step).ok_or(false)
+            })
+            .ok_or_else(expired)?;
+        match taken {
+            Ok(pending) if fresh(pending.created, now) => Ok((sid, interaction, pending)),
+            Ok(_) | Err(false) => Err(expired()),
+            Err(true) => Err(self.problem(
+                StatusCode::FORBIDDEN,
+                "Form rejected",
+                "The form's security token does not match this session (CSRF). Start again \
+                 from the application.",
+            )),
+        }
+    }
+}
+
+impl ClaimsSource for DemoHost {
+    type Error = Infallible;
+
+    async fn claims(&self, subject: &Subject) -> Result<Option<Claims>, Infallible> {
+        Ok(self.users.by_subject(subject).map(|u| u.claims.clone()))
+    }
+}
+
+impl Host for DemoHost {
+    async fn authentication(&self, parts: &Parts) -> Option<Authentication> {
+        let id = Sessions::id_from(parts)?;
+        let user = self
+            .sessions
+            .with(&id, SystemClock.now(), |s| s.user.clone())
+            .flatten()?;
+        Some(Authentication::new(user.subject, user.auth_time).with_amr(["pwd"]))
+    }
+
+    async fn consent(&self, authentication: &Authentication, request: &BoundRequest) -> Consent {
+        let consents = self
+            .consents
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let remembered = consents.get(&authentication.subject).is_some_and(|list| {
+            list.iter().any(|(client, scope)| {
+                client == request.client_id() && request.scope().is_subset_of(scope)
+            })
+        });
+        if remembered {
+            Consent::Remembered
+        } else {
+            Consent::Missing
+        }
+    }
+
+    async fn interact(&self, request: BoundRequest, step: Step, parts: &Parts) -> Response {
+        let now = SystemClock.now();
+        let shown = request.clone();
+        let ((interaction, csrf, user), id, created) =
+            self.sessions.with_or_create(parts, now, |s| {
+                let interaction = s.add_pending(Pending {
+                    request,
+                    step,
+                    created: now,
+                });
+                (interaction, s.csrf.clone(), s.user.clone())
+            });
+        let mut response = if step == Step::Consent {
+            self.consent_page(&shown, &interaction, &csrf, user.as_ref())
+        } else {
+            let signed_in_as = user.as_ref().map(|u| u.username.as_str());
+            let username = shown.login_hint().or(signed_in_as).unwrap_or_default();
+            self.login_page(&shown, &interaction, &csrf, username, None, signed_in_as)
+        };
+        if created {
+            response
+                .headers_mut()
+                .append(SET_COOKIE, self.sessions.cookie(&id));
+        }
+        response
+    }
+}
+
+/// `GET /`: what the demo is and where things are.
+pub(crate) async fn index<S: DemoStore>(
+    State(endpoints): State<DemoEndpoints<S>>,
+    request: Request,
+) -> Response {
+    let host = endpoints.host();
+    let (parts, _) = request.into_parts();
+    let issuer = &endpoints.provider().config().issuer;
+    let ((csrf, user), sid, created) = host.sessions.with_or_create(&parts, endpoints.now(), |s| {
+        (s.csrf.clone(), s.user.clone())
+    });
+    let base = escape(&host.base);
+    let who = match &user {
+        Some(user) => format!(
+            "<p>Signed in as <strong id=\"signed-in\">{}</strong>.</p>\
+             <form method=\"post\" action=\"{base}/logout\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <button type=\"submit\">Sign out</button></form>",
+            escape(&user.username),
+            escape(&csrf)
+        ),
+        None => "<p class=\"muted\">Not signed in.</p>".into(),
+    };
+    let demo_user = if host.users.builtin {
+        format!(
+            "<p class=\"hint\">Demo user: <code>{}</code> / <code>{}</code></p>",
+            BUILTIN_USER.0, BUILTIN_USER.1
+        )
+    } else {
+        String::new()
+    };
+    let body = format!(
+        "<div class=\"card\"><h1>oidc-hybrid demo OpenID Provider</h1>\
+         <p>An OpenID Provider for the hybrid flow (<code>code id_token</code>, \
+         <code>code token</code>, <code>code id_token token</code>) built on the \
+         <code>oidc-hybrid</code> core and its axum adapter.</p>\
+         <table><tr><th>Issuer</th><td><code>{issuer}</code></td></tr>\
+         <tr><th>Discovery</th><td><a href=\"{base}/.well-known/openid-configuration\">\
+         /.well-known/openid-configuration</a></td></tr>\
+         <tr><th>JWK set</th><td><a href=\"{base}/jwks\">/jwks</a></td></tr></table>\
+         <p><a href=\"{base}/playground\">Open the playground</a> to run a flow as a relying \
+         party and see every check.</p></div>\
+         <div class=\"card\"><h2>Session</h2>{who}{demo_user}</div>",
+        issuer = escape(issuer),
+    );
+    let mut response = pages::respond(
+        StatusCode::OK,
+        pages::layout(&host.base, "Home", false, &body),
+        &pages::csp(None, None),
+    );
+    if created {
+        response
+            .headers_mut()
+            .append(SET_COOKIE, host.sessions.cookie(&sid));
+    }
+    response
+}

@@ -1,0 +1,266 @@
+//! `/playground`: a relying party inside the demo. It starts a flow (response type and mode of
+//! the user's choice, with state, nonce and PKCE), receives the response (query, the fragment —
+//! relayed by a small inline script — or form_post), and then, in server-side Rust and over
+//! HTTP like any RP: validates the front-channel ID token against the provider's JWKS with its
+//! `c_hash` / `at_hash` / `s_hash`, redeems the code, validates the second ID token, checks
+//! that both ID tokens agree, calls UserInfo and refreshes.
+//!
+//! The handlers here keep the flows in the browser's session; `rp` plays the relying party,
+//! `checks` holds its ID-token checks and `html` renders the pages.
+
+mod checks;
+mod html;
+mod rp;
+
+use alloc::sync::Arc;
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use oidc_hybrid::{Clock as _, Config, ResponseMode, SystemClock};
+use tracing::info;
+
+use crate::clients::PlaygroundClient;
+use crate::form::{Form, read_form};
+use crate::pages;
+use crate::session::{Sessions, fresh};
+use rp::Rp;
+
+/// The playground: its relying party and the browser sessions it keeps flows in.
+#[derive(Debug)]
+pub(crate) struct Playground {
+    base: String,
+    rp: Rp,
+    sessions: Arc<Sessions>,
+    relay_hash: String,
+}
+
+impl Playground {
+    /// The playground of the provider configured by `config` (at path `base`), acting as
+    /// `clients` and calling the provider's back-channel endpoints at `back_channel`.
+    pub(crate) fn new(
+        config: &Config,
+        base: &str,
+        clients: Vec<PlaygroundClient>,
+        back_channel: String,
+        sessions: Arc<Sessions>,
+    ) -> Self {
+        Self {
+            base: base.to_owned(),
+            rp: Rp::new(config, clients, back_channel),
+            sessions,
+            relay_hash: html::relay_script_hash(),
+        }
+    }
+
+    /// A page of the playground with the demo's layout.
+    fn page(&self, title: &str, body: &str, script_hash: Option<&str>) -> Response {
+        pages::respond(
+            StatusCode::OK,
+            pages::layout(&self.base, title, false, body),
+            &pages::csp(None, script_hash),
+        )
+    }
+
+    fn problem(&self, status: StatusCode, title: &str, text: &str) -> Response {
+        pages::problem(&self.base, status, title, text)
+    }
+}
+
+/// The playground's routes under `base`.
+pub(crate) fn routes(playground: Arc<Playground>) -> Router {
+    let at = |path: &str| format!("{}{path}", playground.base);
+    Router::new()
+        .route(&at("/playground"), get(page))
+        .route(&at("/playground/start"), post(start))
+        .route(
+            &at("/playground/callback"),
+            get(callback_get).post(callback_post),
+        )
+        .route(&at("/playground/callback/fragment"), post(fragment))
+        .with_state(playground)
+}
+
+/// `GET /playground`.
+async fn page(State(playground): State<Arc<Playground>>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let now = SystemClock.now();
+    let ((csrf, user), sid, created) = playground
+        .sessions
+        .with_or_create(&parts, now, |s| (s.csrf.clone(), s.user.clone()));
+    let body = html::start_page(&html::StartPage {
+        base: &playground.base,
+        clients: &playground.rp.clients,
+        redirect_uri: &playground.rp.redirect_uri,
+        csrf: &csrf,
+        user: user.as_ref(),
+    });
+    let mut response = playground.page("Playground", &body, None);
+    if created {
+        let cookie = playground.sessions.cookie(&sid);
+        response.headers_mut().append(SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// `POST /playground/start`: a new flow, then a 303 to the authorization endpoint.
+async fn start(State(playground): State<Arc<Playground>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let form = match read_form(&playground.base, &parts, body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let now = SystemClock.now();
+    let started = match playground.rp.start(&form, now) {
+        Ok(started) => started,
+        Err(text) => return playground.problem(StatusCode::BAD_REQUEST, "Cannot start", text),
+    };
+    let (client_id, response_type, mode) = (
+        started.flow.client_id.clone(),
+        started.flow.response_type,
+        started.mode,
+    );
+    let csrf = form.get("csrf").unwrap_or_default();
+    let (csrf_ok, sid, created) = playground.sessions.with_or_create(&parts, now, |s| {
+        let ok = s.csrf_ok(csrf);
+        if ok {
+            s.add_flow(started.state, started.flow);
+        }
+        ok
+    });
+    if !csrf_ok {
+        return playground.problem(
+            StatusCode::FORBIDDEN,
+            "Form rejected",
+            "The form's security token does not match this session (CSRF). Reload the \
+             playground and try again.",
+        );
+    }
+    info!(
+        client_id = %client_id,
+        response_type = response_type.as_str(),
+        response_mode = mode.as_str(),
+        "playground: flow started"
+    );
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(location) = HeaderValue::try_from(started.location) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    if created {
+        let cookie = playground.sessions.cookie(&sid);
+        response.headers_mut().append(SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// `GET /playground/callback`: a query response is processed; otherwise the page relays the
+/// fragment.
+async fn callback_get(State(playground): State<Arc<Playground>>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    if let Some(query) = parts.uri.query().filter(|q| !q.is_empty()) {
+        let pairs = Form::parse(query).into_pairs();
+        return process(&playground, &parts, ResponseMode::Query, pairs).await;
+    }
+    let body = html::relay_page(&playground.base);
+    playground.page("Receiving", &body, Some(&playground.relay_hash))
+}
+
+/// `POST /playground/callback`: a form_post response.
+async fn callback_post(State(playground): State<Arc<Playground>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let form = match read_form(&playground.base, &parts, body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let pairs = form.into_pairs();
+    process(&playground, &parts, ResponseMode::FormPost, pairs).await
+}
+
+/// `POST /playground/callback/fragment`: the relayed fragment.
+async fn fragment(State(playground): State<Arc<Playground>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let form = match read_form(&playground.base, &parts, body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let fragment = form.get("fragment").unwrap_or_default();
+    let pairs = Form::parse(fragment).into_pairs();
+    process(&playground, &parts, ResponseMode::Fragment, pairs).await
+}
+
+/// The parameters of a response, each name once.
+fn unique(pairs: Vec<(String, String)>) -> Result<HashMap<String, String>, String> {
+    let mut map = HashMap::new();
+    for (name, value) in pairs {
+        if map.insert(name.clone(), value).is_some() {
+            return Err(format!("parameter {name} appears twice"));
+        }
+    }
+    Ok(map)
+}
+
+/// A response arrived in `mode`: finds the flow of its `state` in this browser's session, lets
+/// the relying party finish it and shows the result.
+async fn process(
+    playground: &Playground,
+    parts: &Parts,
+    mode: ResponseMode,
+    pairs: Vec<(String, String)>,
+) -> Response {
+    let now = SystemClock.now();
+    let bad = |title: &str, text: &str| playground.problem(StatusCode::BAD_REQUEST, title, text);
+    if pairs.is_empty() {
+        return bad(
+            "Nothing received",
+            "The callback received no authorization response parameters.",
+        );
+    }
+    let params = match unique(pairs.clone()) {
+        Ok(params) => params,
+        Err(e) => return bad("Bad response", &e),
+    };
+    let state = params.get("state").cloned().unwrap_or_default();
+    let flow = Sessions::id_from(parts)
+        .and_then(|sid| playground.sessions.with(&sid, now, |s| s.take_flow(&state)))
+        .flatten()
+        .filter(|f| fresh(f.created, now));
+    let Some(flow) = flow else {
+        return bad(
+            "Unknown state",
+            "This response does not belong to a flow started from this browser's playground \
+             (or it was already processed, or it expired).",
+        );
+    };
+    let Some(client) = playground.rp.client(&flow.client_id) else {
+        return bad("Unknown client", "");
+    };
+    info!(
+        client_id = %flow.client_id,
+        response_mode = mode.as_str(),
+        "playground: response received"
+    );
+    let report = playground
+        .rp
+        .finish(&flow, client, mode, pairs, &params, now)
+        .await;
+    let (total, failed) = html::counts(&report);
+    if let Some(subject) = report.userinfo_sub.as_deref().filter(|s| !s.is_empty()) {
+        info!(subject = %subject, checks = total, failed, "playground: flow checked");
+    }
+    let outcome = html::Outcome {
+        base: &playground.base,
+        client_id: &flow.client_id,
+        response_type: flow.response_type,
+        mode,
+    };
+    playground.page(
+        "Playground result",
+        &html::result_page(&outcome, &report),
+        None,
+    )
+}
