@@ -12,6 +12,7 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::client_keys::{ClientJwks, SignatureAlgorithm};
 use crate::error::Reject;
 use crate::secret::{ClientSecret, SecretDigest};
 use crate::signer::JwsAlgorithm;
@@ -97,12 +98,18 @@ pub enum TokenEndpointAuthMethod {
     ClientSecretPost,
     /// A public client: no secret, PKCE required.
     None,
+    /// A JWT signed with the client's private key (OIDC Core §9, RFC 7523 §2.2).
+    PrivateKeyJwt,
+    /// A JWT MACed with the client secret (OIDC Core §9, RFC 7523 §2.2).
+    ClientSecretJwt,
 }
 
 metadata_names!(TokenEndpointAuthMethod, "token_endpoint_auth_method",
     ClientSecretBasic => "client_secret_basic",
     ClientSecretPost => "client_secret_post",
     None => "none",
+    PrivateKeyJwt => "private_key_jwt",
+    ClientSecretJwt => "client_secret_jwt",
 );
 
 /// The kind of application (OpenID Connect Dynamic Client Registration §2).
@@ -184,9 +191,111 @@ pub struct ClientMetadata {
     /// Extension: require PKCE even for a confidential client.
     #[serde(default)]
     pub require_pkce: bool,
+    /// The client's public keys (RFC 7591 §2 `jwks`), for `private_key_jwt` and signed request
+    /// objects; never together with `jwks_uri`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
+    /// The URL of the client's JWK set (RFC 7591 §2), fetched by the host's
+    /// [`JwksFetcher`](crate::client_keys::JwksFetcher).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// The only algorithm the client's assertions may use (OIDC Registration §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_signing_alg: Option<String>,
+    /// The only algorithm the client's request objects may use; `none` for unsigned ones,
+    /// accepted only when the configuration allows them (OIDC Registration §2, RFC 9101 §10.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_object_signing_alg: Option<String>,
+    /// The client must push its authorization requests (RFC 9126 §6).
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
     /// Every other member, kept as registered (RFC 7591 §2).
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The key-related metadata, checked (RFC 7591 §2; OIDC Registration §2; RFC 9101 §10.5).
+struct ClientKeysMetadata {
+    jwks: Option<ClientJwks>,
+    auth_signing_alg: Option<SignatureAlgorithm>,
+    request_object_signing: RequestObjectSigning,
+}
+
+impl ClientKeysMetadata {
+    fn check(metadata: &ClientMetadata) -> Result<Self, Reject> {
+        let jwks = match (&metadata.jwks, &metadata.jwks_uri) {
+            (Some(_), Some(_)) => return Err(Reject::JwksConflict),
+            (Some(value), None) => Some(ClientJwks::from_value(value)?),
+            (None, Some(uri)) => {
+                check_jwks_uri(uri)?;
+                None
+            }
+            (None, None) => None,
+        };
+        let has_keys = metadata.jwks.is_some() || metadata.jwks_uri.is_some();
+        let method = metadata.token_endpoint_auth_method;
+        if method == TokenEndpointAuthMethod::PrivateKeyJwt && !has_keys {
+            return Err(Reject::JwksMissing);
+        }
+        let auth_signing_alg = match metadata.token_endpoint_auth_signing_alg.as_deref() {
+            None => None,
+            Some(name) => {
+                let alg = SignatureAlgorithm::from_name(name)
+                    .ok_or(Reject::SigningAlgorithmUnsupported)?;
+                let fits = matches!(
+                    (method, alg),
+                    (
+                        TokenEndpointAuthMethod::PrivateKeyJwt,
+                        SignatureAlgorithm::Asymmetric(_)
+                    ) | (
+                        TokenEndpointAuthMethod::ClientSecretJwt,
+                        SignatureAlgorithm::Mac(_)
+                    )
+                );
+                if !fits {
+                    return Err(Reject::SigningAlgorithmUnsupported);
+                }
+                Some(alg)
+            }
+        };
+        let request_object_signing = match metadata.request_object_signing_alg.as_deref() {
+            None => RequestObjectSigning::AnySigned,
+            Some("none") => RequestObjectSigning::Unsigned,
+            Some(name) => {
+                let alg = SignatureAlgorithm::from_name(name)
+                    .ok_or(Reject::SigningAlgorithmUnsupported)?;
+                match alg {
+                    SignatureAlgorithm::Asymmetric(_) if !has_keys => {
+                        return Err(Reject::JwksMissing);
+                    }
+                    SignatureAlgorithm::Mac(_)
+                        if method != TokenEndpointAuthMethod::ClientSecretJwt =>
+                    {
+                        return Err(Reject::SigningAlgorithmUnsupported);
+                    }
+                    _ => {}
+                }
+                RequestObjectSigning::Signed(alg)
+            }
+        };
+        Ok(Self {
+            jwks,
+            auth_signing_alg,
+            request_object_signing,
+        })
+    }
+}
+
+/// A `jwks_uri` must be an https URL (http only on loopback, for development) without a
+/// fragment or credentials.
+fn check_jwks_uri(uri: &str) -> Result<(), Reject> {
+    let parsed = RedirectUri::parse(uri).map_err(|_| Reject::JwksUriInvalid)?;
+    let http_loopback = parsed.is_loopback_http() || is_localhost_http(uri);
+    if parsed.is_https() || http_loopback {
+        Ok(())
+    } else {
+        Err(Reject::JwksUriInvalid)
+    }
 }
 
 /// Whether `uri` is `http://localhost` followed by a port, a path, a query or nothing
@@ -213,6 +322,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("id", &r.id)
             .field("secret", &r.secret)
+            .field("secret_key", &r.secret_key)
             .field("metadata", &r.metadata)
             .field("redirect_uris", &r.redirect_uris)
             .field("response_types", &r.response_types)
@@ -223,11 +333,28 @@ impl fmt::Debug for Client {
     }
 }
 
+/// How a client's request objects must be signed (RFC 9101 §10.5).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum RequestObjectSigning {
+    /// With this algorithm only.
+    Signed(SignatureAlgorithm),
+    /// Any algorithm the client has keys for (the default).
+    AnySigned,
+    /// Unsigned (`alg: none`), as registered; accepted only when the configuration allows it.
+    Unsigned,
+}
+
 /// What a [`Client`] shares.
 #[derive(Eq, PartialEq)]
 struct Registration {
     id: ClientId,
     secret: Option<SecretDigest>,
+    /// The secret itself, kept only for `client_secret_jwt` (HMAC needs it).
+    secret_key: Option<ClientSecret>,
+    jwks: Option<ClientJwks>,
+    auth_signing_alg: Option<SignatureAlgorithm>,
+    request_object_signing: RequestObjectSigning,
     metadata: ClientMetadata,
     redirect_uris: Vec<RedirectUri>,
     response_types: Vec<ResponseType>,
@@ -245,16 +372,42 @@ impl Client {
     /// `invalid_redirect_uri` or `invalid_client_metadata`).
     pub fn register(mut metadata: ClientMetadata) -> Result<Self, Reject> {
         let secret = metadata.client_secret.take().map(ClientSecret::new);
-        let digest = match (&secret, metadata.token_endpoint_auth_method) {
-            (Some(_), TokenEndpointAuthMethod::None) => return Err(Reject::ClientSecretUnexpected),
-            (None, TokenEndpointAuthMethod::None) => None,
-            (None, _) => return Err(Reject::ClientSecretMissing),
-            (Some(s), _) if s.expose().len() < MIN_CLIENT_SECRET_LEN => {
-                return Err(Reject::ClientSecretTooShort);
+        let method = metadata.token_endpoint_auth_method;
+        let keyless = matches!(
+            method,
+            TokenEndpointAuthMethod::None | TokenEndpointAuthMethod::PrivateKeyJwt
+        );
+        match (secret, keyless) {
+            (Some(_), true) => Err(Reject::ClientSecretUnexpected),
+            (None, true) => Self::from_parts(metadata, None),
+            (None, false) => Err(Reject::ClientSecretMissing),
+            (Some(s), false) if s.expose().len() < MIN_CLIENT_SECRET_LEN => {
+                Err(Reject::ClientSecretTooShort)
             }
-            (Some(s), _) => Some(s.digest()),
-        };
-        Self::from_parts(metadata, digest)
+            (Some(s), false) if method == TokenEndpointAuthMethod::ClientSecretJwt => {
+                Self::from_parts_with_key(metadata, s)
+            }
+            (Some(s), false) => Self::from_parts(metadata, Some(s.digest())),
+        }
+    }
+
+    /// Rebuilds a `client_secret_jwt` client from stored metadata and its secret, which HMAC
+    /// needs in clear (the storage read path; see docs/storage.md on protecting it at rest).
+    ///
+    /// # Errors
+    ///
+    /// As for [`Client::register`]; [`Reject::ClientSecretUnexpected`] for another method.
+    pub fn from_parts_with_key(
+        metadata: ClientMetadata,
+        key: ClientSecret,
+    ) -> Result<Self, Reject> {
+        if metadata.token_endpoint_auth_method != TokenEndpointAuthMethod::ClientSecretJwt {
+            return Err(Reject::ClientSecretUnexpected);
+        }
+        if key.expose().len() < MIN_CLIENT_SECRET_LEN {
+            return Err(Reject::ClientSecretTooShort);
+        }
+        Self::build(metadata, Some(key.digest()), Some(key))
     }
 
     /// Rebuilds a client from stored metadata and secret digest (the storage read path).
@@ -263,22 +416,36 @@ impl Client {
     ///
     /// As for [`Client::register`].
     pub fn from_parts(
+        metadata: ClientMetadata,
+        secret: Option<SecretDigest>,
+    ) -> Result<Self, Reject> {
+        Self::build(metadata, secret, None)
+    }
+
+    fn build(
         mut metadata: ClientMetadata,
         secret: Option<SecretDigest>,
+        secret_key: Option<ClientSecret>,
     ) -> Result<Self, Reject> {
         metadata.client_secret = None;
         let id = ClientId::new(metadata.client_id.clone())?;
-        match (metadata.token_endpoint_auth_method, secret.is_some()) {
-            (TokenEndpointAuthMethod::None, true) => return Err(Reject::ClientSecretUnexpected),
+        let method = metadata.token_endpoint_auth_method;
+        match (method, secret.is_some(), secret_key.is_some()) {
+            (TokenEndpointAuthMethod::None | TokenEndpointAuthMethod::PrivateKeyJwt, true, _) => {
+                return Err(Reject::ClientSecretUnexpected);
+            }
             (
                 TokenEndpointAuthMethod::ClientSecretBasic
                 | TokenEndpointAuthMethod::ClientSecretPost,
                 false,
-            ) => {
+                _,
+            )
+            | (TokenEndpointAuthMethod::ClientSecretJwt, _, false) => {
                 return Err(Reject::ClientSecretMissing);
             }
             _ => {}
         }
+        let keys = ClientKeysMetadata::check(&metadata)?;
         if metadata.client_name.as_ref().is_some_and(|n| n.len() > 256) {
             return Err(Reject::ClientNameTooLong);
         }
@@ -346,6 +513,10 @@ impl Client {
         Ok(Self(Arc::new(Registration {
             id,
             secret,
+            secret_key,
+            jwks: keys.jwks,
+            auth_signing_alg: keys.auth_signing_alg,
+            request_object_signing: keys.request_object_signing,
             metadata,
             redirect_uris,
             response_types,
@@ -365,6 +536,42 @@ impl Client {
     #[must_use]
     pub fn secret_digest(&self) -> Option<&SecretDigest> {
         self.0.secret.as_ref()
+    }
+
+    /// The client secret itself, kept only for `client_secret_jwt` (HMAC needs it).
+    #[must_use]
+    pub fn secret_key(&self) -> Option<&ClientSecret> {
+        self.0.secret_key.as_ref()
+    }
+
+    /// The registered public keys (`jwks`), if any.
+    #[must_use]
+    pub fn jwks(&self) -> Option<&ClientJwks> {
+        self.0.jwks.as_ref()
+    }
+
+    /// The registered `jwks_uri`, if any.
+    #[must_use]
+    pub fn jwks_uri(&self) -> Option<&str> {
+        self.0.metadata.jwks_uri.as_deref()
+    }
+
+    /// The only algorithm the client's assertions may use, if registered.
+    #[must_use]
+    pub fn auth_signing_alg(&self) -> Option<SignatureAlgorithm> {
+        self.0.auth_signing_alg
+    }
+
+    /// How the client's request objects must be signed.
+    #[must_use]
+    pub fn request_object_signing(&self) -> RequestObjectSigning {
+        self.0.request_object_signing
+    }
+
+    /// Whether the client must push its authorization requests (RFC 9126 §6).
+    #[must_use]
+    pub fn requires_par(&self) -> bool {
+        self.0.metadata.require_pushed_authorization_requests
     }
 
     /// The metadata as registered (without the secret).

@@ -1,20 +1,47 @@
-//! Client authentication at the token and revocation endpoints (RFC 6749 §2.3; OIDC Core §9):
-//! parse the presented [`Credentials`], then [`Credentials::authenticate`] them against the
-//! registered client, which yields an [`AuthenticatedClient`].
+//! Client authentication at the token, revocation and pushed authorization request endpoints
+//! (RFC 6749 §2.3; OIDC Core §9; RFC 7523 §2.2, §3):
+//!
+//! ```text
+//! Credentials::parse(params, authorization)        exactly one method
+//!   └─ authenticate(client)                         the registered method only
+//!        ├─ Authentication::Done(AuthenticatedClient)        secrets, public clients
+//!        └─ Authentication::Assertion(PendingAssertion)      private_key_jwt, client_secret_jwt
+//!             │  (driver: await JwksFetcher::fetch when the client has a jwks_uri)
+//!             └─ verify(fetched, &context) → ReplayCheck     claims, then signature
+//!                  │  (driver: await Storage::record_jti)
+//!                  └─ recorded(fresh) → AuthenticatedClient  jti single use
+//! ```
 //!
 //! Every endpoint that authenticates clients goes through this one path, so each rule (one
-//! method per request, the registered method only, constant-time comparison, 401 with a
-//! challenge when the `Authorization` header was used) has one home.
+//! method per request, the registered method only, constant-time comparison, assertion claims,
+//! single-use `jti`, 401 with a challenge when the `Authorization` header was used) has one
+//! home.
 
+use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
 
 use base64ct::{Base64, Encoding};
+use serde::Deserialize;
 
 use crate::client::{Client, TokenEndpointAuthMethod};
+use crate::client_keys::{
+    ClientJwks, ClientKeys, JwsFailure, JwsVerifier, KeyFamily, verify_client_jws,
+};
+use crate::clock::UnixTime;
+use crate::config::Config;
 use crate::error::{EndpointError, Reject};
+use crate::jose::{CompactJws, JwsHeader};
 use crate::params::{Params, decode};
 use crate::secret::ClientSecret;
 use crate::value::ClientId;
+
+/// The only `client_assertion_type` (RFC 7523 §2.2).
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Longest accepted `jti`, in octets.
+pub const MAX_JTI_LEN: usize = 256;
 
 /// Client credentials as presented (RFC 6749 §2.3.1).
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -40,6 +67,129 @@ pub enum Credentials {
         /// The client id.
         client_id: ClientId,
     },
+    /// `private_key_jwt` or `client_secret_jwt`: a signed JWT whose `sub` names the client
+    /// (RFC 7523 §2.2, §3). Not verified yet.
+    Assertion {
+        /// The client id (the assertion's `sub`).
+        client_id: ClientId,
+        /// The assertion.
+        assertion: Box<ClientAssertion>,
+    },
+}
+
+/// A client assertion, decoded and not yet verified. `Debug` omits the signature.
+#[derive(Clone, Eq, PartialEq)]
+pub struct ClientAssertion {
+    header: JwsHeader,
+    signing_input: String,
+    signature: Vec<u8>,
+    claims: AssertionClaims,
+}
+
+impl fmt::Debug for ClientAssertion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAssertion")
+            .field("alg", &self.header.alg)
+            .field("kid", &self.header.kid)
+            .field("claims", &self.claims)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The claims of a client assertion (RFC 7523 §3).
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq)]
+struct AssertionClaims {
+    iss: String,
+    sub: String,
+    aud: Audience,
+    exp: u64,
+    #[serde(default)]
+    iat: Option<u64>,
+    #[serde(default)]
+    nbf: Option<u64>,
+    #[serde(default)]
+    jti: Option<String>,
+}
+
+/// `aud`: one string or an array of strings (RFC 7519 §4.1.3).
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq)]
+#[serde(untagged)]
+enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    fn contains(&self, value: &str) -> bool {
+        match self {
+            Self::One(one) => one == value,
+            Self::Many(many) => many.iter().any(|a| a == value),
+        }
+    }
+}
+
+impl ClientAssertion {
+    /// Decodes `client_assertion` (a compact JWS) and its claims, without verifying anything.
+    ///
+    /// # Errors
+    ///
+    /// [`Reject::AssertionMalformed`].
+    pub fn parse(jwt: &str) -> Result<Self, Reject> {
+        let jws = CompactJws::parse(jwt).map_err(|_| Reject::AssertionMalformed)?;
+        let claims: AssertionClaims =
+            serde_json::from_slice(&jws.payload).map_err(|_| Reject::AssertionMalformed)?;
+        Ok(Self {
+            header: jws.header,
+            signing_input: jws.signing_input.into(),
+            signature: jws.signature,
+            claims,
+        })
+    }
+
+    /// The client the assertion claims to come from (`sub`).
+    #[must_use]
+    pub fn subject(&self) -> &str {
+        &self.claims.sub
+    }
+
+    /// The `kid` of its header, if any.
+    #[must_use]
+    pub fn kid(&self) -> Option<&str> {
+        self.header.kid.as_deref()
+    }
+
+    fn jws(&self) -> CompactJws<'_> {
+        CompactJws {
+            header: self.header.clone(),
+            payload: Vec::new(),
+            signing_input: &self.signing_input,
+            signature: self.signature.clone(),
+        }
+    }
+}
+
+/// What client authentication needs from the provider: the time, the configuration (issuer,
+/// assertion limits), the URL of the endpoint being called and the host's signature verifier.
+#[derive(Clone, Copy)]
+pub struct AuthContext<'a> {
+    /// The current time.
+    pub now: UnixTime,
+    /// The configuration.
+    pub config: &'a Config,
+    /// The URL of the endpoint the client called (an accepted assertion audience).
+    pub endpoint: &'a str,
+    /// The host's verifier for asymmetric signatures, if one is configured.
+    pub verifier: Option<&'a dyn JwsVerifier>,
+}
+
+impl fmt::Debug for AuthContext<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthContext")
+            .field("now", &self.now)
+            .field("endpoint", &self.endpoint)
+            .field("verifier", &self.verifier.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Credentials {
@@ -56,15 +206,31 @@ impl Credentials {
         let err = |reject| EndpointError::new(reject, basic);
         let body_id = params.get("client_id").map_err(err)?;
         let body_secret = params.get("client_secret").map_err(err)?;
-        let assertion =
-            params.contains("client_assertion") || params.contains("client_assertion_type");
+        let assertion = params.get("client_assertion").map_err(err)?;
+        let assertion_type = params.get("client_assertion_type").map_err(err)?;
+        let asserted = assertion.is_some() || assertion_type.is_some();
         let methods =
-            usize::from(basic) + usize::from(body_secret.is_some()) + usize::from(assertion);
+            usize::from(basic) + usize::from(body_secret.is_some()) + usize::from(asserted);
         if methods > 1 {
             return Err(err(Reject::MultipleAuthMethods));
         }
-        if assertion {
-            return Err(err(Reject::AuthMethodMismatch));
+        if asserted {
+            let (Some(assertion), Some(assertion_type)) = (assertion, assertion_type) else {
+                return Err(err(Reject::AssertionIncomplete));
+            };
+            if assertion_type != JWT_BEARER {
+                return Err(err(Reject::AssertionTypeUnsupported));
+            }
+            let assertion = ClientAssertion::parse(assertion).map_err(err)?;
+            let client_id = ClientId::new(assertion.subject())
+                .map_err(|_| err(Reject::AssertionIssuerMismatch))?;
+            if body_id.is_some_and(|b| b != client_id.as_str()) {
+                return Err(err(Reject::ClientIdConflict));
+            }
+            return Ok(Self::Assertion {
+                client_id,
+                assertion: Box::new(assertion),
+            });
         }
         if let Some(header) = authorization {
             let (id, secret) = parse_basic(header).map_err(err)?;
@@ -95,7 +261,8 @@ impl Credentials {
         match self {
             Self::Basic { client_id, .. }
             | Self::Post { client_id, .. }
-            | Self::Public { client_id } => client_id,
+            | Self::Public { client_id }
+            | Self::Assertion { client_id, .. } => client_id,
         }
     }
 
@@ -117,25 +284,36 @@ impl Credentials {
             Self::Basic { .. } => TokenEndpointAuthMethod::ClientSecretBasic,
             Self::Post { .. } => TokenEndpointAuthMethod::ClientSecretPost,
             Self::Public { .. } => TokenEndpointAuthMethod::None,
+            Self::Assertion { .. } => TokenEndpointAuthMethod::PrivateKeyJwt,
         }
     }
 
     /// Authenticates against the registered `client` (`None`: unknown id) with the registered
-    /// method only; secrets are compared as digests in constant time (REQUIREMENTS 97, 101).
+    /// method only; secrets are compared as digests in constant time (REQUIREMENTS 97, 101). A
+    /// client assertion goes on to [`PendingAssertion::verify`].
     ///
     /// # Errors
     ///
     /// `invalid_client` ([`Reject::ClientAuthenticationFailed`], [`Reject::AuthMethodMismatch`]).
-    pub fn authenticate(
-        self,
-        client: Option<Client>,
-    ) -> Result<AuthenticatedClient, EndpointError> {
+    pub fn authenticate(self, client: Option<Client>) -> Result<Authentication, EndpointError> {
         let fail = |reject| Err(self.error(reject));
         let Some(client) = client else {
             return fail(Reject::ClientAuthenticationFailed);
         };
         if client.id() != self.client_id() {
             return fail(Reject::ClientAuthenticationFailed);
+        }
+        if let Self::Assertion { assertion, .. } = self {
+            let family = match client.auth_method() {
+                TokenEndpointAuthMethod::PrivateKeyJwt => KeyFamily::Public,
+                TokenEndpointAuthMethod::ClientSecretJwt => KeyFamily::Secret,
+                _ => return Err(EndpointError::new(Reject::AuthMethodMismatch, false)),
+            };
+            return Ok(Authentication::Assertion(Box::new(PendingAssertion {
+                client,
+                assertion: *assertion,
+                family,
+            })));
         }
         if client.auth_method() != self.method() {
             return fail(Reject::AuthMethodMismatch);
@@ -150,9 +328,172 @@ impl Credentials {
         if !proven {
             return fail(Reject::ClientAuthenticationFailed);
         }
-        Ok(AuthenticatedClient {
+        Ok(Authentication::Done(AuthenticatedClient {
             client,
             header: self.used_header(),
+        }))
+    }
+}
+
+/// The outcome of [`Credentials::authenticate`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Authentication {
+    /// Authenticated (secret or public client).
+    Done(AuthenticatedClient),
+    /// A client assertion to verify: fetch the client's keys if
+    /// [`PendingAssertion::jwks_uri`] says so, then call [`PendingAssertion::verify`].
+    Assertion(Box<PendingAssertion>),
+}
+
+/// A client assertion of a registered `private_key_jwt` / `client_secret_jwt` client, not
+/// verified yet.
+#[derive(Debug)]
+pub struct PendingAssertion {
+    client: Client,
+    assertion: ClientAssertion,
+    family: KeyFamily,
+}
+
+impl PendingAssertion {
+    /// The `jwks_uri` to fetch the client's keys from, when it registered one and the assertion
+    /// needs public keys (the driver awaits the host's fetcher).
+    #[must_use]
+    pub fn jwks_uri(&self) -> Option<&str> {
+        match self.family {
+            KeyFamily::Public => self.client.jwks_uri(),
+            KeyFamily::Secret => None,
+        }
+    }
+
+    /// The `kid` the assertion names, for the fetcher's cache.
+    #[must_use]
+    pub fn kid(&self) -> Option<&str> {
+        self.assertion.kid()
+    }
+
+    /// Checks the assertion (RFC 7523 §3; OIDC Core §9), claims first, then the signature with
+    /// the registered `jwks`, the `fetched` set (from `jwks_uri`) or the client secret:
+    ///
+    /// - `iss` and `sub` are the client id; `aud` names the issuer, the token endpoint or the
+    ///   endpoint called;
+    /// - `exp` has not passed, and is at most `Config::assertion_max_lifetime` ahead; `iat` and
+    ///   `nbf` are not in the future (each with `Config::clock_skew`);
+    /// - a `jti` is present (recorded next, for single use);
+    /// - the algorithm is of the method's family (asymmetric for `private_key_jwt`, HMAC for
+    ///   `client_secret_jwt`), equal to `token_endpoint_auth_signing_alg` when registered, and
+    ///   implemented; never `none`.
+    ///
+    /// # Errors
+    ///
+    /// `invalid_client` with the precise reason.
+    pub fn verify(
+        self,
+        fetched: Option<&ClientJwks>,
+        context: &AuthContext<'_>,
+    ) -> Result<ReplayCheck, EndpointError> {
+        let fail = |reject| EndpointError::new(reject, false);
+        let expires_at = self.check_claims(context).map_err(fail)?;
+        let keys = ClientKeys {
+            jwks: self.client.jwks().or(fetched),
+            secret: self.client.secret_key().map(|s| s.expose().as_bytes()),
+            verifier: context.verifier,
+        };
+        let jws = self.assertion.jws();
+        verify_client_jws(&jws, self.family, self.client.auth_signing_alg(), keys).map_err(
+            |failure| {
+                fail(match failure {
+                    JwsFailure::Algorithm => Reject::AssertionAlgorithmRefused,
+                    JwsFailure::UnknownKey => Reject::AssertionKeyUnknown,
+                    JwsFailure::Signature => Reject::AssertionSignatureInvalid,
+                })
+            },
+        )?;
+        let jti = self.assertion.claims.jti.clone().unwrap_or_default();
+        Ok(ReplayCheck {
+            client: self.client,
+            jti,
+            expires_at,
+        })
+    }
+
+    /// The claim checks; the time until which the `jti` must be remembered.
+    fn check_claims(&self, context: &AuthContext<'_>) -> Result<UnixTime, Reject> {
+        let claims = &self.assertion.claims;
+        let id = self.client.id().as_str();
+        if claims.iss != id || claims.sub != id {
+            return Err(Reject::AssertionIssuerMismatch);
+        }
+        let config = context.config;
+        let audiences = [
+            config.issuer.as_str(),
+            config.token_endpoint.as_str(),
+            context.endpoint,
+        ];
+        if !audiences.iter().any(|a| claims.aud.contains(a)) {
+            return Err(Reject::AssertionAudienceMismatch);
+        }
+        let now = context.now.as_secs();
+        let skew = config.clock_skew;
+        let not_yet = |t: Option<u64>| t.is_some_and(|t| t > now.saturating_add(skew));
+        if claims.exp.saturating_add(skew) <= now || not_yet(claims.iat) || not_yet(claims.nbf) {
+            return Err(Reject::AssertionExpired);
+        }
+        let horizon = now
+            .saturating_add(config.assertion_max_lifetime)
+            .saturating_add(skew);
+        if claims.exp > horizon {
+            return Err(Reject::AssertionLifetimeTooLong);
+        }
+        match claims.jti.as_deref() {
+            None | Some("") => Err(Reject::AssertionJtiMissing),
+            Some(jti) if jti.len() > MAX_JTI_LEN => Err(Reject::AssertionMalformed),
+            Some(_) => Ok(UnixTime::from_secs(claims.exp.saturating_add(skew))),
+        }
+    }
+}
+
+/// A verified assertion whose `jti` must be recorded (single use across every node,
+/// [`Storage::record_jti`](crate::Storage::record_jti)) before the client counts as
+/// authenticated.
+#[derive(Debug)]
+pub struct ReplayCheck {
+    client: Client,
+    jti: String,
+    expires_at: UnixTime,
+}
+
+impl ReplayCheck {
+    /// The client whose `jti` namespace this is.
+    #[must_use]
+    pub fn client_id(&self) -> &ClientId {
+        self.client.id()
+    }
+
+    /// The `jti`.
+    #[must_use]
+    pub fn jti(&self) -> &str {
+        &self.jti
+    }
+
+    /// How long to remember it: the assertion's `exp` plus the clock skew.
+    #[must_use]
+    pub fn expires_at(&self) -> UnixTime {
+        self.expires_at
+    }
+
+    /// Decides on the outcome of [`Storage::record_jti`](crate::Storage::record_jti).
+    ///
+    /// # Errors
+    ///
+    /// [`Reject::AssertionReplayed`] when the `jti` was seen before.
+    pub fn recorded(self, fresh: bool) -> Result<AuthenticatedClient, EndpointError> {
+        if !fresh {
+            return Err(EndpointError::new(Reject::AssertionReplayed, false));
+        }
+        Ok(AuthenticatedClient {
+            client: self.client,
+            header: false,
         })
     }
 }

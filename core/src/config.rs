@@ -47,6 +47,12 @@ pub struct Config {
     pub allow_pkce_plain: bool,
     /// When `auth_time` appears in ID tokens.
     pub auth_time: AuthTimePolicy,
+    /// Longest lifetime accepted for a client assertion, from now to its `exp`, in seconds
+    /// (default 300; RFC 7523 §3 asks for a limit).
+    pub assertion_max_lifetime: u64,
+    /// Clock skew allowed when checking `exp`, `iat` and `nbf` of clients' JWTs, in seconds
+    /// (default 30).
+    pub clock_skew: u64,
     /// The scope values the provider understands, advertised in discovery: the OpenID Connect
     /// ones by default (`openid`, `profile`, `email`, `address`, `phone`, `offline_access`);
     /// a host adds its own (e.g. `api:read`). Other requested values are ignored: not granted,
@@ -104,6 +110,8 @@ impl Config {
             id_token_lifetime: 600,
             allow_pkce_plain: false,
             auth_time: AuthTimePolicy::Always,
+            assertion_max_lifetime: 300,
+            clock_skew: 30,
             scopes_supported: [
                 "openid",
                 "profile",

@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 
 use serde::Serialize;
 
+use crate::client_keys::MacAlgorithm;
 use crate::config::Config;
 use crate::signer::JwsAlgorithm;
 
@@ -39,8 +40,12 @@ pub struct ProviderMetadata {
     pub id_token_signing_alg_values_supported: Vec<JwsAlgorithm>,
     /// Client authentication methods at the token endpoint.
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// Algorithms accepted for client assertions (`private_key_jwt`, `client_secret_jwt`).
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     /// Client authentication methods at the revocation endpoint.
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// Algorithms accepted for client assertions at the revocation endpoint.
+    pub revocation_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     /// PKCE methods (RFC 9700 §2.1.1).
     pub code_challenge_methods_supported: Vec<&'static str>,
     /// Claims that UserInfo can return.
@@ -58,9 +63,27 @@ pub struct ProviderMetadata {
 }
 
 impl ProviderMetadata {
-    /// Builds the document for `config` and the algorithms of the configured keys.
+    /// Builds the document for `config`, the algorithms of the configured keys and the
+    /// asymmetric algorithms the host's [`JwsVerifier`](crate::JwsVerifier) implements for
+    /// clients' signatures (empty without one: then `private_key_jwt` is not offered).
     #[must_use]
-    pub fn new(config: &Config, algorithms: Vec<JwsAlgorithm>) -> Self {
+    pub fn new(
+        config: &Config,
+        algorithms: Vec<JwsAlgorithm>,
+        client_algorithms: &[JwsAlgorithm],
+    ) -> Self {
+        let mut auth_methods = alloc::vec![
+            "client_secret_basic",
+            "client_secret_post",
+            "client_secret_jwt",
+            "none",
+        ];
+        if !client_algorithms.is_empty() {
+            auth_methods.push("private_key_jwt");
+        }
+        let mut auth_algs: Vec<&'static str> =
+            client_algorithms.iter().map(|a| a.as_str()).collect();
+        auth_algs.extend(MacAlgorithm::ALL.iter().map(|m| m.as_str()));
         let mut claims: Vec<&'static str> = alloc::vec![
             "sub",
             "iss",
@@ -96,16 +119,10 @@ impl ProviderMetadata {
             grant_types_supported: crate::token::grant_types_supported(),
             subject_types_supported: alloc::vec!["public"],
             id_token_signing_alg_values_supported: algorithms,
-            token_endpoint_auth_methods_supported: alloc::vec![
-                "client_secret_basic",
-                "client_secret_post",
-                "none"
-            ],
-            revocation_endpoint_auth_methods_supported: alloc::vec![
-                "client_secret_basic",
-                "client_secret_post",
-                "none"
-            ],
+            token_endpoint_auth_methods_supported: auth_methods.clone(),
+            token_endpoint_auth_signing_alg_values_supported: auth_algs.clone(),
+            revocation_endpoint_auth_methods_supported: auth_methods,
+            revocation_endpoint_auth_signing_alg_values_supported: auth_algs,
             code_challenge_methods_supported: code_challenge_methods,
             claims_supported: claims,
             display_values_supported: alloc::vec!["page", "popup", "touch", "wap"],

@@ -16,12 +16,39 @@ use core::fmt;
 pub enum Reject {
     /// The user denied the request, or authentication failed.
     AccessDenied,
+    /// A client assertion's `aud` names neither the issuer nor the endpoint.
+    AssertionAudienceMismatch,
+    /// A client assertion has expired (`exp`), or is not valid yet (`iat`, `nbf`).
+    AssertionExpired,
+    /// A client assertion's `iss` or `sub` is not the client id.
+    AssertionIssuerMismatch,
+    /// A client assertion has no `jti`.
+    AssertionJtiMissing,
+    /// A client assertion lives longer than the configured maximum.
+    AssertionLifetimeTooLong,
+    /// A client assertion is not a well-formed signed JWT with the required claims.
+    AssertionMalformed,
+    /// A client assertion's `jti` was seen before (a replay).
+    AssertionReplayed,
+    /// A client assertion's signature algorithm is refused (`none`, another family, not the
+    /// registered one, not implemented).
+    AssertionAlgorithmRefused,
+    /// No key of the client matches the assertion's `kid` and algorithm.
+    AssertionKeyUnknown,
+    /// A client assertion's signature does not verify.
+    AssertionSignatureInvalid,
+    /// `client_assertion_type` is not `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    AssertionTypeUnsupported,
+    /// `client_assertion_type` without `client_assertion`, or the reverse.
+    AssertionIncomplete,
     /// `prompt=select_account` or account choice needed but impossible without UI.
     AccountSelectionRequired,
     /// A secret or `client_assertion` was presented to a client that authenticates otherwise.
     AuthMethodMismatch,
     /// Client authentication failed (unknown client or wrong secret).
     ClientAuthenticationFailed,
+    /// The client's `jwks_uri` could not be fetched.
+    ClientJwksUnavailable,
     /// Different client ids were presented in the Authorization header and the body.
     ClientIdConflict,
     /// The client id is malformed.
@@ -88,6 +115,16 @@ pub enum Reject {
     MalformedEncoding,
     /// `max_age` is not a non-negative integer.
     MaxAgeMalformed,
+    /// A registration has both `jwks` and `jwks_uri` (RFC 7591 §2).
+    JwksConflict,
+    /// A registered JWK set is not a set of public keys with at least one usable key.
+    JwksInvalid,
+    /// A client that authenticates with its keys registered neither `jwks` nor `jwks_uri`.
+    JwksMissing,
+    /// A `jwks_uri` is not an https URL (http only on loopback).
+    JwksUriInvalid,
+    /// A registered signing algorithm is not supported, or not for this method.
+    SigningAlgorithmUnsupported,
     /// More than one client authentication method was used.
     MultipleAuthMethods,
     /// `nonce` is required (`id_token` in the response type) and missing.
@@ -176,7 +213,19 @@ impl Reject {
             Self::ConsentRequired => C::ConsentRequired,
             Self::InteractionRequired => C::InteractionRequired,
             Self::IdTokenHintSubjectMismatch | Self::LoginRequired => C::LoginRequired,
-            Self::AuthMethodMismatch
+            Self::AssertionAlgorithmRefused
+            | Self::AssertionAudienceMismatch
+            | Self::AssertionExpired
+            | Self::AssertionIssuerMismatch
+            | Self::AssertionJtiMissing
+            | Self::AssertionKeyUnknown
+            | Self::AssertionLifetimeTooLong
+            | Self::AssertionMalformed
+            | Self::AssertionReplayed
+            | Self::AssertionSignatureInvalid
+            | Self::AssertionTypeUnsupported
+            | Self::AuthMethodMismatch
+            | Self::ClientJwksUnavailable
             | Self::ClientAuthenticationFailed
             | Self::ClientIdConflict
             | Self::ClientUnknown => C::InvalidClient,
@@ -213,8 +262,14 @@ impl Reject {
             | Self::ClientSecretTooShort
             | Self::ClientSecretUnexpected
             | Self::GrantTypesInconsistent
+            | Self::JwksConflict
+            | Self::JwksInvalid
+            | Self::JwksMissing
+            | Self::JwksUriInvalid
+            | Self::SigningAlgorithmUnsupported
             | Self::SubjectMalformed => C::InvalidClientMetadata,
-            Self::ClientIdMalformed
+            Self::AssertionIncomplete
+            | Self::ClientIdMalformed
             | Self::ClientIdMissing
             | Self::CodeChallengeMalformed
             | Self::CodeChallengeMethodUnsupported
@@ -250,11 +305,34 @@ impl Reject {
     pub const fn description(self) -> &'static str {
         match self {
             Self::AccessDenied => "the end-user denied the request",
+            Self::AssertionAlgorithmRefused => {
+                "the client assertion's signature algorithm is not accepted for this client"
+            }
+            Self::AssertionAudienceMismatch => {
+                "the client assertion's aud names neither this issuer nor this endpoint"
+            }
+            Self::AssertionExpired => "the client assertion has expired or is not valid yet",
+            Self::AssertionIncomplete => {
+                "client_assertion and client_assertion_type must be sent together"
+            }
+            Self::AssertionIssuerMismatch => {
+                "the client assertion's iss and sub must be the client_id"
+            }
+            Self::AssertionJtiMissing => "the client assertion has no jti",
+            Self::AssertionKeyUnknown => {
+                "no registered key of the client matches the client assertion"
+            }
+            Self::AssertionLifetimeTooLong => "the client assertion's lifetime is too long",
+            Self::AssertionMalformed => "the client assertion is not a well-formed signed JWT",
+            Self::AssertionReplayed => "the client assertion was already used",
+            Self::AssertionSignatureInvalid => "the client assertion's signature is invalid",
+            Self::AssertionTypeUnsupported => "client_assertion_type is not supported",
             Self::AccountSelectionRequired => "account selection is required",
             Self::AuthMethodMismatch => {
                 "the client authentication method is not the one registered for this client"
             }
             Self::ClientAuthenticationFailed => "client authentication failed",
+            Self::ClientJwksUnavailable => "the client's jwks_uri could not be fetched",
             Self::ClientIdConflict => "different client ids were presented",
             Self::ClientIdMalformed => "client_id is malformed",
             Self::ClientIdMissing => "client_id is missing",
@@ -289,6 +367,10 @@ impl Reject {
             Self::LoginRequired => "login is required",
             Self::MalformedAuthorizationHeader => "the Authorization header is malformed",
             Self::MalformedEncoding => "the request is not valid form-urlencoded UTF-8",
+            Self::JwksConflict => "jwks and jwks_uri cannot both be registered",
+            Self::JwksInvalid => "jwks must be a set of public keys with at least one usable key",
+            Self::JwksMissing => "this token_endpoint_auth_method needs jwks or jwks_uri",
+            Self::JwksUriInvalid => "jwks_uri must be an https URL",
             Self::MaxAgeMalformed => "max_age is not a non-negative integer",
             Self::MultipleAuthMethods => "more than one client authentication method was used",
             Self::NonceMissing => "nonce is required for this response_type",
@@ -331,6 +413,7 @@ impl Reject {
             Self::ScopeOpenIdMissing => "scope must contain openid",
             Self::ScopeNotAllowed => "the requested scope is not allowed",
             Self::ServerError => "the server failed to process the request",
+            Self::SigningAlgorithmUnsupported => "a registered signing algorithm is not supported",
             Self::SigningKeyUnavailable => "no signing key for the client's algorithm",
             Self::SubjectMalformed => "the subject identifier is malformed",
             Self::TokenMissing => "the access token is missing",

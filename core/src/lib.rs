@@ -13,6 +13,7 @@ extern crate std;
 pub mod authorize;
 pub mod client;
 pub mod client_auth;
+pub mod client_keys;
 pub mod clock;
 pub mod config;
 pub mod discovery;
@@ -36,8 +37,14 @@ pub mod value;
 pub use authorize::{
     Approval, Approved, AuthorizeRequest, BoundRequest, Consent, DisplayMode, Session, Step,
 };
-pub use client::{ApplicationType, Client, ClientMetadata, GrantType, TokenEndpointAuthMethod};
+pub use client::{
+    ApplicationType, Client, ClientMetadata, GrantType, RequestObjectSigning,
+    TokenEndpointAuthMethod, UnsupportedMetadata,
+};
 pub use client_auth::{AuthenticatedClient, Credentials};
+pub use client_keys::{
+    ClientJwk, ClientJwks, FetchError, JwksFetcher, JwsVerifier, MacAlgorithm, SignatureAlgorithm,
+};
 #[cfg(feature = "std")]
 pub use clock::SystemClock;
 pub use clock::{Clock, UnixTime};

@@ -7,6 +7,8 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::authorize::{Approval, AuthorizeRequest, BoundRequest, Consent, Session, Step};
+use crate::client_auth::{AuthContext, AuthenticatedClient, Authentication, Credentials};
+use crate::client_keys::{FetchError, JwksFetcher, JwsVerifier};
 use crate::clock::{Clock, UnixTime};
 use crate::config::{Config, ConfigError};
 use crate::discovery::ProviderMetadata;
@@ -35,6 +37,8 @@ pub struct Provider<S, C, R> {
     clock: C,
     rng: R,
     observer: Option<ErrorObserver>,
+    verifier: Option<Box<dyn JwsVerifier>>,
+    fetcher: Option<Box<dyn JwksFetcher>>,
 }
 
 impl<S, C, R> fmt::Debug for Provider<S, C, R> {
@@ -78,6 +82,8 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
             clock,
             rng,
             observer: None,
+            verifier: None,
+            fetcher: None,
         })
     }
 
@@ -86,6 +92,22 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
     #[must_use]
     pub fn with_retired_keys(mut self, keys: Vec<Jwk>) -> Self {
         self.retired = keys;
+        self
+    }
+
+    /// Verifies clients' asymmetric signatures (`private_key_jwt`, signed request objects) with
+    /// `verifier`; without one, `private_key_jwt` is neither offered nor accepted.
+    #[must_use]
+    pub fn with_jws_verifier(mut self, verifier: impl JwsVerifier + 'static) -> Self {
+        self.verifier = Some(Box::new(verifier));
+        self
+    }
+
+    /// Fetches clients' `jwks_uri` with `fetcher`; without one, clients that registered a
+    /// `jwks_uri` cannot authenticate with their keys.
+    #[must_use]
+    pub fn with_jwks_fetcher(mut self, fetcher: impl JwksFetcher + 'static) -> Self {
+        self.fetcher = Some(Box::new(fetcher));
         self
     }
 
@@ -214,10 +236,10 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
     ) -> Result<TokenResponse, EndpointError> {
         let now = self.clock.now();
         let mint = self.mint(now);
-        let request = TokenRequest::parse(params, authorization)?;
-        let client = self.storage.client(request.client_id()).await;
-        let client = client.map_err(|e| request.error(self.internal(&e)))?;
-        let request = request.authenticate(client, &mint)?;
+        let (credentials, grant) = TokenRequest::parse(params, authorization)?.into_parts();
+        let endpoint = &self.config.token_endpoint;
+        let client = self.authenticate_client(credentials, endpoint, now).await?;
+        let request = grant.authenticated(client, &mint)?;
         let header = request.client().used_header();
         let fail = |e: S::Error| EndpointError::new(self.internal(&e), header);
         let minted = match request.into_step() {
@@ -245,6 +267,46 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
             .insert_tokens(store.access(), store.refresh())
             .await;
         store.stored(insertion.map_err(fail)?)
+    }
+
+    /// Client authentication (RFC 6749 §2.3; RFC 7523 §3; OIDC Core §9): the steps of
+    /// [`client_auth`](crate::client_auth), with the client lookup, the `jwks_uri` fetch and the
+    /// `jti` record each one asks for. `endpoint` is the URL called (an accepted assertion
+    /// audience).
+    async fn authenticate_client(
+        &self,
+        credentials: Credentials,
+        endpoint: &str,
+        now: UnixTime,
+    ) -> Result<AuthenticatedClient, EndpointError> {
+        let header = credentials.used_header();
+        let fail = |e: &dyn core::error::Error| EndpointError::new(self.internal(e), header);
+        let client = self.storage.client(credentials.client_id()).await;
+        let pending = match credentials.authenticate(client.map_err(|e| fail(&e))?)? {
+            Authentication::Done(client) => return Ok(client),
+            Authentication::Assertion(pending) => pending,
+        };
+        let fetched = match (pending.jwks_uri(), &self.fetcher) {
+            (Some(uri), Some(fetcher)) => Some(fetcher.fetch(uri, pending.kid()).await),
+            (Some(_), None) => Some(Err(FetchError::Unavailable)),
+            (None, _) => None,
+        };
+        let fetched = fetched.transpose().map_err(|e| {
+            self.internal(&e);
+            EndpointError::new(Reject::ClientJwksUnavailable, header)
+        })?;
+        let context = AuthContext {
+            now,
+            config: &self.config,
+            endpoint,
+            verifier: self.verifier.as_deref(),
+        };
+        let check = pending.verify(fetched.as_ref(), &context)?;
+        let recorded = self
+            .storage
+            .record_jti(check.client_id(), check.jti(), check.expires_at(), now)
+            .await;
+        check.recorded(recorded.map_err(|e| fail(&e))?)
     }
 
     /// Carries out a [`Refusal`]: revokes its grant, if any, then answers its error.
@@ -297,10 +359,10 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         authorization: Option<&str>,
     ) -> Result<(), EndpointError> {
         let now = self.clock.now();
-        let request = RevocationRequest::parse(params, authorization)?;
-        let client = self.storage.client(request.client_id()).await;
-        let client = client.map_err(|e| request.error(self.internal(&e)))?;
-        let request = request.authenticate(client)?;
+        let (credentials, pending) = RevocationRequest::parse(params, authorization)?.into_parts();
+        let endpoint = &self.config.revocation_endpoint;
+        let client = self.authenticate_client(credentials, endpoint, now).await?;
+        let request = pending.authenticated(client)?;
         let header = request.client().used_header();
         let fail = |e: S::Error| EndpointError::new(self.internal(&e), header);
         let lookup = self.storage.refresh_token(request.digest(), now).await;
@@ -328,7 +390,8 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         let mut algorithms: Vec<JwsAlgorithm> = self.keys.iter().map(|k| k.algorithm()).collect();
         algorithms.sort_unstable();
         algorithms.dedup();
-        ProviderMetadata::new(&self.config, algorithms)
+        let client_algorithms = self.verifier.as_ref().map_or(&[][..], |v| v.algorithms());
+        ProviderMetadata::new(&self.config, algorithms, client_algorithms)
     }
 
     /// The JWK set: every configured key's public half, then the retired keys.

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! RevocationRequest::parse(params, authorization)
-//!   └─ authenticate(client)                         RFC 7009 §2.1, RFC 6749 §2.3
+//!   └─ into_parts() → (Credentials, PendingRevocation)   client authentication (client_auth)
+//!        └─ PendingRevocation::authenticated(client)      RFC 7009 §2.1
 //!        └─ AuthenticatedRevocation                 await Storage::refresh_token
 //!             └─ refresh(lookup) → RevocationStep
 //!                  ├─ RevokeGrant(grant)            await Storage::revoke_grant
@@ -16,7 +17,6 @@
 //! with success and left alone (RFC 7009 §2.2: the response does not reveal whether the token
 //! existed; decision 0005).
 
-use crate::client::Client;
 use crate::client_auth::{AuthenticatedClient, Credentials};
 use crate::error::{EndpointError, Reject};
 use crate::params::Params;
@@ -64,16 +64,30 @@ impl RevocationRequest {
         self.credentials.error(reject)
     }
 
-    /// Authenticates the client (`None`: unknown id).
+    /// Splits the request: the credentials go through client authentication
+    /// ([`client_auth`](crate::client_auth)), the token waits for its result.
+    #[must_use]
+    pub fn into_parts(self) -> (Credentials, PendingRevocation) {
+        (self.credentials, PendingRevocation { token: self.token })
+    }
+}
+
+/// A revocation whose client is being authenticated.
+#[derive(Debug)]
+pub struct PendingRevocation {
+    token: Result<SecretDigest, Reject>,
+}
+
+impl PendingRevocation {
+    /// Continues with the authenticated client.
     ///
     /// # Errors
     ///
-    /// `invalid_client`; `invalid_request` without `token` or with a repeated parameter.
-    pub fn authenticate(
+    /// `invalid_request` without `token` or with a repeated parameter.
+    pub fn authenticated(
         self,
-        client: Option<Client>,
+        client: AuthenticatedClient,
     ) -> Result<AuthenticatedRevocation, EndpointError> {
-        let client = self.credentials.authenticate(client)?;
         let token = self.token.map_err(|r| client.error(r))?;
         Ok(AuthenticatedRevocation { client, token })
     }

@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! TokenRequest::parse(params, authorization)          parse: credentials, grant (RFC 6749 §4.1.3, §6)
-//!   └─ authenticate(client, &mint)                     client authentication (RFC 6749 §2.3)
-//!        └─ AuthenticatedTokenRequest::into_step()
+//!   └─ into_parts() → (Credentials, PendingGrant)       client authentication (client_auth)
+//!        └─ PendingGrant::authenticated(client, &mint)  grant type allowed, signing key
+//!             └─ AuthenticatedTokenRequest::into_step()
 //!             ├─ GrantStep::RedeemCode(CodeRedemption)        await Storage::redeem_code
 //!             │    └─ redeem(redemption, mint)                §4.1.3 checks, PKCE, mint
 //!             └─ GrantStep::Refresh(RefreshRequest)           await Storage::refresh_token
@@ -26,7 +27,7 @@ use core::fmt;
 
 use serde::Serialize;
 
-use crate::client::{Client, GrantType};
+use crate::client::GrantType;
 use crate::client_auth::{AuthenticatedClient, Credentials};
 use crate::config::AuthTimePolicy;
 use crate::error::{EndpointError, Reject};
@@ -79,19 +80,33 @@ impl TokenRequest {
         self.credentials.error(reject)
     }
 
-    /// Step 2: authenticates the client (`None`: unknown id) and checks that it may use the
-    /// grant type and that its ID-token algorithm has a key.
+    /// Splits the request: the credentials go through client authentication
+    /// ([`client_auth`](crate::client_auth)), the grant waits for its result.
+    #[must_use]
+    pub fn into_parts(self) -> (Credentials, PendingGrant) {
+        (self.credentials, PendingGrant { grant: self.grant })
+    }
+}
+
+/// Step 2: the grant of a token request whose client is being authenticated.
+#[derive(Debug)]
+pub struct PendingGrant {
+    grant: Result<Grant, Reject>,
+}
+
+impl PendingGrant {
+    /// Checks that the authenticated `client` may use the grant type and that its ID-token
+    /// algorithm has a key.
     ///
     /// # Errors
     ///
-    /// `invalid_client`; the grant's parse error; `unauthorized_client`
-    /// ([`Reject::GrantTypeNotAllowed`]); `server_error` ([`Reject::SigningKeyUnavailable`]).
-    pub fn authenticate(
+    /// The grant's parse error; `unauthorized_client` ([`Reject::GrantTypeNotAllowed`]);
+    /// `server_error` ([`Reject::SigningKeyUnavailable`]).
+    pub fn authenticated(
         self,
-        client: Option<Client>,
+        client: AuthenticatedClient,
         mint: &Mint<'_>,
     ) -> Result<AuthenticatedTokenRequest, EndpointError> {
-        let client = self.credentials.authenticate(client)?;
         let grant = self.grant.map_err(|r| client.error(r))?;
         if !client.client().allows_grant(grant.grant_type()) {
             return Err(client.error(Reject::GrantTypeNotAllowed));

@@ -1419,7 +1419,7 @@ fn registration_keeps_unknown_metadata_and_names_unsupported_values() {
         (
             "token_endpoint_auth_method",
             json!("tls_client_auth"),
-            "token_endpoint_auth_method: the value is not supported (supported: client_secret_basic client_secret_post none)",
+            "token_endpoint_auth_method: the value is not supported (supported: client_secret_basic client_secret_post none private_key_jwt client_secret_jwt)",
         ),
         (
             "grant_types",

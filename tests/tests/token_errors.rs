@@ -235,7 +235,8 @@ fn unregistered_auth_method_is_invalid_client() {
         401,
         Some("Basic"),
     );
-    // A client assertion (private_key_jwt is not offered).
+    // A client assertion by a client registered for client_secret_post.
+    let assertion = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJlcy1wb3N0Iiwic3ViIjoiZXMtcG9zdCIsImF1ZCI6IngiLCJleHAiOjF9.c2ln";
     let mut pairs = redeem_pairs(&params["code"]);
     pairs.extend([
         ("client_id", "es-post"),
@@ -243,7 +244,7 @@ fn unregistered_auth_method_is_invalid_client() {
             "client_assertion_type",
             "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
         ),
-        ("client_assertion", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"),
+        ("client_assertion", assertion),
     ]);
     check(
         h.token(&form(&pairs), None),
