@@ -35,7 +35,9 @@ pub struct ProviderMetadata {
     pub grant_types_supported: Vec<&'static str>,
     /// REQUIRED: `public`.
     pub subject_types_supported: Vec<&'static str>,
-    /// REQUIRED: the signing algorithms of the configured keys (RS256 among them).
+    /// REQUIRED: the signing algorithms of the configured keys, and only those: RS256 among them
+    /// unless [`Rs256Policy::WaiveNonConforming`](crate::Rs256Policy) left it out (OIDC Core
+    /// §15.1), never claimed without a key.
     pub id_token_signing_alg_values_supported: Vec<JwsAlgorithm>,
     /// Client authentication methods at the token endpoint.
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,

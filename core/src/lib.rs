@@ -37,7 +37,7 @@ pub use client::{ApplicationType, Client, ClientMetadata, GrantType, TokenEndpoi
 #[cfg(feature = "std")]
 pub use clock::SystemClock;
 pub use clock::{Clock, UnixTime};
-pub use config::{AuthTimePolicy, Config, ConfigError};
+pub use config::{AuthTimePolicy, Config, ConfigError, Rs256Policy};
 pub use discovery::ProviderMetadata;
 pub use error::{AuthorizeError, Disposition, EndpointError, ErrorCode, Reject};
 pub use id_token::IdTokenClaims;
