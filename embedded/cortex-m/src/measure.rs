@@ -87,9 +87,9 @@ impl Instructions {
             // SAFETY: a register-only countdown loop.
             unsafe {
                 core::arch::asm!(
-                    "1:",
+                    "3:",
                     "subs {0}, {0}, #1",
-                    "bne 1b",
+                    "bne 3b",
                     inout(reg) n,
                     options(nomem, nostack)
                 );
