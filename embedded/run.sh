@@ -23,9 +23,10 @@ declare -A variants=(
     [es256-only-op]="--no-default-features --features op-only"
     [es256-only-pkcs8]="--no-default-features --features pkcs8"
     [es256-only-sha512]="--no-default-features --features sha512"
+    [rs256-flow]="--features rs256-flow"
 )
 ci_variants=(conforming es256-only)
-all_variants=(conforming es256-only conforming-op es256-only-op es256-only-pkcs8 es256-only-sha512)
+all_variants=(conforming es256-only conforming-op es256-only-op es256-only-pkcs8 es256-only-sha512 rs256-flow)
 
 case "${1:-}" in
     "") selected=("${ci_variants[@]}") ;;

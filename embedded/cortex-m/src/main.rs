@@ -46,6 +46,11 @@ const CLIENT_SECRET: &str = "an-example-secret-of-at-least-32-characters";
 const REDIRECT_URI: &str = "https://rp.example/cb";
 const NONCE: &str = "n-0S6_WzA2Mj";
 const STATE: &str = "af0ifjsldkj";
+/// The client's `id_token_signed_response_alg`.
+#[cfg(not(feature = "rs256-flow"))]
+const ID_TOKEN_ALG: JwsAlgorithm = JwsAlgorithm::ES256;
+#[cfg(feature = "rs256-flow")]
+const ID_TOKEN_ALG: JwsAlgorithm = JwsAlgorithm::RS256;
 
 type Op = Provider<EmbeddedStore, FixedClock, CounterRandom>;
 
@@ -75,7 +80,8 @@ fn main() -> ! {
 }
 
 /// A provider with the ES256 key (from its raw scalar) and, in the conforming image, the RS256
-/// key OIDC Core §15.1 requires; one client registered for ES256 ID tokens.
+/// key OIDC Core §15.1 requires; one client registered for ES256 ID tokens (RS256 in the
+/// `rs256-flow` variant).
 fn provider() -> Op {
     let config = Config::new(ISSUER).unwrap_or_else(|_| fail("issuer"));
     #[cfg(feature = "rsa")]
@@ -91,7 +97,7 @@ fn provider() -> Op {
         client_secret: Some(CLIENT_SECRET.into()),
         redirect_uris: vec![REDIRECT_URI.into()],
         response_types: Some(vec!["code id_token".into()]),
-        id_token_signed_response_alg: Some(JwsAlgorithm::ES256),
+        id_token_signed_response_alg: Some(ID_TOKEN_ALG),
         ..ClientMetadata::default()
     })
     .unwrap_or_else(|_| fail("client registration"));

@@ -4,14 +4,14 @@
 use alloc::string::String;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use oidc_hybrid::{JwkSet, JwsAlgorithm};
+use oidc_hybrid::JwkSet;
 use oidc_hybrid_rustcrypto::PublicKey;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::insecure::NOW;
 use crate::out::{check, fail};
-use crate::{CLIENT_ID, ISSUER, NONCE};
+use crate::{CLIENT_ID, ID_TOKEN_ALG, ISSUER, NONCE};
 
 /// The ID token claims the example checks.
 #[derive(Deserialize)]
@@ -43,15 +43,15 @@ pub(crate) fn check_id_tokens(keys: &JwkSet, front: &str, back: &str, code: &str
     check(back.c_hash.is_none(), "no c_hash from the token endpoint");
 }
 
-/// Verifies the signature with the published ES256 key (only ES256 accepted) and the claims:
-/// issuer, audience, nonce, times.
+/// Verifies the signature with the published key of the client's algorithm (only that algorithm
+/// accepted) and the claims: issuer, audience, nonce, times.
 fn verify_id_token(keys: &JwkSet, jws: &str, client_id: &str) -> Claims {
-    let Some(jwk) = keys.keys.iter().find(|k| k.alg == JwsAlgorithm::ES256) else {
-        fail("no ES256 key published");
+    let Some(jwk) = keys.keys.iter().find(|k| k.alg == ID_TOKEN_ALG) else {
+        fail("no key published for the client's algorithm");
     };
-    let key = PublicKey::from_jwk(jwk).unwrap_or_else(|_| fail("published ES256 key"));
+    let key = PublicKey::from_jwk(jwk).unwrap_or_else(|_| fail("published key"));
     let payload = key
-        .verify_compact(&[JwsAlgorithm::ES256], jws)
+        .verify_compact(&[ID_TOKEN_ALG], jws)
         .unwrap_or_else(|_| fail("ID token signature"));
     let claims: Claims =
         serde_json::from_slice(&payload).unwrap_or_else(|_| fail("ID token claims"));
