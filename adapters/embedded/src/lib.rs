@@ -13,9 +13,10 @@
 //! room: evicting a used code's tombstone or a revocation marker would break single use. Call
 //! [`Storage::sweep_expired`] (or [`EmbeddedStore::sweep`]) periodically to free what expired.
 //!
-//! What an entry costs (32-bit target, beside the reserved slot): a code holds its record on the
-//! heap (about 250 bytes plus the strings of redirect URI, scope, nonce and subject), an access
-//! token about 150 bytes plus its strings, a grant or `jti` nothing beyond its slot.
+//! Live codes and refresh tokens keep their records on the heap, strings included; tombstones,
+//! grants and `jti`s need little beyond their reserved slot (a `jti` is kept as a 32-byte
+//! digest, however long it was). The Cortex-M example (`docs/embedded.md`) measures what one
+//! flow leaves behind.
 //!
 //! # One lock
 //!
