@@ -4,8 +4,11 @@
 //! method are checked once (OpenID Connect Dynamic Client Registration §2, RFC 7591 §2), so the
 //! authorization and token endpoints can trust a [`Client`].
 
+#[cfg(not(target_has_atomic = "ptr"))]
+use alloc::boxed::Box as Shared;
 use alloc::string::String;
-use alloc::sync::Arc;
+#[cfg(target_has_atomic = "ptr")]
+use alloc::sync::Arc as Shared;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
@@ -311,10 +314,15 @@ fn is_localhost_http(uri: &str) -> bool {
 
 /// A validated client registration.
 ///
-/// Cheap to clone: the registration is shared behind an [`Arc`], so a store can hand out its
-/// cached clients on every request without copying their metadata.
+/// Cheap to clone: the registration is shared behind an [`Arc`](alloc::sync::Arc), so a store can
+/// hand out its cached clients on every request without copying their metadata.
+///
+/// On targets without pointer-width atomic compare-and-swap (Cortex-M0/M0+, `thumbv6m-none-eabi`)
+/// there is no `Arc`; there the registration sits in a `Box` and a clone copies it (a few hundred
+/// bytes of heap per clone, freed with the clone). Nothing else differs: a registration never
+/// changes after [`Client::register`].
 #[derive(Clone, Eq, PartialEq)]
-pub struct Client(Arc<Registration>);
+pub struct Client(Shared<Registration>);
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -346,6 +354,7 @@ pub enum RequestObjectSigning {
 }
 
 /// What a [`Client`] shares.
+#[cfg_attr(not(target_has_atomic = "ptr"), derive(Clone))]
 #[derive(Eq, PartialEq)]
 struct Registration {
     id: ClientId,
@@ -510,7 +519,7 @@ impl Client {
         let id_token_alg = metadata
             .id_token_signed_response_alg
             .unwrap_or(JwsAlgorithm::RS256);
-        Ok(Self(Arc::new(Registration {
+        Ok(Self(Shared::new(Registration {
             id,
             secret,
             secret_key,

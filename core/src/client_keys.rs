@@ -19,7 +19,9 @@ use core::pin::Pin;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Sha256, Sha384, Sha512};
+use sha2::Sha256;
+#[cfg(feature = "sha512")]
+use sha2::{Sha384, Sha512};
 
 use crate::error::Reject;
 use crate::jose::CompactJws;
@@ -239,6 +241,16 @@ impl MacAlgorithm {
     /// Every MAC algorithm.
     pub const ALL: [Self; 3] = [Self::HS256, Self::HS384, Self::HS512];
 
+    /// Whether this build computes the algorithm: HS384 and HS512 need the `sha512` feature
+    /// (on by default); without it they never verify and are not advertised.
+    #[must_use]
+    pub const fn is_built_in(self) -> bool {
+        match self {
+            Self::HS256 => true,
+            Self::HS384 | Self::HS512 => cfg!(feature = "sha512"),
+        }
+    }
+
     /// The registered `alg` name.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -275,12 +287,17 @@ impl MacAlgorithm {
         }
         match self {
             Self::HS256 => check::<Hmac<Sha256>>(key, input, tag),
+            #[cfg(feature = "sha512")]
             Self::HS384 => check::<Hmac<Sha384>>(key, input, tag),
+            #[cfg(feature = "sha512")]
             Self::HS512 => check::<Hmac<Sha512>>(key, input, tag),
+            #[cfg(not(feature = "sha512"))]
+            Self::HS384 | Self::HS512 => false,
         }
     }
 
-    /// The MAC of `input` under `key` (for tests and clients built on this crate).
+    /// The MAC of `input` under `key` (for tests and clients built on this crate); empty for an
+    /// algorithm this build leaves out.
     #[must_use]
     pub fn sign(self, key: &[u8], input: &[u8]) -> Vec<u8> {
         fn tag<M: Mac + KeyInit>(key: &[u8], input: &[u8]) -> Vec<u8> {
@@ -293,8 +310,12 @@ impl MacAlgorithm {
         }
         match self {
             Self::HS256 => tag::<Hmac<Sha256>>(key, input),
+            #[cfg(feature = "sha512")]
             Self::HS384 => tag::<Hmac<Sha384>>(key, input),
+            #[cfg(feature = "sha512")]
             Self::HS512 => tag::<Hmac<Sha512>>(key, input),
+            #[cfg(not(feature = "sha512"))]
+            Self::HS384 | Self::HS512 => Vec::new(),
         }
     }
 }

@@ -16,6 +16,27 @@ pub enum AuthTimePolicy {
     WhenRequired,
 }
 
+/// Whether [`Provider::new`](crate::Provider::new) insists on an RS256 key.
+///
+/// OIDC Core §15.1 makes RS256 a MUST for every OpenID Provider that issues ID tokens from the
+/// authorization endpoint, which every hybrid flow does. The default keeps that rule. The waiver
+/// exists for devices that cannot afford RSA (flash, RAM, or a Cortex-M0+ without the atomics the
+/// RSA arithmetic needs); a provider built with it is **not a conforming OpenID Provider**, and
+/// says so nowhere but here: its discovery document lists only the algorithms of its keys, so it
+/// never claims RS256, and relying parties that insist on RS256 cannot use it. See
+/// `docs/decisions/0008-rs256-on-small-devices.md`.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum Rs256Policy {
+    /// An RS256 key is required (OIDC Core §15.1). The default.
+    #[default]
+    Require,
+    /// **Not conforming to OIDC Core §15.1**: no RS256 key is required. Clients must then be
+    /// registered with an `id_token_signed_response_alg` of a configured key (e.g. ES256), since
+    /// the registration default is RS256 (Registration §2).
+    WaiveNonConforming,
+}
+
 /// The provider's configuration.
 #[derive(Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
@@ -58,6 +79,8 @@ pub struct Config {
     /// a host adds its own (e.g. `api:read`). Other requested values are ignored: not granted,
     /// not shown for consent, not in tokens (OIDC Core §3.1.2.1). Must contain `openid`.
     pub scopes_supported: Vec<String>,
+    /// Whether an RS256 key is required (default: yes, OIDC Core §15.1).
+    pub rs256: Rs256Policy,
 }
 
 /// Longest code lifetime accepted (RFC 6749 §4.1.2 recommends at most 10 minutes).
@@ -123,7 +146,17 @@ impl Config {
             .into_iter()
             .map(String::from)
             .collect(),
+            rs256: Rs256Policy::Require,
         })
+    }
+
+    /// **Not conforming to OIDC Core §15.1**: lets [`Provider::new`](crate::Provider::new) accept
+    /// a key set without an RS256 key ([`Rs256Policy::WaiveNonConforming`]). Meant for devices
+    /// that cannot carry RSA; the discovery document then never lists RS256.
+    #[must_use]
+    pub fn waive_rs256_nonconforming(mut self) -> Self {
+        self.rs256 = Rs256Policy::WaiveNonConforming;
+        self
     }
 
     /// Sets the code lifetime.
@@ -187,10 +220,14 @@ pub enum ConfigError {
     CodeLifetime,
     /// A token lifetime is zero.
     Lifetime,
-    /// No signing key is configured, or none for RS256 (OIDC Core §15.1).
+    /// No signing key is configured, none for RS256 (OIDC Core §15.1) while
+    /// [`Rs256Policy::Require`] is in force, or two keys share a `kid`.
     Keys,
     /// `scopes_supported` lacks `openid` or holds a value that is not one scope token.
     Scopes,
+    /// A signer's algorithm needs SHA-384 or SHA-512 for its hash claims, which this build
+    /// leaves out (the `sha512` feature of `oidc-hybrid` is off).
+    HashUnavailable,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -199,8 +236,13 @@ impl core::fmt::Display for ConfigError {
             Self::Issuer => "issuer must be an https URL without query, fragment or trailing slash (http only on loopback)",
             Self::CodeLifetime => "code lifetime must be between 1 and 600 seconds",
             Self::Lifetime => "token lifetimes must be positive",
-            Self::Keys => "an RS256 signing key is required (OIDC Core 15.1)",
+            Self::Keys => {
+                "an RS256 signing key is required (OIDC Core 15.1), and key ids must be distinct"
+            }
             Self::Scopes => "scopes_supported must contain openid and only single scope tokens",
+            Self::HashUnavailable => {
+                "a signing key needs SHA-384/SHA-512, built only with the `sha512` feature"
+            }
         })
     }
 }

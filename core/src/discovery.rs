@@ -36,7 +36,9 @@ pub struct ProviderMetadata {
     pub grant_types_supported: Vec<&'static str>,
     /// REQUIRED: `public`.
     pub subject_types_supported: Vec<&'static str>,
-    /// REQUIRED: the signing algorithms of the configured keys (RS256 among them).
+    /// REQUIRED: the signing algorithms of the configured keys, and only those: RS256 among them
+    /// unless [`Rs256Policy::WaiveNonConforming`](crate::Rs256Policy) left it out (OIDC Core
+    /// §15.1), never claimed without a key.
     pub id_token_signing_alg_values_supported: Vec<JwsAlgorithm>,
     /// Client authentication methods at the token endpoint.
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
@@ -83,7 +85,12 @@ impl ProviderMetadata {
         }
         let mut auth_algs: Vec<&'static str> =
             client_algorithms.iter().map(|a| a.as_str()).collect();
-        auth_algs.extend(MacAlgorithm::ALL.iter().map(|m| m.as_str()));
+        auth_algs.extend(
+            MacAlgorithm::ALL
+                .iter()
+                .filter(|m| m.is_built_in())
+                .map(|m| m.as_str()),
+        );
         let mut claims: Vec<&'static str> = alloc::vec![
             "sub",
             "iss",

@@ -5,7 +5,9 @@ use alloc::vec::Vec;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use sha2::{Digest, Sha256};
+#[cfg(feature = "sha512")]
+use sha2::{Sha384, Sha512};
 
 use crate::random::SecureRandom;
 use crate::signer::{HashAlgorithm, JwsAlgorithm, SignError, Signer};
@@ -16,13 +18,21 @@ pub const MAX_JWS_LEN: usize = 8 * 1024;
 /// The value of a hash claim (`c_hash`, `at_hash`, `s_hash`): hash the ASCII octets of `value`
 /// exactly as sent with `hash`, keep the left-most half, base64url-encode without padding
 /// (OIDC Core §3.3.2.11, §3.2.2.9, §3.3.2.10; REQUIREMENTS 79, 200).
+///
+/// For a hash that is not [built in](HashAlgorithm::is_built_in) (SHA-384 or SHA-512 without
+/// the `sha512` feature) the result is empty, which matches no real claim: a check of a received
+/// claim fails closed, and [`sign_jwt`] refuses such a signer, so no token ever carries it.
 #[must_use]
 pub fn hash_claim(hash: HashAlgorithm, value: &str) -> String {
     let bytes = value.as_bytes();
     match hash {
         HashAlgorithm::Sha256 => Base64UrlUnpadded::encode_string(&Sha256::digest(bytes)[..16]),
+        #[cfg(feature = "sha512")]
         HashAlgorithm::Sha384 => Base64UrlUnpadded::encode_string(&Sha384::digest(bytes)[..24]),
+        #[cfg(feature = "sha512")]
         HashAlgorithm::Sha512 => Base64UrlUnpadded::encode_string(&Sha512::digest(bytes)[..32]),
+        #[cfg(not(feature = "sha512"))]
+        HashAlgorithm::Sha384 | HashAlgorithm::Sha512 => String::new(),
     }
 }
 
@@ -38,12 +48,16 @@ struct Header<'a> {
 ///
 /// # Errors
 ///
-/// [`SignError`] if serialisation or signing fails.
+/// [`SignError`] if serialisation or signing fails, or if the hash of the signer's algorithm is
+/// not [built in](HashAlgorithm::is_built_in) (its hash claims could not have been computed).
 pub fn sign_jwt<T: Serialize>(
     signer: &dyn Signer,
     claims: &T,
     rng: &dyn SecureRandom,
 ) -> Result<String, SignError> {
+    if !signer.algorithm().hash().is_built_in() {
+        return Err(SignError::new());
+    }
     let header = Header {
         alg: signer.algorithm(),
         kid: signer.key_id(),
@@ -190,8 +204,13 @@ mod tests {
     #[test]
     fn hash_lengths_follow_algorithm() {
         assert_eq!(hash_claim(HashAlgorithm::Sha256, "x").len(), 22);
-        assert_eq!(hash_claim(HashAlgorithm::Sha384, "x").len(), 32);
-        assert_eq!(hash_claim(HashAlgorithm::Sha512, "x").len(), 43);
+        if cfg!(feature = "sha512") {
+            assert_eq!(hash_claim(HashAlgorithm::Sha384, "x").len(), 32);
+            assert_eq!(hash_claim(HashAlgorithm::Sha512, "x").len(), 43);
+        } else {
+            assert_eq!(hash_claim(HashAlgorithm::Sha384, "x"), "");
+            assert_eq!(hash_claim(HashAlgorithm::Sha512, "x"), "");
+        }
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub use client_keys::{
 #[cfg(feature = "std")]
 pub use clock::SystemClock;
 pub use clock::{Clock, UnixTime};
-pub use config::{AuthTimePolicy, Config, ConfigError};
+pub use config::{AuthTimePolicy, Config, ConfigError, Rs256Policy};
 pub use discovery::ProviderMetadata;
 pub use error::{EndpointError, ErrorCode, Reject};
 pub use id_token::IdTokenClaims;

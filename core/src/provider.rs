@@ -10,7 +10,7 @@ use crate::authorize::{Approval, AuthorizeRequest, BoundRequest, Consent, Sessio
 use crate::client_auth::{AuthContext, AuthenticatedClient, Authentication, Credentials};
 use crate::client_keys::{FetchError, JwksFetcher, JwsVerifier};
 use crate::clock::{Clock, UnixTime};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Rs256Policy};
 use crate::discovery::ProviderMetadata;
 use crate::error::{EndpointError, Reject};
 use crate::mint::Mint;
@@ -56,8 +56,10 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
     ///
     /// # Errors
     ///
-    /// [`ConfigError::Keys`] without an RS256 key (OIDC Core §15.1, REQUIREMENTS 150) or with two
-    /// keys sharing a `kid`; lifetime errors from [`Config::check`].
+    /// [`ConfigError::Keys`] without keys, without an RS256 key (OIDC Core §15.1, REQUIREMENTS
+    /// 150) unless [`Config::rs256`] waives it, or with two keys sharing a `kid`;
+    /// [`ConfigError::HashUnavailable`] for a key whose hash claims need SHA-384/SHA-512 when
+    /// the `sha512` feature is off; lifetime errors from [`Config::check`].
     pub fn new(
         config: Config,
         storage: S,
@@ -66,8 +68,12 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         rng: R,
     ) -> Result<Self, ConfigError> {
         config.check()?;
-        if !keys.iter().any(|k| k.algorithm() == JwsAlgorithm::RS256) {
+        let rs256 = keys.iter().any(|k| k.algorithm() == JwsAlgorithm::RS256);
+        if keys.is_empty() || (!rs256 && config.rs256 == Rs256Policy::Require) {
             return Err(ConfigError::Keys);
+        }
+        if keys.iter().any(|k| !k.algorithm().hash().is_built_in()) {
+            return Err(ConfigError::HashUnavailable);
         }
         for (i, key) in keys.iter().enumerate() {
             if keys[..i].iter().any(|other| other.key_id() == key.key_id()) {
@@ -385,7 +391,9 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         }
     }
 
-    /// The discovery document.
+    /// The discovery document. `id_token_signing_alg_values_supported` lists exactly the
+    /// algorithms of the configured keys, so RS256 appears only when an RS256 key is configured
+    /// (always, unless [`Config::rs256`] waives it).
     pub fn discovery(&self) -> ProviderMetadata {
         let mut algorithms: Vec<JwsAlgorithm> = self.keys.iter().map(|k| k.algorithm()).collect();
         algorithms.sort_unstable();

@@ -104,10 +104,27 @@ impl fmt::Display for JwsAlgorithm {
 pub enum HashAlgorithm {
     /// SHA-256 (32-byte digest; hash claims keep 16 bytes).
     Sha256,
-    /// SHA-384 (48-byte digest; hash claims keep 24 bytes).
+    /// SHA-384 (48-byte digest; hash claims keep 24 bytes). Needs the `sha512` feature.
     Sha384,
-    /// SHA-512 (64-byte digest; hash claims keep 32 bytes).
+    /// SHA-512 (64-byte digest; hash claims keep 32 bytes). Needs the `sha512` feature.
     Sha512,
+}
+
+impl HashAlgorithm {
+    /// Whether this build computes the hash: SHA-256 always, SHA-384 and SHA-512 only with the
+    /// `sha512` cargo feature (on by default). Leaving it off keeps the SHA-512 engine out of
+    /// the binary, for devices whose signers are all SHA-256 based (ES256, RS256, PS256).
+    ///
+    /// [`Provider::new`](crate::Provider::new) refuses a signer whose hash is not built in, and
+    /// [`sign_jwt`](crate::jose::sign_jwt) never signs with one, so no ID token can carry a
+    /// hash claim this build could not compute (OIDC Core §3.3.2.11).
+    #[must_use]
+    pub const fn is_built_in(self) -> bool {
+        match self {
+            Self::Sha256 => true,
+            Self::Sha384 | Self::Sha512 => cfg!(feature = "sha512"),
+        }
+    }
 }
 
 /// A private signing key with a fixed algorithm and key id.

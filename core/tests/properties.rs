@@ -40,6 +40,8 @@ proptest! {
     /// Hash claims are half the digest, unpadded base64url, for any input and algorithm.
     #[test]
     fn hash_claims_are_half_digest(value in ".{0,200}", alg in prop::sample::select(JwsAlgorithm::ALL.to_vec())) {
+        // Without the `sha512` feature only SHA-256 is built in.
+        prop_assume!(alg.hash().is_built_in());
         let claim = hash_claim(alg.hash(), &value);
         let digest_len = match alg.as_str() { "EdDSA" => 64, name => name[2..].parse::<usize>().expect("size") / 8 };
         prop_assert_eq!(claim.len(), (digest_len / 2 * 4).div_ceil(3));

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use oidc_hybrid::Storage;
+use oidc_hybrid_embedded_store::{Capacity, EmbeddedStore};
 use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_sql::sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use oidc_hybrid_sql::sqlx::{self, ConnectOptions, Connection, Executor};
@@ -76,6 +77,19 @@ impl ContractStore for MemoryStore {
     }
 }
 
+impl ContractStore for EmbeddedStore {
+    async fn counts(&self) -> StoreCounts {
+        let c = Self::counts(self);
+        StoreCounts {
+            codes: c.codes as u64,
+            access_tokens: c.access_tokens as u64,
+            refresh_tokens: c.refresh_tokens as u64,
+            grants: c.grants as u64,
+            jtis: c.jtis as u64,
+        }
+    }
+}
+
 fn sql_counts(c: oidc_hybrid_sql::Counts) -> StoreCounts {
     StoreCounts {
         codes: c.codes,
@@ -118,6 +132,25 @@ enum Guard {
 pub async fn memory() -> Option<Fixture<MemoryStore>> {
     Some(Fixture {
         store: Arc::new(MemoryStore::with_clients(standard_clients())),
+        _guard: Guard::None,
+    })
+}
+
+/// A bounded no_std store with the standard clients, with room for the largest scenario of the
+/// suite (320 grants with a code and two tokens each).
+///
+/// # Panics
+///
+/// If the standard clients do not fit (they do).
+pub async fn embedded() -> Option<Fixture<EmbeddedStore>> {
+    let store = EmbeddedStore::new(Capacity::uniform(512));
+    for client in standard_clients() {
+        store
+            .insert_client(client)
+            .expect("room for the standard clients");
+    }
+    Some(Fixture {
+        store: Arc::new(store),
         _guard: Guard::None,
     })
 }

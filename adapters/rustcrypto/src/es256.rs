@@ -70,6 +70,23 @@ impl Es256Signer {
         Ok(Self { key, kid, x, y })
     }
 
+    /// Loads a key from its raw private scalar: 32 bytes, big-endian (SEC 1 §2.3.7; the `d` of
+    /// an EC JWK, RFC 7518 §6.2.2.1). `kid: None` uses the RFC 7638 thumbprint.
+    ///
+    /// **The constructor for small devices.** It links no ASN.1/DER or PEM parser: on a
+    /// Cortex-M4 firmware, loading the same key with [`from_pkcs8_der`](Self::from_pkcs8_der)
+    /// costs about 13 KiB more flash (see `docs/embedded.md`). Keep the scalar in a secret-store
+    /// region or derive it from a device secret; never in source code.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::InvalidKey`] if the scalar is zero or not below the group order;
+    /// [`KeyError::EmptyKeyId`] for `Some("")`.
+    pub fn from_scalar_bytes(scalar: &[u8; 32], kid: Option<&str>) -> Result<Self, KeyError> {
+        let key = SigningKey::from_slice(scalar).map_err(|_| KeyError::InvalidKey)?;
+        Self::new(key, kid)
+    }
+
     /// Generates a fresh key from `rng`.
     ///
     /// # Errors

@@ -14,6 +14,7 @@ mod os_random;
 mod pkcs8_export;
 mod public_key;
 mod rng;
+#[cfg(feature = "rsa")]
 mod rsa_signer;
 mod thumbprint;
 
@@ -22,6 +23,7 @@ pub use es256::Es256Signer;
 #[cfg(feature = "getrandom")]
 pub use os_random::OsRandom;
 pub use public_key::{MAX_COMPACT_JWS_LEN, MAX_JWK_JSON_LEN, PublicKey};
+#[cfg(feature = "rsa")]
 pub use rsa_signer::RsaSigner;
 pub use thumbprint::jwk_thumbprint;
 
@@ -30,6 +32,7 @@ pub use thumbprint::jwk_thumbprint;
 pub use p256;
 /// The `rsa` crate this adapter is built on, so callers can name [`rsa::RsaPrivateKey`]
 /// without a second, possibly mismatched, dependency.
+#[cfg(feature = "rsa")]
 pub use rsa;
 /// Zeroizing container returned by the private-key exporters.
 pub use zeroize::Zeroizing;

@@ -7,9 +7,12 @@ use alloc::vec::Vec;
 use oidc_hybrid::{Jwk, JwsAlgorithm, SignError};
 use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::{Signature, VerifyingKey};
+#[cfg(feature = "rsa")]
 use rsa::traits::PublicKeyParts;
+#[cfg(feature = "rsa")]
 use rsa::{BoxedUint, Pkcs1v15Sign, Pss, RsaPublicKey};
 use serde_json::{Map, Value};
+#[cfg(feature = "rsa")]
 use sha2::{Digest, Sha256};
 
 use crate::b64;
@@ -23,8 +26,10 @@ pub const MAX_COMPACT_JWS_LEN: usize = 16 * 1024;
 pub const MAX_JWK_JSON_LEN: usize = 16 * 1024;
 
 /// Smallest RSA modulus accepted anywhere in this crate (RFC 7518 §3.3, §3.5).
+#[cfg(feature = "rsa")]
 pub(crate) const RSA_MIN_BITS: u32 = 2048;
 /// Largest RSA modulus accepted (bounds the cost of a verification).
+#[cfg(feature = "rsa")]
 pub(crate) const RSA_MAX_BITS: u32 = 8192;
 
 /// A public signature-verification key with an algorithm allow-list.
@@ -34,6 +39,9 @@ pub(crate) const RSA_MAX_BITS: u32 = 8192;
 /// HMAC with a public key as the secret, or accepting `none`) cannot happen (RFC 8725 §2.1,
 /// §3.1). If the key was published with an `alg` (RFC 7517 §4.4), only that algorithm is
 /// accepted.
+///
+/// Without the `rsa` feature only P-256 keys exist: an RSA JWK is refused with
+/// [`KeyError::UnsupportedKey`].
 ///
 /// ```
 /// # #[cfg(feature = "getrandom")] {
@@ -59,6 +67,7 @@ pub struct PublicKey {
 #[derive(Clone, Debug)]
 enum Material {
     P256(VerifyingKey),
+    #[cfg(feature = "rsa")]
     Rsa(RsaPublicKey),
 }
 
@@ -71,6 +80,7 @@ impl PublicKey {
         }
     }
 
+    #[cfg(feature = "rsa")]
     pub(crate) fn rsa(key: RsaPublicKey, alg: Option<JwsAlgorithm>, kid: Option<&str>) -> Self {
         Self {
             material: Material::Rsa(key),
@@ -193,6 +203,7 @@ impl PublicKey {
     pub fn accepts(&self, alg: JwsAlgorithm) -> bool {
         let fits = match self.material {
             Material::P256(_) => alg == JwsAlgorithm::ES256,
+            #[cfg(feature = "rsa")]
             Material::Rsa(_) => matches!(alg, JwsAlgorithm::RS256 | JwsAlgorithm::PS256),
         };
         fits && self.alg.is_none_or(|pinned| pinned == alg)
@@ -206,6 +217,7 @@ impl PublicKey {
                 let (x, y) = p256_coordinates(key);
                 thumbprint::ec("P-256", &x, &y)
             }
+            #[cfg(feature = "rsa")]
             Material::Rsa(key) => {
                 let (n, e) = rsa_components(key);
                 thumbprint::rsa(&e, &n)
@@ -235,6 +247,7 @@ impl PublicKey {
         }
         match &self.material {
             Material::P256(key) => verify_es256(key, signing_input, signature),
+            #[cfg(feature = "rsa")]
             Material::Rsa(key) => verify_rsa(key, alg, signing_input, signature),
         }
     }
@@ -332,6 +345,7 @@ impl Fields<'_> {
                 let key = p256_from_coordinates(x, y)?;
                 Ok(PublicKey::p256(key, self.alg, self.kid))
             }
+            #[cfg(feature = "rsa")]
             "RSA" => {
                 if self.crv.is_some() || self.x.is_some() || self.y.is_some() {
                     return Err(KeyError::InvalidJwk);
@@ -378,6 +392,7 @@ fn p256_from_coordinates(x: &str, y: &str) -> Result<VerifyingKey, KeyError> {
 }
 
 /// An RSA key from the JWK modulus and exponent (RFC 7518 §6.3.1), 2048 to 8192 bits.
+#[cfg(feature = "rsa")]
 fn rsa_from_components(n: &str, e: &str) -> Result<RsaPublicKey, KeyError> {
     let n = b64::decode(n).ok_or(KeyError::InvalidJwk)?;
     let e = b64::decode(e).ok_or(KeyError::InvalidJwk)?;
@@ -393,6 +408,7 @@ fn rsa_from_components(n: &str, e: &str) -> Result<RsaPublicKey, KeyError> {
 }
 
 /// Enforces the modulus size bounds (RFC 7518 §3.3, §3.5).
+#[cfg(feature = "rsa")]
 pub(crate) const fn check_rsa_bits(bits: u32) -> Result<(), KeyError> {
     if bits < RSA_MIN_BITS {
         Err(KeyError::RsaKeyTooSmall { bits })
@@ -414,6 +430,7 @@ pub(crate) fn p256_coordinates(key: &VerifyingKey) -> (String, String) {
 
 /// The base64url `n` and `e` of an RSA key, big-endian without leading zeros
 /// (RFC 7518 §6.3.1.1–2).
+#[cfg(feature = "rsa")]
 pub(crate) fn rsa_components(key: &impl PublicKeyParts) -> (String, String) {
     (b64::encode(&key.n_bytes()), b64::encode(&key.e_bytes()))
 }
@@ -430,6 +447,7 @@ pub(crate) fn verify_es256(
 }
 
 /// RS256 (RFC 7518 §3.3) or PS256 (RFC 7518 §3.5) verification.
+#[cfg(feature = "rsa")]
 pub(crate) fn verify_rsa(
     key: &RsaPublicKey,
     alg: JwsAlgorithm,

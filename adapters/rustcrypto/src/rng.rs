@@ -1,6 +1,7 @@
 //! Bridges from [`oidc_hybrid::SecureRandom`] to the `rand_core` 0.10 traits that RustCrypto
 //! takes (`TryRng`/`TryCryptoRng`, and the infallible `Rng`/`CryptoRng` they imply).
 
+#[cfg(feature = "rsa")]
 use core::convert::Infallible;
 
 use oidc_hybrid::{RandomError, SecureRandom};
@@ -38,12 +39,14 @@ impl TryCryptoRng for FallibleRng<'_> {}
 /// The first failure of the source latches [`failed`](Self::failed); from then on the output
 /// comes from a fixed, non-secret xorshift stream, only so that the algorithm terminates. The
 /// caller must check `failed()` afterwards and discard whatever was generated.
+#[cfg(feature = "rsa")]
 pub(crate) struct LatchingRng<'a> {
     source: &'a dyn SecureRandom,
     failed: bool,
     fallback: u64,
 }
 
+#[cfg(feature = "rsa")]
 impl<'a> LatchingRng<'a> {
     pub(crate) fn new(source: &'a dyn SecureRandom) -> Self {
         Self {
@@ -71,6 +74,7 @@ impl<'a> LatchingRng<'a> {
     }
 }
 
+#[cfg(feature = "rsa")]
 impl TryRng for LatchingRng<'_> {
     type Error = Infallible;
 
@@ -95,6 +99,7 @@ impl TryRng for LatchingRng<'_> {
     }
 }
 
+#[cfg(feature = "rsa")]
 impl TryCryptoRng for LatchingRng<'_> {}
 
 #[cfg(test)]
@@ -135,6 +140,7 @@ mod tests {
         assert!(failing.try_fill_bytes(&mut buf).is_err());
     }
 
+    #[cfg(feature = "rsa")]
     #[test]
     fn latching_rng_latches_failure() {
         let counter = Counter(0.into());

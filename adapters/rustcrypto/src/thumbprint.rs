@@ -58,6 +58,7 @@ pub(crate) fn ec(crv: &str, x: &str, y: &str) -> String {
 }
 
 /// RFC 7638 §3.2 for an RSA key, from its base64url exponent and modulus.
+#[cfg(feature = "rsa")]
 pub(crate) fn rsa(e: &str, n: &str) -> String {
     // An RSA JWK with `n` and `e` set always has a thumbprint.
     Jwk::rsa("", JwsAlgorithm::RS256, n.into(), e.into())

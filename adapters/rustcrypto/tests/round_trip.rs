@@ -342,3 +342,31 @@ fn rsa_generate_2048_round_trip() {
     assert_eq!(signer.public_jwk().e.as_deref(), Some("AQAB"));
     round_trip(signer, &signer.public_key());
 }
+
+/// The raw-scalar constructor loads the same key as PKCS#8 and refuses scalars outside
+/// `1..n` (SEC 1 §2.3.7).
+#[test]
+fn es256_from_scalar_bytes_matches_pkcs8() {
+    use oidc_hybrid_rustcrypto::p256::ecdsa::SigningKey;
+
+    let key = SigningKey::from_pkcs8_pem(P256_PKCS8_PEM).expect("committed test key loads");
+    let scalar: [u8; 32] = key.to_bytes().into();
+    let raw = Es256Signer::from_scalar_bytes(&scalar, None).expect("valid scalar");
+    let pkcs8 = Es256Signer::from_pkcs8_pem(P256_PKCS8_PEM, None).expect("key");
+    assert_eq!(raw.public_jwk(), pkcs8.public_jwk());
+    let signature = raw.try_sign(INPUT, &TestRng::new(3)).expect("sign");
+    assert_eq!(pkcs8.verify(INPUT, &signature), Ok(()));
+
+    assert_eq!(
+        Es256Signer::from_scalar_bytes(&[0; 32], None).err(),
+        Some(KeyError::InvalidKey)
+    );
+    assert_eq!(
+        Es256Signer::from_scalar_bytes(&[0xff; 32], None).err(),
+        Some(KeyError::InvalidKey)
+    );
+    assert_eq!(
+        Es256Signer::from_scalar_bytes(&scalar, Some("")).err(),
+        Some(KeyError::EmptyKeyId)
+    );
+}

@@ -1,0 +1,498 @@
+//! The tables and every operation on them. Callers hold the lock; nothing here blocks, awaits or
+//! calls code outside this crate but `Clone` of records.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use oidc_hybrid::{
+    AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, Redemption, RefreshLookup,
+    RefreshTokenRecord, Rotation, SecretDigest, UnixTime,
+};
+use sha2::{Digest, Sha256};
+
+use crate::{Capacity, Counts, REVOCATION_GRACE_SECS, StoreError, Table};
+
+/// Whether something that stops being valid at `expires_at` is still valid at `now`: live while
+/// `now < expires_at`, expired from `expires_at` on.
+fn alive(expires_at: UnixTime, now: UnixTime) -> bool {
+    now < expires_at
+}
+
+/// A stored authorization code.
+enum CodeEntry {
+    /// Not yet redeemed.
+    Live(Box<CodeRecord>),
+    /// Redeemed, or its grant revoked: kept until the code would have expired or, if later,
+    /// until the last token of its grant expires.
+    Used {
+        grant_id: GrantId,
+        expires_at: UnixTime,
+    },
+}
+
+impl CodeEntry {
+    fn grant_id(&self) -> &GrantId {
+        match self {
+            Self::Live(record) => &record.grant_id,
+            Self::Used { grant_id, .. } => grant_id,
+        }
+    }
+
+    fn expires_at(&self) -> UnixTime {
+        match self {
+            Self::Live(record) => record.expires_at,
+            Self::Used { expires_at, .. } => *expires_at,
+        }
+    }
+
+    /// Turns a live code into its tombstone, returning the record it held (if it was live).
+    fn retire(&mut self) -> Option<CodeRecord> {
+        let tombstone = Self::Used {
+            grant_id: self.grant_id().clone(),
+            expires_at: self.expires_at(),
+        };
+        match core::mem::replace(self, tombstone) {
+            Self::Live(record) => Some(*record),
+            Self::Used { .. } => None,
+        }
+    }
+}
+
+/// A stored refresh token.
+enum RefreshEntry {
+    /// Usable.
+    Live(Box<RefreshTokenRecord>),
+    /// Rotated away, or its grant revoked: kept until the token would have expired.
+    Retired {
+        grant_id: GrantId,
+        expires_at: UnixTime,
+    },
+}
+
+impl RefreshEntry {
+    fn grant_id(&self) -> &GrantId {
+        match self {
+            Self::Live(record) => &record.grant_id,
+            Self::Retired { grant_id, .. } => grant_id,
+        }
+    }
+
+    fn expires_at(&self) -> UnixTime {
+        match self {
+            Self::Live(record) => record.expires_at,
+            Self::Retired { expires_at, .. } => *expires_at,
+        }
+    }
+
+    /// Turns a live token into its tombstone, returning the record it held (if it was live).
+    fn retire(&mut self) -> Option<RefreshTokenRecord> {
+        let tombstone = Self::Retired {
+            grant_id: self.grant_id().clone(),
+            expires_at: self.expires_at(),
+        };
+        match core::mem::replace(self, tombstone) {
+            Self::Live(record) => Some(*record),
+            Self::Retired { .. } => None,
+        }
+    }
+}
+
+/// What the store knows about a grant. Its members are found by scanning the other tables for
+/// its id, so no member lists are kept.
+struct GrantEntry {
+    id: GrantId,
+    /// Set by `revoke_grant`, never cleared.
+    revoked: bool,
+    /// The latest expiry of anything of the grant and, once revoked, at least the revocation
+    /// time plus the grace period.
+    expires_at: UnixTime,
+}
+
+/// A `jti` key: SHA-256 over the client id's length, the client id and the `jti`, so that an
+/// entry has a fixed size however long the `jti` is.
+type JtiKey = [u8; 32];
+
+fn jti_key(client: &ClientId, jti: &str) -> JtiKey {
+    let id = client.as_str().as_bytes();
+    let mut hash = Sha256::new();
+    hash.update((id.len() as u64).to_be_bytes());
+    hash.update(id);
+    hash.update(jti.as_bytes());
+    hash.finalize().into()
+}
+
+/// Fails with [`StoreError::Full`] if `len` entries already fill `capacity`.
+fn room(table: Table, len: usize, capacity: usize) -> Result<(), StoreError> {
+    if len < capacity {
+        Ok(())
+    } else {
+        Err(StoreError::Full { table, capacity })
+    }
+}
+
+/// Every table, each a `Vec` reserved to its capacity.
+pub(crate) struct Tables {
+    pub(crate) capacity: Capacity,
+    clients: Vec<Client>,
+    codes: Vec<(SecretDigest, CodeEntry)>,
+    access: Vec<AccessTokenRecord>,
+    refresh: Vec<(SecretDigest, RefreshEntry)>,
+    grants: Vec<GrantEntry>,
+    jtis: Vec<(JtiKey, UnixTime)>,
+}
+
+impl Tables {
+    pub(crate) fn new(capacity: Capacity) -> Self {
+        Self {
+            capacity,
+            clients: Vec::with_capacity(capacity.clients),
+            codes: Vec::with_capacity(capacity.codes),
+            access: Vec::with_capacity(capacity.access_tokens),
+            refresh: Vec::with_capacity(capacity.refresh_tokens),
+            grants: Vec::with_capacity(capacity.grants),
+            jtis: Vec::with_capacity(capacity.jtis),
+        }
+    }
+
+    pub(crate) fn counts(&self) -> Counts {
+        Counts {
+            clients: self.clients.len(),
+            codes: self.codes.len(),
+            access_tokens: self.access.len(),
+            refresh_tokens: self.refresh.len(),
+            grants: self.grants.len(),
+            jtis: self.jtis.len(),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Clients
+
+    pub(crate) fn insert_client(&mut self, client: Client) -> Result<Option<Client>, StoreError> {
+        if let Some(slot) = self.clients.iter_mut().find(|c| c.id() == client.id()) {
+            return Ok(Some(core::mem::replace(slot, client)));
+        }
+        room(Table::Clients, self.clients.len(), self.capacity.clients)?;
+        self.clients.push(client);
+        Ok(None)
+    }
+
+    pub(crate) fn remove_client(&mut self, id: &ClientId) -> Option<Client> {
+        let index = self.clients.iter().position(|c| c.id() == id)?;
+        Some(self.clients.swap_remove(index))
+    }
+
+    pub(crate) fn client(&self, id: &ClientId) -> Option<Client> {
+        self.clients.iter().find(|c| c.id() == id).cloned()
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Lookups
+
+    fn grant(&self, id: &GrantId) -> Option<&GrantEntry> {
+        self.grants.iter().find(|g| &g.id == id)
+    }
+
+    fn grant_revoked(&self, id: &GrantId) -> bool {
+        self.grant(id).is_some_and(|g| g.revoked)
+    }
+
+    fn has_code(&self, digest: &SecretDigest) -> bool {
+        self.codes.iter().any(|(d, _)| d == digest)
+    }
+
+    fn has_access(&self, digest: &SecretDigest) -> bool {
+        self.access.iter().any(|r| &r.digest == digest)
+    }
+
+    fn has_refresh(&self, digest: &SecretDigest) -> bool {
+        self.refresh.iter().any(|(d, _)| d == digest)
+    }
+
+    /// Checks that a grant entry for `id` exists or can be added.
+    fn grant_room(&self, id: &GrantId) -> Result<(), StoreError> {
+        if self.grant(id).is_some() {
+            Ok(())
+        } else {
+            room(Table::Grants, self.grants.len(), self.capacity.grants)
+        }
+    }
+
+    /// The grant's entry, created (not revoked, no expiry yet) if missing. Callers have checked
+    /// [`grant_room`](Self::grant_room).
+    fn grant_entry(&mut self, id: &GrantId) -> &mut GrantEntry {
+        let index = match self.grants.iter().position(|g| &g.id == id) {
+            Some(index) => index,
+            None => {
+                self.grants.push(GrantEntry {
+                    id: id.clone(),
+                    revoked: false,
+                    expires_at: UnixTime::from_secs(0),
+                });
+                self.grants.len() - 1
+            }
+        };
+        &mut self.grants[index]
+    }
+
+    /// Pushes the grant's lifetime out to at least `until`; returns the new lifetime.
+    fn extend_grant(&mut self, id: &GrantId, until: UnixTime) -> UnixTime {
+        let grant = self.grant_entry(id);
+        grant.expires_at = grant.expires_at.max(until);
+        grant.expires_at
+    }
+
+    /// Pushes the tombstones of the grant's used codes out to `until` (the grant's expiry): a
+    /// code replayed while tokens from it live must still be recognised (RFC 6749 §4.1.2).
+    fn extend_code_tombstones(&mut self, id: &GrantId, until: UnixTime) {
+        for (_, entry) in &mut self.codes {
+            if let CodeEntry::Used {
+                grant_id,
+                expires_at,
+            } = entry
+                && grant_id == id
+            {
+                *expires_at = (*expires_at).max(until);
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Codes
+
+    pub(crate) fn insert_code(
+        &mut self,
+        code: &CodeRecord,
+        token: Option<&AccessTokenRecord>,
+    ) -> Result<(), StoreError> {
+        if token.is_some_and(|t| t.grant_id != code.grant_id) || self.grant_revoked(&code.grant_id)
+        {
+            return Ok(());
+        }
+        if self.has_code(&code.digest) || token.is_some_and(|t| self.has_access(&t.digest)) {
+            // Already stored: a retried call (digests of random secrets do not collide).
+            return Ok(());
+        }
+        room(Table::Codes, self.codes.len(), self.capacity.codes)?;
+        if token.is_some() {
+            room(
+                Table::AccessTokens,
+                self.access.len(),
+                self.capacity.access_tokens,
+            )?;
+        }
+        self.grant_room(&code.grant_id)?;
+        self.codes
+            .push((code.digest, CodeEntry::Live(Box::new(code.clone()))));
+        self.extend_grant(&code.grant_id, code.expires_at);
+        if let Some(token) = token {
+            self.access.push(token.clone());
+            self.extend_grant(&code.grant_id, token.expires_at);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn redeem_code(&mut self, digest: &SecretDigest, now: UnixTime) -> Redemption {
+        let Some((_, entry)) = self.codes.iter_mut().find(|(d, _)| d == digest) else {
+            return Redemption::Unknown;
+        };
+        if !alive(entry.expires_at(), now) {
+            return Redemption::Unknown;
+        }
+        match entry.retire() {
+            Some(record) => Redemption::Fresh(record),
+            None => Redemption::Replayed(entry.grant_id().clone()),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Tokens
+
+    pub(crate) fn insert_tokens(
+        &mut self,
+        access: &AccessTokenRecord,
+        refresh: Option<&RefreshTokenRecord>,
+    ) -> Result<Insertion, StoreError> {
+        if refresh.is_some_and(|r| r.grant_id != access.grant_id)
+            || self.grant_revoked(&access.grant_id)
+        {
+            return Ok(Insertion::GrantRevoked);
+        }
+        if self.has_access(&access.digest) || refresh.is_some_and(|r| self.has_refresh(&r.digest)) {
+            // Already stored: a retried call.
+            return Ok(Insertion::Stored);
+        }
+        room(
+            Table::AccessTokens,
+            self.access.len(),
+            self.capacity.access_tokens,
+        )?;
+        if refresh.is_some() {
+            room(
+                Table::RefreshTokens,
+                self.refresh.len(),
+                self.capacity.refresh_tokens,
+            )?;
+        }
+        self.grant_room(&access.grant_id)?;
+        self.access.push(access.clone());
+        let mut until = self.extend_grant(&access.grant_id, access.expires_at);
+        if let Some(refresh) = refresh {
+            self.refresh.push((
+                refresh.digest,
+                RefreshEntry::Live(Box::new(refresh.clone())),
+            ));
+            until = self.extend_grant(&access.grant_id, refresh.expires_at);
+        }
+        self.extend_code_tombstones(&access.grant_id, until);
+        Ok(Insertion::Stored)
+    }
+
+    pub(crate) fn access_token(
+        &self,
+        digest: &SecretDigest,
+        now: UnixTime,
+    ) -> Option<AccessTokenRecord> {
+        let record = self
+            .access
+            .iter()
+            .find(|r| &r.digest == digest && alive(r.expires_at, now))?;
+        (!self.grant_revoked(&record.grant_id)).then(|| record.clone())
+    }
+
+    pub(crate) fn refresh_token(&self, digest: &SecretDigest, now: UnixTime) -> RefreshLookup {
+        match self.refresh.iter().find(|(d, _)| d == digest) {
+            None => RefreshLookup::Unknown,
+            Some((_, entry)) if !alive(entry.expires_at(), now) => RefreshLookup::Unknown,
+            Some((_, RefreshEntry::Retired { grant_id, .. })) => {
+                RefreshLookup::Retired(grant_id.clone())
+            }
+            Some((_, RefreshEntry::Live(record))) if self.grant_revoked(&record.grant_id) => {
+                RefreshLookup::Retired(record.grant_id.clone())
+            }
+            Some((_, RefreshEntry::Live(record))) => {
+                RefreshLookup::Live(RefreshTokenRecord::clone(record))
+            }
+        }
+    }
+
+    pub(crate) fn rotate_refresh_token(
+        &mut self,
+        old: &SecretDigest,
+        new: &RefreshTokenRecord,
+        now: UnixTime,
+    ) -> Result<Rotation, StoreError> {
+        let revoked = self.grant_revoked(&new.grant_id);
+        let new_present = self.has_refresh(&new.digest);
+        let refresh_len = self.refresh.len();
+        let Some(index) = self.refresh.iter().position(|(d, _)| d == old) else {
+            return Ok(Rotation::Unknown);
+        };
+        let entry = &mut self.refresh[index].1;
+        if !alive(entry.expires_at(), now) || entry.grant_id() != &new.grant_id {
+            // Expired, or a `new` of another grant: a caller bug that must not move a token out
+            // of its grant's revocation. Nothing changes.
+            return Ok(Rotation::Unknown);
+        }
+        if revoked {
+            // `revoke_grant` has already retired every refresh token of the grant.
+            entry.retire();
+            return Ok(Rotation::Reused(new.grant_id.clone()));
+        }
+        if matches!(entry, RefreshEntry::Retired { .. }) {
+            return Ok(Rotation::Reused(new.grant_id.clone()));
+        }
+        if !new_present {
+            room(
+                Table::RefreshTokens,
+                refresh_len,
+                self.capacity.refresh_tokens,
+            )?;
+        }
+        self.grant_room(&new.grant_id)?;
+        let Some(retired) = self.refresh[index].1.retire() else {
+            // Checked live just above, under the same lock.
+            return Ok(Rotation::Reused(new.grant_id.clone()));
+        };
+        if !new_present {
+            self.refresh
+                .push((new.digest, RefreshEntry::Live(Box::new(new.clone()))));
+        }
+        let until = self.extend_grant(&new.grant_id, new.expires_at);
+        self.extend_code_tombstones(&new.grant_id, until);
+        Ok(Rotation::Rotated(retired))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Revocation
+
+    pub(crate) fn revoke_grant(&mut self, id: &GrantId, now: UnixTime) -> Result<(), StoreError> {
+        self.grant_room(id)?;
+        let grant = self.grant_entry(id);
+        grant.revoked = true;
+        let marker_until = grant
+            .expires_at
+            .max(now)
+            .saturating_add_secs(REVOCATION_GRACE_SECS);
+        grant.expires_at = grant.expires_at.max(marker_until);
+        for (_, entry) in &mut self.codes {
+            if entry.grant_id() == id {
+                entry.retire();
+            }
+        }
+        self.access.retain(|r| &r.grant_id != id);
+        for (_, entry) in &mut self.refresh {
+            if entry.grant_id() == id {
+                entry.retire();
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn revoke_access_token(&mut self, digest: &SecretDigest) {
+        if let Some(index) = self.access.iter().position(|r| &r.digest == digest) {
+            self.access.swap_remove(index);
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // jti
+
+    pub(crate) fn record_jti(
+        &mut self,
+        client: &ClientId,
+        jti: &str,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let key = jti_key(client, jti);
+        match self.jtis.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, seen_until)) if alive(*seen_until, now) => Ok(false),
+            Some((_, seen_until)) => {
+                *seen_until = expires_at;
+                Ok(true)
+            }
+            None => {
+                room(Table::Jtis, self.jtis.len(), self.capacity.jtis)?;
+                self.jtis.push((key, expires_at));
+                Ok(true)
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Sweeping
+
+    pub(crate) fn sweep(&mut self, now: UnixTime) -> u64 {
+        fn retain<T>(table: &mut Vec<T>, mut keep: impl FnMut(&T) -> bool) -> u64 {
+            let before = table.len();
+            table.retain(|entry| keep(entry));
+            (before - table.len()) as u64
+        }
+        retain(&mut self.codes, |(_, e)| alive(e.expires_at(), now))
+            + retain(&mut self.access, |r| alive(r.expires_at, now))
+            + retain(&mut self.refresh, |(_, e)| alive(e.expires_at(), now))
+            + retain(&mut self.jtis, |(_, exp)| alive(*exp, now))
+            + retain(&mut self.grants, |g| alive(g.expires_at, now))
+    }
+}

@@ -1,0 +1,205 @@
+//! Which key sets `Provider::new` accepts: RS256 is required unless explicitly waived (OIDC Core
+//! §15.1), and a key whose hash claims need SHA-384/SHA-512 only when that hash is built in
+//! (OIDC Core §3.3.2.11). Run once more with `--no-default-features --features std` to check the
+//! build without the `sha512` feature.
+
+use core::convert::Infallible;
+use core::future::{Future, ready};
+
+use oidc_hybrid::{
+    AccessTokenRecord, Client, ClientId, Clock, CodeRecord, Config, ConfigError, GrantId,
+    Insertion, Jwk, JwsAlgorithm, Provider, RandomError, Redemption, RefreshLookup,
+    RefreshTokenRecord, Rotation, Rs256Policy, SecretDigest, SecureRandom, SignError, Signer,
+    Storage, UnixTime,
+};
+
+const ISSUER: &str = "https://op.example";
+
+/// NOT SECURE: "signs" with a constant; only the algorithm matters here.
+struct Fake(JwsAlgorithm, &'static str);
+
+impl Signer for Fake {
+    fn algorithm(&self) -> JwsAlgorithm {
+        self.0
+    }
+    fn key_id(&self) -> &str {
+        self.1
+    }
+    fn try_sign(&self, _input: &[u8], _rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError> {
+        Ok(vec![0; 64])
+    }
+    fn verify(&self, _input: &[u8], _signature: &[u8]) -> Result<(), SignError> {
+        Err(SignError::new())
+    }
+    fn public_jwk(&self) -> Jwk {
+        Jwk::ec_p256(self.1, self.0, "AA".into(), "AA".into())
+    }
+}
+
+/// NOT SECURE: zeros.
+struct Zeros;
+
+impl SecureRandom for Zeros {
+    fn try_fill(&self, dest: &mut [u8]) -> Result<(), RandomError> {
+        dest.fill(0);
+        Ok(())
+    }
+}
+
+struct Fixed;
+
+impl Clock for Fixed {
+    fn now(&self) -> UnixTime {
+        UnixTime::from_secs(1_700_000_000)
+    }
+}
+
+/// A store that holds nothing; `Provider::new` never calls it.
+struct Nothing;
+
+impl Storage for Nothing {
+    type Error = Infallible;
+
+    fn client(&self, _: &ClientId) -> impl Future<Output = Result<Option<Client>, Infallible>> {
+        ready(Ok(None))
+    }
+    fn insert_code(
+        &self,
+        _: &CodeRecord,
+        _: Option<&AccessTokenRecord>,
+    ) -> impl Future<Output = Result<(), Infallible>> {
+        ready(Ok(()))
+    }
+    fn redeem_code(
+        &self,
+        _: &SecretDigest,
+        _: UnixTime,
+    ) -> impl Future<Output = Result<Redemption, Infallible>> {
+        ready(Ok(Redemption::Unknown))
+    }
+    fn insert_tokens(
+        &self,
+        _: &AccessTokenRecord,
+        _: Option<&RefreshTokenRecord>,
+    ) -> impl Future<Output = Result<Insertion, Infallible>> {
+        ready(Ok(Insertion::GrantRevoked))
+    }
+    fn access_token(
+        &self,
+        _: &SecretDigest,
+        _: UnixTime,
+    ) -> impl Future<Output = Result<Option<AccessTokenRecord>, Infallible>> {
+        ready(Ok(None))
+    }
+    fn refresh_token(
+        &self,
+        _: &SecretDigest,
+        _: UnixTime,
+    ) -> impl Future<Output = Result<RefreshLookup, Infallible>> {
+        ready(Ok(RefreshLookup::Unknown))
+    }
+    fn rotate_refresh_token(
+        &self,
+        _: &SecretDigest,
+        _: &RefreshTokenRecord,
+        _: UnixTime,
+    ) -> impl Future<Output = Result<Rotation, Infallible>> {
+        ready(Ok(Rotation::Unknown))
+    }
+    fn revoke_grant(
+        &self,
+        _: &GrantId,
+        _: UnixTime,
+    ) -> impl Future<Output = Result<(), Infallible>> {
+        ready(Ok(()))
+    }
+    fn revoke_access_token(
+        &self,
+        _: &SecretDigest,
+    ) -> impl Future<Output = Result<(), Infallible>> {
+        ready(Ok(()))
+    }
+    fn record_jti(
+        &self,
+        _: &ClientId,
+        _: &str,
+        _: UnixTime,
+        _: UnixTime,
+    ) -> impl Future<Output = Result<bool, Infallible>> {
+        ready(Ok(true))
+    }
+    fn sweep_expired(&self, _: UnixTime) -> impl Future<Output = Result<u64, Infallible>> {
+        ready(Ok(0))
+    }
+}
+
+fn provider(
+    config: Config,
+    keys: Vec<Box<dyn Signer>>,
+) -> Result<Provider<Nothing, Fixed, Zeros>, ConfigError> {
+    Provider::new(config, Nothing, keys, Fixed, Zeros)
+}
+
+fn config() -> Config {
+    Config::new(ISSUER).expect("valid issuer")
+}
+
+#[test]
+fn rs256_is_required_by_default() {
+    assert_eq!(config().rs256, Rs256Policy::Require);
+    let es256_only = provider(config(), vec![Box::new(Fake(JwsAlgorithm::ES256, "es"))]);
+    assert_eq!(es256_only.err(), Some(ConfigError::Keys));
+    let both = provider(
+        config(),
+        vec![
+            Box::new(Fake(JwsAlgorithm::ES256, "es")),
+            Box::new(Fake(JwsAlgorithm::RS256, "rs")),
+        ],
+    )
+    .expect("RS256 present");
+    assert_eq!(
+        both.discovery().id_token_signing_alg_values_supported,
+        [JwsAlgorithm::ES256, JwsAlgorithm::RS256]
+    );
+}
+
+#[test]
+fn waived_rs256_is_never_claimed() {
+    let waived = config().waive_rs256_nonconforming();
+    assert_eq!(waived.rs256, Rs256Policy::WaiveNonConforming);
+    assert_eq!(
+        provider(waived.clone(), Vec::new()).err(),
+        Some(ConfigError::Keys),
+        "a waiver still needs a key"
+    );
+    let op = provider(waived, vec![Box::new(Fake(JwsAlgorithm::ES256, "es"))])
+        .expect("waiver accepts ES256 alone");
+    let discovery = op.discovery();
+    assert_eq!(
+        discovery.id_token_signing_alg_values_supported,
+        [JwsAlgorithm::ES256]
+    );
+    assert!(!discovery.to_json().contains("RS256"));
+}
+
+#[test]
+fn sha384_and_sha512_keys_need_the_feature() {
+    for alg in [
+        JwsAlgorithm::ES384,
+        JwsAlgorithm::PS512,
+        JwsAlgorithm::EdDSA,
+    ] {
+        let keys: Vec<Box<dyn Signer>> = vec![
+            Box::new(Fake(JwsAlgorithm::RS256, "rs")),
+            Box::new(Fake(alg, "other")),
+        ];
+        let outcome = provider(config(), keys).err();
+        if cfg!(feature = "sha512") {
+            assert_eq!(outcome, None, "{alg}");
+        } else {
+            assert_eq!(outcome, Some(ConfigError::HashUnavailable), "{alg}");
+        }
+        assert_eq!(alg.hash().is_built_in(), cfg!(feature = "sha512"));
+    }
+    assert!(JwsAlgorithm::ES256.hash().is_built_in());
+}
