@@ -623,7 +623,7 @@ impl Client {
     /// Whether this is a public client (no secret).
     #[must_use]
     pub fn is_public(&self) -> bool {
-        self.0.secret.is_none()
+        self.0.metadata.token_endpoint_auth_method == TokenEndpointAuthMethod::None
     }
 
     /// Whether this is a native application.

@@ -4,10 +4,12 @@ mod error;
 mod es256;
 mod pkcs8;
 mod rsa_signer;
+mod verifier;
 
 pub use error::KeyError;
 pub use es256::Es256Signer;
 pub use rsa_signer::RsaSigner;
+pub use verifier::ClientKeyVerifier;
 
 /// base64url without padding (RFC 7515 §2, RFC 4648 §5).
 mod b64 {

@@ -22,7 +22,7 @@ pub use error::{JwsError, KeyError};
 pub use es256::Es256Signer;
 #[cfg(feature = "getrandom")]
 pub use os_random::OsRandom;
-pub use public_key::{MAX_COMPACT_JWS_LEN, MAX_JWK_JSON_LEN, PublicKey};
+pub use public_key::{ClientKeyVerifier, MAX_COMPACT_JWS_LEN, MAX_JWK_JSON_LEN, PublicKey};
 #[cfg(feature = "rsa")]
 pub use rsa_signer::RsaSigner;
 pub use thumbprint::jwk_thumbprint;

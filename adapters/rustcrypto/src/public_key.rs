@@ -4,7 +4,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use oidc_hybrid::{Jwk, JwsAlgorithm, SignError};
+use oidc_hybrid::{ClientJwk, Jwk, JwsAlgorithm, JwsVerifier, SignError};
 use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::{Signature, VerifyingKey};
 #[cfg(feature = "rsa")]
@@ -181,6 +181,37 @@ impl PublicKey {
             y: text("y")?,
             n: text("n")?,
             e: text("e")?,
+        }
+        .build()
+    }
+
+    /// Builds a verifier from a client's registered [`ClientJwk`] (RFC 7591 §2 `jwks`, or a
+    /// `jwks_uri` document), whose `alg`, `kid` and `use` may be absent (as for
+    /// [`from_jwk_json`](Self::from_jwk_json); private members were refused when the set was
+    /// parsed).
+    ///
+    /// # Errors
+    ///
+    /// As for [`from_jwk_json`](Self::from_jwk_json).
+    pub fn from_client_jwk(jwk: &ClientJwk) -> Result<Self, KeyError> {
+        if jwk.use_.as_deref().is_some_and(|u| u != "sig") {
+            return Err(KeyError::WrongKeyUse);
+        }
+        let alg = match jwk.alg.as_deref() {
+            None => None,
+            Some(name) => {
+                Some(JwsAlgorithm::from_name(name).ok_or(KeyError::UnsupportedAlgorithm)?)
+            }
+        };
+        Fields {
+            kty: &jwk.kty,
+            alg,
+            kid: jwk.kid.as_deref().filter(|kid| !kid.is_empty()),
+            crv: jwk.crv.as_deref(),
+            x: jwk.x.as_deref(),
+            y: jwk.y.as_deref(),
+            n: jwk.n.as_deref(),
+            e: jwk.e.as_deref(),
         }
         .build()
     }
@@ -461,4 +492,30 @@ pub(crate) fn verify_rsa(
         _ => return Err(SignError::new()),
     };
     outcome.map_err(|_| SignError::new())
+}
+
+/// The [`JwsVerifier`] of this crate: verifies clients' ES256 signatures and, with the `rsa`
+/// feature, RS256 and PS256 (RSA 2048 to 8192 bits), for `private_key_jwt` assertions and
+/// signed request objects (RFC 7523 §3, RFC 9101 §4). Each call builds a [`PublicKey`] from the
+/// client's JWK with [`PublicKey::from_client_jwk`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClientKeyVerifier;
+
+#[cfg(feature = "rsa")]
+const CLIENT_ALGORITHMS: &[JwsAlgorithm] = &[
+    JwsAlgorithm::ES256,
+    JwsAlgorithm::PS256,
+    JwsAlgorithm::RS256,
+];
+#[cfg(not(feature = "rsa"))]
+const CLIENT_ALGORITHMS: &[JwsAlgorithm] = &[JwsAlgorithm::ES256];
+
+impl JwsVerifier for ClientKeyVerifier {
+    fn algorithms(&self) -> &[JwsAlgorithm] {
+        CLIENT_ALGORITHMS
+    }
+
+    fn verify(&self, key: &ClientJwk, alg: JwsAlgorithm, input: &[u8], signature: &[u8]) -> bool {
+        PublicKey::from_client_jwk(key).is_ok_and(|key| key.verify(alg, input, signature).is_ok())
+    }
 }
