@@ -163,9 +163,9 @@ pub const MAX_METADATA_BYTES: usize = 16 * 1024;
 
 /// How long, in seconds, a revoked grant's marker is kept after the later of the revocation time
 /// and the latest expiry of anything of the grant: a token request that redeemed a code just
-/// before it expired cannot store tokens for a grant whose marker was swept meanwhile. The same
-/// value as `oidc_hybrid_memory::REVOCATION_GRACE_SECS`.
-pub const REVOCATION_GRACE_SECS: u64 = 600;
+/// before it expired cannot store tokens for a grant whose marker was swept meanwhile. The
+/// contract's value, [`oidc_hybrid::REVOCATION_GRACE_SECS`].
+pub use oidc_hybrid::REVOCATION_GRACE_SECS;
 
 /// How long a client read from the database is served from the in-process client cache unless
 /// [`SqlStore::with_client_cache_ttl`] says otherwise: 60 seconds.
