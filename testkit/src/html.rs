@@ -39,30 +39,44 @@ impl Form {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The pairs to submit: the fields, then the first submit button's name and value if it
-    /// has a name. When the form has a field named in `fill` (the login form), `fill`
-    /// replaces the same-named values and adds the others; other forms (a consent page) are
-    /// sent as they are.
+    /// What a browser sends when the user set `fill` and pressed submit button `button` (an
+    /// index into [`buttons`](Self::buttons)): the fields, `fill` replacing the same-named
+    /// values and adding the others, then the button's name and value if it has a name (and
+    /// nothing for a button that does not exist).
     #[must_use]
-    pub fn submission(&self, fill: &[(String, String)]) -> Vec<(String, String)> {
-        let fill = if fill.iter().any(|(name, _)| self.has_field(name)) {
-            fill
-        } else {
-            &[]
-        };
+    pub fn submit<N: AsRef<str>, V: AsRef<str>>(
+        &self,
+        fill: &[(N, V)],
+        button: usize,
+    ) -> Vec<(String, String)> {
         let mut pairs: Vec<(String, String)> = self
             .fields
             .iter()
-            .filter(|(n, _)| !fill.iter().any(|(f, _)| f == n))
+            .filter(|(n, _)| !fill.iter().any(|(f, _)| f.as_ref() == n))
             .cloned()
             .collect();
-        pairs.extend(fill.iter().cloned());
-        if let Some((name, value)) = self.buttons.first()
+        pairs.extend(
+            fill.iter()
+                .map(|(n, v)| (n.as_ref().to_owned(), v.as_ref().to_owned())),
+        );
+        if let Some((name, value)) = self.buttons.get(button)
             && !name.is_empty()
         {
             pairs.push((name.clone(), value.clone()));
         }
         pairs
+    }
+
+    /// What a scripted user sends without knowing the page: [`submit`](Self::submit) with the
+    /// first button, and `fill` only if the form has a field it names (a login form); other
+    /// forms (a consent page) are sent as they are.
+    #[must_use]
+    pub fn submission(&self, fill: &[(String, String)]) -> Vec<(String, String)> {
+        if fill.iter().any(|(name, _)| self.has_field(name)) {
+            self.submit(fill, 0)
+        } else {
+            self.submit::<&str, &str>(&[], 0)
+        }
     }
 }
 
