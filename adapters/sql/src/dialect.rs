@@ -35,6 +35,12 @@ impl fmt::Debug for StoredClient {
 /// functions ask nothing of `Self` but that impl's bounds: a `Self: Backend` here would make
 /// the compiler look for `Common` in that bound instead of the impl.)
 pub trait Common: sqlx::Database {
+    /// Applies `migrator`'s migrations that the database has not applied yet.
+    fn run_migrations(
+        pool: &sqlx::Pool<Self>,
+        migrator: &'static sqlx::migrate::Migrator,
+    ) -> impl Future<Output = Result<(), sqlx::migrate::MigrateError>> + Send;
+
     /// Inserts a client unless its id is taken ([`SqlError::ClientExists`]).
     fn insert_client_once(
         store: &SqlStore<Self>,
@@ -115,10 +121,8 @@ pub trait Dialect: Common {
     /// The statement that opens a write transaction.
     const BEGIN_WRITE: &'static str;
 
-    /// Applies the migrations embedded for this database.
-    fn migrate(
-        pool: &sqlx::Pool<Self>,
-    ) -> impl Future<Output = Result<(), sqlx::migrate::MigrateError>> + Send;
+    /// The migrations embedded for this database.
+    fn migrator() -> &'static sqlx::migrate::Migrator;
 
     /// Whether a database error rolled the whole statement or transaction back, so that the
     /// operation may simply run again.

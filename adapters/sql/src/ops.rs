@@ -104,7 +104,7 @@ impl<DB: Backend> SqlStore<DB> {
     /// [`SqlError::Migrate`] if a migration fails, an applied migration was edited, or the
     /// database has migrations this build does not know.
     pub async fn migrate(&self) -> Result<(), SqlError> {
-        DB::migrate(&self.pool).await?;
+        DB::run_migrations(&self.pool, DB::migrator()).await?;
         Ok(())
     }
 
@@ -199,6 +199,20 @@ pub trait RowsChanged {
     fn rows_changed(&self) -> u64;
 }
 
+#[cfg(feature = "sqlite")]
+impl RowsChanged for sqlx::sqlite::SqliteQueryResult {
+    fn rows_changed(&self) -> u64 {
+        self.rows_affected()
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl RowsChanged for sqlx::postgres::PgQueryResult {
+    fn rows_changed(&self) -> u64 {
+        self.rows_affected()
+    }
+}
+
 impl<DB: sqlx::Database> SqlStore<DB> {
     /// The pool, counting one round trip: call it once per statement sent outside a
     /// transaction.
@@ -224,7 +238,15 @@ where
     for<'r> Vec<u8>: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
     usize: sqlx::ColumnIndex<DB::Row>,
     DB::QueryResult: RowsChanged,
+    DB::Connection: sqlx::migrate::Migrate,
 {
+    async fn run_migrations(
+        pool: &sqlx::Pool<DB>,
+        migrator: &'static sqlx::migrate::Migrator,
+    ) -> Result<(), sqlx::migrate::MigrateError> {
+        migrator.run(pool).await
+    }
+
     async fn insert_client_once(
         store: &SqlStore<DB>,
         stored: &StoredClient,

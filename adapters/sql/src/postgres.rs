@@ -23,12 +23,11 @@ use oidc_hybrid::{
     AccessTokenRecord, CodeRecord, GrantId, Insertion, RefreshTokenRecord, Rotation, SecretDigest,
     UnixTime,
 };
-use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::postgres::{PgPoolOptions, PgQueryResult};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
 
 use crate::common::{from_json, secs, to_json};
 use crate::dialect::Dialect;
-use crate::ops::RowsChanged;
 use crate::{Backend, REVOCATION_GRACE_SECS, SqlError, SqlStore};
 
 type Db = sqlx::Postgres;
@@ -183,19 +182,13 @@ mod write_sql {
          UPDATE refresh_tokens SET retired = TRUE WHERE grant_id = $1 AND retired = FALSE";
 }
 
-impl RowsChanged for PgQueryResult {
-    fn rows_changed(&self) -> u64 {
-        self.rows_affected()
-    }
-}
-
 /// PostgreSQL: the grant-changing writes are single statements, but for `revoke_grant`;
 /// transactions run at READ COMMITTED; deadlocks and serialisation failures are retried.
 impl Dialect for Db {
     const BEGIN_WRITE: &'static str = "BEGIN ISOLATION LEVEL READ COMMITTED";
 
-    async fn migrate(pool: &sqlx::Pool<Self>) -> Result<(), MigrateError> {
-        MIGRATOR.run(pool).await
+    fn migrator() -> &'static Migrator {
+        &MIGRATOR
     }
 
     /// SQLSTATE `40001` (serialization_failure) and `40P01` (deadlock_detected): the statement

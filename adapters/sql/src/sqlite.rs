@@ -21,15 +21,12 @@ use oidc_hybrid::{
     SecretDigest, UnixTime,
 };
 use sqlx::ConnectOptions as _;
-use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
-    SqliteSynchronous,
-};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::common::{from_json, secs, to_json};
 use crate::dialect::Dialect;
-use crate::ops::{RowsChanged, Tx};
+use crate::ops::Tx;
 use crate::{Backend, REVOCATION_GRACE_SECS, SqlError, SqlStore};
 
 type Db = sqlx::Sqlite;
@@ -204,19 +201,13 @@ async fn retire_refresh(tx: &mut Tx<'_, Db>, digest: &SecretDigest) -> Result<bo
     Ok(retired == 1)
 }
 
-impl RowsChanged for SqliteQueryResult {
-    fn rows_changed(&self) -> u64 {
-        self.rows_affected()
-    }
-}
-
 /// SQLite: the grant-changing writes are transactions opened with `BEGIN IMMEDIATE`, which
 /// takes the write lock up front.
 impl Dialect for Db {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
 
-    async fn migrate(pool: &sqlx::Pool<Self>) -> Result<(), MigrateError> {
-        MIGRATOR.run(pool).await
+    fn migrator() -> &'static Migrator {
+        &MIGRATOR
     }
 
     /// SQLite transactions are not rolled back behind the caller's back by a conflict (writers
