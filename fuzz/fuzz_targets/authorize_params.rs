@@ -16,7 +16,7 @@ use oidc_hybrid::{
     ResponseMode, ResponseType, Session, Subject, UnixTime,
 };
 use oidc_hybrid_fuzz::{
-    DeterministicRng, FuzzProvider, ISSUER, InsecureHashSigner, ManualClock, START, block_on,
+    DeterministicRng, FuzzProvider, ISSUER, InsecureHashSigner, START, TestClock, block_on,
     check_response, clients, hash_signers, provider, safe_description,
 };
 
@@ -33,7 +33,7 @@ fn fixture() -> &'static Fixture {
         config: Config::new(ISSUER).expect("valid issuer"),
         clients: clients(),
         signers: hash_signers(),
-        provider: provider(ManualClock::at(START), 3),
+        provider: provider(TestClock::at(START), 3),
     })
 }
 

@@ -16,7 +16,7 @@ use oidc_hybrid::{
     Client, Credentials, EndpointError, ErrorCode, Grant, Params, TokenEndpointAuthMethod,
 };
 use oidc_hybrid_fuzz::{
-    Directory, FuzzProvider, ManualClock, SECRET, START, block_on, clients, provider,
+    Directory, FuzzProvider, SECRET, START, TestClock, block_on, clients, provider,
 };
 use serde_json::Value;
 
@@ -29,7 +29,7 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| Fixture {
         clients: clients(),
-        provider: provider(ManualClock::at(START), 1),
+        provider: provider(TestClock::at(START), 1),
     })
 }
 

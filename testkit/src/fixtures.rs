@@ -1,6 +1,9 @@
-//! The standard test clients, which every store under the contract suite holds.
+//! The standard test clients, which every store under the contract suite holds, and a user
+//! directory for UserInfo.
 
-use oidc_hybrid::{Client, ClientMetadata};
+use core::convert::Infallible;
+
+use oidc_hybrid::{Claims, ClaimsSource, Client, ClientMetadata, Subject};
 use serde_json::{Value, json};
 
 /// The registered redirect URI of the standard web clients.
@@ -63,4 +66,32 @@ pub fn standard_clients() -> Vec<Client> {
             "response_types": ["code", "code id_token"],
         })),
     ]
+}
+
+/// A user directory with one user per subject, all with a full set of standard claims (OIDC
+/// Core §5.1): `name` (`User <subject>`), `given_name`, `family_name`, `preferred_username`
+/// (the subject), `email` (`<subject>@example.org`, verified), `address`, `phone_number` (not
+/// verified).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Directory;
+
+impl ClaimsSource for Directory {
+    type Error = Infallible;
+
+    async fn claims(&self, subject: &Subject) -> Result<Option<Claims>, Self::Error> {
+        let Value::Object(claims) = json!({
+            "name": format!("User {subject}"),
+            "given_name": "Alice",
+            "family_name": "Liddell",
+            "preferred_username": subject.as_str(),
+            "email": format!("{subject}@example.org"),
+            "email_verified": true,
+            "address": { "country": "GB", "locality": "Oxford" },
+            "phone_number": "+44 1865 000000",
+            "phone_number_verified": false,
+        }) else {
+            unreachable!("a JSON object literal is an object")
+        };
+        Ok(Some(claims))
+    }
 }

@@ -14,17 +14,18 @@ use std::collections::HashMap;
 
 use base64ct::{Base64UrlUnpadded, Encoding as _};
 use oidc_hybrid::{
-    Approval, AuthorizationResponse, AuthorizeError, BoundRequest, Claims, ClaimsSource, Clock,
-    Config, EndpointError, Params, Provider, ResponseMode, Signer, Storage, Subject, TokenResponse,
+    Approval, AuthorizationResponse, AuthorizeError, BoundRequest, Claims, Clock, Config,
+    EndpointError, Params, Provider, ResponseMode, Signer, Storage, Subject, TokenResponse,
     UnixTime,
 };
 use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_rustcrypto::{Es256Signer, OsRandom, RsaSigner};
 pub use oidc_hybrid_testkit::TestClock;
-pub use oidc_hybrid_testkit::fixtures::{REDIRECT_URI, SECRET, client, standard_clients};
+pub use oidc_hybrid_testkit::fixtures::{
+    Directory, REDIRECT_URI, SECRET, client, standard_clients,
+};
 use oidc_hybrid_testkit::rp::Jwks;
 pub use oidc_hybrid_testkit::rp::{Delivered, basic, form, rp_hash};
-use serde_json::{Value, json};
 use sha2::Digest;
 
 /// The issuer of the test provider.
@@ -33,31 +34,6 @@ pub const ISSUER: &str = "https://op.example";
 pub const RS256_PEM: &str = include_str!("../keys/rs256.pem");
 /// The public test P-256 key (PKCS#8 PEM).
 pub const ES256_PEM: &str = include_str!("../keys/es256.pem");
-
-/// A user directory with one user per subject, all with a full set of standard claims.
-#[derive(Clone, Debug, Default)]
-pub struct Directory;
-
-impl ClaimsSource for Directory {
-    type Error = std::convert::Infallible;
-
-    async fn claims(&self, subject: &Subject) -> Result<Option<Claims>, Self::Error> {
-        let Value::Object(claims) = json!({
-            "name": format!("User {subject}"),
-            "given_name": "Alice",
-            "family_name": "Liddell",
-            "preferred_username": subject.as_str(),
-            "email": format!("{subject}@example.org"),
-            "email_verified": true,
-            "address": { "country": "GB", "locality": "Oxford" },
-            "phone_number": "+44 1865 000000",
-            "phone_number_verified": false,
-        }) else {
-            unreachable!("a JSON object literal")
-        };
-        Ok(Some(claims))
-    }
-}
 
 /// The provider type the harness drives.
 pub type TestProvider = Provider<MemoryStore, TestClock, OsRandom>;
