@@ -232,6 +232,37 @@ where
     });
 }
 
+/// Runs `n` tasks at once: the future `task(i)` gives for each `i` in `0..n` is spawned on the
+/// current tokio runtime and starts only once all `n` are spawned (they wait at a barrier);
+/// returns their outputs in order of `i`. The suite's concurrency tests race a store's
+/// operations with it; a store's own tests may too.
+///
+/// # Panics
+///
+/// Outside a tokio runtime, and if a task panics (a test failure).
+pub async fn race<F, Fut>(n: usize, mut task: F) -> Vec<Fut::Output>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(n));
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            let (barrier, future) = (barrier.clone(), task(i));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                future.await
+            })
+        })
+        .collect();
+    let mut outputs = Vec::with_capacity(n);
+    for handle in handles {
+        outputs.push(handle.await.expect("a racing task panicked")); // Panics: documented.
+    }
+    outputs
+}
+
 // ---------------------------------------------------------------------------------------------
 // Records
 
@@ -647,19 +678,14 @@ pub async fn concurrent_redemptions_have_exactly_one_winner<S: Storage + 'static
         ok!(fx
             .store
             .insert_code(&code(&name, &g, "rs-basic", T0 + 60), None));
-        let barrier = Arc::new(Barrier::new(CONCURRENCY));
-        let tasks: Vec<_> = (0..CONCURRENCY)
-            .map(|_| {
-                let (store, barrier, name) = (fx.store.clone(), barrier.clone(), name.clone());
-                tokio::spawn(async move {
-                    barrier.wait().await;
-                    store.redeem_code(&digest(&name), at(T0)).await
-                })
-            })
-            .collect();
+        let outcomes = race(CONCURRENCY, |_| {
+            let (store, name) = (fx.store.clone(), name.clone());
+            async move { store.redeem_code(&digest(&name), at(T0)).await }
+        })
+        .await;
         let (mut fresh, mut replayed) = (0, 0);
-        for task in tasks {
-            match task.await.expect("task").expect("redeem") {
+        for outcome in outcomes {
+            match outcome.expect("redeem") {
                 Redemption::Fresh(record) => {
                     assert_eq!(record.grant_id.as_str(), g);
                     fresh += 1;
@@ -906,32 +932,32 @@ pub async fn concurrent_revocation_and_insertion_never_leave_live_tokens<S: Stor
                 .insert_code(&code(&c, &g, "rs-basic", T0 + 60), None));
             ok!(fx.store.redeem_code(&digest(&c), at(T0)));
         }
-        let barrier = Arc::new(Barrier::new(2 * pairs));
-        let mut inserters = Vec::new();
-        let mut revokers = Vec::new();
-        for i in 0..pairs {
-            let (g, at_name, rt_name) = names(i);
-            let (store, gate) = (fx.store.clone(), barrier.clone());
+        // Tasks 0..pairs insert the tokens of grant i, tasks pairs..2*pairs revoke grant i.
+        let outcomes = race(2 * pairs, |task| {
+            let store = fx.store.clone();
+            let (g, at_name, rt_name) = names(task % pairs);
             let (a, r) = (
                 access(&at_name, &g, "rs-basic", T0 + 3600),
                 refresh(&rt_name, &g, "rs-basic", T0 + 86_400),
             );
-            inserters.push(tokio::spawn(async move {
-                gate.wait().await;
-                store.insert_tokens(&a, Some(&r)).await
-            }));
-            let (store, gate, g) = (fx.store.clone(), barrier.clone(), grant(&g));
-            revokers.push(tokio::spawn(async move {
-                gate.wait().await;
-                store.revoke_grant(&g, at(T0)).await
-            }));
-        }
-        for (i, (inserter, revoker)) in inserters.into_iter().zip(revokers).enumerate() {
-            let insertion = inserter.await.expect("task").expect("insert");
-            revoker.await.expect("task").expect("revoke");
+            async move {
+                if task < pairs {
+                    store.insert_tokens(&a, Some(&r)).await.map(Some)
+                } else {
+                    store.revoke_grant(&grant(&g), at(T0)).await.map(|()| None)
+                }
+            }
+        })
+        .await;
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            let outcome = outcome.expect("insert or revoke");
+            if i >= pairs {
+                assert_eq!(outcome, None);
+                continue;
+            }
             assert!(matches!(
-                insertion,
-                Insertion::Stored | Insertion::GrantRevoked
+                outcome,
+                Some(Insertion::Stored | Insertion::GrantRevoked)
             ));
             let (_, at_name, rt_name) = names(i);
             assert_eq!(
@@ -1088,21 +1114,16 @@ pub async fn concurrent_rotations_have_exactly_one_winner<S: Storage + 'static>(
             &access(&format!("at-{round}"), &g, "rs-basic", T0 + 3600),
             Some(&refresh(&old, &g, "rs-basic", T0 + 86_400)),
         ));
-        let barrier = Arc::new(Barrier::new(CONCURRENCY));
-        let tasks: Vec<_> = (0..CONCURRENCY)
-            .map(|i| {
-                let (store, barrier) = (fx.store.clone(), barrier.clone());
-                let new = refresh(&format!("rt-{round}-{i}"), &g, "rs-basic", T0 + 90_000);
-                let old = digest(&old);
-                tokio::spawn(async move {
-                    barrier.wait().await;
-                    store.rotate_refresh_token(&old, &new, at(T0 + 1)).await
-                })
-            })
-            .collect();
+        let outcomes = race(CONCURRENCY, |i| {
+            let store = fx.store.clone();
+            let new = refresh(&format!("rt-{round}-{i}"), &g, "rs-basic", T0 + 90_000);
+            let old = digest(&old);
+            async move { store.rotate_refresh_token(&old, &new, at(T0 + 1)).await }
+        })
+        .await;
         let mut winners = Vec::new();
-        for (i, task) in tasks.into_iter().enumerate() {
-            match task.await.expect("task").expect("rotate") {
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            match outcome.expect("rotate") {
                 Rotation::Rotated(_) => winners.push(i),
                 Rotation::Reused(reused) => assert_eq!(reused.as_str(), g),
                 other => panic!("round {round}: unexpected {other:?}"),
@@ -1137,23 +1158,19 @@ pub async fn concurrent_reuse_of_a_rotated_token_is_always_detected<S: Storage +
         )),
         Rotation::Rotated(_)
     ));
-    let barrier = Arc::new(Barrier::new(CONCURRENCY));
-    let tasks: Vec<_> = (0..CONCURRENCY)
-        .map(|i| {
-            let (store, barrier) = (fx.store.clone(), barrier.clone());
-            let new = refresh(&format!("rt-x-{i}"), "g", "rs-basic", T0 + 90_000);
-            tokio::spawn(async move {
-                barrier.wait().await;
-                let lookup = store.refresh_token(&digest("rt"), at(T0 + 2)).await;
-                let rotation = store
-                    .rotate_refresh_token(&digest("rt"), &new, at(T0 + 2))
-                    .await;
-                (lookup, rotation)
-            })
-        })
-        .collect();
-    for task in tasks {
-        let (lookup, rotation) = task.await.expect("task");
+    let outcomes = race(CONCURRENCY, |i| {
+        let store = fx.store.clone();
+        let new = refresh(&format!("rt-x-{i}"), "g", "rs-basic", T0 + 90_000);
+        async move {
+            let lookup = store.refresh_token(&digest("rt"), at(T0 + 2)).await;
+            let rotation = store
+                .rotate_refresh_token(&digest("rt"), &new, at(T0 + 2))
+                .await;
+            (lookup, rotation)
+        }
+    })
+    .await;
+    for (lookup, rotation) in outcomes {
         assert_eq!(lookup.expect("lookup"), RefreshLookup::Retired(grant("g")));
         assert_eq!(rotation.expect("rotate"), Rotation::Reused(grant("g")));
     }
@@ -1177,26 +1194,28 @@ pub async fn concurrent_rotation_and_revocation_leave_no_live_token<S: Storage +
             &access(&format!("at-{round}"), &g, "rs-basic", T0 + 3600),
             Some(&refresh(&old, &g, "rs-basic", T0 + 86_400)),
         ));
-        let barrier = Arc::new(Barrier::new(2));
-        let rotator = {
-            let (store, barrier) = (fx.store.clone(), barrier.clone());
+        // Task 0 rotates, task 1 revokes.
+        let mut outcomes = race(2, |task| {
+            let store = fx.store.clone();
             let (old, new) = (digest(&old), refresh(&new, &g, "rs-basic", T0 + 90_000));
-            tokio::spawn(async move {
-                barrier.wait().await;
-                store.rotate_refresh_token(&old, &new, at(T0 + 1)).await
-            })
-        };
-        let revoker = {
-            let (store, barrier, g) = (fx.store.clone(), barrier.clone(), grant(&g));
-            tokio::spawn(async move {
-                barrier.wait().await;
-                store.revoke_grant(&g, at(T0 + 1)).await
-            })
-        };
-        let rotation = rotator.await.expect("task").expect("rotate");
-        revoker.await.expect("task").expect("revoke");
+            let g = grant(&g);
+            async move {
+                if task == 0 {
+                    store
+                        .rotate_refresh_token(&old, &new, at(T0 + 1))
+                        .await
+                        .map(Some)
+                } else {
+                    store.revoke_grant(&g, at(T0 + 1)).await.map(|()| None)
+                }
+            }
+        })
+        .await;
+        assert_eq!(outcomes.pop().map(|r| r.expect("revoke")), Some(None));
+        let rotation = outcomes.pop().map(|r| r.expect("rotate"));
         assert!(
-            matches!(rotation, Rotation::Rotated(_)) || rotation == Rotation::Reused(grant(&g)),
+            matches!(rotation, Some(Some(Rotation::Rotated(_))))
+                || rotation == Some(Some(Rotation::Reused(grant(&g)))),
             "round {round}: {rotation:?}"
         );
         for name in [&old, &new] {
@@ -1238,24 +1257,19 @@ pub async fn concurrent_jti_recording_has_exactly_one_winner<S: Storage + 'stati
 ) {
     for round in 0..RACE_ROUNDS {
         let jti = format!("same-{round}");
-        let barrier = Arc::new(Barrier::new(CONCURRENCY));
-        let tasks: Vec<_> = (0..CONCURRENCY)
-            .map(|_| {
-                let (store, barrier, jti) = (fx.store.clone(), barrier.clone(), jti.clone());
-                tokio::spawn(async move {
-                    barrier.wait().await;
-                    store
-                        .record_jti(&client_id("rs-basic"), &jti, at(T0 + 60), at(T0))
-                        .await
-                })
-            })
-            .collect();
-        let mut new = 0;
-        for task in tasks {
-            if task.await.expect("task").expect("record") {
-                new += 1;
+        let outcomes = race(CONCURRENCY, |_| {
+            let (store, jti) = (fx.store.clone(), jti.clone());
+            async move {
+                store
+                    .record_jti(&client_id("rs-basic"), &jti, at(T0 + 60), at(T0))
+                    .await
             }
-        }
+        })
+        .await;
+        let new = outcomes
+            .into_iter()
+            .filter(|outcome| *outcome.as_ref().expect("record"))
+            .count();
         assert_eq!(new, 1, "round {round}");
     }
 }

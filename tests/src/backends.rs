@@ -54,6 +54,17 @@ impl<DB: Backend> CountEntries<SqlStore<DB>> for SqlRows {
     }
 }
 
+/// Registers `clients` in `store`.
+///
+/// # Panics
+///
+/// If one cannot be registered.
+pub async fn register<DB: Backend>(store: &SqlStore<DB>, clients: Vec<Client>) {
+    for client in clients {
+        store.insert_client(&client).await.expect("register");
+    }
+}
+
 /// Migrates `store` and registers `clients` in it.
 ///
 /// # Panics
@@ -61,9 +72,7 @@ impl<DB: Backend> CountEntries<SqlStore<DB>> for SqlRows {
 /// If either fails.
 pub async fn prepared<DB: Backend>(store: SqlStore<DB>, clients: Vec<Client>) -> SqlStore<DB> {
     store.migrate().await.expect("migrations");
-    for client in clients {
-        store.insert_client(&client).await.expect("insert client");
-    }
+    register(&store, clients).await;
     store
 }
 

@@ -466,29 +466,23 @@ where
 {
     use oidc_hybrid::{Insertion, Redemption};
     use oidc_hybrid_testkit::contract::{
-        CONCURRENCY, RACE_ROUNDS, T0, access, at, code, digest, refresh,
+        CONCURRENCY, RACE_ROUNDS, T0, access, at, code, digest, race, refresh,
     };
     use std::sync::Arc;
-    use tokio::sync::Barrier;
 
     let store = Arc::new(store);
     for round in 0..RACE_ROUNDS {
         let grant = format!("g-{round}");
         let front = format!("fc-{round}");
-        let barrier = Arc::new(Barrier::new(CONCURRENCY));
-        let tasks: Vec<_> = (0..CONCURRENCY)
-            .map(|i| {
-                let (store, barrier) = (store.clone(), barrier.clone());
-                let record = code(&format!("c-{round}-{i}"), &grant, "rs-basic", T0 + 60);
-                let token = access(&front, &grant, "rs-basic", T0 + 300);
-                tokio::spawn(async move {
-                    barrier.wait().await;
-                    store.insert_code(&record, Some(&token)).await
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.expect("task").expect("insert_code");
+        let outcomes = race(CONCURRENCY, |i| {
+            let store = store.clone();
+            let record = code(&format!("c-{round}-{i}"), &grant, "rs-basic", T0 + 60);
+            let token = access(&front, &grant, "rs-basic", T0 + 300);
+            async move { store.insert_code(&record, Some(&token)).await }
+        })
+        .await;
+        for outcome in outcomes {
+            outcome.expect("insert_code");
         }
         let mut stored = 0;
         for i in 0..CONCURRENCY {
@@ -515,23 +509,15 @@ where
         );
 
         let shared = format!("rt-{round}");
-        let barrier = Arc::new(Barrier::new(CONCURRENCY));
-        let tasks: Vec<_> = (0..CONCURRENCY)
-            .map(|i| {
-                let (store, barrier) = (store.clone(), barrier.clone());
-                let token = access(&format!("at-{round}-{i}"), &grant, "rs-basic", T0 + 3600);
-                let refresh = refresh(&shared, &grant, "rs-basic", T0 + 86_400);
-                tokio::spawn(async move {
-                    barrier.wait().await;
-                    store.insert_tokens(&token, Some(&refresh)).await
-                })
-            })
-            .collect();
-        for task in tasks {
-            assert_eq!(
-                task.await.expect("task").expect("insert_tokens"),
-                Insertion::Stored
-            );
+        let outcomes = race(CONCURRENCY, |i| {
+            let store = store.clone();
+            let token = access(&format!("at-{round}-{i}"), &grant, "rs-basic", T0 + 3600);
+            let refresh = refresh(&shared, &grant, "rs-basic", T0 + 86_400);
+            async move { store.insert_tokens(&token, Some(&refresh)).await }
+        })
+        .await;
+        for outcome in outcomes {
+            assert_eq!(outcome.expect("insert_tokens"), Insertion::Stored);
         }
         let mut stored = 0;
         for i in 0..CONCURRENCY {

@@ -7,7 +7,7 @@
 use oidc_hybrid::{Approval, Clock, Params, Provider, Subject};
 use oidc_hybrid_rustcrypto::OsRandom;
 use oidc_hybrid_sql::PostgresStore;
-use oidc_hybrid_tests::backends::PgDatabase;
+use oidc_hybrid_tests::backends::{self, PgDatabase};
 use oidc_hybrid_tests::{
     Delivered, Directory, REDIRECT_URI, SECRET, TestClock, auth_pairs, basic, form, provider_over,
     standard_clients,
@@ -49,9 +49,7 @@ async fn code_issued_on_one_node_redeems_on_the_other_and_its_replay_revokes_eve
     let (migrated_a, migrated_b) = tokio::join!(store_a.migrate(), store_b.migrate());
     migrated_a.expect("node A migrates");
     migrated_b.expect("node B migrates");
-    for client in standard_clients() {
-        store_a.insert_client(&client).await.expect("register");
-    }
+    backends::register(&store_a, standard_clients()).await;
     let (clock_a, clock_b) = (TestClock::at(NOW), TestClock::at(NOW));
     let a = provider_over(store_a, clock_a.clone());
     let b = provider_over(store_b, clock_b.clone());

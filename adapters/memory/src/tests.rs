@@ -109,6 +109,24 @@ fn client_round_trip_replace_and_remove() {
 // ---------------------------------------------------------------------------------------------
 // Races on OS threads, without a runtime: the sharded locks
 
+/// Calls `call(i)` for each `i` in `0..n`, each on an OS thread of its own, all released
+/// together at a barrier; returns the results in order of `i`.
+fn race_threads<T: Send>(n: usize, call: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let barrier = Barrier::new(n);
+    thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let (barrier, call) = (&barrier, &call);
+                s.spawn(move || {
+                    barrier.wait();
+                    call(i)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
 #[test]
 fn concurrent_redemptions_have_exactly_one_winner() {
     const THREADS: usize = 32;
@@ -116,27 +134,17 @@ fn concurrent_redemptions_have_exactly_one_winner() {
         let store = MemoryStore::new();
         let name = format!("code-{round}");
         run(store.insert_code(&code(&name, "g", "rp", T0 + 60), None));
-        let barrier = Barrier::new(THREADS);
-        let outcomes: Vec<Redemption> = thread::scope(|s| {
-            let handles: Vec<_> = (0..THREADS)
-                .map(|_| {
-                    s.spawn(|| {
-                        barrier.wait();
-                        run(store.redeem_code(&digest(&name), at(T0)))
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        let fresh = outcomes
-            .iter()
-            .filter(|o| matches!(o, Redemption::Fresh(_)))
-            .count();
-        let replayed = outcomes
-            .iter()
-            .filter(|o| **o == Redemption::Replayed(grant("g")))
-            .count();
-        assert_eq!((fresh, replayed), (1, THREADS - 1), "round {round}");
+        let outcomes = race_threads(THREADS, |_| run(store.redeem_code(&digest(&name), at(T0))));
+        let (fresh, others): (Vec<_>, Vec<_>) = outcomes
+            .into_iter()
+            .partition(|o| matches!(o, Redemption::Fresh(_)));
+        assert_eq!(fresh.len(), 1, "round {round}: one fresh redemption");
+        assert!(
+            others
+                .iter()
+                .all(|o| *o == Redemption::Replayed(grant("g"))),
+            "round {round}: every other one a replay of the grant: {others:?}"
+        );
     }
 }
 
@@ -147,24 +155,21 @@ fn concurrent_revocation_and_insertion_never_leave_live_tokens() {
         let g = format!("g{round}");
         run(store.insert_code(&code("c", &g, "rp", T0 + 60), None));
         run(store.redeem_code(&digest("c"), at(T0)));
-        let barrier = Barrier::new(2);
-        let insertion = thread::scope(|s| {
-            let inserter = s.spawn(|| {
-                barrier.wait();
-                run(store.insert_tokens(
-                    &access("at", &g, "rp", T0 + 3600),
-                    Some(&refresh("rt", &g, "rp", T0 + 86_400)),
-                ))
-            });
-            s.spawn(|| {
-                barrier.wait();
+        let (access, refresh) = (
+            access("at", &g, "rp", T0 + 3600),
+            refresh("rt", &g, "rp", T0 + 86_400),
+        );
+        let outcomes = race_threads(2, |i| {
+            if i == 0 {
+                Some(run(store.insert_tokens(&access, Some(&refresh))))
+            } else {
                 run(store.revoke_grant(&grant(&g), at(T0)));
-            });
-            inserter.join().unwrap()
+                None
+            }
         });
         assert!(matches!(
-            insertion,
-            Insertion::Stored | Insertion::GrantRevoked
+            outcomes[0],
+            Some(Insertion::Stored | Insertion::GrantRevoked)
         ));
         assert_eq!(run(store.access_token(&digest("at"), at(T0))), None);
         assert!(!is_live(&run(store.refresh_token(&digest("rt"), at(T0)))));
@@ -175,22 +180,20 @@ fn concurrent_revocation_and_insertion_never_leave_live_tokens() {
 fn concurrent_rotation_and_revocation_leave_no_live_token() {
     for round in 0..200 {
         let store = store_with_tokens();
-        let barrier = Barrier::new(2);
-        let rotation = thread::scope(|s| {
-            let rotator = s.spawn(|| {
-                barrier.wait();
-                run(store.rotate_refresh_token(
+        let new = refresh("rt2", "g", "rp", T0 + 90_000);
+        let outcomes = race_threads(2, |i| {
+            if i == 0 {
+                Some(run(store.rotate_refresh_token(
                     &digest("rt"),
-                    &refresh("rt2", "g", "rp", T0 + 90_000),
+                    &new,
                     at(T0 + 1),
-                ))
-            });
-            s.spawn(|| {
-                barrier.wait();
+                )))
+            } else {
                 run(store.revoke_grant(&grant("g"), at(T0 + 1)));
-            });
-            rotator.join().unwrap()
+                None
+            }
         });
+        let rotation = outcomes[0].clone().unwrap();
         assert!(
             matches!(rotation, Rotation::Rotated(_)) || rotation == Rotation::Reused(grant("g")),
             "round {round}: {rotation:?}"
@@ -209,35 +212,20 @@ fn concurrent_rotations_have_exactly_one_winner() {
     const THREADS: usize = 32;
     for round in 0..50 {
         let store = store_with_tokens();
-        let barrier = Barrier::new(THREADS);
-        let outcomes: Vec<(usize, Rotation)> = thread::scope(|s| {
-            let handles: Vec<_> = (0..THREADS)
-                .map(|i| {
-                    let barrier = &barrier;
-                    let store = &store;
-                    s.spawn(move || {
-                        let new = refresh(&format!("rt-{i}"), "g", "rp", T0 + 90_000);
-                        barrier.wait();
-                        (
-                            i,
-                            run(store.rotate_refresh_token(&digest("rt"), &new, at(T0 + 1))),
-                        )
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        let news: Vec<_> = (0..THREADS)
+            .map(|i| refresh(&format!("rt-{i}"), "g", "rp", T0 + 90_000))
+            .collect();
+        let outcomes = race_threads(THREADS, |i| {
+            run(store.rotate_refresh_token(&digest("rt"), &news[i], at(T0 + 1)))
         });
-        let winners: Vec<usize> = outcomes
-            .iter()
-            .filter(|(_, o)| matches!(o, Rotation::Rotated(_)))
-            .map(|(i, _)| *i)
+        let winners: Vec<usize> = (0..THREADS)
+            .filter(|i| matches!(outcomes[*i], Rotation::Rotated(_)))
             .collect();
         assert_eq!(winners.len(), 1, "round {round}");
         assert!(
             outcomes
                 .iter()
-                .all(|(_, o)| matches!(o, Rotation::Rotated(_))
-                    || *o == Rotation::Reused(grant("g")))
+                .all(|o| matches!(o, Rotation::Rotated(_)) || *o == Rotation::Reused(grant("g")))
         );
         // Only the winner's new token was stored.
         for i in 0..THREADS {
@@ -255,19 +243,10 @@ fn concurrent_rotations_have_exactly_one_winner() {
 fn concurrent_jti_recording_has_exactly_one_winner() {
     const THREADS: usize = 32;
     let store = MemoryStore::new();
-    let barrier = Barrier::new(THREADS);
-    let new = AtomicUsize::new(0);
-    thread::scope(|s| {
-        for _ in 0..THREADS {
-            s.spawn(|| {
-                barrier.wait();
-                if run(store.record_jti(&client_id("rp"), "same", at(T0 + 60), at(T0))) {
-                    new.fetch_add(1, Ordering::Relaxed);
-                }
-            });
-        }
+    let outcomes = race_threads(THREADS, |_| {
+        run(store.record_jti(&client_id("rp"), "same", at(T0 + 60), at(T0)))
     });
-    assert_eq!(new.load(Ordering::Relaxed), 1);
+    assert_eq!(outcomes.iter().filter(|new| **new).count(), 1);
 }
 
 // ---------------------------------------------------------------------------------------------
