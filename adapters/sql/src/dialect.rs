@@ -122,7 +122,7 @@ pub trait Dialect: Common {
     const BEGIN_WRITE: &'static str;
 
     /// The migrations embedded for this database.
-    fn migrator() -> &'static sqlx::migrate::Migrator;
+    const MIGRATOR: &'static sqlx::migrate::Migrator;
 
     /// Whether a database error rolled the whole statement or transaction back, so that the
     /// operation may simply run again.

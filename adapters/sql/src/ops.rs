@@ -104,7 +104,7 @@ impl<DB: Backend> SqlStore<DB> {
     /// [`SqlError::Migrate`] if a migration fails, an applied migration was edited, or the
     /// database has migrations this build does not know.
     pub async fn migrate(&self) -> Result<(), SqlError> {
-        DB::run_migrations(&self.pool, DB::migrator()).await?;
+        DB::run_migrations(&self.pool, DB::MIGRATOR).await?;
         Ok(())
     }
 

@@ -187,9 +187,7 @@ mod write_sql {
 impl Dialect for Db {
     const BEGIN_WRITE: &'static str = "BEGIN ISOLATION LEVEL READ COMMITTED";
 
-    fn migrator() -> &'static Migrator {
-        &MIGRATOR
-    }
+    const MIGRATOR: &'static Migrator = &MIGRATOR;
 
     /// SQLSTATE `40001` (serialization_failure) and `40P01` (deadlock_detected): the statement
     /// or transaction was rolled back whole and may run again.

@@ -206,9 +206,7 @@ async fn retire_refresh(tx: &mut Tx<'_, Db>, digest: &SecretDigest) -> Result<bo
 impl Dialect for Db {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
 
-    fn migrator() -> &'static Migrator {
-        &MIGRATOR
-    }
+    const MIGRATOR: &'static Migrator = &MIGRATOR;
 
     /// SQLite transactions are not rolled back behind the caller's back by a conflict (writers
     /// wait for the lock instead), so nothing is retried.
