@@ -62,8 +62,8 @@ pub use revocation::RevocationRequest;
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken, SecretDigest};
 pub use signer::{HashAlgorithm, Jwk, JwkSet, JwsAlgorithm, SignError, Signer};
 pub use storage::{
-    AccessTokenRecord, CodeRecord, Insertion, Redemption, RefreshLookup, RefreshTokenRecord,
-    Rotation, Storage,
+    AccessTokenRecord, CodeRecord, Insertion, REVOCATION_GRACE_SECS, Redemption, RefreshLookup,
+    RefreshTokenRecord, Rotation, Storage,
 };
 pub use token::{TokenRequest, TokenResponse};
 pub use userinfo::{Claims, ClaimsSource, UserInfoRequest};

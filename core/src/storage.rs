@@ -17,6 +17,17 @@ use crate::pkce::CodeChallenge;
 use crate::secret::SecretDigest;
 use crate::value::{ClientId, GrantId, Nonce, RedirectUri, ResponseType, Scope, Subject};
 
+/// How long, in seconds, a store keeps a revoked grant's marker after the later of the
+/// revocation time and the latest expiry of anything of the grant: 600.
+///
+/// While the marker lives, [`Storage::insert_tokens`] for the grant returns
+/// [`Insertion::GrantRevoked`]; [`Storage::sweep_expired`] removes it once `now` reaches its end.
+/// The grace covers a token request that redeemed a code just before it expired and stores its
+/// tokens after a concurrent revocation: had the marker been swept meanwhile, the tokens would
+/// be stored for a revoked grant. Part of the contract every store keeps (the shared contract
+/// suite checks the marker's end to the second), so that stores sharing one deployment agree.
+pub const REVOCATION_GRACE_SECS: u64 = 600;
+
 /// Everything bound to an authorization code, as needed to redeem it and to mint the second ID
 /// token (RFC 6749 §4.1.2, §10.6; OIDC Core §3.1.3.2, REQUIREMENTS 90, 95, 204).
 #[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]

@@ -16,7 +16,7 @@ use oidc_hybrid::{
     ResponseMode, ResponseType, Session, Subject, UnixTime,
 };
 use oidc_hybrid_fuzz::{
-    DeterministicRng, FuzzProvider, ISSUER, ManualClock, START, block_on, check_response, clients,
+    DeterministicRng, FuzzProvider, ISSUER, START, TestClock, block_on, check_response, clients,
     hash_signers, provider, safe_description,
 };
 
@@ -36,7 +36,7 @@ fn fixture() -> &'static Fixture {
             .into_iter()
             .map(|s| Box::new(s) as Box<dyn oidc_hybrid::Signer>)
             .collect(),
-        provider: provider(ManualClock::at(START), 3),
+        provider: provider(TestClock::at(START), 3),
     })
 }
 

@@ -24,10 +24,10 @@ use oidc_hybrid::{
     RefreshLookup, Reject, ResponseMode, Scope, SecretDigest, Session, Storage, Subject, UnixTime,
 };
 use oidc_hybrid_fuzz::{
-    Auth, Directory, FIXTURES, FuzzProvider, ISSUER, IdTokenExpect, InsecureHashSigner,
-    ManualClock, SECRET, START, basic, block_on, check_id_token, check_response, clients, form,
-    hash_signers, provider,
+    Auth, Directory, FIXTURES, FuzzProvider, ISSUER, InsecureHashSigner, SECRET, START, TestClock,
+    basic, block_on, check_id_token, check_response, clients, form, hash_signers, provider,
 };
+use oidc_hybrid_testkit::rp::IdTokenRules;
 
 const MAX_OPS: usize = 48;
 const RESPONSE_TYPES: [&str; 7] = [
@@ -198,7 +198,7 @@ struct Token {
 }
 
 struct World {
-    clock: ManualClock,
+    clock: TestClock,
     provider: FuzzProvider,
     clients: Vec<Client>,
     signers: Vec<InsecureHashSigner>,
@@ -224,7 +224,7 @@ fn s256(verifier: &str) -> String {
 
 impl World {
     fn new() -> Self {
-        let clock = ManualClock::at(START);
+        let clock = TestClock::at(START);
         Self {
             provider: provider(clock.clone(), 0x5eed),
             clock,
@@ -454,15 +454,13 @@ impl World {
             check_id_token(
                 id_token,
                 &self.signers,
-                &IdTokenExpect {
-                    client_id: FIXTURES[client].id,
-                    subject: Some(subject),
-                    nonce: nonce.as_deref(),
-                    code: Some(&code),
-                    access_token: access.as_deref(),
-                    state: state.as_deref().filter(|_| s_hash),
-                    alg: Some(alg),
-                },
+                &IdTokenRules::new(ISSUER, FIXTURES[client].id)
+                    .alg(alg.as_str())
+                    .subject(Some(subject))
+                    .nonce(nonce.as_deref())
+                    .c_hash(Some(code.as_str()))
+                    .at_hash(access.as_deref())
+                    .s_hash(state.as_deref().filter(|_| s_hash)),
             );
             if self.id_tokens.len() < 8 {
                 self.id_tokens.push(id_token.to_string());
@@ -602,15 +600,13 @@ impl World {
                 check_id_token(
                     id_token,
                     &self.signers,
-                    &IdTokenExpect {
-                        client_id: FIXTURES[owner].id,
-                        subject: Some(&self.grants[grant].subject.clone()),
-                        nonce: nonce.as_deref(),
-                        code: None,
-                        access_token: Some(response.access_token()),
-                        state: None,
-                        alg: Some(self.clients[owner].id_token_alg()),
-                    },
+                    &IdTokenRules::new(ISSUER, FIXTURES[owner].id)
+                        .alg(self.clients[owner].id_token_alg().as_str())
+                        .subject(Some(self.grants[grant].subject.as_str()))
+                        .nonce(nonce.as_deref())
+                        .c_hash(None)
+                        .at_hash(Some(response.access_token()))
+                        .s_hash(None),
                 );
                 self.record_tokens(grant, &response);
             }
@@ -675,15 +671,13 @@ impl World {
                     check_id_token(
                         id_token,
                         &self.signers,
-                        &IdTokenExpect {
-                            client_id: FIXTURES[owner].id,
-                            subject: Some(&self.grants[grant].subject.clone()),
-                            nonce: None,
-                            code: None,
-                            access_token: Some(response.access_token()),
-                            state: None,
-                            alg: Some(self.clients[owner].id_token_alg()),
-                        },
+                        &IdTokenRules::new(ISSUER, FIXTURES[owner].id)
+                            .alg(self.clients[owner].id_token_alg().as_str())
+                            .subject(Some(self.grants[grant].subject.as_str()))
+                            .nonce(None)
+                            .c_hash(None)
+                            .at_hash(Some(response.access_token()))
+                            .s_hash(None),
                     );
                 }
                 assert!(response.refresh_token().is_some(), "refresh tokens rotate");

@@ -12,12 +12,13 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+use oidc_hybrid::client_auth::Authentication;
 use oidc_hybrid::{
     Client, Credentials, EndpointError, ErrorCode, Params, TokenEndpointAuthMethod, TokenRequest,
     UserInfoRequest,
 };
 use oidc_hybrid_fuzz::{
-    Directory, FuzzProvider, ManualClock, SECRET, START, block_on, clients, provider,
+    Directory, FuzzProvider, SECRET, START, TestClock, block_on, clients, provider,
 };
 use serde_json::Value;
 
@@ -30,7 +31,7 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| Fixture {
         clients: clients(),
-        provider: provider(ManualClock::at(START), 1),
+        provider: provider(TestClock::at(START), 1),
     })
 }
 
@@ -90,7 +91,7 @@ fuzz_target!(|data: &[u8]| {
                     assert_eq!(error.code(), ErrorCode::InvalidClient);
                     check_error(&error, header.is_some());
                 }
-                Ok(authenticated) => {
+                Ok(Authentication::Done(authenticated)) => {
                     let client = client.expect("authenticated a registered client");
                     assert_eq!(authenticated.id(), client.id());
                     assert_eq!(authenticated.used_header(), header.is_some());
@@ -107,6 +108,7 @@ fuzz_target!(|data: &[u8]| {
                         other => panic!("authenticated with the wrong method: {other:?}"),
                     }
                 }
+                Ok(other) => panic!("no fixture client authenticates with a JWT: {other:?}"),
             }
         }
     }

@@ -1,26 +1,29 @@
 //! Shared fixtures for the fuzz targets: a fixed set of registered clients, a provider over the
-//! memory store with a deterministic RNG, a manual clock and fast keyed-hash signers, a minimal
-//! executor, and the checks every authorization response must pass.
+//! memory store with a deterministic RNG, the testkit's test clock and fast keyed-hash signers, a
+//! minimal executor, and the checks every authorization response and ID token must pass (with
+//! the relying party's side of `oidc-hybrid-testkit`).
 //!
 //! Nothing here is fit for production: the signers are **NOT SECURE, fuzzing only**.
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use oidc_hybrid::jose::CompactJws;
 use oidc_hybrid::response::FORM_POST_SCRIPT;
 use oidc_hybrid::{
-    AuthorizationResponse, Claims, ClaimsSource, Client, ClientMetadata, Clock, Config, Jwk,
-    JwsAlgorithm, Provider, RandomError, ResponseMode, SecureRandom, SignError, Signer, Subject,
-    UnixTime,
+    AuthorizationResponse, Client, Config, Jwk, JwsAlgorithm, Provider, RandomError, ResponseMode,
+    SecureRandom, SignError, Signer,
 };
 use oidc_hybrid_memory::MemoryStore;
+pub use oidc_hybrid_testkit::TestClock;
+pub use oidc_hybrid_testkit::fixtures::Directory;
+use oidc_hybrid_testkit::fixtures::client;
+use oidc_hybrid_testkit::rp::{Delivered, IdTokenRules};
+pub use oidc_hybrid_testkit::rp::{basic, form, safe_description};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use sha2::{Digest, Sha256};
 
 /// The issuer of the fuzzed provider.
 pub const ISSUER: &str = "https://op.example";
@@ -134,50 +137,6 @@ impl SecureRandom for DeterministicRng {
             chunk.copy_from_slice(&bytes[..chunk.len()]);
         }
         Ok(())
-    }
-}
-
-/// A clock moved by hand; clones share the time.
-#[derive(Clone, Debug)]
-pub struct ManualClock(Arc<AtomicU64>);
-
-impl ManualClock {
-    /// A clock at `secs`.
-    #[must_use]
-    pub fn at(secs: u64) -> Self {
-        Self(Arc::new(AtomicU64::new(secs)))
-    }
-
-    /// Moves the clock forward (saturating).
-    pub fn advance(&self, secs: u64) {
-        let now = self.0.load(Ordering::SeqCst);
-        self.0.store(now.saturating_add(secs), Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> UnixTime {
-        UnixTime::from_secs(self.0.load(Ordering::SeqCst))
-    }
-}
-
-/// One user directory entry per subject.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Directory;
-
-impl ClaimsSource for Directory {
-    type Error = std::convert::Infallible;
-
-    async fn claims(&self, subject: &Subject) -> Result<Option<Claims>, Self::Error> {
-        let Value::Object(claims) = json!({
-            "name": format!("User {subject}"),
-            "email": format!("{subject}@example.org"),
-            "email_verified": true,
-            "phone_number": "+44 1865 000000",
-        }) else {
-            return Ok(None);
-        };
-        Ok(Some(claims))
     }
 }
 
@@ -298,18 +257,11 @@ pub fn client_metadata() -> Vec<Value> {
 /// If a fixture does not register (the fixture is wrong).
 #[must_use]
 pub fn clients() -> Vec<Client> {
-    client_metadata()
-        .into_iter()
-        .map(|metadata| {
-            let metadata: ClientMetadata =
-                serde_json::from_value(metadata).expect("fixture metadata parses");
-            Client::register(metadata).expect("fixture registers")
-        })
-        .collect()
+    client_metadata().into_iter().map(client).collect()
 }
 
 /// The fuzzed provider type.
-pub type FuzzProvider = Provider<MemoryStore, ManualClock, DeterministicRng>;
+pub type FuzzProvider = Provider<MemoryStore, TestClock, DeterministicRng>;
 
 /// A provider over a fresh memory store with the fixture clients, the hash signers, a
 /// deterministic RNG seeded with `seed` and `clock`.
@@ -318,7 +270,7 @@ pub type FuzzProvider = Provider<MemoryStore, ManualClock, DeterministicRng>;
 ///
 /// If the fixture configuration is invalid.
 #[must_use]
-pub fn provider(clock: ManualClock, seed: u64) -> FuzzProvider {
+pub fn provider(clock: TestClock, seed: u64) -> FuzzProvider {
     let keys: Vec<Box<dyn Signer>> = hash_signers()
         .into_iter()
         .map(|s| Box::new(s) as Box<dyn Signer>)
@@ -332,53 +284,6 @@ pub fn provider(clock: ManualClock, seed: u64) -> FuzzProvider {
         DeterministicRng::new(seed),
     )
     .expect("valid provider")
-}
-
-/// `Authorization: Basic` for `client_id` and `secret`, form-urlencoded first (RFC 6749 §2.3.1).
-#[must_use]
-pub fn basic(client_id: &str, secret: &str) -> String {
-    let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    format!(
-        "Basic {}",
-        base64ct::Base64::encode_string(format!("{}:{}", enc(client_id), enc(secret)).as_bytes())
-    )
-}
-
-/// Form-urlencodes pairs.
-#[must_use]
-pub fn form<N: AsRef<str>, V: AsRef<str>>(pairs: &[(N, V)]) -> String {
-    let mut serializer = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        serializer.append_pair(k.as_ref(), v.as_ref());
-    }
-    serializer.finish()
-}
-
-/// Whether `text` is a safe `error_description`: non-empty printable ASCII without `"` or `\`
-/// (RFC 6749 §4.1.2.1).
-#[must_use]
-pub fn safe_description(text: &str) -> bool {
-    !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
-}
-
-/// Undoes the HTML escaping of the form_post page.
-#[must_use]
-pub fn html_unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#96;", "`")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-fn attr_after(html: &str, prefix: &str) -> Option<String> {
-    let start = html.find(prefix)? + prefix.len();
-    let end = html[start..].find('"')? + start;
-    Some(html_unescape(&html[start..end]))
 }
 
 /// The checks every authorization response (success or error) must pass:
@@ -422,141 +327,33 @@ pub fn check_response(response: &AuthorizationResponse, client: &Client) {
         .map(|(n, v)| ((*n).to_string(), v.clone()))
         .collect();
     match response.mode() {
-        ResponseMode::Query => {
-            assert!(
-                response.param("access_token").is_none() && response.param("id_token").is_none(),
-                "tokens in the query"
-            );
-            let location = response.location().expect("query mode has a Location");
-            assert!(location.starts_with(target));
-            let rest = &location[target.len()..];
-            if !expected.is_empty() {
-                let sep = if target.contains('?') { '&' } else { '?' };
-                let encoded = rest.strip_prefix(sep).expect("separator after the URI");
-                let decoded: Vec<(String, String)> = form_urlencoded::parse(encoded.as_bytes())
-                    .into_owned()
-                    .collect();
-                assert_eq!(decoded, expected, "query round trip");
-            }
-        }
-        ResponseMode::Fragment => {
-            let location = response.location().expect("fragment mode has a Location");
-            let (base, encoded) = location.split_once('#').expect("a fragment");
-            assert_eq!(base, target, "the fragment follows the URI unchanged");
-            let decoded: Vec<(String, String)> = form_urlencoded::parse(encoded.as_bytes())
-                .into_owned()
-                .collect();
-            assert_eq!(decoded, expected, "fragment round trip");
-        }
+        ResponseMode::Query => assert!(
+            response.param("access_token").is_none() && response.param("id_token").is_none(),
+            "tokens in the query"
+        ),
         ResponseMode::FormPost => {
-            assert!(response.location().is_none());
             let html = response.form_post_html();
             let lower = html.to_ascii_lowercase();
             assert_eq!(lower.matches("<script").count(), 1, "one script only");
             assert!(html.contains(&format!("<script>{FORM_POST_SCRIPT}</script>")));
-            assert_eq!(
-                attr_after(&html, "<form method=\"post\" action=\"").as_deref(),
-                Some(target),
-                "form action"
-            );
-            let mut decoded = Vec::new();
-            let mut rest = html.as_str();
-            while let Some(i) = rest.find("<input type=\"hidden\" name=\"") {
-                rest = &rest[i..];
-                let name = attr_after(rest, "name=\"").expect("input name");
-                let value = attr_after(rest, "value=\"").expect("input value");
-                decoded.push((name, value));
-                rest = &rest[1..];
-            }
-            assert_eq!(decoded, expected, "form_post round trip");
         }
         _ => {}
     }
+    // Decoded as the client receives it: the fragment after the URI unchanged, the query after
+    // the URI (and its own query), or the form_post page's form posting to the URI.
+    let delivered = Delivered::from_response(response);
+    assert_eq!(delivered.target, target, "delivered to the redirect URI");
+    assert_eq!(delivered.pairs, expected, "round trip");
 }
 
-/// An RP's independent hash-claim computation: the digest named by the JWS `alg`'s size,
-/// left half, base64url (OIDC Core §3.3.2.11).
+/// Checks an ID token as a relying party would, its signature verified with the hash signers:
+/// header `typ`, `kid` and `alg`, `iss`, `aud`, `azp`, `sub`, `exp` and `iat` present, no `null`
+/// claim, and whatever `rules` add (nonce, hash claims). Times are not checked: the fuzzed
+/// clock may stand anywhere.
 ///
 /// # Panics
 ///
-/// For an `alg` outside the ES/RS/PS families.
-#[must_use]
-pub fn rp_hash(alg: &str, value: &str) -> String {
-    let digest: Vec<u8> = match alg.get(2..) {
-        Some("256") => Sha256::digest(value.as_bytes()).to_vec(),
-        Some("384") => Sha384::digest(value.as_bytes()).to_vec(),
-        Some("512") => Sha512::digest(value.as_bytes()).to_vec(),
-        _ => panic!("unexpected alg {alg}"),
-    };
-    Base64UrlUnpadded::encode_string(&digest[..digest.len() / 2])
-}
-
-/// What an issued ID token must say.
-#[derive(Debug, Default)]
-pub struct IdTokenExpect<'a> {
-    /// `aud` and `azp`.
-    pub client_id: &'a str,
-    /// `sub`.
-    pub subject: Option<&'a str>,
-    /// `nonce` (exactly; `None`: absent).
-    pub nonce: Option<&'a str>,
-    /// The code returned with it (`c_hash`; `None`: no `c_hash`).
-    pub code: Option<&'a str>,
-    /// The access token returned with it (`at_hash`; `None`: no `at_hash`).
-    pub access_token: Option<&'a str>,
-    /// The state it covers (`s_hash`; `None`: no `s_hash`).
-    pub state: Option<&'a str>,
-    /// The algorithm the client registered.
-    pub alg: Option<JwsAlgorithm>,
-}
-
-/// Verifies an ID token with the hash signers and checks its claims and hash claims against an
-/// independent recomputation. Returns the claims.
-///
-/// # Panics
-///
-/// On any mismatch.
-pub fn check_id_token(
-    id_token: &str,
-    signers: &[InsecureHashSigner],
-    expect: &IdTokenExpect<'_>,
-) -> Value {
-    let jws = CompactJws::parse(id_token).expect("ID token parses");
-    jws.verify_with(signers.iter().map(|s| s as &dyn Signer))
-        .expect("ID token verifies with our key");
-    let alg = jws.header.alg.as_str();
-    if let Some(expected) = expect.alg {
-        assert_eq!(alg, expected.as_str(), "registered alg");
-    }
-    assert_eq!(jws.header.typ.as_deref(), Some("JWT"));
-    let claims: Value = serde_json::from_slice(&jws.payload).expect("claims are JSON");
-    assert_eq!(claims["iss"], ISSUER);
-    assert_eq!(claims["aud"], expect.client_id);
-    assert_eq!(claims["azp"], expect.client_id);
-    if let Some(sub) = expect.subject {
-        assert_eq!(claims["sub"], sub);
-    }
-    let text = |name: &str| {
-        claims
-            .get(name)
-            .map(|v| v.as_str().expect("a string claim"))
-    };
-    assert_eq!(text("nonce"), expect.nonce, "nonce");
-    let hash = |value: Option<&str>| value.map(|v| rp_hash(alg, v));
-    assert_eq!(
-        text("c_hash").map(String::from),
-        hash(expect.code),
-        "c_hash"
-    );
-    assert_eq!(
-        text("at_hash").map(String::from),
-        hash(expect.access_token),
-        "at_hash"
-    );
-    assert_eq!(
-        text("s_hash").map(String::from),
-        hash(expect.state),
-        "s_hash"
-    );
-    claims
+/// On any failed check.
+pub fn check_id_token(id_token: &str, signers: &[InsecureHashSigner], rules: &IdTokenRules<'_>) {
+    let _claims = rules.validate(id_token, signers);
 }

@@ -56,8 +56,9 @@ use oidc_hybrid::{
 };
 use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_rustcrypto::OsRandom;
+use oidc_hybrid_testkit::rp::{IdTokenRules, Jwks};
 use oidc_hybrid_tests::{
-    Directory, ES256_PEM, Expect, ISSUER, RS256_PEM, Rp, TestClock, basic, client, form, rp_hash,
+    Directory, ES256_PEM, ISSUER, RS256_PEM, TestClock, basic, client, form, rp_hash,
     standard_clients,
 };
 use serde_json::json;
@@ -684,17 +685,16 @@ fn check_flow(rt: &Runtime, fx: &Fixture, alg: JwsAlgorithm) -> FlowSample {
     let refresh = tokens["refresh_token"].as_str().expect("a refresh token");
     assert_eq!(tokens["access_token"], access_token.as_str());
 
-    let rp = Rp::new(&serde_json::to_value(fx.provider.jwks()).expect("JWKS serialises"));
-    let expect = Expect {
-        client_id: client_id(alg),
-        nonce: Some(NONCE),
-        now: fx.provider.now(),
-        alg: alg.as_str(),
-    };
-    let claims = rp.validate(front_id_token, &expect);
+    let jwks = serde_json::to_value(fx.provider.jwks()).expect("JWKS serialises");
+    let rp = Jwks::from_json(&jwks).expect("a JWK set an RP can trust");
+    let expect = IdTokenRules::new(ISSUER, client_id(alg))
+        .alg(alg.as_str())
+        .nonce(Some(NONCE))
+        .at(fx.provider.now());
+    let claims = expect.validate(front_id_token, &rp);
     assert_eq!(claims["c_hash"], rp_hash(alg.as_str(), &code));
     assert_eq!(claims["sub"], SUBJECT);
-    let claims = rp.validate(back_id_token, &expect);
+    let claims = expect.validate(back_id_token, &rp);
     assert_eq!(claims["at_hash"], rp_hash(alg.as_str(), &access_token));
 
     let (_, _, userinfo) = rt.block_on(flow_userinfo(fx, &input));

@@ -1,5 +1,6 @@
-//! Fresh stores for the storage contract suite and the SQL provider tests: memory, SQLite in
-//! memory, SQLite in a temporary file, and PostgreSQL in a temporary database.
+//! Fresh SQL stores for the storage contract suite (`oidc-hybrid-testkit`) and the SQL provider
+//! tests: SQLite in memory, SQLite in a temporary file, and PostgreSQL in a temporary database,
+//! each holding the clients it is given.
 //!
 //! # PostgreSQL
 //!
@@ -13,22 +14,16 @@
 //! stderr and returns — unless `CI=true`, where it fails: CI must run them.
 
 use std::collections::hash_map::RandomState;
-use std::future::Future;
 use std::hash::BuildHasher;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use oidc_hybrid::Storage;
-use oidc_hybrid_embedded_store::{Capacity, EmbeddedStore};
-use oidc_hybrid_memory::MemoryStore;
+use oidc_hybrid::Client;
 use oidc_hybrid_sql::sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use oidc_hybrid_sql::sqlx::{self, ConnectOptions, Connection, Executor};
-use oidc_hybrid_sql::{PostgresStore, SqliteStore};
-use tempfile::TempDir;
-
-use crate::standard_clients;
+use oidc_hybrid_sql::{Backend, PostgresStore, SqlStore, SqliteStore};
+use oidc_hybrid_testkit::contract::{CountEntries, Fixture, StoreCounts};
 
 /// The PostgreSQL server the tests use unless `OIDC_TEST_POSTGRES_URL` says otherwise.
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -42,173 +37,80 @@ const STALE_AFTER_SECS: u64 = 3600;
 /// How long to wait for the server before declaring it unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Row counts of a store's tables, clients left out (the same notion for every backend:
-/// tombstones, markers and expired-but-unswept entries included).
-#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
-pub struct StoreCounts {
-    /// Codes, live or used.
-    pub codes: u64,
-    /// Access tokens.
-    pub access_tokens: u64,
-    /// Refresh tokens, live or retired.
-    pub refresh_tokens: u64,
-    /// Grant entries / rows.
-    pub grants: u64,
-    /// Recorded `jti`s.
-    pub jtis: u64,
-}
+/// Counts a SQL store's rows for the contract suite.
+#[derive(Debug)]
+pub struct SqlRows;
 
-/// A [`Storage`] the contract suite can also count the entries of.
-pub trait ContractStore: Storage + 'static {
-    /// The current counts.
-    fn counts(&self) -> impl Future<Output = StoreCounts> + Send;
-}
-
-impl ContractStore for MemoryStore {
-    async fn counts(&self) -> StoreCounts {
-        let c = Self::counts(self);
+impl<DB: Backend> CountEntries<SqlStore<DB>> for SqlRows {
+    async fn count(&self, store: &SqlStore<DB>) -> StoreCounts {
+        let c = store.counts().await.expect("count rows");
         StoreCounts {
-            codes: c.codes as u64,
-            access_tokens: c.access_tokens as u64,
-            refresh_tokens: c.refresh_tokens as u64,
-            grants: c.grants as u64,
-            jtis: c.jtis as u64,
+            codes: c.codes,
+            access_tokens: c.access_tokens,
+            refresh_tokens: c.refresh_tokens,
+            grants: c.grants,
+            jtis: c.jtis,
         }
     }
 }
 
-impl ContractStore for EmbeddedStore {
-    async fn counts(&self) -> StoreCounts {
-        let c = Self::counts(self);
-        StoreCounts {
-            codes: c.codes as u64,
-            access_tokens: c.access_tokens as u64,
-            refresh_tokens: c.refresh_tokens as u64,
-            grants: c.grants as u64,
-            jtis: c.jtis as u64,
-        }
-    }
-}
-
-fn sql_counts(c: oidc_hybrid_sql::Counts) -> StoreCounts {
-    StoreCounts {
-        codes: c.codes,
-        access_tokens: c.access_tokens,
-        refresh_tokens: c.refresh_tokens,
-        grants: c.grants,
-        jtis: c.jtis,
-    }
-}
-
-impl ContractStore for SqliteStore {
-    async fn counts(&self) -> StoreCounts {
-        sql_counts(Self::counts(self).await.expect("count rows"))
-    }
-}
-
-impl ContractStore for PostgresStore {
-    async fn counts(&self) -> StoreCounts {
-        sql_counts(Self::counts(self).await.expect("count rows"))
-    }
-}
-
-/// A store under test and whatever must outlive it (a temporary directory or database).
-#[derive(Debug)]
-pub struct Fixture<S> {
-    /// The store, holding the standard clients.
-    pub store: Arc<S>,
-    // Declared after `store`, so dropped after it.
-    _guard: Guard,
-}
-
-#[derive(Debug)]
-enum Guard {
-    None,
-    Dir(#[allow(dead_code)] TempDir),
-    Postgres(#[allow(dead_code)] Box<PgDatabase>),
-}
-
-/// A memory store with the standard clients.
-pub async fn memory() -> Option<Fixture<MemoryStore>> {
-    Some(Fixture {
-        store: Arc::new(MemoryStore::with_clients(standard_clients())),
-        _guard: Guard::None,
-    })
-}
-
-/// A bounded no_std store with the standard clients, with room for the largest scenario of the
-/// suite (320 grants with a code and two tokens each).
+/// Registers `clients` in `store`.
 ///
 /// # Panics
 ///
-/// If the standard clients do not fit (they do).
-pub async fn embedded() -> Option<Fixture<EmbeddedStore>> {
-    let store = EmbeddedStore::new(Capacity::uniform(512));
-    for client in standard_clients() {
-        store
-            .insert_client(client)
-            .expect("room for the standard clients");
+/// If one cannot be registered.
+pub async fn register<DB: Backend>(store: &SqlStore<DB>, clients: Vec<Client>) {
+    for client in clients {
+        store.insert_client(&client).await.expect("register");
     }
-    Some(Fixture {
-        store: Arc::new(store),
-        _guard: Guard::None,
-    })
 }
 
-/// A migrated in-memory SQLite store with the standard clients.
+/// Migrates `store` and registers `clients` in it.
+///
+/// # Panics
+///
+/// If either fails.
+pub async fn prepared<DB: Backend>(store: SqlStore<DB>, clients: Vec<Client>) -> SqlStore<DB> {
+    store.migrate().await.expect("migrations");
+    register(&store, clients).await;
+    store
+}
+
+/// A migrated in-memory SQLite store holding `clients`.
 ///
 /// # Panics
 ///
 /// If SQLite cannot be set up.
-pub async fn sqlite_memory() -> Option<Fixture<SqliteStore>> {
+pub async fn sqlite_memory(clients: Vec<Client>) -> Option<Fixture<SqliteStore>> {
     let store = SqliteStore::memory().await.expect("in-memory SQLite");
-    store.migrate().await.expect("migrations");
-    for client in standard_clients() {
-        store.insert_client(&client).await.expect("insert client");
-    }
-    Some(Fixture {
-        store: Arc::new(store),
-        _guard: Guard::None,
-    })
+    Some(Fixture::new(prepared(store, clients).await).counted_by(SqlRows))
 }
 
-/// A migrated SQLite store in a file of a temporary directory, with the standard clients.
+/// A migrated SQLite store in a file of a temporary directory, holding `clients`.
 ///
 /// # Panics
 ///
 /// If the file cannot be created.
-pub async fn sqlite_file() -> Option<Fixture<SqliteStore>> {
+pub async fn sqlite_file(clients: Vec<Client>) -> Option<Fixture<SqliteStore>> {
     let dir = tempfile::tempdir().expect("temporary directory");
     let store = SqliteStore::open(dir.path().join("op.sqlite"))
         .await
         .expect("SQLite file");
-    store.migrate().await.expect("migrations");
-    for client in standard_clients() {
-        store.insert_client(&client).await.expect("insert client");
-    }
-    Some(Fixture {
-        store: Arc::new(store),
-        _guard: Guard::Dir(dir),
-    })
+    let store = prepared(store, clients).await;
+    Some(Fixture::new(store).counted_by(SqlRows).guarded_by(dir))
 }
 
-/// A migrated PostgreSQL store in a fresh database, with the standard clients; `None` (after
-/// printing why) when no server is reachable outside CI.
+/// A migrated PostgreSQL store in a fresh database, holding `clients`; `None` (after printing
+/// why) when no server is reachable outside CI.
 ///
 /// # Panics
 ///
 /// In CI without a server, or if the server refuses to create the database.
-pub async fn postgres() -> Option<Fixture<PostgresStore>> {
+pub async fn postgres(clients: Vec<Client>) -> Option<Fixture<PostgresStore>> {
     let db = PgDatabase::create().await?;
     let store = PostgresStore::from_pool(db.pool(16).await);
-    store.migrate().await.expect("migrations");
-    for client in standard_clients() {
-        store.insert_client(&client).await.expect("insert client");
-    }
-    Some(Fixture {
-        store: Arc::new(store),
-        _guard: Guard::Postgres(Box::new(db)),
-    })
+    let store = prepared(store, clients).await;
+    Some(Fixture::new(store).counted_by(SqlRows).guarded_by(db))
 }
 
 /// The admin connection options: `OIDC_TEST_POSTGRES_URL` or [`DEFAULT_POSTGRES_URL`].

@@ -6,8 +6,9 @@
 //! 173, 175, 201, 202, 204.
 
 use oidc_hybrid::{ResponseMode, ResponseType};
+use oidc_hybrid_testkit::rp::IdTokenRules;
 use oidc_hybrid_tests::{
-    Delivered, Expect, Harness, ISSUER, REDIRECT_URI, SECRET, basic, form, pkce_pair, rp_hash,
+    Delivered, Harness, ISSUER, REDIRECT_URI, SECRET, basic, form, pkce_pair, rp_hash,
 };
 use serde_json::Value;
 
@@ -121,14 +122,12 @@ fn run_flow(response_type: ResponseType, mode: Option<ResponseMode>, case: Clien
         assert_eq!(params.len(), 3, "code, state, iss");
     }
 
-    let expect = Expect {
-        client_id: case.id,
-        nonce: Some(nonce),
-        now: h.now(),
-        alg: case.alg,
-    };
+    let expect = IdTokenRules::new(ISSUER, case.id)
+        .alg(case.alg)
+        .nonce(Some(nonce))
+        .at(h.now());
     let front_claims = params.get("id_token").map(|id_token| {
-        let claims = rp.validate(id_token, &expect);
+        let claims = expect.validate(id_token, &rp);
         assert_eq!(
             claims["c_hash"],
             rp_hash(case.alg, &code),
@@ -193,11 +192,8 @@ fn run_flow(response_type: ResponseType, mode: Option<ResponseMode>, case: Clien
     let id_token = json["id_token"]
         .as_str()
         .expect("an ID token for every hybrid type (REQUIREMENTS 202)");
-    let expect = Expect {
-        now: h.now(),
-        ..expect
-    };
-    let back_claims = rp.validate(id_token, &expect);
+    let expect = expect.at(h.now());
+    let back_claims = expect.validate(id_token, &rp);
     assert_eq!(
         back_claims["at_hash"],
         rp_hash(case.alg, &access_token),
@@ -250,14 +246,7 @@ fn run_flow(response_type: ResponseType, mode: Option<ResponseMode>, case: Clien
     )
     .expect("refresh works");
     let refreshed_id = refreshed.id_token().expect("ID token on refresh");
-    let refreshed_claims = rp.validate(
-        refreshed_id,
-        &Expect {
-            nonce: None,
-            now: h.now(),
-            ..expect
-        },
-    );
+    let refreshed_claims = expect.nonce(None).at(h.now()).validate(refreshed_id, &rp);
     assert_eq!(refreshed_claims["sub"], back_claims["sub"]);
     assert_eq!(refreshed_claims["auth_time"], back_claims["auth_time"]);
     assert!(
@@ -367,15 +356,11 @@ fn code_token_id_token(nonce: Option<&str>) -> Value {
             Some(&basic("rs-basic", SECRET)),
         )
         .expect("redeems");
-    h.rp().validate(
-        token.id_token().expect("ID token"),
-        &Expect {
-            client_id: "rs-basic",
-            nonce,
-            now: h.now(),
-            alg: "RS256",
-        },
-    )
+    IdTokenRules::new(ISSUER, "rs-basic")
+        .alg("RS256")
+        .nonce(nonce)
+        .at(h.now())
+        .validate(token.id_token().expect("ID token"), &h.rp())
 }
 
 /// `code token` without a nonce succeeds; the token-endpoint ID token then has no nonce

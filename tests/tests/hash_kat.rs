@@ -51,7 +51,7 @@ fn hash_follows_algorithm() {
     assert_eq!(JwsAlgorithm::EdDSA.hash(), HashAlgorithm::Sha512);
     assert_eq!(
         hash_claim(JwsAlgorithm::EdDSA.hash(), CODE),
-        rp_hash("XS512", CODE)
+        rp_hash("EdDSA", CODE)
     );
 }
 

@@ -7,8 +7,9 @@
 use base64ct::{Base64UrlUnpadded, Encoding};
 use oidc_hybrid::{JwsAlgorithm, Reject, Signer, Subject};
 use oidc_hybrid_ring::{Es256Signer, RsaSigner};
+use oidc_hybrid_testkit::rp::IdTokenRules;
 use oidc_hybrid_tests::{
-    ES256_PEM, Expect, Harness, REDIRECT_URI, RS256_PEM, SECRET, auth_pairs, basic, form,
+    ES256_PEM, Harness, ISSUER, REDIRECT_URI, RS256_PEM, SECRET, auth_pairs, basic, form,
     pkce_pair, rp_hash, rs256_signer, set_param,
 };
 use serde_json::Value;
@@ -44,13 +45,11 @@ fn code_id_token(h: &Harness, client_id: &str, alg: &str, kid: &str) -> (String,
     let code = params.get("code").expect("a code");
     let front = params.get("id_token").expect("a front-channel ID token");
 
-    let expect = Expect {
-        client_id,
-        nonce: Some("n-0S6_WzA2Mj"),
-        now: h.now(),
-        alg,
-    };
-    let front_claims = rp.validate(front, &expect);
+    let expect = IdTokenRules::new(ISSUER, client_id)
+        .alg(alg)
+        .nonce(Some("n-0S6_WzA2Mj"))
+        .at(h.now());
+    let front_claims = expect.validate(front, &rp);
     assert_eq!(header(front)["kid"], kid, "signed by the ring key");
     assert_eq!(front_claims["c_hash"], rp_hash(alg, code));
 
@@ -71,13 +70,7 @@ fn code_id_token(h: &Harness, client_id: &str, alg: &str, kid: &str) -> (String,
     let back = tokens
         .id_token()
         .expect("an ID token from the token endpoint");
-    let back_claims = rp.validate(
-        back,
-        &Expect {
-            now: h.now(),
-            ..expect
-        },
-    );
+    let back_claims = expect.at(h.now()).validate(back, &rp);
     assert_eq!(header(back)["kid"], kid);
     for claim in ["iss", "sub", "aud", "azp", "nonce", "auth_time"] {
         assert_eq!(front_claims[claim], back_claims[claim], "{claim} agrees");

@@ -4,12 +4,12 @@
 
 use std::path::Path;
 
-use oidc_hybrid::{Approval, Clock, Config, Params, Provider, Signer, Subject};
+use oidc_hybrid::{Approval, Clock, Params, Provider, Subject};
 use oidc_hybrid_rustcrypto::OsRandom;
 use oidc_hybrid_sql::SqliteStore;
 use oidc_hybrid_tests::{
-    Delivered, Directory, ISSUER, REDIRECT_URI, SECRET, TestClock, auth_pairs, basic, es256_signer,
-    form, rs256_signer, standard_clients,
+    Delivered, Directory, REDIRECT_URI, SECRET, TestClock, auth_pairs, backends, basic, form,
+    provider_over, standard_clients,
 };
 
 type Node = Provider<SqliteStore, TestClock, OsRandom>;
@@ -20,15 +20,7 @@ const NOW: u64 = 1_800_000_000;
 async fn start(path: &Path, clock: &TestClock) -> Node {
     let store = SqliteStore::open(path).await.expect("open the file");
     store.migrate().await.expect("migrate (idempotent)");
-    let keys: Vec<Box<dyn Signer>> = vec![Box::new(rs256_signer()), Box::new(es256_signer())];
-    Provider::new(
-        Config::new(ISSUER).expect("issuer"),
-        store,
-        keys,
-        clock.clone(),
-        OsRandom,
-    )
-    .expect("provider")
+    provider_over(store, clock.clone())
 }
 
 /// Stops a provider as a process exit would: the pool is closed and everything dropped.
@@ -67,12 +59,7 @@ async fn a_code_survives_a_restart_and_stays_single_use_across_restarts() {
 
     // First run: register the clients, issue a code.
     let node = start(&path, &clock).await;
-    for client in standard_clients() {
-        node.storage()
-            .insert_client(&client)
-            .await
-            .expect("register");
-    }
+    backends::register(node.storage(), standard_clients()).await;
     let query = form(&auth_pairs("code id_token", "rs-basic"));
     let bound = node
         .authorize(&Params::parse(&query).expect("query parses"))

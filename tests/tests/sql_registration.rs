@@ -5,7 +5,8 @@
 
 use oidc_hybrid::{Client, ClientId, ClientMetadata, Reject, SecretDigest, Storage, UnixTime};
 use oidc_hybrid_sql::{MAX_METADATA_BYTES, SqlError};
-use oidc_hybrid_tests::contract::{code, digest};
+use oidc_hybrid_testkit::contract::{T0, code, digest};
+use oidc_hybrid_tests::{backends, standard_clients};
 use serde_json::{Value, json};
 
 const SECRET: &str = "a-registration-secret-of-at-least-32-chars";
@@ -269,8 +270,8 @@ macro_rules! registration_tests {
             async fn corrupt_rows_are_reported_not_misread() {
                 let Some(fx) = $fixture.await else { return };
                 let s = &*fx.store;
-                let now = UnixTime::from_secs(oidc_hybrid_tests::contract::T0);
-                s.insert_code(&code("c", "g", "rs-basic", oidc_hybrid_tests::contract::T0 + 60), None)
+                let now = UnixTime::from_secs(T0);
+                s.insert_code(&code("c", "g", "rs-basic", T0 + 60), None)
                     .await
                     .expect("insert");
                 oidc_hybrid_sql::sqlx::query("UPDATE codes SET record = 'not a record'")
@@ -303,6 +304,6 @@ macro_rules! registration_tests {
     };
 }
 
-registration_tests!(sqlite_memory => oidc_hybrid_tests::backends::sqlite_memory());
-registration_tests!(sqlite_file => oidc_hybrid_tests::backends::sqlite_file());
-registration_tests!(postgres => oidc_hybrid_tests::backends::postgres());
+registration_tests!(sqlite_memory => backends::sqlite_memory(standard_clients()));
+registration_tests!(sqlite_file => backends::sqlite_file(standard_clients()));
+registration_tests!(postgres => backends::postgres(standard_clients()));

@@ -12,16 +12,14 @@
 
 use std::time::{Duration, Instant};
 
-use oidc_hybrid::{
-    Approval, Client, ClientId, Clock, Config, Params, Provider, Reject, Signer, Storage, Subject,
-};
+use oidc_hybrid::{Approval, Client, ClientId, Clock, Params, Provider, Reject, Storage, Subject};
 use oidc_hybrid_rustcrypto::OsRandom;
 use oidc_hybrid_sql::sqlx::ConnectOptions as _;
 use oidc_hybrid_sql::{Backend, PostgresStore, SqlError, SqlStore, SqliteStore};
-use oidc_hybrid_tests::backends::PgDatabase;
+use oidc_hybrid_tests::backends::{self, PgDatabase};
 use oidc_hybrid_tests::{
-    Delivered, Directory, ISSUER, REDIRECT_URI, SECRET, TestClock, auth_pairs, basic, client,
-    es256_signer, form, rs256_signer, standard_clients,
+    Delivered, Directory, REDIRECT_URI, SECRET, TestClock, auth_pairs, basic, client, form,
+    provider_over, standard_clients,
 };
 use serde_json::json;
 
@@ -74,37 +72,14 @@ struct Legs {
     refresh: u64,
 }
 
-fn node<DB: Backend>(store: SqlStore<DB>, clock: TestClock) -> Node<DB>
-where
-    SqlStore<DB>: Storage<Error = SqlError>,
-{
-    let keys: Vec<Box<dyn Signer>> = vec![Box::new(rs256_signer()), Box::new(es256_signer())];
-    Provider::new(
-        Config::new(ISSUER).expect("issuer"),
-        store,
-        keys,
-        clock,
-        OsRandom,
-    )
-    .expect("provider")
-}
-
 async fn sqlite() -> SqliteStore {
     let store = SqliteStore::memory().await.expect("in-memory SQLite");
-    store.migrate().await.expect("migrations");
-    for client in standard_clients() {
-        store.insert_client(&client).await.expect("register");
-    }
-    store
+    backends::prepared(store, standard_clients()).await
 }
 
 async fn postgres(db: &PgDatabase) -> PostgresStore {
     let store = PostgresStore::from_pool(db.pool(4).await);
-    store.migrate().await.expect("migrations");
-    for client in standard_clients() {
-        store.insert_client(&client).await.expect("register");
-    }
-    store
+    backends::prepared(store, standard_clients()).await
 }
 
 /// One whole flow of `response_type` for `rs-basic`, every response checked, with the round
@@ -204,7 +179,7 @@ where
     SqlStore<DB>: Storage<Error = SqlError>,
 {
     let clock = TestClock::at(NOW);
-    let node = node(store, clock.clone());
+    let node = provider_over(store, clock.clone());
     let cold = flow(&node, &clock, "code id_token").await;
     eprintln!("{backend}, code id_token, cold client cache: {cold:?}");
     let mut warm = Vec::new();
@@ -316,7 +291,7 @@ where
     assert_eq!(uncached.round_trips() - start, 3);
 
     let clock = TestClock::at(NOW);
-    let node = node(uncached, clock.clone());
+    let node = provider_over(uncached, clock.clone());
     let first = flow(&node, &clock, "code id_token").await;
     let second = flow(&node, &clock, "code id_token").await;
     eprintln!("{backend}, code id_token, client cache disabled: {second:?}");
@@ -392,7 +367,7 @@ where
 
     // remove_client: the client is gone through the same store, and for the provider.
     let clock = TestClock::at(NOW);
-    let node = node(store.clone(), clock.clone());
+    let node = provider_over(store.clone(), clock.clone());
     let query = form(&auth_pairs("code id_token", "rs-basic"));
     let params = Params::parse(&query).expect("query parses");
     node.authorize(&params).await.expect("known before removal");
@@ -490,30 +465,24 @@ where
     SqlStore<DB>: Storage<Error = SqlError> + 'static,
 {
     use oidc_hybrid::{Insertion, Redemption};
-    use oidc_hybrid_tests::contract::{
-        CONCURRENCY, RACE_ROUNDS, T0, access, at, code, digest, refresh,
+    use oidc_hybrid_testkit::contract::{
+        CONCURRENCY, RACE_ROUNDS, T0, access, at, code, digest, race, refresh,
     };
     use std::sync::Arc;
-    use tokio::sync::Barrier;
 
     let store = Arc::new(store);
     for round in 0..RACE_ROUNDS {
         let grant = format!("g-{round}");
         let front = format!("fc-{round}");
-        let barrier = Arc::new(Barrier::new(CONCURRENCY));
-        let tasks: Vec<_> = (0..CONCURRENCY)
-            .map(|i| {
-                let (store, barrier) = (store.clone(), barrier.clone());
-                let record = code(&format!("c-{round}-{i}"), &grant, "rs-basic", T0 + 60);
-                let token = access(&front, &grant, "rs-basic", T0 + 300);
-                tokio::spawn(async move {
-                    barrier.wait().await;
-                    store.insert_code(&record, Some(&token)).await
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.expect("task").expect("insert_code");
+        let outcomes = race(CONCURRENCY, |i| {
+            let store = store.clone();
+            let record = code(&format!("c-{round}-{i}"), &grant, "rs-basic", T0 + 60);
+            let token = access(&front, &grant, "rs-basic", T0 + 300);
+            async move { store.insert_code(&record, Some(&token)).await }
+        })
+        .await;
+        for outcome in outcomes {
+            outcome.expect("insert_code");
         }
         let mut stored = 0;
         for i in 0..CONCURRENCY {
@@ -540,23 +509,15 @@ where
         );
 
         let shared = format!("rt-{round}");
-        let barrier = Arc::new(Barrier::new(CONCURRENCY));
-        let tasks: Vec<_> = (0..CONCURRENCY)
-            .map(|i| {
-                let (store, barrier) = (store.clone(), barrier.clone());
-                let token = access(&format!("at-{round}-{i}"), &grant, "rs-basic", T0 + 3600);
-                let refresh = refresh(&shared, &grant, "rs-basic", T0 + 86_400);
-                tokio::spawn(async move {
-                    barrier.wait().await;
-                    store.insert_tokens(&token, Some(&refresh)).await
-                })
-            })
-            .collect();
-        for task in tasks {
-            assert_eq!(
-                task.await.expect("task").expect("insert_tokens"),
-                Insertion::Stored
-            );
+        let outcomes = race(CONCURRENCY, |i| {
+            let store = store.clone();
+            let token = access(&format!("at-{round}-{i}"), &grant, "rs-basic", T0 + 3600);
+            let refresh = refresh(&shared, &grant, "rs-basic", T0 + 86_400);
+            async move { store.insert_tokens(&token, Some(&refresh)).await }
+        })
+        .await;
+        for outcome in outcomes {
+            assert_eq!(outcome.expect("insert_tokens"), Insertion::Stored);
         }
         let mut stored = 0;
         for i in 0..CONCURRENCY {

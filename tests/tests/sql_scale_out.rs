@@ -4,30 +4,18 @@
 //!
 //! Skipped with `skipped: no PostgreSQL at …` when no server is reachable; fails under `CI=true`.
 
-use oidc_hybrid::{Approval, Clock, Config, Params, Provider, Signer, Subject};
+use oidc_hybrid::{Approval, Clock, Params, Provider, Subject};
 use oidc_hybrid_rustcrypto::OsRandom;
 use oidc_hybrid_sql::PostgresStore;
-use oidc_hybrid_tests::backends::PgDatabase;
+use oidc_hybrid_tests::backends::{self, PgDatabase};
 use oidc_hybrid_tests::{
-    Delivered, Directory, ISSUER, REDIRECT_URI, SECRET, TestClock, auth_pairs, basic, es256_signer,
-    form, rs256_signer, standard_clients,
+    Delivered, Directory, REDIRECT_URI, SECRET, TestClock, auth_pairs, basic, form, provider_over,
+    standard_clients,
 };
 
 type Node = Provider<PostgresStore, TestClock, OsRandom>;
 
 const NOW: u64 = 1_800_000_000;
-
-fn node(store: PostgresStore, clock: TestClock) -> Node {
-    let keys: Vec<Box<dyn Signer>> = vec![Box::new(rs256_signer()), Box::new(es256_signer())];
-    Provider::new(
-        Config::new(ISSUER).expect("issuer"),
-        store,
-        keys,
-        clock,
-        OsRandom,
-    )
-    .expect("provider")
-}
 
 async fn userinfo(node: &Node, token: &str) -> Result<String, String> {
     node.userinfo(&Directory, Some(&format!("Bearer {token}")), None)
@@ -61,12 +49,10 @@ async fn code_issued_on_one_node_redeems_on_the_other_and_its_replay_revokes_eve
     let (migrated_a, migrated_b) = tokio::join!(store_a.migrate(), store_b.migrate());
     migrated_a.expect("node A migrates");
     migrated_b.expect("node B migrates");
-    for client in standard_clients() {
-        store_a.insert_client(&client).await.expect("register");
-    }
+    backends::register(&store_a, standard_clients()).await;
     let (clock_a, clock_b) = (TestClock::at(NOW), TestClock::at(NOW));
-    let a = node(store_a, clock_a.clone());
-    let b = node(store_b, clock_b.clone());
+    let a = provider_over(store_a, clock_a.clone());
+    let b = provider_over(store_b, clock_b.clone());
 
     // Authorize and approve on node A.
     let query = form(&auth_pairs("code id_token token", "rs-basic"));

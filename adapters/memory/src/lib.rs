@@ -152,8 +152,9 @@ pub use sweeper::SweeperHandle;
 use table::{AccessEntry, CodeEntry, GrantEntry, JtiKey, RefreshEntry, Table, alive};
 
 /// How long, in seconds, a revoked grant's marker is kept after the later of the revocation
-/// time and the latest expiry of anything of the grant (see the crate docs, *Expiry*).
-pub const REVOCATION_GRACE_SECS: u64 = 600;
+/// time and the latest expiry of anything of the grant (see the crate docs, *Expiry*): the
+/// contract's value, [`oidc_hybrid::REVOCATION_GRACE_SECS`].
+pub use oidc_hybrid::REVOCATION_GRACE_SECS;
 
 /// The error type of [`MemoryStore`]: [`Infallible`], since memory operations cannot fail
 /// (allocation failure aborts the process).

@@ -7,6 +7,7 @@ use oidc_hybrid::{Client, ClientMetadata, GrantId, SecretDigest, UnixTime};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::dialect::StoredClient;
 use crate::{MAX_ATTEMPTS, MAX_METADATA_BYTES, SqlError};
 
 /// Unix seconds as stored: a signed 64-bit integer. Times beyond `i64::MAX` seconds (about
@@ -26,13 +27,6 @@ pub(crate) fn from_json<T: DeserializeOwned>(
     json: &str,
 ) -> Result<T, SqlError> {
     serde_json::from_str(json).map_err(|source| SqlError::CorruptRecord { table, source })
-}
-
-/// The stored form of a client: its metadata JSON and secret digest.
-pub(crate) struct StoredClient {
-    pub(crate) id: String,
-    pub(crate) metadata: String,
-    pub(crate) secret: Option<[u8; 32]>,
 }
 
 /// Checks that `client` can be stored and read back unchanged, and returns its stored form.

@@ -139,7 +139,14 @@ extern crate alloc;
 mod cache;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod common;
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres")),
+    allow(dead_code, reason = "without a backend nothing runs the statements")
+)]
+mod dialect;
 mod error;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod ops;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "postgres")]
@@ -163,9 +170,9 @@ pub const MAX_METADATA_BYTES: usize = 16 * 1024;
 
 /// How long, in seconds, a revoked grant's marker is kept after the later of the revocation time
 /// and the latest expiry of anything of the grant: a token request that redeemed a code just
-/// before it expired cannot store tokens for a grant whose marker was swept meanwhile. The same
-/// value as `oidc_hybrid_memory::REVOCATION_GRACE_SECS`.
-pub const REVOCATION_GRACE_SECS: u64 = 600;
+/// before it expired cannot store tokens for a grant whose marker was swept meanwhile. The
+/// contract's value, [`oidc_hybrid::REVOCATION_GRACE_SECS`].
+pub use oidc_hybrid::REVOCATION_GRACE_SECS;
 
 /// How long a client read from the database is served from the in-process client cache unless
 /// [`SqlStore::with_client_cache_ttl`] says otherwise: 60 seconds.
@@ -179,23 +186,13 @@ pub const CLIENT_CACHE_CAPACITY: usize = 10_000;
 /// deadlock or serialisation failure (SQLSTATE `40P01` / `40001`).
 pub const MAX_ATTEMPTS: u32 = 5;
 
-mod sealed {
-    pub trait Sealed {}
-}
-
 /// A database this crate stores in: `sqlx::Sqlite` (feature `sqlite`) or `sqlx::Postgres`
-/// (feature `postgres`). Sealed.
-pub trait Backend: sqlx::Database + sealed::Sealed {}
-
-#[cfg(feature = "sqlite")]
-impl sealed::Sealed for sqlx::Sqlite {}
-#[cfg(feature = "sqlite")]
-impl Backend for sqlx::Sqlite {}
-
-#[cfg(feature = "postgres")]
-impl sealed::Sealed for sqlx::Postgres {}
-#[cfg(feature = "postgres")]
-impl Backend for sqlx::Postgres {}
+/// (feature `postgres`), the parameter of [`SqlStore`].
+///
+/// Sealed: what differs between the databases — the statement that opens a write transaction,
+/// the migrations, which errors may be retried, and the four writes that change a grant's
+/// members — is a private supertrait, and everything else is written once, for every backend.
+pub trait Backend: dialect::Dialect {}
 
 /// A [`Storage`](oidc_hybrid::Storage) in a SQL database, over a `sqlx` connection pool.
 ///
@@ -205,7 +202,7 @@ impl Backend for sqlx::Postgres {}
 ///
 /// Construct it with `SqliteStore::open` / `SqliteStore::memory` / `connect`, or
 /// [`SqlStore::from_pool`]; then call `migrate` once before use.
-pub struct SqlStore<DB: Backend> {
+pub struct SqlStore<DB: sqlx::Database> {
     pool: sqlx::Pool<DB>,
     shared: Arc<Shared>,
     client_cache_ttl: Duration,
@@ -304,7 +301,7 @@ impl<DB: Backend> SqlStore<DB> {
 
 /// What the backends share: construction, the round-trip counter and the client cache.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-impl<DB: Backend> SqlStore<DB> {
+impl<DB: sqlx::Database> SqlStore<DB> {
     /// A store over `pool` with a fresh client cache and counter.
     fn with_pool(pool: sqlx::Pool<DB>) -> Self {
         Self {

@@ -1,23 +1,14 @@
-// The store's operations, written once and compiled once per backend: `sqlite.rs` and
-// `postgres.rs` each `include!` this file after defining `Db` (the sqlx database type),
-// `BEGIN_WRITE` (the statement that opens a write transaction), `MIGRATOR`, `retryable`
-// (which database errors rolled a statement or transaction back and may be retried), and, in an
-// `impl SqlStore<Db>` block, the four grant-changing writes, each one attempt of its operation:
-//
-// - `insert_code_once(&self, &CodeRecord, Option<&AccessTokenRecord>) -> Result<(), SqlError>`
-// - `insert_tokens_once(&self, &AccessTokenRecord, Option<&RefreshTokenRecord>)
-//   -> Result<Insertion, SqlError>`
-// - `rotate_refresh_token_once(&self, &SecretDigest, &RefreshTokenRecord, UnixTime)
-//   -> Result<Rotation, SqlError>`
-// - `revoke_grant_once(&self, &GrantId, UnixTime) -> Result<(), SqlError>`
-//
-// SQLite runs them as transactions under its write lock; PostgreSQL as single statements
-// (data-modifying CTEs) where it can. Everything else — lookups, redemption, clients, the
-// `jti` cache, sweeping, retries, the client cache and the round-trip count — is here, once.
-//
-// The SQL text used here is shared (`crate::common::sql`); each backend keeps the statements of
-// its own writes (its `write_sql` module). See the crate docs and docs/storage.md for why each
-// operation is atomic.
+//! The store's operations, written once for every [`Backend`]: lookups, redemption, clients,
+//! the `jti` cache, sweeping, retries, the client cache and the round-trip count. What differs
+//! between SQLite and PostgreSQL — the statement that opens a write transaction, the
+//! migrations, which errors may be retried, and the four writes that change a grant's members
+//! (`insert_code`, `insert_tokens`, `rotate_refresh_token`, `revoke_grant`) — is the backend's
+//! [`Dialect`](crate::dialect::Dialect) (`sqlite.rs`, `postgres.rs`).
+//!
+//! The statements both backends run are [`Common`]'s, implemented here once for every sqlx
+//! database with the capabilities they use; the public API and the [`Storage`] impl only need
+//! `DB: Backend`. The SQL text is shared ([`crate::common::sql`]). See the crate docs and
+//! docs/storage.md for why each operation is atomic.
 
 use oidc_hybrid::{
     AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, Redemption, RefreshLookup,
@@ -25,25 +16,26 @@ use oidc_hybrid::{
 };
 
 use crate::common::{
-    StoredClient, decode_client, encode_client, from_json, grant, jti_key, parse_registration,
-    retrying, secs, sql,
+    decode_client, encode_client, from_json, grant, jti_key, parse_registration, retrying, secs,
+    sql,
 };
-use crate::{Counts, SqlError, SqlStore};
+use crate::dialect::{Common, StoredClient};
+use crate::{Backend, Counts, SqlError, SqlStore};
 
 /// An open write transaction that counts its statements in its store's round trips.
-struct Tx<'s> {
-    tx: sqlx::Transaction<'static, Db>,
-    unfinished: Unfinished<'s>,
+pub(crate) struct Tx<'s, DB: Backend> {
+    tx: sqlx::Transaction<'static, DB>,
+    unfinished: Unfinished<'s, DB>,
 }
 
 /// Counts the `ROLLBACK` that sqlx sends for a transaction dropped unfinished: without `commit`
 /// or `rollback` (an error path), or after one of them failed.
-struct Unfinished<'s> {
-    store: &'s SqlStore<Db>,
+struct Unfinished<'s, DB: Backend> {
+    store: &'s SqlStore<DB>,
     armed: bool,
 }
 
-impl Drop for Unfinished<'_> {
+impl<DB: Backend> Drop for Unfinished<'_, DB> {
     fn drop(&mut self) {
         if self.armed {
             self.store.count_round_trip();
@@ -51,25 +43,38 @@ impl Drop for Unfinished<'_> {
     }
 }
 
-impl Tx<'_> {
+impl<DB: Backend> Tx<'_, DB> {
     /// The transaction's connection, counting one round trip: call it once per statement.
-    fn db(&mut self) -> &mut <Db as sqlx::Database>::Connection {
+    pub(crate) fn db(&mut self) -> &mut DB::Connection {
         self.unfinished.store.count_round_trip();
         &mut self.tx
     }
 
     /// Commits (one round trip: `COMMIT`; if it fails, sqlx still rolls back, counted as
     /// another).
-    async fn commit(self) -> Result<(), SqlError> {
+    pub(crate) async fn commit(self) -> Result<(), SqlError> {
         let Self { tx, mut unfinished } = self;
         unfinished.store.count_round_trip();
         tx.commit().await?;
         unfinished.armed = false;
         Ok(())
     }
+
+    /// Ends the transaction without writing anything (one round trip: `ROLLBACK`).
+    #[cfg_attr(
+        not(feature = "sqlite"),
+        expect(dead_code, reason = "only the SQLite writes roll back explicitly")
+    )]
+    pub(crate) async fn rollback(self) -> Result<(), SqlError> {
+        let Self { tx, mut unfinished } = self;
+        unfinished.store.count_round_trip();
+        tx.rollback().await?;
+        unfinished.armed = false;
+        Ok(())
+    }
 }
 
-impl SqlStore<Db> {
+impl<DB: Backend> SqlStore<DB> {
     /// A store over a pool the host built (its own sizes, timeouts, TLS settings).
     ///
     /// For SQLite, give every connection a busy timeout (sqlx's default is 5 s) and use WAL
@@ -79,13 +84,13 @@ impl SqlStore<Db> {
     /// costs one more round trip per statement; `PgPoolOptions::test_before_acquire(false)`
     /// saves it (see `PostgresStore::connect` for what it trades).
     #[must_use]
-    pub fn from_pool(pool: sqlx::Pool<Db>) -> Self {
+    pub fn from_pool(pool: sqlx::Pool<DB>) -> Self {
         Self::with_pool(pool)
     }
 
     /// The connection pool.
     #[must_use]
-    pub fn pool(&self) -> &sqlx::Pool<Db> {
+    pub fn pool(&self) -> &sqlx::Pool<DB> {
         &self.pool
     }
 
@@ -99,33 +104,13 @@ impl SqlStore<Db> {
     /// [`SqlError::Migrate`] if a migration fails, an applied migration was edited, or the
     /// database has migrations this build does not know.
     pub async fn migrate(&self) -> Result<(), SqlError> {
-        MIGRATOR.run(&self.pool).await?;
+        DB::run_migrations(&self.pool, DB::MIGRATOR).await?;
         Ok(())
     }
 
     /// Closes the pool, waiting for checked-out connections to come back.
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-
-    /// The pool, counting one round trip: call it once per statement sent outside a
-    /// transaction.
-    fn db(&self) -> &sqlx::Pool<Db> {
-        self.count_round_trip();
-        &self.pool
-    }
-
-    /// Opens a write transaction (one round trip: `BEGIN_WRITE`).
-    async fn begin_write(&self) -> Result<Tx<'_>, SqlError> {
-        self.count_round_trip();
-        let tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        Ok(Tx {
-            tx,
-            unfinished: Unfinished {
-                store: self,
-                armed: true,
-            },
-        })
     }
 
     /// Registers a validated client: its metadata as RFC 7591 JSON (without the secret) and
@@ -138,23 +123,9 @@ impl SqlStore<Db> {
     /// is taken; [`SqlError::Database`]. Nothing is written on error.
     pub async fn insert_client(&self, client: &Client) -> Result<(), SqlError> {
         let stored = encode_client(client)?;
-        let result = retrying(retryable, || self.insert_client_once(&stored)).await;
+        let result = retrying(DB::retryable, || DB::insert_client_once(self, &stored)).await;
         self.forget_client(&stored.id);
         result
-    }
-
-    async fn insert_client_once(&self, stored: &StoredClient) -> Result<(), SqlError> {
-        let inserted = sqlx::query(sql::INSERT_CLIENT)
-            .bind(stored.id.as_str())
-            .bind(stored.metadata.as_str())
-            .bind(stored.secret.as_ref().map(<[u8; 32]>::as_slice))
-            .execute(self.db())
-            .await?
-            .rows_affected();
-        if inserted == 0 {
-            return Err(SqlError::ClientExists);
-        }
-        Ok(())
     }
 
     /// Registration from RFC 7591 JSON (OpenID Connect Dynamic Client Registration §2): parses,
@@ -181,16 +152,7 @@ impl SqlStore<Db> {
     /// As for [`insert_client`](Self::insert_client), except that an existing id is not one.
     pub async fn replace_client(&self, client: &Client) -> Result<(), SqlError> {
         let stored = encode_client(client)?;
-        let result = retrying(retryable, || async {
-            sqlx::query(sql::UPSERT_CLIENT)
-                .bind(stored.id.as_str())
-                .bind(stored.metadata.as_str())
-                .bind(stored.secret.as_ref().map(<[u8; 32]>::as_slice))
-                .execute(self.db())
-                .await?;
-            Ok(())
-        })
-        .await;
+        let result = retrying(DB::retryable, || DB::upsert_client(self, &stored)).await;
         self.forget_client(&stored.id);
         result
     }
@@ -202,15 +164,7 @@ impl SqlStore<Db> {
     ///
     /// [`SqlError::Database`].
     pub async fn remove_client(&self, id: &ClientId) -> Result<bool, SqlError> {
-        let result = retrying(retryable, || async {
-            let removed = sqlx::query(sql::DELETE_CLIENT)
-                .bind(id.as_str())
-                .execute(self.db())
-                .await?
-                .rows_affected();
-            Ok(removed > 0)
-        })
-        .await;
+        let result = retrying(DB::retryable, || DB::delete_client(self, id)).await;
         self.forget_client(id.as_str());
         result
     }
@@ -221,8 +175,115 @@ impl SqlStore<Db> {
     ///
     /// [`SqlError::Database`].
     pub async fn counts(&self) -> Result<Counts, SqlError> {
+        DB::counts(self).await
+    }
+
+    /// Opens a write transaction (one round trip: the backend's `BEGIN_WRITE`).
+    pub(crate) async fn begin_write(&self) -> Result<Tx<'_, DB>, SqlError> {
+        self.count_round_trip();
+        let tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        Ok(Tx {
+            tx,
+            unfinished: Unfinished {
+                store: self,
+                armed: true,
+            },
+        })
+    }
+}
+
+/// How many rows a statement changed (sqlx has no trait for it): implemented for each backend's
+/// query result.
+pub trait RowsChanged {
+    /// The count.
+    fn rows_changed(&self) -> u64;
+}
+
+#[cfg(feature = "sqlite")]
+impl RowsChanged for sqlx::sqlite::SqliteQueryResult {
+    fn rows_changed(&self) -> u64 {
+        self.rows_affected()
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl RowsChanged for sqlx::postgres::PgQueryResult {
+    fn rows_changed(&self) -> u64 {
+        self.rows_affected()
+    }
+}
+
+impl<DB: sqlx::Database> SqlStore<DB> {
+    /// The pool, counting one round trip: call it once per statement sent outside a
+    /// transaction.
+    pub(crate) fn db(&self) -> &sqlx::Pool<DB> {
+        self.count_round_trip();
+        &self.pool
+    }
+}
+
+/// The statements both backends run, for any sqlx database that encodes and decodes the column
+/// types they use. Each function is one attempt of its operation (one statement).
+impl<DB> Common for DB
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> &'q [u8]: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q [u8]>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q, 'r> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    for<'q, 'r> String: sqlx::Encode<'q, DB> + sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    for<'r> bool: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    DB::QueryResult: RowsChanged,
+    DB::Connection: sqlx::migrate::Migrate,
+{
+    async fn run_migrations(
+        pool: &sqlx::Pool<DB>,
+        migrator: &'static sqlx::migrate::Migrator,
+    ) -> Result<(), sqlx::migrate::MigrateError> {
+        migrator.run(pool).await
+    }
+
+    async fn insert_client_once(
+        store: &SqlStore<DB>,
+        stored: &StoredClient,
+    ) -> Result<(), SqlError> {
+        let result = sqlx::query(sql::INSERT_CLIENT)
+            .bind(stored.id.as_str())
+            .bind(stored.metadata.as_str())
+            .bind(stored.secret.as_ref().map(<[u8; 32]>::as_slice))
+            .execute(store.db())
+            .await?;
+        if result.rows_changed() == 0 {
+            return Err(SqlError::ClientExists);
+        }
+        Ok(())
+    }
+
+    async fn upsert_client(store: &SqlStore<DB>, stored: &StoredClient) -> Result<(), SqlError> {
+        sqlx::query(sql::UPSERT_CLIENT)
+            .bind(stored.id.as_str())
+            .bind(stored.metadata.as_str())
+            .bind(stored.secret.as_ref().map(<[u8; 32]>::as_slice))
+            .execute(store.db())
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_client(store: &SqlStore<DB>, id: &ClientId) -> Result<bool, SqlError> {
+        let result = sqlx::query(sql::DELETE_CLIENT)
+            .bind(id.as_str())
+            .execute(store.db())
+            .await?;
+        Ok(result.rows_changed() > 0)
+    }
+
+    async fn counts(store: &SqlStore<DB>) -> Result<Counts, SqlError> {
         let (clients, codes, access, refresh, grants, jtis): (i64, i64, i64, i64, i64, i64) =
-            sqlx::query_as(sql::COUNTS).fetch_one(self.db()).await?;
+            sqlx::query_as(sql::COUNTS).fetch_one(store.db()).await?;
         let n = |count: i64| u64::try_from(count).unwrap_or(0);
         Ok(Counts {
             clients: n(clients),
@@ -234,17 +295,17 @@ impl SqlStore<Db> {
         })
     }
 
-    async fn client_once(&self, id: &ClientId) -> Result<Option<Client>, SqlError> {
+    async fn client_once(store: &SqlStore<DB>, id: &ClientId) -> Result<Option<Client>, SqlError> {
         let row: Option<(String, Option<Vec<u8>>)> = sqlx::query_as(sql::CLIENT)
             .bind(id.as_str())
-            .fetch_optional(self.db())
+            .fetch_optional(store.db())
             .await?;
         row.map(|(metadata, secret)| decode_client(&metadata, secret.as_deref()))
             .transpose()
     }
 
     async fn redeem_code_once(
-        &self,
+        store: &SqlStore<DB>,
         digest: &SecretDigest,
         now: UnixTime,
     ) -> Result<Redemption, SqlError> {
@@ -252,7 +313,7 @@ impl SqlStore<Db> {
         let fresh: Option<(String,)> = sqlx::query_as(sql::REDEEM)
             .bind(digest.as_bytes().as_slice())
             .bind(now)
-            .fetch_optional(self.db())
+            .fetch_optional(store.db())
             .await?;
         if let Some((record,)) = fresh {
             return Ok(Redemption::Fresh(from_json("codes", &record)?));
@@ -260,7 +321,7 @@ impl SqlStore<Db> {
         let state: Option<(String, bool)> = sqlx::query_as(sql::CODE_STATE)
             .bind(digest.as_bytes().as_slice())
             .bind(now)
-            .fetch_optional(self.db())
+            .fetch_optional(store.db())
             .await?;
         Ok(match state {
             Some((grant_id, true)) => Redemption::Replayed(grant(grant_id)),
@@ -270,28 +331,28 @@ impl SqlStore<Db> {
     }
 
     async fn access_token_once(
-        &self,
+        store: &SqlStore<DB>,
         digest: &SecretDigest,
         now: UnixTime,
     ) -> Result<Option<AccessTokenRecord>, SqlError> {
         let row: Option<(String,)> = sqlx::query_as(sql::ACCESS)
             .bind(digest.as_bytes().as_slice())
             .bind(secs(now))
-            .fetch_optional(self.db())
+            .fetch_optional(store.db())
             .await?;
         row.map(|(record,)| from_json("access_tokens", &record))
             .transpose()
     }
 
     async fn refresh_token_once(
-        &self,
+        store: &SqlStore<DB>,
         digest: &SecretDigest,
         now: UnixTime,
     ) -> Result<RefreshLookup, SqlError> {
         let row: Option<(String, bool, String, bool)> = sqlx::query_as(sql::REFRESH)
             .bind(digest.as_bytes().as_slice())
             .bind(secs(now))
-            .fetch_optional(self.db())
+            .fetch_optional(store.db())
             .await?;
         Ok(match row {
             None => RefreshLookup::Unknown,
@@ -302,31 +363,41 @@ impl SqlStore<Db> {
         })
     }
 
+    async fn delete_access_token(
+        store: &SqlStore<DB>,
+        digest: &SecretDigest,
+    ) -> Result<(), SqlError> {
+        sqlx::query(sql::DELETE_ACCESS)
+            .bind(digest.as_bytes().as_slice())
+            .execute(store.db())
+            .await?;
+        Ok(())
+    }
+
     async fn record_jti_once(
-        &self,
+        store: &SqlStore<DB>,
         client: &ClientId,
         jti: &[u8; 32],
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<bool, SqlError> {
-        let stored = sqlx::query(sql::RECORD_JTI)
+        let result = sqlx::query(sql::RECORD_JTI)
             .bind(client.as_str())
             .bind(jti.as_slice())
             .bind(secs(expires_at))
             .bind(secs(now))
-            .execute(self.db())
-            .await?
-            .rows_affected();
-        Ok(stored > 0)
+            .execute(store.db())
+            .await?;
+        Ok(result.rows_changed() > 0)
     }
 
-    async fn sweep_table(&self, statement: &'static str, now: i64) -> Result<u64, SqlError> {
-        let removed = sqlx::query(statement)
-            .bind(now)
-            .execute(self.db())
-            .await?
-            .rows_affected();
-        Ok(removed)
+    async fn sweep_table(
+        store: &SqlStore<DB>,
+        statement: &'static str,
+        now: i64,
+    ) -> Result<u64, SqlError> {
+        let result = sqlx::query(statement).bind(now).execute(store.db()).await?;
+        Ok(result.rows_changed())
     }
 }
 
@@ -334,7 +405,7 @@ impl SqlStore<Db> {
 /// returned as [`SqlError`] and nothing is left half-done. PostgreSQL deadlocks and
 /// serialisation failures are retried. Clients are served from the in-process cache while
 /// fresh (see [`SqlStore::with_client_cache_ttl`]).
-impl Storage for SqlStore<Db> {
+impl<DB: Backend> Storage for SqlStore<DB> {
     type Error = SqlError;
 
     async fn client(&self, id: &ClientId) -> Result<Option<Client>, SqlError> {
@@ -342,7 +413,7 @@ impl Storage for SqlStore<Db> {
             return Ok(Some(client));
         }
         let generation = self.client_cache_generation();
-        let found = retrying(retryable, || self.client_once(id)).await?;
+        let found = retrying(DB::retryable, || DB::client_once(self, id)).await?;
         if let Some(client) = &found {
             self.remember_client(client, generation);
         }
@@ -358,8 +429,8 @@ impl Storage for SqlStore<Db> {
             // A front-channel token must belong to its code's grant: store neither.
             return Ok(());
         }
-        retrying(retryable, || {
-            self.insert_code_once(code, front_channel_token)
+        retrying(DB::retryable, || {
+            DB::insert_code_once(self, code, front_channel_token)
         })
         .await
     }
@@ -369,7 +440,7 @@ impl Storage for SqlStore<Db> {
         digest: &SecretDigest,
         now: UnixTime,
     ) -> Result<Redemption, SqlError> {
-        retrying(retryable, || self.redeem_code_once(digest, now)).await
+        retrying(DB::retryable, || DB::redeem_code_once(self, digest, now)).await
     }
 
     async fn insert_tokens(
@@ -380,7 +451,10 @@ impl Storage for SqlStore<Db> {
         if refresh.is_some_and(|r| r.grant_id != access.grant_id) {
             return Ok(Insertion::GrantRevoked);
         }
-        retrying(retryable, || self.insert_tokens_once(access, refresh)).await
+        retrying(DB::retryable, || {
+            DB::insert_tokens_once(self, access, refresh)
+        })
+        .await
     }
 
     async fn access_token(
@@ -388,7 +462,7 @@ impl Storage for SqlStore<Db> {
         digest: &SecretDigest,
         now: UnixTime,
     ) -> Result<Option<AccessTokenRecord>, SqlError> {
-        retrying(retryable, || self.access_token_once(digest, now)).await
+        retrying(DB::retryable, || DB::access_token_once(self, digest, now)).await
     }
 
     async fn refresh_token(
@@ -396,7 +470,7 @@ impl Storage for SqlStore<Db> {
         digest: &SecretDigest,
         now: UnixTime,
     ) -> Result<RefreshLookup, SqlError> {
-        retrying(retryable, || self.refresh_token_once(digest, now)).await
+        retrying(DB::retryable, || DB::refresh_token_once(self, digest, now)).await
     }
 
     async fn rotate_refresh_token(
@@ -405,22 +479,18 @@ impl Storage for SqlStore<Db> {
         new: &RefreshTokenRecord,
         now: UnixTime,
     ) -> Result<Rotation, SqlError> {
-        retrying(retryable, || self.rotate_refresh_token_once(old, new, now)).await
+        retrying(DB::retryable, || {
+            DB::rotate_refresh_token_once(self, old, new, now)
+        })
+        .await
     }
 
     async fn revoke_grant(&self, grant: &GrantId, now: UnixTime) -> Result<(), SqlError> {
-        retrying(retryable, || self.revoke_grant_once(grant, now)).await
+        retrying(DB::retryable, || DB::revoke_grant_once(self, grant, now)).await
     }
 
     async fn revoke_access_token(&self, digest: &SecretDigest) -> Result<(), SqlError> {
-        retrying(retryable, || async {
-            sqlx::query(sql::DELETE_ACCESS)
-                .bind(digest.as_bytes().as_slice())
-                .execute(self.db())
-                .await?;
-            Ok(())
-        })
-        .await
+        retrying(DB::retryable, || DB::delete_access_token(self, digest)).await
     }
 
     async fn record_jti(
@@ -431,8 +501,8 @@ impl Storage for SqlStore<Db> {
         now: UnixTime,
     ) -> Result<bool, SqlError> {
         let key = jti_key(jti);
-        retrying(retryable, || {
-            self.record_jti_once(client, &key, expires_at, now)
+        retrying(DB::retryable, || {
+            DB::record_jti_once(self, client, &key, expires_at, now)
         })
         .await
     }
@@ -441,7 +511,7 @@ impl Storage for SqlStore<Db> {
         let now = secs(now);
         let mut removed = 0;
         for statement in sql::SWEEP {
-            removed += retrying(retryable, || self.sweep_table(statement, now)).await?;
+            removed += retrying(DB::retryable, || DB::sweep_table(self, statement, now)).await?;
         }
         Ok(removed)
     }

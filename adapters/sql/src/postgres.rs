@@ -19,32 +19,26 @@
 
 use core::time::Duration;
 
+use oidc_hybrid::{
+    AccessTokenRecord, CodeRecord, GrantId, Insertion, RefreshTokenRecord, Rotation, SecretDigest,
+    UnixTime,
+};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 
-use crate::REVOCATION_GRACE_SECS;
-use crate::common::to_json;
+use crate::common::{from_json, secs, to_json};
+use crate::dialect::Dialect;
+use crate::{Backend, REVOCATION_GRACE_SECS, SqlError, SqlStore};
 
 type Db = sqlx::Postgres;
+
+impl Backend for Db {}
 
 /// How long a connection of a pool opened by [`SqlStore::connect`] may have been idle and
 /// still be handed out without first checking that it is alive: one second.
 pub const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
-const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL READ COMMITTED";
-
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
-
-/// SQLSTATE `40001` (serialization_failure) and `40P01` (deadlock_detected): the statement or
-/// transaction was rolled back whole and may run again.
-fn retryable(error: &sqlx::Error) -> bool {
-    error
-        .as_database_error()
-        .and_then(|e| e.code())
-        .is_some_and(|code| code == "40001" || code == "40P01")
-}
-
-include!("ops.rs");
 
 /// Whether `error` is a unique violation (SQLSTATE `23505`) of `constraint`.
 fn duplicate(error: &sqlx::Error, constraint: &str) -> bool {
@@ -188,10 +182,24 @@ mod write_sql {
          UPDATE refresh_tokens SET retired = TRUE WHERE grant_id = $1 AND retired = FALSE";
 }
 
-/// The grant-changing writes: single statements, but for `revoke_grant`.
-impl SqlStore<Db> {
+/// PostgreSQL: the grant-changing writes are single statements, but for `revoke_grant`;
+/// transactions run at READ COMMITTED; deadlocks and serialisation failures are retried.
+impl Dialect for Db {
+    const BEGIN_WRITE: &'static str = "BEGIN ISOLATION LEVEL READ COMMITTED";
+
+    const MIGRATOR: &'static Migrator = &MIGRATOR;
+
+    /// SQLSTATE `40001` (serialization_failure) and `40P01` (deadlock_detected): the statement
+    /// or transaction was rolled back whole and may run again.
+    fn retryable(error: &sqlx::Error) -> bool {
+        error
+            .as_database_error()
+            .and_then(|e| e.code())
+            .is_some_and(|code| code == "40001" || code == "40P01")
+    }
+
     async fn insert_code_once(
-        &self,
+        store: &SqlStore<Self>,
         code: &CodeRecord,
         token: Option<&AccessTokenRecord>,
     ) -> Result<(), SqlError> {
@@ -217,7 +225,7 @@ impl SqlStore<Db> {
                 .bind(secs(token.expires_at))
                 .bind(to_json(token)?);
         }
-        match query.execute(self.db()).await {
+        match query.execute(store.db()).await {
             // Stored, or nothing to store (a revoked grant, a retried call).
             Ok(_) => Ok(()),
             // The token's digest was stored meanwhile: the statement, code included, is undone.
@@ -227,7 +235,7 @@ impl SqlStore<Db> {
     }
 
     async fn insert_tokens_once(
-        &self,
+        store: &SqlStore<Self>,
         access: &AccessTokenRecord,
         refresh: Option<&RefreshTokenRecord>,
     ) -> Result<Insertion, SqlError> {
@@ -253,7 +261,7 @@ impl SqlStore<Db> {
                 .bind(secs(refresh.expires_at))
                 .bind(to_json(refresh)?);
         }
-        match query.fetch_one(self.db()).await {
+        match query.fetch_one(store.db()).await {
             Ok((true,)) => Ok(Insertion::GrantRevoked),
             // Stored, or stored already (a retried call: digests of random secrets do not
             // collide).
@@ -266,7 +274,7 @@ impl SqlStore<Db> {
     }
 
     async fn rotate_refresh_token_once(
-        &self,
+        store: &SqlStore<Self>,
         old: &SecretDigest,
         new: &RefreshTokenRecord,
         now: UnixTime,
@@ -280,7 +288,7 @@ impl SqlStore<Db> {
                 .bind(new.client_id.as_str())
                 .bind(secs(new.expires_at))
                 .bind(to_json(new)?)
-                .fetch_optional(self.db())
+                .fetch_optional(store.db())
                 .await?;
         let Some((old_grant, _, retired_now, revoked)) = row else {
             return Ok(Rotation::Unknown);
@@ -298,9 +306,13 @@ impl SqlStore<Db> {
         })
     }
 
-    async fn revoke_grant_once(&self, grant: &GrantId, now: UnixTime) -> Result<(), SqlError> {
+    async fn revoke_grant_once(
+        store: &SqlStore<Self>,
+        grant: &GrantId,
+        now: UnixTime,
+    ) -> Result<(), SqlError> {
         let grace = i64::try_from(REVOCATION_GRACE_SECS).unwrap_or(i64::MAX);
-        let mut tx = self.begin_write().await?;
+        let mut tx = store.begin_write().await?;
         sqlx::query(write_sql::REVOKE_GRANT)
             .bind(grant.as_str())
             .bind(secs(now).saturating_add(grace))

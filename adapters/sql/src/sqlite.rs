@@ -16,14 +16,22 @@ use core::str::FromStr;
 use core::time::Duration;
 use std::path::Path;
 
+use oidc_hybrid::{
+    AccessTokenRecord, ClientId, CodeRecord, GrantId, Insertion, RefreshTokenRecord, Rotation,
+    SecretDigest, UnixTime,
+};
 use sqlx::ConnectOptions as _;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::REVOCATION_GRACE_SECS;
-use crate::common::to_json;
+use crate::common::{from_json, secs, to_json};
+use crate::dialect::Dialect;
+use crate::ops::Tx;
+use crate::{Backend, REVOCATION_GRACE_SECS, SqlError, SqlStore};
 
 type Db = sqlx::Sqlite;
+
+impl Backend for Db {}
 
 /// How long a writer waits for the write lock before failing with `SQLITE_BUSY`.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -31,17 +39,7 @@ pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections in the pool of a file database.
 const FILE_POOL_SIZE: u32 = 8;
 
-const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
-
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
-
-/// SQLite transactions are not rolled back behind the caller's back by a conflict (writers
-/// wait for the lock instead), so nothing is retried.
-fn retryable(_: &sqlx::Error) -> bool {
-    false
-}
-
-include!("ops.rs");
 
 /// The statements of the grant-changing transactions.
 mod write_sql {
@@ -93,20 +91,9 @@ mod write_sql {
         "UPDATE refresh_tokens SET retired = TRUE WHERE grant_id = $1 AND retired = FALSE";
 }
 
-impl Tx<'_> {
-    /// Ends the transaction without writing anything (one round trip: `ROLLBACK`).
-    async fn rollback(self) -> Result<(), SqlError> {
-        let Self { tx, mut unfinished } = self;
-        unfinished.store.count_round_trip();
-        tx.rollback().await?;
-        unfinished.armed = false;
-        Ok(())
-    }
-}
-
 /// Creates (if needed) the grant's row; returns whether the grant is revoked and its current
 /// expiry. The transaction holds the database's write lock (`BEGIN IMMEDIATE`).
-async fn lock_grant(tx: &mut Tx<'_>, grant: &GrantId) -> Result<(bool, i64), SqlError> {
+async fn lock_grant(tx: &mut Tx<'_, Db>, grant: &GrantId) -> Result<(bool, i64), SqlError> {
     Ok(sqlx::query_as(write_sql::LOCK_GRANT)
         .bind(grant.as_str())
         .fetch_one(tx.db())
@@ -114,7 +101,7 @@ async fn lock_grant(tx: &mut Tx<'_>, grant: &GrantId) -> Result<(bool, i64), Sql
 }
 
 /// Pushes the grant's expiry out to `until` (never back).
-async fn extend_grant(tx: &mut Tx<'_>, grant: &GrantId, until: i64) -> Result<(), SqlError> {
+async fn extend_grant(tx: &mut Tx<'_, Db>, grant: &GrantId, until: i64) -> Result<(), SqlError> {
     sqlx::query(write_sql::EXTEND_GRANT)
         .bind(grant.as_str())
         .bind(until)
@@ -125,7 +112,11 @@ async fn extend_grant(tx: &mut Tx<'_>, grant: &GrantId, until: i64) -> Result<()
 
 /// Pushes the tombstones of the grant's used codes out to `until`, so that a replay is
 /// recognised for as long as anything issued from the grant can be used (RFC 6749 §4.1.2).
-async fn extend_tombstones(tx: &mut Tx<'_>, grant: &GrantId, until: i64) -> Result<(), SqlError> {
+async fn extend_tombstones(
+    tx: &mut Tx<'_, Db>,
+    grant: &GrantId,
+    until: i64,
+) -> Result<(), SqlError> {
     sqlx::query(write_sql::EXTEND_TOMBSTONES)
         .bind(grant.as_str())
         .bind(until)
@@ -135,7 +126,7 @@ async fn extend_tombstones(tx: &mut Tx<'_>, grant: &GrantId, until: i64) -> Resu
 }
 
 /// Inserts an access token unless its digest is taken; returns whether it was inserted.
-async fn insert_access(tx: &mut Tx<'_>, token: &AccessTokenRecord) -> Result<bool, SqlError> {
+async fn insert_access(tx: &mut Tx<'_, Db>, token: &AccessTokenRecord) -> Result<bool, SqlError> {
     let row = TokenRow::of(
         &token.digest,
         &token.grant_id,
@@ -146,7 +137,7 @@ async fn insert_access(tx: &mut Tx<'_>, token: &AccessTokenRecord) -> Result<boo
 }
 
 /// Inserts a live refresh token unless its digest is taken; returns whether it was inserted.
-async fn insert_refresh(tx: &mut Tx<'_>, token: &RefreshTokenRecord) -> Result<bool, SqlError> {
+async fn insert_refresh(tx: &mut Tx<'_, Db>, token: &RefreshTokenRecord) -> Result<bool, SqlError> {
     let row = TokenRow::of(
         &token.digest,
         &token.grant_id,
@@ -183,7 +174,7 @@ impl<'a> TokenRow<'a> {
 /// Runs one of the token `INSERT … ON CONFLICT DO NOTHING` statements; returns whether a row was
 /// inserted.
 async fn insert_token(
-    tx: &mut Tx<'_>,
+    tx: &mut Tx<'_, Db>,
     statement: &'static str,
     row: TokenRow<'_>,
     record: String,
@@ -201,7 +192,7 @@ async fn insert_token(
 }
 
 /// Retires a live refresh token; returns whether it was live.
-async fn retire_refresh(tx: &mut Tx<'_>, digest: &SecretDigest) -> Result<bool, SqlError> {
+async fn retire_refresh(tx: &mut Tx<'_, Db>, digest: &SecretDigest) -> Result<bool, SqlError> {
     let retired = sqlx::query(write_sql::RETIRE_REFRESH)
         .bind(digest.as_bytes().as_slice())
         .execute(tx.db())
@@ -210,15 +201,26 @@ async fn retire_refresh(tx: &mut Tx<'_>, digest: &SecretDigest) -> Result<bool, 
     Ok(retired == 1)
 }
 
-/// The grant-changing writes: one transaction each, opened with `BEGIN IMMEDIATE`.
-impl SqlStore<Db> {
+/// SQLite: the grant-changing writes are transactions opened with `BEGIN IMMEDIATE`, which
+/// takes the write lock up front.
+impl Dialect for Db {
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+
+    const MIGRATOR: &'static Migrator = &MIGRATOR;
+
+    /// SQLite transactions are not rolled back behind the caller's back by a conflict (writers
+    /// wait for the lock instead), so nothing is retried.
+    fn retryable(_: &sqlx::Error) -> bool {
+        false
+    }
+
     async fn insert_code_once(
-        &self,
+        store: &SqlStore<Self>,
         code: &CodeRecord,
         token: Option<&AccessTokenRecord>,
     ) -> Result<(), SqlError> {
         let record = to_json(code)?;
-        let mut tx = self.begin_write().await?;
+        let mut tx = store.begin_write().await?;
         let (revoked, grant_expires) = lock_grant(&mut tx, &code.grant_id).await?;
         if revoked {
             tx.rollback().await?;
@@ -251,11 +253,11 @@ impl SqlStore<Db> {
     }
 
     async fn insert_tokens_once(
-        &self,
+        store: &SqlStore<Self>,
         access: &AccessTokenRecord,
         refresh: Option<&RefreshTokenRecord>,
     ) -> Result<Insertion, SqlError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = store.begin_write().await?;
         let (revoked, grant_expires) = lock_grant(&mut tx, &access.grant_id).await?;
         if revoked {
             tx.rollback().await?;
@@ -281,12 +283,12 @@ impl SqlStore<Db> {
     }
 
     async fn rotate_refresh_token_once(
-        &self,
+        store: &SqlStore<Self>,
         old: &SecretDigest,
         new: &RefreshTokenRecord,
         now: UnixTime,
     ) -> Result<Rotation, SqlError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = store.begin_write().await?;
         let (revoked, grant_expires) = lock_grant(&mut tx, &new.grant_id).await?;
         let row: Option<(String, bool, String)> = sqlx::query_as(write_sql::REFRESH_FOR_ROTATION)
             .bind(old.as_bytes().as_slice())
@@ -333,9 +335,13 @@ impl SqlStore<Db> {
         Ok(Rotation::Rotated(retired_record))
     }
 
-    async fn revoke_grant_once(&self, grant: &GrantId, now: UnixTime) -> Result<(), SqlError> {
+    async fn revoke_grant_once(
+        store: &SqlStore<Self>,
+        grant: &GrantId,
+        now: UnixTime,
+    ) -> Result<(), SqlError> {
         let grace = i64::try_from(REVOCATION_GRACE_SECS).unwrap_or(i64::MAX);
-        let mut tx = self.begin_write().await?;
+        let mut tx = store.begin_write().await?;
         let (_, grant_expires) = lock_grant(&mut tx, grant).await?;
         let marker_until = grant_expires
             .max(secs(now))

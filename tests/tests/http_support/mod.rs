@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use oidc_hybrid::response::FORM_POST_CSP;
 use oidc_hybrid_demo::{self as demo, Options};
+use oidc_hybrid_testkit::html::{self, Form};
 use oidc_hybrid_tests::{ES256_PEM, RS256_PEM};
 use reqwest::header::HeaderMap;
 
@@ -85,138 +86,13 @@ impl Page {
     }
 
     pub fn forms(&self) -> Vec<Form> {
-        parse_forms(&self.body)
+        html::forms(&self.body)
     }
 
     /// Whether this is a form_post page (served with the core's CSP).
     pub fn is_form_post(&self) -> bool {
         self.status == 200 && self.header("content-security-policy") == Some(FORM_POST_CSP)
     }
-}
-
-/// An HTML form: where it posts, its fields (hidden and text inputs with their values, checked
-/// boxes) and its submit buttons in document order.
-#[derive(Clone, Debug)]
-pub struct Form {
-    pub action: String,
-    pub method: String,
-    pub fields: Vec<(String, String)>,
-    pub buttons: Vec<(String, String)>,
-}
-
-impl Form {
-    pub fn has_field(&self, name: &str) -> bool {
-        self.fields.iter().any(|(n, _)| n == name)
-    }
-
-    pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#96;", "`")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// The attributes of a start tag's inside (`input type="hidden" name="x"`): double-quoted
-/// values, bare names.
-fn attributes(tag: &str) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    let mut rest = tag.split_once(char::is_whitespace).map_or("", |(_, r)| r);
-    loop {
-        rest = rest.trim_start();
-        if rest.is_empty() {
-            break;
-        }
-        let end = rest
-            .find(|c: char| c == '=' || c.is_whitespace())
-            .unwrap_or(rest.len());
-        let name = rest[..end].trim_end_matches('/').to_ascii_lowercase();
-        rest = &rest[end..];
-        if let Some(after) = rest.strip_prefix("=\"") {
-            let close = after.find('"').unwrap_or(after.len());
-            out.insert(name, unescape(&after[..close]));
-            rest = after.get(close + 1..).unwrap_or("");
-        } else {
-            if !name.is_empty() {
-                out.insert(name, String::new());
-            }
-            if rest.is_empty() {
-                break;
-            }
-        }
-    }
-    out
-}
-
-/// The start tags named `name` in `html`, as the text between `<` and `>`.
-fn tags<'h>(html: &'h str, name: &str) -> Vec<&'h str> {
-    let open = format!("<{name}");
-    let mut out = Vec::new();
-    let mut rest = html;
-    while let Some(i) = rest.find(&open) {
-        let after = &rest[i + 1..];
-        let boundary = after[name.len()..].chars().next();
-        let end = after.find('>').unwrap_or(after.len());
-        if boundary.is_some_and(|c| c.is_whitespace() || c == '>') {
-            out.push(&after[..end]);
-        }
-        rest = &after[end.min(after.len())..];
-    }
-    out
-}
-
-/// Parses every `<form>…</form>` of a page.
-pub fn parse_forms(html: &str) -> Vec<Form> {
-    let mut forms = Vec::new();
-    let mut rest = html;
-    while let Some(start) = rest.find("<form") {
-        let inner = &rest[start..];
-        let end = inner.find("</form>").unwrap_or(inner.len());
-        let body = &inner[..end];
-        let tag = tags(body, "form").into_iter().next().unwrap_or("");
-        let attrs = attributes(tag);
-        let mut form = Form {
-            action: attrs.get("action").cloned().unwrap_or_default(),
-            method: attrs.get("method").cloned().unwrap_or_else(|| "get".into()),
-            fields: Vec::new(),
-            buttons: Vec::new(),
-        };
-        for input in tags(body, "input") {
-            let a = attributes(input);
-            let kind = a.get("type").map_or("text", String::as_str);
-            let Some(name) = a.get("name") else { continue };
-            let value = a.get("value").cloned().unwrap_or_default();
-            match kind {
-                "checkbox" | "radio" if !a.contains_key("checked") => {}
-                "submit" => form.buttons.push((name.clone(), value)),
-                _ => form.fields.push((name.clone(), value)),
-            }
-        }
-        for button in tags(body, "button") {
-            let a = attributes(button);
-            if a.get("type").is_none_or(|t| t == "submit") {
-                form.buttons.push((
-                    a.get("name").cloned().unwrap_or_default(),
-                    a.get("value").cloned().unwrap_or_default(),
-                ));
-            }
-        }
-        forms.push(form);
-        rest = &inner[end.min(inner.len())..];
-        if rest.starts_with("</form>") {
-            rest = &rest[7..];
-        }
-    }
-    forms
 }
 
 /// Where an authorization ended for the user agent.
@@ -321,24 +197,12 @@ impl Agent {
 
     /// Submits `form` with `fill` replacing or adding fields, pressing submit button `button`.
     pub async fn submit(&self, form: &Form, fill: &[(&str, &str)], button: usize) -> Page {
-        let mut pairs: Vec<(String, String)> = form
-            .fields
-            .iter()
-            .filter(|(n, _)| !fill.iter().any(|(f, _)| f == n))
-            .cloned()
-            .collect();
-        pairs.extend(fill.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())));
-        if let Some((name, value)) = form.buttons.get(button)
-            && !name.is_empty()
-        {
-            pairs.push((name.clone(), value.clone()));
-        }
-        assert_eq!(
-            form.method.to_ascii_lowercase(),
-            "post",
-            "the demo's forms post"
-        );
-        self.post_form(&form.action, &pairs).await
+        assert_eq!(form.method, "post", "the demo's forms post");
+        let action = form
+            .action
+            .as_deref()
+            .expect("the demo's forms have an action");
+        self.post_form(action, &form.submit(fill, button)).await
     }
 
     /// Follows an authorization from its URL: logs in as `user` if the login page comes,
@@ -352,7 +216,7 @@ impl Agent {
             if page.is_form_post() {
                 let form = page.forms().into_iter().next().expect("the form_post form");
                 return Outcome::FormPost {
-                    action: form.action,
+                    action: form.action.expect("the form_post form has an action"),
                     pairs: form.fields,
                 };
             }

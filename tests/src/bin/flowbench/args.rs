@@ -73,10 +73,12 @@ Load:
   --validate-every N       validate one flow in N (default 50; 1 = all; 0 = none): both ID
                            tokens' signatures against the JWKS (ES256, ES384, RS256/384/512,
                            PS256/384/512, EdDSA; by kid, or the key of the right type), iss,
-                           aud = client_id, exp, nonce, state round trip, the iss response
-                           parameter (RFC 9207) if present, c_hash against the code (required
-                           in the front ID token), at_hash against the access tokens when
-                           present, the same sub in both ID tokens and at UserInfo
+                           aud = client_id, azp if present, exp and iat (60 s leeway), sub,
+                           nonce, state round trip, the iss response parameter (RFC 9207) if
+                           present, c_hash against the code (required in the front ID token),
+                           at_hash against the access tokens when present, both ID tokens
+                           agreeing (iss, sub, aud, azp, nonce, auth_time, acr, amr) and the
+                           same sub at UserInfo
   --max-errors N           exit with status 1 when more errors than this (default 0)
   Flows count when they end within the measured window; errors count from the first flow of
   the warmup on. When the check flows after the login fail, the failure is printed and the

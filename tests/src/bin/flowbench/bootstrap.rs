@@ -1,11 +1,10 @@
 //! Before the load: discovery, the JWKS, and a logged-in session (cookies) obtained the way a
 //! browser would, by following the OP's redirects and submitting its login and consent forms.
 
+use oidc_hybrid_testkit::html;
 use reqwest::header::{CONTENT_TYPE, HeaderValue, LOCATION};
 use reqwest::{Client, StatusCode, Url};
 use serde_json::Value;
-
-use crate::html;
 
 /// The endpoints flowbench uses, from the discovery document.
 #[derive(Clone, Debug)]

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use base64ct::{Base64, Base64UrlUnpadded, Encoding as _};
 use oidc_hybrid::SecureRandom as _;
+use oidc_hybrid_testkit::html;
+use oidc_hybrid_testkit::rp::FlowEvidence;
 use reqwest::cookie::{CookieStore as _, Jar};
 use reqwest::header::{
     ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE, HeaderMap, HeaderValue, LOCATION, SET_COOKIE,
@@ -17,8 +19,7 @@ use sha2::Digest as _;
 
 use crate::args::{Args, AuthMethod};
 use crate::bootstrap::Discovery;
-use crate::html;
-use crate::validate::{Evidence, Verifier};
+use crate::validate::Verifier;
 
 /// xoshiro256++: a fast non-cryptographic generator, seeded once per task from the operating
 /// system. State, nonce and PKCE verifiers only have to be unique and unguessable for the
@@ -522,9 +523,8 @@ impl Target {
         };
 
         if validate {
-            let evidence = Evidence {
+            let evidence = FlowEvidence {
                 state_sent: secrets.state(),
-                nonce_sent: secrets.nonce(),
                 state: front.state.as_deref(),
                 iss: front.iss.as_deref(),
                 code,
@@ -535,9 +535,11 @@ impl Target {
                 userinfo: userinfo_body.as_deref(),
                 expect_front_id_token: self.expect_front_id_token,
             };
-            self.verifier.flow(&evidence).map_err(|invalid| {
-                Failure::new(format!("validation: {}", invalid.what), invalid.detail)
-            })?;
+            self.verifier
+                .flow(secrets.nonce(), &evidence)
+                .map_err(|invalid| {
+                    Failure::new(format!("validation: {}", invalid.what), invalid.detail)
+                })?;
         }
         Ok(sample)
     }

@@ -10,7 +10,6 @@
 mod args;
 mod bootstrap;
 mod flow;
-mod html;
 mod procfs;
 mod stats;
 mod validate;

@@ -1,23 +1,30 @@
-//! The storage contract suite: one generic test per rule of the
-//! [`Storage`] contract, run against every store by
-//! [`storage_contract!`](crate::storage_contract).
+//! The storage contract suite: one generic test per rule of the [`Storage`] contract, for any
+//! store, instantiated with [`storage_contract!`](crate::storage_contract).
 //!
-//! Every function takes a [`Fixture`] holding a fresh store with the standard clients and asserts
-//! exact outcomes, so that every backend is shown to behave like the reference memory store for
-//! the same operation sequence — down to how many entries a sweep removes. Times are explicit
-//! `now` values around [`T0`].
+//! Every test takes a [`Fixture`]: a fresh store holding the [standard
+//! clients](crate::fixtures::standard_clients), and optionally a way to count its entries
+//! ([`CountEntries`]). It asserts exact outcomes, so that every store is shown to behave like
+//! the reference memory store for the same operation sequence — down to how many entries a
+//! sweep removes, when the fixture can count them. Times are explicit `now` values around
+//! [`T0`]. The concurrency tests run their callers as tasks of a multi-threaded tokio runtime.
+//!
+//! A store author runs the whole suite with one macro call (see the crate docs); the functions
+//! are public too, for a harness of one's own: build a [`Fixture`] and await them.
 
-use std::sync::Arc;
+use alloc::sync::Arc;
+use core::any::Any;
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
 
 use oidc_hybrid::{
-    AccessTokenRecord, ClientId, CodeRecord, GrantId, Insertion, Redemption, RefreshLookup,
-    RefreshTokenRecord, Rotation, SecretDigest, Storage, UnixTime,
+    AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, REVOCATION_GRACE_SECS,
+    Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest, Storage, UnixTime,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
-use crate::backends::{ContractStore, Fixture, StoreCounts};
-use crate::standard_clients;
+use crate::fixtures::standard_clients;
 
 /// The base time of every scenario.
 pub const T0: u64 = 1_700_000_000;
@@ -31,9 +38,233 @@ pub const REDEMPTION_ROUNDS: usize = 50;
 /// Rounds of the other races.
 pub const RACE_ROUNDS: usize = 20;
 
-/// How long a revoked grant's marker outlives the grant (the memory store's constant, which the
-/// SQL store must equal).
-pub const GRACE: u64 = oidc_hybrid_memory::REVOCATION_GRACE_SECS;
+/// Worker threads of the runtime each test of [`storage_contract!`](crate::storage_contract)
+/// runs on.
+pub const WORKER_THREADS: usize = 4;
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+/// How many entries a store holds, clients left out: codes (live or used), tokens (refresh
+/// tokens live or retired), grant entries (including revocation markers) and `jti`s, expired but
+/// not yet swept entries included. Every store counts the same way, so that the suite can
+/// compare what a sweep removes.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct StoreCounts {
+    /// Codes, live or used.
+    pub codes: u64,
+    /// Access tokens.
+    pub access_tokens: u64,
+    /// Refresh tokens, live or retired.
+    pub refresh_tokens: u64,
+    /// Grant entries (membership expiry and revocation markers).
+    pub grants: u64,
+    /// Recorded `jti`s.
+    pub jtis: u64,
+}
+
+/// Counts the entries of a store of type `S`, for the suite's count comparisons. Optional: a
+/// [`Fixture`] without one skips them (and the suite then checks less).
+///
+/// Implement it on a type of your own (a unit struct will do), so that it can count a store of
+/// any crate:
+///
+/// ```
+/// use oidc_hybrid_memory::MemoryStore;
+/// use oidc_hybrid_testkit::contract::{CountEntries, StoreCounts};
+///
+/// #[derive(Debug)]
+/// struct MemoryCounts;
+///
+/// impl CountEntries<MemoryStore> for MemoryCounts {
+///     async fn count(&self, store: &MemoryStore) -> StoreCounts {
+///         let c = store.counts();
+///         StoreCounts {
+///             codes: c.codes as u64,
+///             access_tokens: c.access_tokens as u64,
+///             refresh_tokens: c.refresh_tokens as u64,
+///             grants: c.grants as u64,
+///             jtis: c.jtis as u64,
+///         }
+///     }
+/// }
+/// ```
+pub trait CountEntries<S>: Send + Sync + 'static {
+    /// The store's current counts.
+    ///
+    /// # Panics
+    ///
+    /// May panic if the store cannot be counted (a test failure).
+    fn count(&self, store: &S) -> impl Future<Output = StoreCounts> + Send;
+}
+
+/// A boxed [`CountEntries`], so that a [`Fixture`] names only its store type.
+trait DynCount<S>: Send + Sync {
+    fn count_boxed<'a>(
+        &'a self,
+        store: &'a S,
+    ) -> Pin<Box<dyn Future<Output = StoreCounts> + Send + 'a>>;
+}
+
+impl<S: Sync, C: CountEntries<S>> DynCount<S> for C {
+    fn count_boxed<'a>(
+        &'a self,
+        store: &'a S,
+    ) -> Pin<Box<dyn Future<Output = StoreCounts> + Send + 'a>> {
+        Box::pin(self.count(store))
+    }
+}
+
+/// A store under test, holding the standard clients, with what must outlive it (a temporary
+/// directory, a temporary database) and, optionally, a [`CountEntries`] for it.
+pub struct Fixture<S> {
+    /// The store.
+    pub store: Arc<S>,
+    counter: Option<Box<dyn DynCount<S>>>,
+    // Declared after `store`, so dropped after it.
+    guard: Option<Box<dyn Any + Send + Sync>>,
+}
+
+impl<S: Storage + 'static> Fixture<S> {
+    /// A fixture of `store`, which must hold the clients the constructor was given.
+    #[must_use]
+    pub fn new(store: S) -> Self {
+        Self {
+            store: Arc::new(store),
+            counter: None,
+            guard: None,
+        }
+    }
+
+    /// Compares entry counts with `counter`'s.
+    #[must_use]
+    pub fn counted_by(mut self, counter: impl CountEntries<S>) -> Self {
+        self.counter = Some(Box::new(counter));
+        self
+    }
+
+    /// Keeps `guard` alive until after the store is dropped (a temporary directory or database
+    /// whose `Drop` removes it).
+    #[must_use]
+    pub fn guarded_by(mut self, guard: impl Any + Send + Sync) -> Self {
+        self.guard = Some(Box::new(guard));
+        self
+    }
+
+    /// The store's counts, or `None` without a [`CountEntries`].
+    pub async fn counts(&self) -> Option<StoreCounts> {
+        match &self.counter {
+            Some(counter) => Some(counter.count_boxed(&self.store).await),
+            None => None,
+        }
+    }
+
+    /// Runs `check` on the store's counts, if the fixture counts them.
+    pub async fn check_counts(&self, check: impl FnOnce(StoreCounts)) {
+        if let Some(counts) = self.counts().await {
+            check(counts);
+        }
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for Fixture<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fixture")
+            .field("store", &self.store)
+            .field("counted", &self.counter.is_some())
+            .field("guarded", &self.guard.is_some())
+            .finish()
+    }
+}
+
+/// What a store constructor given to [`storage_contract!`](crate::storage_contract) may return:
+/// a [`Fixture`], or `Option<Fixture>` where `None` skips the test (after the constructor said
+/// why, e.g. that no database server is reachable).
+pub trait IntoFixture {
+    /// The store.
+    type Store: Storage + 'static;
+
+    /// The fixture, or `None` to skip.
+    fn into_fixture(self) -> Option<Fixture<Self::Store>>;
+}
+
+impl<S: Storage + 'static> IntoFixture for Fixture<S> {
+    type Store = S;
+
+    fn into_fixture(self) -> Option<Self> {
+        Some(self)
+    }
+}
+
+impl<S: Storage + 'static> IntoFixture for Option<Fixture<S>> {
+    type Store = S;
+
+    fn into_fixture(self) -> Self {
+        self
+    }
+}
+
+/// Runs one test of the suite the way [`storage_contract!`](crate::storage_contract) does: on a
+/// fresh multi-threaded tokio runtime ([`WORKER_THREADS`] workers), builds the fixture with
+/// `make` from the [standard clients](standard_clients) and awaits `test` on it (nothing if
+/// `make` skips).
+///
+/// # Panics
+///
+/// If the runtime cannot be built, and whenever the test fails.
+pub fn run<M, MFut, F, T, TFut>(make: M, test: T)
+where
+    M: FnOnce(Vec<Client>) -> MFut,
+    MFut: Future<Output = F>,
+    F: IntoFixture,
+    T: FnOnce(Fixture<F::Store>) -> TFut,
+    TFut: Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKER_THREADS)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for the contract suite"); // Panics: documented.
+    runtime.block_on(async move {
+        if let Some(fixture) = make(standard_clients()).await.into_fixture() {
+            test(fixture).await;
+        }
+    });
+}
+
+/// Runs `n` tasks at once: the future `task(i)` gives for each `i` in `0..n` is spawned on the
+/// current tokio runtime and starts only once all `n` are spawned (they wait at a barrier);
+/// returns their outputs in order of `i`. The suite's concurrency tests race a store's
+/// operations with it; a store's own tests may too.
+///
+/// # Panics
+///
+/// Outside a tokio runtime, and if a task panics (a test failure).
+pub async fn race<F, Fut>(n: usize, mut task: F) -> Vec<Fut::Output>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(n));
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            let (barrier, future) = (barrier.clone(), task(i));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                future.await
+            })
+        })
+        .collect();
+    let mut outputs = Vec::with_capacity(n);
+    for handle in handles {
+        outputs.push(handle.await.expect("a racing task panicked")); // Panics: documented.
+    }
+    outputs
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records
 
 /// `secs` as a time.
 #[must_use]
@@ -55,74 +286,95 @@ fn client_id(id: &str) -> ClientId {
     ClientId::new(id).expect("valid client id")
 }
 
+/// A record named `name` of `client` in `grant`, expiring at `expires_at`: the fields every
+/// record has (digest, grant, client, subject `user-of-<client>`, issued at [`T0`]) and `own`.
+fn record<T: serde::de::DeserializeOwned>(
+    name: &str,
+    grant: &str,
+    client: &str,
+    expires_at: u64,
+    own: Value,
+) -> T {
+    let mut fields = json!({
+        "digest": digest(name).to_base64url(),
+        "grant_id": grant,
+        "client_id": client,
+        "subject": format!("user-of-{client}"),
+        "issued_at": T0,
+        "expires_at": expires_at,
+    });
+    if let (Value::Object(fields), Value::Object(own)) = (&mut fields, own) {
+        fields.extend(own);
+    }
+    serde_json::from_value(fields).expect("a valid test record") // Panics: documented.
+}
+
 /// A code named `name` of `client` in `grant`, expiring at `expires_at`, with every optional
 /// field set (so that round trips cover them).
 ///
 /// # Panics
 ///
-/// Never for valid names.
+/// If a name is not a valid grant or client id.
 #[must_use]
 pub fn code(name: &str, grant: &str, client: &str, expires_at: u64) -> CodeRecord {
-    serde_json::from_value(json!({
-        "digest": digest(name).to_base64url(),
-        "grant_id": grant,
-        "client_id": client,
-        "redirect_uri": "https://rp.example/cb?tenant=7&x=%C3%A9",
-        "response_type": "code id_token",
-        "scope": "openid profile",
-        "nonce": "n-0S6_WzA2Mj \u{e9}\u{1F600}",
-        "subject": format!("user-of-{client}"),
-        "auth_time": T0 - 5,
-        "auth_time_required": true,
-        "acr": "urn:example:loa:2",
-        "amr": ["pwd", "otp"],
-        "code_challenge": { "value": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "method": "S256" },
-        "issued_at": T0,
-        "expires_at": expires_at,
-    }))
-    .expect("code record")
+    record(
+        name,
+        grant,
+        client,
+        expires_at,
+        json!({
+            "redirect_uri": "https://rp.example/cb?tenant=7&x=%C3%A9",
+            "response_type": "code id_token",
+            "scope": "openid profile",
+            "nonce": "n-0S6_WzA2Mj \u{e9}\u{1F600}",
+            "auth_time": T0 - 5,
+            "auth_time_required": true,
+            "acr": "urn:example:loa:2",
+            "amr": ["pwd", "otp"],
+            "code_challenge": {
+                "value": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                "method": "S256",
+            },
+        }),
+    )
 }
 
 /// An access token named `name`.
 ///
 /// # Panics
 ///
-/// Never for valid names.
+/// If a name is not a valid grant or client id.
 #[must_use]
 pub fn access(name: &str, grant: &str, client: &str, expires_at: u64) -> AccessTokenRecord {
-    serde_json::from_value(json!({
-        "digest": digest(name).to_base64url(),
-        "grant_id": grant,
-        "client_id": client,
-        "subject": format!("user-of-{client}"),
-        "scope": "openid profile",
-        "issued_at": T0,
-        "expires_at": expires_at,
-    }))
-    .expect("access token record")
+    record(
+        name,
+        grant,
+        client,
+        expires_at,
+        json!({ "scope": "openid profile" }),
+    )
 }
 
 /// A refresh token named `name`.
 ///
 /// # Panics
 ///
-/// Never for valid names.
+/// If a name is not a valid grant or client id.
 #[must_use]
 pub fn refresh(name: &str, grant: &str, client: &str, expires_at: u64) -> RefreshTokenRecord {
-    serde_json::from_value(json!({
-        "digest": digest(name).to_base64url(),
-        "grant_id": grant,
-        "client_id": client,
-        "subject": format!("user-of-{client}"),
-        "scope": "openid profile offline_access",
-        "auth_time": T0 - 5,
-        "auth_time_required": false,
-        "acr": null,
-        "amr": ["pwd"],
-        "issued_at": T0,
-        "expires_at": expires_at,
-    }))
-    .expect("refresh token record")
+    record(
+        name,
+        grant,
+        client,
+        expires_at,
+        json!({
+            "scope": "openid profile offline_access",
+            "auth_time": T0 - 5,
+            "auth_time_required": false,
+            "acr": null,
+            "amr": ["pwd"],
+        }),
+    )
 }
 
 fn is_live(lookup: &RefreshLookup) -> bool {
@@ -158,7 +410,7 @@ async fn with_tokens<S: Storage>(s: &S) {
 // Clients
 
 /// Every standard client reads back exactly as registered; other ids are unknown.
-pub async fn clients_round_trip<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn clients_round_trip<S: Storage + 'static>(fx: &Fixture<S>) {
     let s = &*fx.store;
     for client in standard_clients() {
         assert_eq!(ok!(s.client(client.id())), Some(client.clone()));
@@ -172,7 +424,7 @@ pub async fn clients_round_trip<S: ContractStore>(fx: &Fixture<S>) {
 // Codes
 
 /// A code (and its front-channel token) reads back as the exact record stored.
-pub async fn code_round_trip_returns_the_exact_record<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn code_round_trip_returns_the_exact_record<S: Storage + 'static>(fx: &Fixture<S>) {
     let s = &*fx.store;
     let record = code("c", "g", "rs-basic", T0 + 60);
     let front = access("fc", "g", "rs-basic", T0 + 300);
@@ -196,7 +448,7 @@ pub async fn code_round_trip_returns_the_exact_record<S: ContractStore>(fx: &Fix
 }
 
 /// A second redemption is a replay naming the grant, however often it is tried.
-pub async fn code_redeemed_twice_is_replayed_with_its_grant<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn code_redeemed_twice_is_replayed_with_its_grant<S: Storage + 'static>(fx: &Fixture<S>) {
     let s = &*fx.store;
     ok!(s.insert_code(&code("c", "g", "rs-basic", T0 + 60), None));
     assert!(matches!(
@@ -212,10 +464,10 @@ pub async fn code_redeemed_twice_is_replayed_with_its_grant<S: ContractStore>(fx
 }
 
 /// Unknown digests, grants and ids are reported as unknown, never as errors, and change nothing.
-pub async fn unknown_ids_are_unknown<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn unknown_ids_are_unknown<S: Storage + 'static>(fx: &Fixture<S>) {
     let s = &*fx.store;
     with_tokens(s).await;
-    let before = s.counts().await;
+    let before = fx.counts().await;
     assert_eq!(
         ok!(s.redeem_code(&digest("nope"), at(T0))),
         Redemption::Unknown
@@ -245,7 +497,7 @@ pub async fn unknown_ids_are_unknown<S: ContractStore>(fx: &Fixture<S>) {
         ok!(s.redeem_code(&digest("at"), at(T0))),
         Redemption::Unknown
     );
-    assert_eq!(s.counts().await, before);
+    assert_eq!(fx.counts().await, before);
     // An unknown grant can be revoked (a marker), which blocks it from then on.
     ok!(s.revoke_grant(&grant("ghost"), at(T0)));
     ok!(s.revoke_grant(&grant("ghost"), at(T0)));
@@ -257,7 +509,7 @@ pub async fn unknown_ids_are_unknown<S: ContractStore>(fx: &Fixture<S>) {
 }
 
 /// A code is redeemable strictly before `expires_at`; its tombstone ends at the same instant.
-pub async fn code_expiry_boundary<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn code_expiry_boundary<S: Storage + 'static>(fx: &Fixture<S>) {
     let s = &*fx.store;
     let expires = T0 + 60;
     ok!(s.insert_code(&code("c", "g", "rs-basic", expires), None));
@@ -292,7 +544,9 @@ pub async fn code_expiry_boundary<S: ContractStore>(fx: &Fixture<S>) {
 }
 
 /// A front-channel token of another grant than its code's: neither is stored.
-pub async fn code_with_token_of_another_grant_stores_neither<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn code_with_token_of_another_grant_stores_neither<S: Storage + 'static>(
+    fx: &Fixture<S>,
+) {
     let s = &*fx.store;
     let token = access("fc", "other", "rs-basic", T0 + 3600);
     ok!(s.insert_code(&code("c", "g", "rs-basic", T0 + 60), Some(&token)));
@@ -301,12 +555,13 @@ pub async fn code_with_token_of_another_grant_stores_neither<S: ContractStore>(f
         ok!(s.redeem_code(&digest("c"), at(T0))),
         Redemption::Unknown
     );
-    assert_eq!(s.counts().await, StoreCounts::default());
+    fx.check_counts(|c| assert_eq!(c, StoreCounts::default()))
+        .await;
 }
 
 /// Inserting a digest again never overwrites: a used code stays used, and a front-channel token
 /// whose code digest is taken is not stored.
-pub async fn code_insert_never_overwrites_and_cannot_revive_a_used_code<S: ContractStore>(
+pub async fn code_insert_never_overwrites_and_cannot_revive_a_used_code<S: Storage + 'static>(
     fx: &Fixture<S>,
 ) {
     let s = &*fx.store;
@@ -336,7 +591,7 @@ pub async fn code_insert_never_overwrites_and_cannot_revive_a_used_code<S: Contr
 }
 
 /// A code for a revoked grant is refused, with its front-channel token.
-pub async fn code_for_a_revoked_grant_is_not_stored<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn code_for_a_revoked_grant_is_not_stored<S: Storage + 'static>(fx: &Fixture<S>) {
     let s = &*fx.store;
     ok!(s.revoke_grant(&grant("g"), at(T0)));
     ok!(s.insert_code(
@@ -352,7 +607,7 @@ pub async fn code_for_a_revoked_grant_is_not_stored<S: ContractStore>(fx: &Fixtu
 
 /// Records of different clients keep their client, subject and grant, and revoking one client's
 /// grant or recording its `jti`s leaves the other's alone.
-pub async fn records_of_different_clients_stay_apart<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn records_of_different_clients_stay_apart<S: Storage + 'static>(fx: &Fixture<S>) {
     let s = &*fx.store;
     ok!(s.insert_code(&code("ca", "ga", "rs-basic", T0 + 60), None));
     ok!(s.insert_code(&code("cb", "gb", "es-post", T0 + 60), None));
@@ -416,26 +671,21 @@ pub async fn records_of_different_clients_stay_apart<S: ContractStore>(fx: &Fixt
 
 /// `CONCURRENCY` simultaneous redemptions of one code yield exactly one `Fresh`, the others
 /// `Replayed` with the grant, `REDEMPTION_ROUNDS` times.
-pub async fn concurrent_redemptions_have_exactly_one_winner<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn concurrent_redemptions_have_exactly_one_winner<S: Storage + 'static>(fx: &Fixture<S>) {
     for round in 0..REDEMPTION_ROUNDS {
         let name = format!("code-{round}");
         let g = format!("g-{round}");
         ok!(fx
             .store
             .insert_code(&code(&name, &g, "rs-basic", T0 + 60), None));
-        let barrier = Arc::new(Barrier::new(CONCURRENCY));
-        let tasks: Vec<_> = (0..CONCURRENCY)
-            .map(|_| {
-                let (store, barrier, name) = (fx.store.clone(), barrier.clone(), name.clone());
-                tokio::spawn(async move {
-                    barrier.wait().await;
-                    store.redeem_code(&digest(&name), at(T0)).await
-                })
-            })
-            .collect();
+        let outcomes = race(CONCURRENCY, |_| {
+            let (store, name) = (fx.store.clone(), name.clone());
+            async move { store.redeem_code(&digest(&name), at(T0)).await }
+        })
+        .await;
         let (mut fresh, mut replayed) = (0, 0);
-        for task in tasks {
-            match task.await.expect("task").expect("redeem") {
+        for outcome in outcomes {
+            match outcome.expect("redeem") {
                 Redemption::Fresh(record) => {
                     assert_eq!(record.grant_id.as_str(), g);
                     fresh += 1;
@@ -455,7 +705,7 @@ pub async fn concurrent_redemptions_have_exactly_one_winner<S: ContractStore>(fx
 // Tokens
 
 /// Access and refresh tokens read back as stored; an access token alone stores no refresh token.
-pub async fn token_round_trips<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn token_round_trips<S: Storage + 'static>(fx: &Fixture<S>) {
     let s = &*fx.store;
     let at_record = access("at", "g", "rs-basic", T0 + 3600);
     let rt_record = refresh("rt", "g", "rs-basic", T0 + 86_400);
@@ -471,11 +721,11 @@ pub async fn token_round_trips<S: ContractStore>(fx: &Fixture<S>) {
     let alone = access("at2", "g2", "es-post", T0 + 3600);
     assert_eq!(ok!(s.insert_tokens(&alone, None)), Insertion::Stored);
     assert_eq!(ok!(s.access_token(&digest("at2"), at(T0))), Some(alone));
-    assert_eq!(s.counts().await.refresh_tokens, 1);
+    fx.check_counts(|c| assert_eq!(c.refresh_tokens, 1)).await;
 }
 
 /// Tokens are live strictly before `expires_at`.
-pub async fn token_expiry_boundaries<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn token_expiry_boundaries<S: Storage + 'static>(fx: &Fixture<S>) {
     let s = &*fx.store;
     with_tokens(s).await;
     let (at_exp, rt_exp) = (T0 + 3600, T0 + 86_400);
@@ -496,19 +746,19 @@ pub async fn token_expiry_boundaries<S: ContractStore>(fx: &Fixture<S>) {
 }
 
 /// A retried insertion reports `Stored` and changes nothing; it cannot revive a retired token.
-pub async fn token_insert_retried_is_idempotent_and_never_revives<S: ContractStore>(
+pub async fn token_insert_retried_is_idempotent_and_never_revives<S: Storage + 'static>(
     fx: &Fixture<S>,
 ) {
     let s = &*fx.store;
     with_tokens(s).await;
     let at_record = access("at", "g", "rs-basic", T0 + 3600);
     let rt_record = refresh("rt", "g", "rs-basic", T0 + 86_400);
-    let before = s.counts().await;
+    let before = fx.counts().await;
     assert_eq!(
         ok!(s.insert_tokens(&at_record, Some(&rt_record))),
         Insertion::Stored
     );
-    assert_eq!(s.counts().await, before);
+    assert_eq!(fx.counts().await, before);
     ok!(s.rotate_refresh_token(
         &digest("rt"),
         &refresh("rt2", "g", "rs-basic", T0 + 86_400),
@@ -522,7 +772,9 @@ pub async fn token_insert_retried_is_idempotent_and_never_revives<S: ContractSto
 }
 
 /// An access and a refresh token of different grants are refused and nothing is stored.
-pub async fn token_insert_with_mismatched_grants_stores_nothing<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn token_insert_with_mismatched_grants_stores_nothing<S: Storage + 'static>(
+    fx: &Fixture<S>,
+) {
     let s = &*fx.store;
     assert_eq!(
         ok!(s.insert_tokens(
@@ -531,11 +783,12 @@ pub async fn token_insert_with_mismatched_grants_stores_nothing<S: ContractStore
         )),
         Insertion::GrantRevoked
     );
-    assert_eq!(s.counts().await, StoreCounts::default());
+    fx.check_counts(|c| assert_eq!(c, StoreCounts::default()))
+        .await;
 }
 
 /// RFC 7009 revocation of one access token leaves the rest of the grant alone.
-pub async fn revoke_access_token_removes_only_that_token<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn revoke_access_token_removes_only_that_token<S: Storage + 'static>(fx: &Fixture<S>) {
     let s = &*fx.store;
     with_tokens(s).await;
     ok!(s.insert_tokens(&access("at2", "g", "rs-basic", T0 + 3600), None));
@@ -551,7 +804,9 @@ pub async fn revoke_access_token_removes_only_that_token<S: ContractStore>(fx: &
 
 /// A replayed code names its grant; revoking it ends the grant's access and refresh tokens (and
 /// their rotation), and only those.
-pub async fn replay_then_revoke_ends_every_token_of_the_grant<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn replay_then_revoke_ends_every_token_of_the_grant<S: Storage + 'static>(
+    fx: &Fixture<S>,
+) {
     let s = &*fx.store;
     with_tokens(s).await;
     ok!(s.insert_code(&code("c2", "g2", "rs-basic", T0 + 60), None));
@@ -599,7 +854,7 @@ pub async fn replay_then_revoke_ends_every_token_of_the_grant<S: ContractStore>(
 /// Revoking a grant before its code is redeemed makes the code unusable and removes its
 /// front-channel token.
 pub async fn revoke_grant_makes_an_unused_code_unusable_and_removes_front_channel_token<
-    S: ContractStore,
+    S: Storage + 'static,
 >(
     fx: &Fixture<S>,
 ) {
@@ -617,14 +872,14 @@ pub async fn revoke_grant_makes_an_unused_code_unusable_and_removes_front_channe
 }
 
 /// `insert_tokens` after `revoke_grant` returns `GrantRevoked` and stores nothing.
-pub async fn insert_tokens_after_revoke_is_refused_and_stores_nothing<S: ContractStore>(
+pub async fn insert_tokens_after_revoke_is_refused_and_stores_nothing<S: Storage + 'static>(
     fx: &Fixture<S>,
 ) {
     let s = &*fx.store;
     ok!(s.insert_code(&code("c", "g", "rs-basic", T0 + 60), None));
     ok!(s.redeem_code(&digest("c"), at(T0)));
     ok!(s.revoke_grant(&grant("g"), at(T0)));
-    let before = s.counts().await;
+    let before = fx.counts().await;
     assert_eq!(
         ok!(s.insert_tokens(
             &access("at", "g", "rs-basic", T0 + 3600),
@@ -632,7 +887,7 @@ pub async fn insert_tokens_after_revoke_is_refused_and_stores_nothing<S: Contrac
         )),
         Insertion::GrantRevoked
     );
-    assert_eq!(s.counts().await, before);
+    assert_eq!(fx.counts().await, before);
     assert_eq!(ok!(s.access_token(&digest("at"), at(T0))), None);
     assert_eq!(
         ok!(s.refresh_token(&digest("rt"), at(T0))),
@@ -641,13 +896,13 @@ pub async fn insert_tokens_after_revoke_is_refused_and_stores_nothing<S: Contrac
 }
 
 /// Revoking twice is harmless.
-pub async fn revoke_grant_is_idempotent<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn revoke_grant_is_idempotent<S: Storage + 'static>(fx: &Fixture<S>) {
     let s = &*fx.store;
     with_tokens(s).await;
     ok!(s.revoke_grant(&grant("g"), at(T0)));
-    let after_first = s.counts().await;
+    let after_first = fx.counts().await;
     ok!(s.revoke_grant(&grant("g"), at(T0 + 5)));
-    assert_eq!(s.counts().await, after_first);
+    assert_eq!(fx.counts().await, after_first);
     assert_eq!(ok!(s.access_token(&digest("at"), at(T0 + 5))), None);
     assert_eq!(
         ok!(s.refresh_token(&digest("rt"), at(T0 + 5))),
@@ -657,7 +912,7 @@ pub async fn revoke_grant_is_idempotent<S: ContractStore>(fx: &Fixture<S>) {
 
 /// A revocation racing a token insertion never leaves a usable token behind: `CONCURRENCY / 2`
 /// grants per round, each with an insertion and a revocation released at once.
-pub async fn concurrent_revocation_and_insertion_never_leave_live_tokens<S: ContractStore>(
+pub async fn concurrent_revocation_and_insertion_never_leave_live_tokens<S: Storage + 'static>(
     fx: &Fixture<S>,
 ) {
     let pairs = CONCURRENCY / 2;
@@ -677,32 +932,32 @@ pub async fn concurrent_revocation_and_insertion_never_leave_live_tokens<S: Cont
                 .insert_code(&code(&c, &g, "rs-basic", T0 + 60), None));
             ok!(fx.store.redeem_code(&digest(&c), at(T0)));
         }
-        let barrier = Arc::new(Barrier::new(2 * pairs));
-        let mut inserters = Vec::new();
-        let mut revokers = Vec::new();
-        for i in 0..pairs {
-            let (g, at_name, rt_name) = names(i);
-            let (store, gate) = (fx.store.clone(), barrier.clone());
+        // Tasks 0..pairs insert the tokens of grant i, tasks pairs..2*pairs revoke grant i.
+        let outcomes = race(2 * pairs, |task| {
+            let store = fx.store.clone();
+            let (g, at_name, rt_name) = names(task % pairs);
             let (a, r) = (
                 access(&at_name, &g, "rs-basic", T0 + 3600),
                 refresh(&rt_name, &g, "rs-basic", T0 + 86_400),
             );
-            inserters.push(tokio::spawn(async move {
-                gate.wait().await;
-                store.insert_tokens(&a, Some(&r)).await
-            }));
-            let (store, gate, g) = (fx.store.clone(), barrier.clone(), grant(&g));
-            revokers.push(tokio::spawn(async move {
-                gate.wait().await;
-                store.revoke_grant(&g, at(T0)).await
-            }));
-        }
-        for (i, (inserter, revoker)) in inserters.into_iter().zip(revokers).enumerate() {
-            let insertion = inserter.await.expect("task").expect("insert");
-            revoker.await.expect("task").expect("revoke");
+            async move {
+                if task < pairs {
+                    store.insert_tokens(&a, Some(&r)).await.map(Some)
+                } else {
+                    store.revoke_grant(&grant(&g), at(T0)).await.map(|()| None)
+                }
+            }
+        })
+        .await;
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            let outcome = outcome.expect("insert or revoke");
+            if i >= pairs {
+                assert_eq!(outcome, None);
+                continue;
+            }
             assert!(matches!(
-                insertion,
-                Insertion::Stored | Insertion::GrantRevoked
+                outcome,
+                Some(Insertion::Stored | Insertion::GrantRevoked)
             ));
             let (_, at_name, rt_name) = names(i);
             assert_eq!(
@@ -723,7 +978,7 @@ pub async fn concurrent_revocation_and_insertion_never_leave_live_tokens<S: Cont
 
 /// Rotation retires the old token (returning its record), stores the new one; reuse of the old
 /// one is detected; revoking the grant ends the whole chain.
-pub async fn rotation_retires_the_old_token_and_stores_the_new_one<S: ContractStore>(
+pub async fn rotation_retires_the_old_token_and_stores_the_new_one<S: Storage + 'static>(
     fx: &Fixture<S>,
 ) {
     let s = &*fx.store;
@@ -774,7 +1029,9 @@ pub async fn rotation_retires_the_old_token_and_stores_the_new_one<S: ContractSt
 
 /// Unknown and expired tokens do not rotate; a retired token reports reuse until its own
 /// expiry, then nothing.
-pub async fn rotation_of_unknown_or_expired_token_is_unknown<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn rotation_of_unknown_or_expired_token_is_unknown<S: Storage + 'static>(
+    fx: &Fixture<S>,
+) {
     let s = &*fx.store;
     with_tokens(s).await;
     let new = refresh("rt2", "g", "rs-basic", T0 + 90_000);
@@ -802,7 +1059,7 @@ pub async fn rotation_of_unknown_or_expired_token_is_unknown<S: ContractStore>(f
 
 /// A rotated token is reported `Retired` until it would have expired.
 pub async fn refresh_lookup_reports_retired_until_the_old_token_would_have_expired<
-    S: ContractStore,
+    S: Storage + 'static,
 >(
     fx: &Fixture<S>,
 ) {
@@ -830,10 +1087,10 @@ pub async fn refresh_lookup_reports_retired_until_the_old_token_would_have_expir
 }
 
 /// A rotation whose new token names another grant changes nothing.
-pub async fn rotation_into_another_grant_is_refused<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn rotation_into_another_grant_is_refused<S: Storage + 'static>(fx: &Fixture<S>) {
     let s = &*fx.store;
     with_tokens(s).await;
-    let before = s.counts().await;
+    let before = fx.counts().await;
     let foreign = refresh("rt2", "other", "rs-basic", T0 + 90_000);
     assert_eq!(
         ok!(s.rotate_refresh_token(&digest("rt"), &foreign, at(T0))),
@@ -844,12 +1101,12 @@ pub async fn rotation_into_another_grant_is_refused<S: ContractStore>(fx: &Fixtu
         ok!(s.refresh_token(&digest("rt2"), at(T0))),
         RefreshLookup::Unknown
     );
-    assert_eq!(s.counts().await, before);
+    assert_eq!(fx.counts().await, before);
 }
 
 /// Of `CONCURRENCY` simultaneous rotations of one token exactly one wins, and only the winner's
 /// new token is stored.
-pub async fn concurrent_rotations_have_exactly_one_winner<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn concurrent_rotations_have_exactly_one_winner<S: Storage + 'static>(fx: &Fixture<S>) {
     for round in 0..RACE_ROUNDS {
         let g = format!("g-{round}");
         let old = format!("rt-{round}");
@@ -857,21 +1114,16 @@ pub async fn concurrent_rotations_have_exactly_one_winner<S: ContractStore>(fx: 
             &access(&format!("at-{round}"), &g, "rs-basic", T0 + 3600),
             Some(&refresh(&old, &g, "rs-basic", T0 + 86_400)),
         ));
-        let barrier = Arc::new(Barrier::new(CONCURRENCY));
-        let tasks: Vec<_> = (0..CONCURRENCY)
-            .map(|i| {
-                let (store, barrier) = (fx.store.clone(), barrier.clone());
-                let new = refresh(&format!("rt-{round}-{i}"), &g, "rs-basic", T0 + 90_000);
-                let old = digest(&old);
-                tokio::spawn(async move {
-                    barrier.wait().await;
-                    store.rotate_refresh_token(&old, &new, at(T0 + 1)).await
-                })
-            })
-            .collect();
+        let outcomes = race(CONCURRENCY, |i| {
+            let store = fx.store.clone();
+            let new = refresh(&format!("rt-{round}-{i}"), &g, "rs-basic", T0 + 90_000);
+            let old = digest(&old);
+            async move { store.rotate_refresh_token(&old, &new, at(T0 + 1)).await }
+        })
+        .await;
         let mut winners = Vec::new();
-        for (i, task) in tasks.into_iter().enumerate() {
-            match task.await.expect("task").expect("rotate") {
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            match outcome.expect("rotate") {
                 Rotation::Rotated(_) => winners.push(i),
                 Rotation::Reused(reused) => assert_eq!(reused.as_str(), g),
                 other => panic!("round {round}: unexpected {other:?}"),
@@ -893,7 +1145,7 @@ pub async fn concurrent_rotations_have_exactly_one_winner<S: ContractStore>(fx: 
 
 /// After a rotation, `CONCURRENCY` simultaneous presentations of the old token are all reuse;
 /// revoking the grant (as the driver does) then ends the successor too.
-pub async fn concurrent_reuse_of_a_rotated_token_is_always_detected<S: ContractStore>(
+pub async fn concurrent_reuse_of_a_rotated_token_is_always_detected<S: Storage + 'static>(
     fx: &Fixture<S>,
 ) {
     let s = &*fx.store;
@@ -906,23 +1158,19 @@ pub async fn concurrent_reuse_of_a_rotated_token_is_always_detected<S: ContractS
         )),
         Rotation::Rotated(_)
     ));
-    let barrier = Arc::new(Barrier::new(CONCURRENCY));
-    let tasks: Vec<_> = (0..CONCURRENCY)
-        .map(|i| {
-            let (store, barrier) = (fx.store.clone(), barrier.clone());
-            let new = refresh(&format!("rt-x-{i}"), "g", "rs-basic", T0 + 90_000);
-            tokio::spawn(async move {
-                barrier.wait().await;
-                let lookup = store.refresh_token(&digest("rt"), at(T0 + 2)).await;
-                let rotation = store
-                    .rotate_refresh_token(&digest("rt"), &new, at(T0 + 2))
-                    .await;
-                (lookup, rotation)
-            })
-        })
-        .collect();
-    for task in tasks {
-        let (lookup, rotation) = task.await.expect("task");
+    let outcomes = race(CONCURRENCY, |i| {
+        let store = fx.store.clone();
+        let new = refresh(&format!("rt-x-{i}"), "g", "rs-basic", T0 + 90_000);
+        async move {
+            let lookup = store.refresh_token(&digest("rt"), at(T0 + 2)).await;
+            let rotation = store
+                .rotate_refresh_token(&digest("rt"), &new, at(T0 + 2))
+                .await;
+            (lookup, rotation)
+        }
+    })
+    .await;
+    for (lookup, rotation) in outcomes {
         assert_eq!(lookup.expect("lookup"), RefreshLookup::Retired(grant("g")));
         assert_eq!(rotation.expect("rotate"), Rotation::Reused(grant("g")));
     }
@@ -936,7 +1184,7 @@ pub async fn concurrent_reuse_of_a_rotated_token_is_always_detected<S: ContractS
 }
 
 /// A rotation racing a revocation never leaves a live token.
-pub async fn concurrent_rotation_and_revocation_leave_no_live_token<S: ContractStore>(
+pub async fn concurrent_rotation_and_revocation_leave_no_live_token<S: Storage + 'static>(
     fx: &Fixture<S>,
 ) {
     for round in 0..RACE_ROUNDS {
@@ -946,26 +1194,28 @@ pub async fn concurrent_rotation_and_revocation_leave_no_live_token<S: ContractS
             &access(&format!("at-{round}"), &g, "rs-basic", T0 + 3600),
             Some(&refresh(&old, &g, "rs-basic", T0 + 86_400)),
         ));
-        let barrier = Arc::new(Barrier::new(2));
-        let rotator = {
-            let (store, barrier) = (fx.store.clone(), barrier.clone());
+        // Task 0 rotates, task 1 revokes.
+        let mut outcomes = race(2, |task| {
+            let store = fx.store.clone();
             let (old, new) = (digest(&old), refresh(&new, &g, "rs-basic", T0 + 90_000));
-            tokio::spawn(async move {
-                barrier.wait().await;
-                store.rotate_refresh_token(&old, &new, at(T0 + 1)).await
-            })
-        };
-        let revoker = {
-            let (store, barrier, g) = (fx.store.clone(), barrier.clone(), grant(&g));
-            tokio::spawn(async move {
-                barrier.wait().await;
-                store.revoke_grant(&g, at(T0 + 1)).await
-            })
-        };
-        let rotation = rotator.await.expect("task").expect("rotate");
-        revoker.await.expect("task").expect("revoke");
+            let g = grant(&g);
+            async move {
+                if task == 0 {
+                    store
+                        .rotate_refresh_token(&old, &new, at(T0 + 1))
+                        .await
+                        .map(Some)
+                } else {
+                    store.revoke_grant(&g, at(T0 + 1)).await.map(|()| None)
+                }
+            }
+        })
+        .await;
+        assert_eq!(outcomes.pop().map(|r| r.expect("revoke")), Some(None));
+        let rotation = outcomes.pop().map(|r| r.expect("rotate"));
         assert!(
-            matches!(rotation, Rotation::Rotated(_)) || rotation == Rotation::Reused(grant(&g)),
+            matches!(rotation, Some(Some(Rotation::Rotated(_))))
+                || rotation == Some(Some(Rotation::Reused(grant(&g)))),
             "round {round}: {rotation:?}"
         );
         for name in [&old, &new] {
@@ -981,7 +1231,7 @@ pub async fn concurrent_rotation_and_revocation_leave_no_live_token<S: ContractS
 // jti
 
 /// `record_jti` is a test-and-set per (client, `jti`) that forgets an entry at its expiry.
-pub async fn jti_is_test_and_set_per_client_until_expiry<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn jti_is_test_and_set_per_client_until_expiry<S: Storage + 'static>(fx: &Fixture<S>) {
     let s = &*fx.store;
     let (a, b) = (client_id("rs-basic"), client_id("es-post"));
     let exp = T0 + 300;
@@ -998,31 +1248,28 @@ pub async fn jti_is_test_and_set_per_client_until_expiry<S: ContractStore>(fx: &
     // From its expiry on the jti is forgotten, then recorded anew with the new expiry.
     assert!(ok!(s.record_jti(&a, "jti-1", at(exp + 300), at(exp))));
     assert!(!ok!(s.record_jti(&a, "jti-1", at(exp + 300), at(exp + 1))));
-    assert_eq!(s.counts().await.jtis, 5);
+    fx.check_counts(|c| assert_eq!(c.jtis, 5)).await;
 }
 
 /// Of `CONCURRENCY` simultaneous recordings of one `jti` exactly one is new.
-pub async fn concurrent_jti_recording_has_exactly_one_winner<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn concurrent_jti_recording_has_exactly_one_winner<S: Storage + 'static>(
+    fx: &Fixture<S>,
+) {
     for round in 0..RACE_ROUNDS {
         let jti = format!("same-{round}");
-        let barrier = Arc::new(Barrier::new(CONCURRENCY));
-        let tasks: Vec<_> = (0..CONCURRENCY)
-            .map(|_| {
-                let (store, barrier, jti) = (fx.store.clone(), barrier.clone(), jti.clone());
-                tokio::spawn(async move {
-                    barrier.wait().await;
-                    store
-                        .record_jti(&client_id("rs-basic"), &jti, at(T0 + 60), at(T0))
-                        .await
-                })
-            })
-            .collect();
-        let mut new = 0;
-        for task in tasks {
-            if task.await.expect("task").expect("record") {
-                new += 1;
+        let outcomes = race(CONCURRENCY, |_| {
+            let (store, jti) = (fx.store.clone(), jti.clone());
+            async move {
+                store
+                    .record_jti(&client_id("rs-basic"), &jti, at(T0 + 60), at(T0))
+                    .await
             }
-        }
+        })
+        .await;
+        let new = outcomes
+            .into_iter()
+            .filter(|outcome| *outcome.as_ref().expect("record"))
+            .count();
         assert_eq!(new, 1, "round {round}");
     }
 }
@@ -1031,7 +1278,7 @@ pub async fn concurrent_jti_recording_has_exactly_one_winner<S: ContractStore>(f
 // Sweeping
 
 /// A sweep removes exactly the entries expired at `now`: the same counts on every backend.
-pub async fn sweep_removes_exactly_what_expired<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn sweep_removes_exactly_what_expired<S: Storage + 'static>(fx: &Fixture<S>) {
     let s = &*fx.store;
     with_tokens(s).await;
     ok!(s.record_jti(&client_id("rs-basic"), "j", at(T0 + 60), at(T0)));
@@ -1042,23 +1289,27 @@ pub async fn sweep_removes_exactly_what_expired<S: ContractStore>(fx: &Fixture<S
         grants: 1,
         jtis: 1,
     };
-    assert_eq!(s.counts().await, one_each);
+    fx.check_counts(|c| assert_eq!(c, one_each)).await;
     assert_eq!(ok!(s.sweep_expired(at(T0 + 59))), 0);
     // The jti expires at T0+60; the code tombstone lives as long as the grant's tokens.
     assert_eq!(ok!(s.sweep_expired(at(T0 + 60))), 1);
-    assert_eq!(
-        s.counts().await,
-        StoreCounts {
-            jtis: 0,
-            ..one_each
-        }
-    );
+    fx.check_counts(|c| {
+        assert_eq!(
+            c,
+            StoreCounts {
+                jtis: 0,
+                ..one_each
+            }
+        );
+    })
+    .await;
     assert_eq!(ok!(s.sweep_expired(at(T0 + 3600))), 1);
-    assert_eq!(s.counts().await.access_tokens, 0);
+    fx.check_counts(|c| assert_eq!(c.access_tokens, 0)).await;
     assert!(is_live(&ok!(s.refresh_token(&digest("rt"), at(T0 + 3600)))));
     // The refresh token, the code tombstone and the grant go together.
     assert_eq!(ok!(s.sweep_expired(at(T0 + 86_400))), 3);
-    assert_eq!(s.counts().await, StoreCounts::default());
+    fx.check_counts(|c| assert_eq!(c, StoreCounts::default()))
+        .await;
     assert_eq!(ok!(s.sweep_expired(at(T0 + 86_400))), 0);
     // Clients are never swept.
     assert!(ok!(s.client(&client_id("rs-basic"))).is_some());
@@ -1066,7 +1317,9 @@ pub async fn sweep_removes_exactly_what_expired<S: ContractStore>(fx: &Fixture<S
 
 /// A replay after the code's own expiry, while tokens of its grant live, is still a replay and
 /// names the grant (RFC 6749 §4.1.2); the tombstone ends with the grant's last token.
-pub async fn late_replay_is_recognised_while_the_grant_lives<S: ContractStore>(fx: &Fixture<S>) {
+pub async fn late_replay_is_recognised_while_the_grant_lives<S: Storage + 'static>(
+    fx: &Fixture<S>,
+) {
     let s = &*fx.store;
     ok!(s.insert_code(&code("c", "g", "rs-basic", T0 + 60), None));
     assert!(matches!(
@@ -1101,32 +1354,38 @@ pub async fn late_replay_is_recognised_while_the_grant_lives<S: ContractStore>(f
 
 /// A revocation marker outlives the grant by the grace period, so late insertions are refused;
 /// then it is swept.
-pub async fn sweep_keeps_revocation_markers_for_the_grace_period<S: ContractStore>(
+pub async fn sweep_keeps_revocation_markers_for_the_grace_period<S: Storage + 'static>(
     fx: &Fixture<S>,
 ) {
     let s = &*fx.store;
-    assert_eq!(GRACE, oidc_hybrid_sql::REVOCATION_GRACE_SECS);
     ok!(s.insert_code(&code("c", "g", "rs-basic", T0 + 60), None));
     ok!(s.redeem_code(&digest("c"), at(T0)));
     ok!(s.revoke_grant(&grant("g"), at(T0 + 10)));
-    let marker_until = T0 + 60 + GRACE;
+    let marker_until = T0 + 60 + REVOCATION_GRACE_SECS;
     assert_eq!(ok!(s.sweep_expired(at(T0 + 60))), 1);
-    assert_eq!(s.counts().await.grants, 1);
+    fx.check_counts(|c| assert_eq!(c.grants, 1)).await;
     assert_eq!(
         ok!(s.insert_tokens(&access("at", "g", "rs-basic", T0 + 3600), None)),
         Insertion::GrantRevoked
     );
     assert_eq!(ok!(s.sweep_expired(at(marker_until - 1))), 0);
     assert_eq!(ok!(s.sweep_expired(at(marker_until))), 1);
-    assert_eq!(s.counts().await, StoreCounts::default());
+    fx.check_counts(|c| assert_eq!(c, StoreCounts::default()))
+        .await;
     // A revocation later than the grant's expiry is measured from the revocation.
     ok!(s.revoke_grant(&grant("late"), at(T0 + 5000)));
-    assert_eq!(ok!(s.sweep_expired(at(T0 + 5000 + GRACE - 1))), 0);
-    assert_eq!(ok!(s.sweep_expired(at(T0 + 5000 + GRACE))), 1);
+    assert_eq!(
+        ok!(s.sweep_expired(at(T0 + 5000 + REVOCATION_GRACE_SECS - 1))),
+        0
+    );
+    assert_eq!(
+        ok!(s.sweep_expired(at(T0 + 5000 + REVOCATION_GRACE_SECS))),
+        1
+    );
 }
 
 /// Retired refresh tokens are swept at their own expiry; the successor and the grant stay.
-pub async fn sweep_removes_retired_refresh_tombstones_at_their_expiry<S: ContractStore>(
+pub async fn sweep_removes_retired_refresh_tombstones_at_their_expiry<S: Storage + 'static>(
     fx: &Fixture<S>,
 ) {
     let s = &*fx.store;
@@ -1136,9 +1395,9 @@ pub async fn sweep_removes_retired_refresh_tombstones_at_their_expiry<S: Contrac
         &refresh("rt2", "g", "rs-basic", T0 + 200_000),
         at(T0 + 1),
     ));
-    assert_eq!(s.counts().await.refresh_tokens, 2);
+    fx.check_counts(|c| assert_eq!(c.refresh_tokens, 2)).await;
     ok!(s.sweep_expired(at(T0 + 86_400)));
-    assert_eq!(s.counts().await.refresh_tokens, 1);
+    fx.check_counts(|c| assert_eq!(c.refresh_tokens, 1)).await;
     assert_eq!(
         ok!(s.rotate_refresh_token(
             &digest("rt"),
@@ -1150,21 +1409,32 @@ pub async fn sweep_removes_retired_refresh_tombstones_at_their_expiry<S: Contrac
     assert!(is_live(&ok!(
         s.refresh_token(&digest("rt2"), at(T0 + 86_400))
     )));
-    assert_eq!(s.counts().await.grants, 1);
+    fx.check_counts(|c| assert_eq!(c.grants, 1)).await;
 }
 
-/// Instantiates the whole contract suite as `#[tokio::test]`s (multi-threaded runtime) in a
-/// module named `$backend`, each test on a fresh store from `$fixture` (an expression giving a
-/// future of `Option<Fixture<S>>`; `None` skips the test after the fixture said why).
+/// Instantiates the whole storage contract suite for a store: a module `$name` of `#[test]`s,
+/// one per rule, each on a fresh fixture from `$make` and its own multi-threaded tokio runtime
+/// (see [`contract::run`](crate::contract::run)).
+///
+/// `$make` is a function or closure taking the [standard
+/// clients](crate::fixtures::standard_clients) (`Vec<Client>`) and returning a future of a
+/// [`Fixture`](crate::contract::Fixture) of a store holding them — or of `Option<Fixture>`,
+/// where `None` skips the test. It is evaluated inside the generated module, which imports
+/// everything of the calling module (`use super::*`).
 ///
 /// ```ignore
-/// oidc_hybrid_tests::storage_contract!(memory => oidc_hybrid_tests::backends::memory());
+/// oidc_hybrid_testkit::storage_contract!(my_store, |clients| async move {
+///     Fixture::new(MyStore::with_clients(clients))
+/// });
 /// ```
 #[macro_export]
 macro_rules! storage_contract {
-    ($backend:ident => $fixture:expr) => {
-        mod $backend {
-            $crate::storage_contract!(@tests $fixture;
+    ($name:ident, $make:expr $(,)?) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $crate::storage_contract!(@tests $make;
                 clients_round_trip,
                 code_round_trip_returns_the_exact_record,
                 code_redeemed_twice_is_replayed_with_its_grant,
@@ -1201,14 +1471,13 @@ macro_rules! storage_contract {
             );
         }
     };
-    (@tests $fixture:expr; $($name:ident),* $(,)?) => {
+    (@tests $make:expr; $($test:ident),* $(,)?) => {
         $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $name() {
-                let Some(fixture) = $fixture.await else {
-                    return;
-                };
-                $crate::contract::$name(&fixture).await;
+            #[test]
+            fn $test() {
+                $crate::contract::run($make, |fixture| async move {
+                    $crate::contract::$test(&fixture).await;
+                });
             }
         )*
     };

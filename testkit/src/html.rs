@@ -1,5 +1,6 @@
-//! A small, careful HTML form scanner: enough of the HTML tokenizer to find every `<form>` of a
-//! login or consent page with its successful controls, as a browser would submit them.
+//! A small, careful HTML form reader: enough of the HTML tokenizer to find every `<form>` of a
+//! page — a login or consent page, a `form_post` response page — with its successful controls,
+//! as a browser would submit them.
 //!
 //! It understands start and end tags with attributes in double quotes, single quotes or bare,
 //! character references in attribute values and text (`&amp;`, `&quot;`, `&#39;`, `&#x27;` …),
@@ -11,46 +12,71 @@
 
 /// One HTML form as a user agent would submit it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Form {
+pub struct Form {
     /// The `action` attribute (`None` when absent: the form posts to its page's URL).
-    pub(crate) action: Option<String>,
+    pub action: Option<String>,
     /// The `method` attribute, lowercased (`get` when absent, as in HTML).
-    pub(crate) method: String,
+    pub method: String,
     /// The successful controls in document order (name, value).
-    pub(crate) fields: Vec<(String, String)>,
+    pub fields: Vec<(String, String)>,
     /// The submit buttons in document order (name, value; the name may be empty).
-    pub(crate) buttons: Vec<(String, String)>,
+    pub buttons: Vec<(String, String)>,
 }
 
 impl Form {
     /// Whether a field of that name is present.
-    pub(crate) fn has_field(&self, name: &str) -> bool {
+    #[must_use]
+    pub fn has_field(&self, name: &str) -> bool {
         self.fields.iter().any(|(n, _)| n == name)
     }
 
-    /// The pairs to submit: the fields, then the first submit button's name and value if it
-    /// has a name. When the form has a field named in `fill` (the login form), `fill`
-    /// replaces the same-named values and adds the others; other forms (a consent page) are
-    /// sent as they are.
-    pub(crate) fn submission(&self, fill: &[(String, String)]) -> Vec<(String, String)> {
-        let fill = if fill.iter().any(|(name, _)| self.has_field(name)) {
-            fill
-        } else {
-            &[]
-        };
+    /// The value of the first field of that name.
+    #[must_use]
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// What a browser sends when the user set `fill` and pressed submit button `button` (an
+    /// index into [`buttons`](Self::buttons)): the fields, `fill` replacing the same-named
+    /// values and adding the others, then the button's name and value if it has a name (and
+    /// nothing for a button that does not exist).
+    #[must_use]
+    pub fn submit<N: AsRef<str>, V: AsRef<str>>(
+        &self,
+        fill: &[(N, V)],
+        button: usize,
+    ) -> Vec<(String, String)> {
         let mut pairs: Vec<(String, String)> = self
             .fields
             .iter()
-            .filter(|(n, _)| !fill.iter().any(|(f, _)| f == n))
+            .filter(|(n, _)| !fill.iter().any(|(f, _)| f.as_ref() == n))
             .cloned()
             .collect();
-        pairs.extend(fill.iter().cloned());
-        if let Some((name, value)) = self.buttons.first()
+        pairs.extend(
+            fill.iter()
+                .map(|(n, v)| (n.as_ref().to_owned(), v.as_ref().to_owned())),
+        );
+        if let Some((name, value)) = self.buttons.get(button)
             && !name.is_empty()
         {
             pairs.push((name.clone(), value.clone()));
         }
         pairs
+    }
+
+    /// What a scripted user sends without knowing the page: [`submit`](Self::submit) with the
+    /// first button, and `fill` only if the form has a field it names (a login form); other
+    /// forms (a consent page) are sent as they are.
+    #[must_use]
+    pub fn submission(&self, fill: &[(String, String)]) -> Vec<(String, String)> {
+        if fill.iter().any(|(name, _)| self.has_field(name)) {
+            self.submit(fill, 0)
+        } else {
+            self.submit::<&str, &str>(&[], 0)
+        }
     }
 }
 
@@ -240,7 +266,8 @@ impl<'h> Iterator for Tokens<'h> {
 /// Decodes the character references of an attribute value or a text run: the named ones a
 /// login page uses (`amp`, `lt`, `gt`, `quot`, `apos`, `nbsp`) and every numeric one. Unknown
 /// references stay as written.
-pub(crate) fn decode_entities(text: &str) -> String {
+#[must_use]
+pub fn decode_entities(text: &str) -> String {
     if !text.contains('&') {
         return text.to_owned();
     }
@@ -286,7 +313,8 @@ pub(crate) fn decode_entities(text: &str) -> String {
 
 /// Every `<form>` of `html`, with its controls. Controls outside any form are ignored, as is a
 /// `<form>` nested in another (as browsers do).
-pub(crate) fn forms(html: &str) -> Vec<Form> {
+#[must_use]
+pub fn forms(html: &str) -> Vec<Form> {
     let mut out: Vec<Form> = Vec::new();
     let mut open = false;
     // The open <select>: its name, the first option's value, the selected option's value.
@@ -417,7 +445,8 @@ pub(crate) fn forms(html: &str) -> Vec<Form> {
 }
 
 /// The text of a page, squeezed, for error messages: the `<title>` and the first words.
-pub(crate) fn summary(html: &str) -> String {
+#[must_use]
+pub fn summary(html: &str) -> String {
     let mut title = None;
     let mut in_title = false;
     let mut words = String::new();
