@@ -30,6 +30,7 @@ use crate::jose::sign_jwt;
 use crate::mint::Mint;
 use crate::params::Params;
 use crate::pkce::CodeChallenge;
+use crate::request_object::{RequestOrigin, RequestParams};
 use crate::response::{AuthorizationResponse, AuthorizeError};
 use crate::secret::{AccessToken, AuthorizationCode};
 use crate::signer::{JwsAlgorithm, Signer};
@@ -61,6 +62,7 @@ pub struct AuthorizeRequest {
     state: Option<State>,
     mode: ResponseMode,
     body: Result<Body, Reject>,
+    origin: RequestOrigin,
 }
 
 #[derive(Clone, Debug)]
@@ -209,7 +211,24 @@ impl AuthorizeRequest {
             state: state.ok().flatten().map(State::new),
             mode,
             body,
+            origin: RequestOrigin::Plain,
         })
+    }
+
+    /// Parses the parameters of a request that came as a verified request object or a pushed
+    /// request ([`request_object`](crate::request_object)), remembering where they came from.
+    ///
+    /// # Errors
+    ///
+    /// As for [`AuthorizeRequest::parse`]; the limits of [`Params::from_pairs`] are shown.
+    pub fn parse_resolved(
+        request: &RequestParams,
+        config: &Config,
+    ) -> Result<Self, AuthorizeError> {
+        let params = request.params().map_err(AuthorizeError::show)?;
+        let mut parsed = Self::parse(&params, config)?;
+        parsed.origin = request.origin();
+        Ok(parsed)
     }
 
     /// The client the request claims to come from; the driver looks it up.
@@ -247,6 +266,10 @@ impl AuthorizeRequest {
             issuer: &config.issuer,
         };
         let body = self.body.map_err(|r| target.error(r))?;
+        let must_push = client.requires_par() || config.require_pushed_authorization_requests;
+        if must_push && self.origin != RequestOrigin::Pushed {
+            return Err(target.error(Reject::PushedRequestRequired));
+        }
         if !client.allows_response_type(body.response_type) {
             return Err(target.error(Reject::ResponseTypeNotAllowed));
         }
@@ -284,6 +307,7 @@ impl AuthorizeRequest {
             claims_locales: body.claims_locales,
             acr_values: body.acr_values,
             received_at: now,
+            origin: self.origin,
             id_token_alg: client.id_token_alg(),
             s_hash: client.wants_s_hash(),
             refresh_allowed: client.allows_grant(GrantType::RefreshToken),
@@ -464,6 +488,8 @@ pub struct BoundRequest {
     claims_locales: Vec<String>,
     acr_values: Vec<String>,
     received_at: UnixTime,
+    #[serde(default)]
+    origin: RequestOrigin,
     id_token_alg: JwsAlgorithm,
     s_hash: bool,
     refresh_allowed: bool,
@@ -600,6 +626,12 @@ impl BoundRequest {
     #[must_use]
     pub fn received_at(&self) -> UnixTime {
         self.received_at
+    }
+
+    /// Where the request's parameters came from (query, request object, pushed request).
+    #[must_use]
+    pub fn origin(&self) -> RequestOrigin {
+        self.origin
     }
 
     /// The algorithm the client's ID tokens use.

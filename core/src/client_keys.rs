@@ -413,7 +413,8 @@ pub(crate) fn verify_client_jws(
             }
         }
         (KeyFamily::Secret, SignatureAlgorithm::Mac(mac)) => {
-            let secret = keys.secret.ok_or(JwsFailure::UnknownKey)?;
+            // A client without a secret has no HMAC at all: the algorithm is refused.
+            let secret = keys.secret.ok_or(JwsFailure::Algorithm)?;
             if mac.verify(secret, input, &jws.signature) {
                 Ok(())
             } else {

@@ -74,6 +74,19 @@ pub struct Config {
     /// Clock skew allowed when checking `exp`, `iat` and `nbf` of clients' JWTs, in seconds
     /// (default 30).
     pub clock_skew: u64,
+    /// Longest lifetime accepted for a request object, from its `nbf` (else `iat`, else now) to
+    /// its `exp`, in seconds (default 3600; FAPI 1.0 Advanced §5.2.2 item 13 allows 60 minutes).
+    pub request_object_max_lifetime: u64,
+    /// Whether clients that registered `request_object_signing_alg: none` may send unsigned
+    /// request objects (default false; RFC 9101 §10.2).
+    pub allow_unsigned_request_objects: bool,
+    /// The pushed authorization request endpoint URL (RFC 9126 §5), default `{issuer}/par`.
+    pub pushed_authorization_request_endpoint: String,
+    /// Lifetime of a pushed request's `request_uri`, in seconds (default 60; RFC 9126 §2.2).
+    pub pushed_request_lifetime: u64,
+    /// Whether every client must push its authorization requests (RFC 9126 §5; per client with
+    /// `require_pushed_authorization_requests`).
+    pub require_pushed_authorization_requests: bool,
     /// The scope values the provider understands, advertised in discovery: the OpenID Connect
     /// ones by default (`openid`, `profile`, `email`, `address`, `phone`, `offline_access`);
     /// a host adds its own (e.g. `api:read`). Other requested values are ignored: not granted,
@@ -133,6 +146,11 @@ impl Config {
             id_token_lifetime: 600,
             allow_pkce_plain: false,
             auth_time: AuthTimePolicy::Always,
+            request_object_max_lifetime: 3600,
+            allow_unsigned_request_objects: false,
+            pushed_authorization_request_endpoint: format!("{issuer}/par"),
+            pushed_request_lifetime: 60,
+            require_pushed_authorization_requests: false,
             assertion_max_lifetime: 300,
             clock_skew: 30,
             scopes_supported: [
@@ -197,6 +215,7 @@ impl Config {
             return Err(ConfigError::CodeLifetime);
         }
         if [
+            self.pushed_request_lifetime,
             self.access_token_lifetime,
             self.front_channel_token_lifetime,
             self.refresh_token_lifetime,

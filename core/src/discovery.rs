@@ -56,10 +56,18 @@ pub struct ProviderMetadata {
     pub display_values_supported: Vec<&'static str>,
     /// The `claims` request parameter is not supported.
     pub claims_parameter_supported: bool,
-    /// `request` is not supported (answered with `request_not_supported`).
+    /// Request objects by value (`request`, RFC 9101) are supported.
     pub request_parameter_supported: bool,
-    /// `request_uri` is not supported (answered with `request_uri_not_supported`).
+    /// Algorithms accepted for request objects (`none` only when unsigned objects are
+    /// allowed).
+    pub request_object_signing_alg_values_supported: Vec<&'static str>,
+    /// `request_uri` by reference to a URL the provider would fetch is not offered; only the
+    /// `request_uri` values the PAR endpoint issues are accepted (RFC 9126).
     pub request_uri_parameter_supported: bool,
+    /// The pushed authorization request endpoint (RFC 9126 §5).
+    pub pushed_authorization_request_endpoint: String,
+    /// Whether every client must use PAR (RFC 9126 §5).
+    pub require_pushed_authorization_requests: bool,
     /// RFC 9207: every authorization response carries `iss`.
     pub authorization_response_iss_parameter_supported: bool,
 }
@@ -110,6 +118,10 @@ impl ProviderMetadata {
         if config.allow_pkce_plain {
             code_challenge_methods.push("plain");
         }
+        let mut object_algs = auth_algs.clone();
+        if config.allow_unsigned_request_objects {
+            object_algs.push("none");
+        }
         Self {
             issuer: config.issuer.clone(),
             authorization_endpoint: config.authorization_endpoint.clone(),
@@ -134,8 +146,13 @@ impl ProviderMetadata {
             claims_supported: claims,
             display_values_supported: alloc::vec!["page", "popup", "touch", "wap"],
             claims_parameter_supported: false,
-            request_parameter_supported: false,
+            request_parameter_supported: true,
+            request_object_signing_alg_values_supported: object_algs,
             request_uri_parameter_supported: false,
+            pushed_authorization_request_endpoint: config
+                .pushed_authorization_request_endpoint
+                .clone(),
+            require_pushed_authorization_requests: config.require_pushed_authorization_requests,
             authorization_response_iss_parameter_supported: true,
         }
     }

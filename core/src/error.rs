@@ -161,8 +161,44 @@ pub enum Reject {
     RefreshTokenMissing,
     /// A rotated refresh token was used again; the grant has been revoked.
     RefreshTokenReused,
+    /// `request` and `request_uri` were both sent (RFC 9101 §5).
+    RequestAndRequestUri,
     /// The `request` parameter (request objects) is not supported.
     RequestNotSupported,
+    /// A request object's signature algorithm is refused (`none` without the client's
+    /// registration and the configuration's permission, another family, not the registered one,
+    /// not implemented).
+    RequestObjectAlgorithmRefused,
+    /// A request object's `aud` does not name the issuer.
+    RequestObjectAudienceMismatch,
+    /// A request object's `client_id` or `iss` is not the client that sent it.
+    RequestObjectClientMismatch,
+    /// A request object is encrypted (JWE), which is not supported.
+    RequestObjectEncrypted,
+    /// A request object has expired or is not valid yet.
+    RequestObjectExpired,
+    /// No key of the client matches the request object's `kid` and algorithm.
+    RequestObjectKeyUnknown,
+    /// A request object lives longer than the configured maximum.
+    RequestObjectLifetimeTooLong,
+    /// A request object is not a well-formed JWT, or a claim has the wrong type.
+    RequestObjectMalformed,
+    /// A request object's `jti` was seen before.
+    RequestObjectReplayed,
+    /// A request object's `response_type` differs from the query's (OIDC Core §6.1).
+    RequestObjectResponseTypeMismatch,
+    /// A request object's signature does not verify.
+    RequestObjectSignatureInvalid,
+    /// A request object's client keys could not be fetched.
+    RequestObjectKeysUnavailable,
+    /// The client must push its authorization requests (RFC 9126 §6).
+    PushedRequestRequired,
+    /// A pushed request carries `request_uri` (RFC 9126 §2.1).
+    PushedRequestUriForbidden,
+    /// A `request_uri` is unknown, expired or already used (RFC 9126 §4).
+    RequestUriInvalid,
+    /// A `request_uri` was pushed by another client (RFC 9126 §4).
+    RequestUriClientMismatch,
     /// The request is larger than allowed.
     RequestTooLarge,
     /// The `request_uri` parameter is not supported.
@@ -246,6 +282,19 @@ impl Reject {
                 C::InvalidScope
             }
             Self::RequestNotSupported => C::RequestNotSupported,
+            Self::RequestObjectAlgorithmRefused
+            | Self::RequestObjectAudienceMismatch
+            | Self::RequestObjectClientMismatch
+            | Self::RequestObjectEncrypted
+            | Self::RequestObjectExpired
+            | Self::RequestObjectKeyUnknown
+            | Self::RequestObjectKeysUnavailable
+            | Self::RequestObjectLifetimeTooLong
+            | Self::RequestObjectMalformed
+            | Self::RequestObjectReplayed
+            | Self::RequestObjectResponseTypeMismatch
+            | Self::RequestObjectSignatureInvalid => C::InvalidRequestObject,
+            Self::RequestUriClientMismatch | Self::RequestUriInvalid => C::InvalidRequestUri,
             Self::RequestUriNotSupported => C::RequestUriNotSupported,
             Self::ServerError | Self::SigningKeyUnavailable => C::ServerError,
             Self::TokenMissing => C::InvalidRequest,
@@ -288,9 +337,12 @@ impl Reject {
             | Self::ParameterTooLong
             | Self::PromptNoneWithOther
             | Self::PromptUnsupported
+            | Self::PushedRequestRequired
+            | Self::PushedRequestUriForbidden
             | Self::RedirectUriMismatch
             | Self::RedirectUriMissing
             | Self::RefreshTokenMissing
+            | Self::RequestAndRequestUri
             | Self::RequestTooLarge
             | Self::RevocationTokenMissing
             | Self::ResponseModeQueryWithTokens
@@ -398,7 +450,32 @@ impl Reject {
             Self::RefreshTokenInvalid => "the refresh token is invalid or expired",
             Self::RefreshTokenMissing => "refresh_token is missing",
             Self::RefreshTokenReused => "the refresh token was already used",
+            Self::PushedRequestRequired => "this client must push its authorization requests (PAR)",
+            Self::PushedRequestUriForbidden => "a pushed request must not carry request_uri",
+            Self::RequestAndRequestUri => "request and request_uri cannot both be sent",
             Self::RequestNotSupported => "the request parameter is not supported",
+            Self::RequestObjectAlgorithmRefused => {
+                "the request object's signature algorithm is not accepted for this client"
+            }
+            Self::RequestObjectAudienceMismatch => "the request object's aud must name this issuer",
+            Self::RequestObjectClientMismatch => {
+                "the request object's client_id and iss must be the client_id of the request"
+            }
+            Self::RequestObjectEncrypted => "encrypted request objects are not supported",
+            Self::RequestObjectExpired => "the request object has expired or is not valid yet",
+            Self::RequestObjectKeyUnknown => {
+                "no registered key of the client matches the request object"
+            }
+            Self::RequestObjectKeysUnavailable => "the client's jwks_uri could not be fetched",
+            Self::RequestObjectLifetimeTooLong => "the request object's lifetime is too long",
+            Self::RequestObjectMalformed => "the request object is not a well-formed JWT",
+            Self::RequestObjectReplayed => "the request object was already used",
+            Self::RequestObjectResponseTypeMismatch => {
+                "the request object's response_type differs from the request's"
+            }
+            Self::RequestObjectSignatureInvalid => "the request object's signature is invalid",
+            Self::RequestUriClientMismatch => "the request_uri was pushed by another client",
+            Self::RequestUriInvalid => "the request_uri is unknown, expired or already used",
             Self::RequestTooLarge => "the request is too large",
             Self::RequestUriNotSupported => "the request_uri parameter is not supported",
             Self::RevocationTokenMissing => "token is missing",
@@ -456,6 +533,10 @@ pub enum ErrorCode {
     InvalidRedirectUri,
     /// `invalid_request`
     InvalidRequest,
+    /// `invalid_request_object` (OIDC Core §3.1.2.6, RFC 9101 §6.3)
+    InvalidRequestObject,
+    /// `invalid_request_uri` (OIDC Core §3.1.2.6, RFC 9126 §4)
+    InvalidRequestUri,
     /// `invalid_scope`
     InvalidScope,
     /// `invalid_token` (RFC 6750)
@@ -491,6 +572,8 @@ impl ErrorCode {
             Self::InvalidGrant => "invalid_grant",
             Self::InvalidRedirectUri => "invalid_redirect_uri",
             Self::InvalidRequest => "invalid_request",
+            Self::InvalidRequestObject => "invalid_request_object",
+            Self::InvalidRequestUri => "invalid_request_uri",
             Self::InvalidScope => "invalid_scope",
             Self::InvalidToken => "invalid_token",
             Self::LoginRequired => "login_required",

@@ -21,10 +21,12 @@ pub mod error;
 mod id_token;
 pub mod jose;
 pub mod mint;
+pub mod par;
 pub mod params;
 pub mod pkce;
 pub mod provider;
 pub mod random;
+pub mod request_object;
 pub mod response;
 pub mod revocation;
 pub mod secret;
@@ -53,6 +55,7 @@ pub use discovery::ProviderMetadata;
 pub use error::{EndpointError, ErrorCode, Reject};
 pub use id_token::IdTokenClaims;
 pub use mint::Mint;
+pub use par::{PushRequest, PushedResponse};
 pub use params::Params;
 pub use pkce::{CodeChallenge, CodeChallengeMethod, CodeVerifier};
 pub use provider::{ErrorObserver, Provider};
@@ -62,8 +65,8 @@ pub use revocation::RevocationRequest;
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken, SecretDigest};
 pub use signer::{HashAlgorithm, Jwk, JwkSet, JwsAlgorithm, SignError, Signer};
 pub use storage::{
-    AccessTokenRecord, CodeRecord, Insertion, REVOCATION_GRACE_SECS, Redemption, RefreshLookup,
-    RefreshTokenRecord, Rotation, Storage,
+    AccessTokenRecord, CodeRecord, Insertion, PushedRequestRecord, REVOCATION_GRACE_SECS,
+    Redemption, RefreshLookup, RefreshTokenRecord, Rotation, Storage,
 };
 pub use token::{TokenRequest, TokenResponse};
 pub use userinfo::{Claims, ClaimsSource, UserInfoRequest};

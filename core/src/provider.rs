@@ -7,21 +7,25 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::authorize::{Approval, AuthorizeRequest, BoundRequest, Consent, Session, Step};
+use crate::client::Client;
 use crate::client_auth::{AuthContext, AuthenticatedClient, Authentication, Credentials};
-use crate::client_keys::{FetchError, JwksFetcher, JwsVerifier};
+use crate::client_keys::{ClientJwks, FetchError, JwksFetcher, JwsVerifier};
 use crate::clock::{Clock, UnixTime};
 use crate::config::{Config, ConfigError, Rs256Policy};
 use crate::discovery::ProviderMetadata;
 use crate::error::{EndpointError, Reject};
 use crate::mint::Mint;
+use crate::par::{PushRequest, PushStep, PushedResponse};
 use crate::params::Params;
 use crate::random::SecureRandom;
+use crate::request_object::{AuthorizeInput, ObjectContext};
 use crate::response::{AuthorizationResponse, AuthorizeError};
 use crate::revocation::{RevocationRequest, RevocationStep};
 use crate::signer::{Jwk, JwkSet, JwsAlgorithm, Signer};
 use crate::storage::Storage;
 use crate::token::{GrantStep, Refusal, TokenRequest, TokenResponse};
 use crate::userinfo::{Claims, ClaimsSource, UserInfoRequest};
+use crate::value::ClientId;
 
 /// A callback that sees internal failures (storage, signing, randomness, claims source) before
 /// they are reduced to a detail-free `server_error`. Use it for logging; never show its text to
@@ -171,16 +175,130 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
     /// response mode) or redirected to the client (everything else).
     pub async fn authorize(&self, params: &Params<'_>) -> Result<BoundRequest, AuthorizeError> {
         let now = self.clock.now();
-        let request = AuthorizeRequest::parse(params, &self.config)?;
-        let client = self
-            .storage
-            .client(request.client_id())
-            .await
-            .map_err(|e| AuthorizeError::show(self.internal(&e)))?
-            .ok_or(AuthorizeError::show(Reject::ClientUnknown))?;
+        let show = |e: &dyn core::error::Error| AuthorizeError::show(self.internal(e));
+        let (request, client) = match AuthorizeInput::classify(params)? {
+            AuthorizeInput::Plain => {
+                let request = AuthorizeRequest::parse(params, &self.config)?;
+                let client = self.registered_client(request.client_id()).await?;
+                (request, client)
+            }
+            AuthorizeInput::Pushed(reference) => {
+                let record = self
+                    .storage
+                    .take_pushed_request(reference.digest(), now)
+                    .await;
+                let resolved = reference.resolve(record.map_err(|e| show(&e))?)?;
+                let request = AuthorizeRequest::parse_resolved(&resolved, &self.config)?;
+                let client = self.registered_client(request.client_id()).await?;
+                (request, client)
+            }
+            AuthorizeInput::Object(object) => {
+                let client = self.registered_client(object.client_id()).await?;
+                let fetched = self
+                    .client_jwks(object.jwks_uri(&client), object.kid())
+                    .await;
+                let fetched = fetched
+                    .map_err(|_| AuthorizeError::show(Reject::RequestObjectKeysUnavailable))?;
+                let verified =
+                    object.verify(&client, fetched.as_ref(), &self.object_context(now))?;
+                let fresh = self
+                    .record_jti(verified.jti(), now)
+                    .await
+                    .map_err(|e| show(&e))?;
+                let resolved = verified.recorded(fresh)?;
+                (
+                    AuthorizeRequest::parse_resolved(&resolved, &self.config)?,
+                    client,
+                )
+            }
+        };
         request
             .bind(&client, &self.config, now)?
             .verify_id_token_hint(&self.keys, &self.config.issuer)
+    }
+
+    /// The registered client with this id, or the shown `invalid_client` error.
+    async fn registered_client(&self, id: &ClientId) -> Result<Client, AuthorizeError> {
+        self.storage
+            .client(id)
+            .await
+            .map_err(|e| AuthorizeError::show(self.internal(&e)))?
+            .ok_or(AuthorizeError::show(Reject::ClientUnknown))
+    }
+
+    /// The client's JWK set from `jwks_uri` through the host's fetcher (`None` when nothing is
+    /// to be fetched).
+    async fn client_jwks(
+        &self,
+        uri: Option<&str>,
+        kid: Option<&str>,
+    ) -> Result<Option<ClientJwks>, FetchError> {
+        let result = match (uri, &self.fetcher) {
+            (None, _) => return Ok(None),
+            (Some(uri), Some(fetcher)) => fetcher.fetch(uri, kid).await,
+            (Some(_), None) => Err(FetchError::Unavailable),
+        };
+        result.map(Some).inspect_err(|e| {
+            self.internal(e);
+        })
+    }
+
+    /// Records a `jti` (single use across nodes); `true` when there is none to record.
+    async fn record_jti(
+        &self,
+        jti: Option<(&ClientId, &str, UnixTime)>,
+        now: UnixTime,
+    ) -> Result<bool, S::Error> {
+        match jti {
+            Some((client, jti, until)) => self.storage.record_jti(client, jti, until, now).await,
+            None => Ok(true),
+        }
+    }
+
+    fn object_context(&self, now: UnixTime) -> ObjectContext<'_> {
+        ObjectContext {
+            now,
+            config: &self.config,
+            verifier: self.verifier.as_deref(),
+        }
+    }
+
+    /// The pushed authorization request endpoint (RFC 9126): the steps of
+    /// [`par`](crate::par).
+    ///
+    /// # Errors
+    ///
+    /// An [`EndpointError`]: client authentication errors, the pushed request's error
+    /// (`invalid_request`, `invalid_request_object`, …), `server_error`.
+    pub async fn push(
+        &self,
+        params: &Params<'_>,
+        authorization: Option<&str>,
+    ) -> Result<PushedResponse, EndpointError> {
+        let now = self.clock.now();
+        let (credentials, pending) = PushRequest::parse(params, authorization)?.into_parts();
+        let endpoint = &self.config.pushed_authorization_request_endpoint;
+        let client = self.authenticate_client(credentials, endpoint, now).await?;
+        let header = client.used_header();
+        let fail = |e: &dyn core::error::Error| EndpointError::new(self.internal(e), header);
+        let validate = match pending.authenticated(client)? {
+            PushStep::Plain(validate) => validate,
+            PushStep::Object(object) => {
+                let fetched = self.client_jwks(object.jwks_uri(), object.kid()).await;
+                let fetched =
+                    fetched.map_err(|_| object.error(Reject::RequestObjectKeysUnavailable))?;
+                let verified = object.verify(fetched.as_ref(), &self.object_context(now))?;
+                let fresh = self
+                    .record_jti(verified.jti(), now)
+                    .await
+                    .map_err(|e| fail(&e))?;
+                verified.recorded(fresh)?
+            }
+        };
+        let (record, response) = validate.validate(&self.mint(now))?;
+        let stored = self.storage.insert_pushed_request(&record).await;
+        stored.map_err(|e| fail(&e))?;
+        Ok(response)
     }
 
     /// What the host must do next for `request` (see [`BoundRequest::next_step`]).
@@ -292,15 +410,9 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
             Authentication::Done(client) => return Ok(client),
             Authentication::Assertion(pending) => pending,
         };
-        let fetched = match (pending.jwks_uri(), &self.fetcher) {
-            (Some(uri), Some(fetcher)) => Some(fetcher.fetch(uri, pending.kid()).await),
-            (Some(_), None) => Some(Err(FetchError::Unavailable)),
-            (None, _) => None,
-        };
-        let fetched = fetched.transpose().map_err(|e| {
-            self.internal(&e);
-            EndpointError::new(Reject::ClientJwksUnavailable, header)
-        })?;
+        let fetched = self.client_jwks(pending.jwks_uri(), pending.kid()).await;
+        let fetched =
+            fetched.map_err(|_| EndpointError::new(Reject::ClientJwksUnavailable, header))?;
         let context = AuthContext {
             now,
             config: &self.config,

@@ -111,6 +111,20 @@ pub struct RefreshTokenRecord {
     pub expires_at: UnixTime,
 }
 
+/// A pushed authorization request (RFC 9126 §2), stored until it is used once or expires.
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+pub struct PushedRequestRecord {
+    /// Digest of the random part of its `request_uri`.
+    pub digest: SecretDigest,
+    /// The client that pushed it.
+    pub client_id: ClientId,
+    /// Its authorization parameters (from the body or a request object), without client
+    /// credentials.
+    pub params: Vec<(String, String)>,
+    /// When it expires.
+    pub expires_at: UnixTime,
+}
+
 /// The outcome of [`Storage::redeem_code`].
 #[derive(Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
@@ -274,8 +288,23 @@ pub trait Storage: Send + Sync {
         now: UnixTime,
     ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
 
+    /// Stores a pushed authorization request (RFC 9126 §2.2).
+    fn insert_pushed_request(
+        &self,
+        record: &PushedRequestRecord,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// **Atomically** removes and returns the live pushed request with this digest, so that of
+    /// any number of concurrent uses of one `request_uri` exactly one gets it (single use,
+    /// RFC 9126 §4); `None` if unknown, used or expired (`expires_at <= now`).
+    fn take_pushed_request(
+        &self,
+        digest: &SecretDigest,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<Option<PushedRequestRecord>, Self::Error>> + Send;
+
     /// Deletes everything that expired at or before `now` (`expires_at <= now`) (codes, tombstones, tokens, `jti`s,
-    /// revocation markers) and returns how many entries were removed. Hosts schedule it.
+    /// pushed requests, revocation markers) and returns how many entries were removed. Hosts schedule it.
     fn sweep_expired(&self, now: UnixTime)
     -> impl Future<Output = Result<u64, Self::Error>> + Send;
 }

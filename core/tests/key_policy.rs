@@ -8,9 +8,9 @@ use core::future::{Future, ready};
 
 use oidc_hybrid::{
     AccessTokenRecord, Client, ClientId, Clock, CodeRecord, Config, ConfigError, GrantId,
-    Insertion, Jwk, JwsAlgorithm, Provider, RandomError, Redemption, RefreshLookup,
-    RefreshTokenRecord, Rotation, Rs256Policy, SecretDigest, SecureRandom, SignError, Signer,
-    Storage, UnixTime,
+    Insertion, Jwk, JwsAlgorithm, Provider, PushedRequestRecord, RandomError, Redemption,
+    RefreshLookup, RefreshTokenRecord, Rotation, Rs256Policy, SecretDigest, SecureRandom,
+    SignError, Signer, Storage, UnixTime,
 };
 
 const ISSUER: &str = "https://op.example";
@@ -112,6 +112,19 @@ impl Storage for Nothing {
         _: UnixTime,
     ) -> impl Future<Output = Result<(), Infallible>> {
         ready(Ok(()))
+    }
+    fn insert_pushed_request(
+        &self,
+        _: &PushedRequestRecord,
+    ) -> impl Future<Output = Result<(), Infallible>> {
+        ready(Ok(()))
+    }
+    fn take_pushed_request(
+        &self,
+        _: &SecretDigest,
+        _: UnixTime,
+    ) -> impl Future<Output = Result<Option<PushedRequestRecord>, Infallible>> {
+        ready(Ok(None))
     }
     fn revoke_access_token(
         &self,

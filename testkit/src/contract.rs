@@ -18,8 +18,9 @@ use core::future::Future;
 use core::pin::Pin;
 
 use oidc_hybrid::{
-    AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, REVOCATION_GRACE_SECS,
-    Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest, Storage, UnixTime,
+    AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, PushedRequestRecord,
+    REVOCATION_GRACE_SECS, Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest,
+    Storage, UnixTime,
 };
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
@@ -1275,6 +1276,83 @@ pub async fn concurrent_jti_recording_has_exactly_one_winner<S: Storage + 'stati
 }
 
 // ---------------------------------------------------------------------------------------------
+// Pushed authorization requests
+
+/// A pushed request named `name` of `client`, expiring at `expires_at`, with parameters that
+/// exercise ordering, repetition and non-ASCII text.
+#[must_use]
+pub fn pushed(name: &str, client: &str, expires_at: u64) -> PushedRequestRecord {
+    PushedRequestRecord {
+        digest: digest(name),
+        client_id: client_id(client),
+        params: vec![
+            ("response_type".into(), "code id_token".into()),
+            ("client_id".into(), client.into()),
+            ("scope".into(), "openid profile".into()),
+            ("nonce".into(), "n-0S6 \u{e9}\u{1F600}".into()),
+            (
+                "claims".into(),
+                r#"{"id_token":{"acr":{"essential":true}}}"#.into(),
+            ),
+        ],
+        expires_at: at(expires_at),
+    }
+}
+
+/// A pushed request is returned exactly once, unchanged, while live (RFC 9126 §4: single use);
+/// an expired one is never returned; a sweep removes expired ones.
+pub async fn pushed_request_is_taken_once<S: Storage + 'static>(fx: &Fixture<S>) {
+    let s = &*fx.store;
+    let record = pushed("par-1", "rs-basic", T0 + 60);
+    ok!(s.insert_pushed_request(&record));
+    assert_eq!(
+        ok!(s.take_pushed_request(&record.digest, at(T0))),
+        Some(record.clone())
+    );
+    assert_eq!(
+        ok!(s.take_pushed_request(&record.digest, at(T0))),
+        None,
+        "single use"
+    );
+    let stale = pushed("par-2", "rs-basic", T0 + 60);
+    ok!(s.insert_pushed_request(&stale));
+    assert_eq!(
+        ok!(s.take_pushed_request(&stale.digest, at(T0 + 60))),
+        None,
+        "expired at expires_at"
+    );
+    assert_eq!(ok!(s.take_pushed_request(&digest("never"), at(T0))), None);
+    let swept = pushed("par-3", "es-post", T0 + 10);
+    ok!(s.insert_pushed_request(&swept));
+    assert!(ok!(s.sweep_expired(at(T0 + 10))) >= 1);
+    assert_eq!(
+        ok!(s.take_pushed_request(&swept.digest, at(T0))),
+        None,
+        "swept"
+    );
+}
+
+/// Of `CONCURRENCY` simultaneous uses of one `request_uri` exactly one gets the request.
+pub async fn concurrent_pushed_request_takes_have_exactly_one_winner<S: Storage + 'static>(
+    fx: &Fixture<S>,
+) {
+    for round in 0..RACE_ROUNDS {
+        let record = pushed(&format!("raced-{round}"), "rs-basic", T0 + 60);
+        ok!(fx.store.insert_pushed_request(&record));
+        let outcomes = race(CONCURRENCY, |_| {
+            let (store, digest) = (fx.store.clone(), record.digest);
+            async move { store.take_pushed_request(&digest, at(T0)).await }
+        })
+        .await;
+        let winners: Vec<_> = outcomes
+            .into_iter()
+            .filter_map(|outcome| outcome.expect("take"))
+            .collect();
+        assert_eq!(winners, vec![record], "round {round}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Sweeping
 
 /// A sweep removes exactly the entries expired at `now`: the same counts on every backend.
@@ -1464,6 +1542,8 @@ macro_rules! storage_contract {
                 concurrent_rotation_and_revocation_leave_no_live_token,
                 jti_is_test_and_set_per_client_until_expiry,
                 concurrent_jti_recording_has_exactly_one_winner,
+                pushed_request_is_taken_once,
+                concurrent_pushed_request_takes_have_exactly_one_winner,
                 sweep_removes_exactly_what_expired,
                 late_replay_is_recognised_while_the_grant_lives,
                 sweep_keeps_revocation_markers_for_the_grace_period,

@@ -8,6 +8,7 @@
 //! The keys under `tests/keys/` are public test keys: never use them outside tests.
 
 pub mod backends;
+pub mod jwt;
 pub mod model;
 
 use std::collections::HashMap;

@@ -640,13 +640,6 @@ fn errors_honour_form_post() {
             Reject::PromptNoneWithOther,
             "invalid_request",
         ),
-        (
-            "code",
-            Some("request"),
-            Some("eyJhbGciOiJub25lIn0.e30."),
-            Reject::RequestNotSupported,
-            "request_not_supported",
-        ),
     ];
     for (rt, name, value, reject, code) in cases {
         let mut pairs = auth_pairs(rt, "es-post");
@@ -671,28 +664,46 @@ fn errors_honour_form_post() {
     assert_redirected(&err, "invalid_scope", ResponseMode::Fragment, Some(STATE));
 }
 
-/// Request objects are not supported and say so (REQUIREMENTS 141).
+/// A request object is never silently ignored: one that does not verify is refused with
+/// `invalid_request_object`, a `request_uri` this provider did not issue with
+/// `request_uri_not_supported`, an unknown PAR reference with `invalid_request_uri` — shown to
+/// the user, since nothing unverified says where to redirect (REQUIREMENTS 141; the flows that
+/// succeed are in request_objects.rs).
 #[test]
-fn request_objects_are_not_supported() {
+fn request_objects_are_never_ignored() {
     let h = Harness::new();
     for rt in ["code id_token", "code"] {
-        let mode = ResponseType::parse(rt).expect("valid").default_mode();
         let mut pairs = auth_pairs(rt, "rs-basic");
         pairs.push(("request", "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln"));
         let err = refuse(&h, &pairs);
-        assert_eq!(err.reject(), Reject::RequestNotSupported);
-        assert_redirected(&err, "request_not_supported", mode, Some(STATE));
+        assert_shown(
+            &err,
+            Reject::RequestObjectAlgorithmRefused,
+            "invalid_request_object",
+        );
+
+        let mut pairs = auth_pairs(rt, "rs-basic");
+        pairs.push(("request", "eyJhbGciOiJub25lIn0.e30."));
+        let err = refuse(&h, &pairs);
+        assert_shown(
+            &err,
+            Reject::RequestObjectAlgorithmRefused,
+            "invalid_request_object",
+        );
 
         let mut pairs = auth_pairs(rt, "rs-basic");
         pairs.push(("request_uri", "https://rp.example/request.jwt"));
         let err = refuse(&h, &pairs);
-        assert_eq!(err.reject(), Reject::RequestUriNotSupported);
-        assert_redirected(&err, "request_uri_not_supported", mode, Some(STATE));
+        assert_shown(
+            &err,
+            Reject::RequestUriNotSupported,
+            "request_uri_not_supported",
+        );
 
         let mut pairs = auth_pairs(rt, "rs-basic");
         pairs.push(("request_uri", "urn:ietf:params:oauth:request_uri:abc"));
         let err = refuse(&h, &pairs);
-        assert_eq!(err.reject(), Reject::RequestUriNotSupported);
+        assert_shown(&err, Reject::RequestUriInvalid, "invalid_request_uri");
     }
 }
 

@@ -3,221 +3,35 @@
 //! (HS256), through both verifiers (RustCrypto and ring), with every refusal asserted exactly
 //! (RFC 7523 §2.2, §3; OIDC Core §9; RFC 8725 §2.1, §3.1).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
-use base64ct::{Base64UrlUnpadded, Encoding};
-use oidc_hybrid::Clock;
 use oidc_hybrid::client_auth::JWT_BEARER;
-use oidc_hybrid::client_keys::FetchFuture;
 use oidc_hybrid::{
-    Client, ClientJwks, ClientMetadata, Config, EndpointError, FetchError, JwksFetcher,
-    JwsVerifier, MacAlgorithm, Params, Provider, Reject, Signer, TokenResponse,
+    Client, ClientMetadata, Clock, EndpointError, FetchError, JwsVerifier, MacAlgorithm, Params,
+    Reject, Signer, TokenResponse,
 };
-use oidc_hybrid_memory::MemoryStore;
-use oidc_hybrid_rustcrypto::{Es256Signer, OsRandom, RsaSigner};
-use oidc_hybrid_tests::{
-    ISSUER, REDIRECT_URI, SECRET, TestClock, TestProvider, auth_pairs, block_on, es256_signer,
-    form, rs256_signer, standard_clients,
+use oidc_hybrid_tests::jwt::{
+    HMAC_SECRET, JWKS_URI, KeyFixture, T0, TOKEN_ENDPOINT, b64, claims, client_keys, header,
+    jwk_json, key_fixture, maced, signed,
 };
+use oidc_hybrid_tests::{REDIRECT_URI, SECRET, block_on, form};
 use serde_json::{Value, json};
 
-const T0: u64 = 1_800_000_000;
-const TOKEN_ENDPOINT: &str = "https://op.example/token";
-const HMAC_SECRET: &str = "a-client-secret-for-hmac-of-at-least-32-bytes";
-
-/// The client's own keys (the provider's test keys serve as client keys here).
-struct ClientKeys {
-    es256: Es256Signer,
-    ps256: RsaSigner,
-    other_es256: Es256Signer,
-}
-
-fn client_keys() -> ClientKeys {
-    ClientKeys {
-        es256: es256_signer(),
-        ps256: RsaSigner::from_pkcs8_pem(
-            oidc_hybrid_tests::RS256_PEM,
-            oidc_hybrid::JwsAlgorithm::PS256,
-            Some("client-ps256"),
-        )
-        .expect("PS256 key"),
-        other_es256: Es256Signer::generate(&OsRandom, Some("other")).expect("key"),
-    }
-}
-
-fn jwk_json(signer: &dyn Signer) -> Value {
-    serde_json::to_value(signer.public_jwk()).expect("JWK")
-}
-
-fn metadata(value: Value) -> Client {
-    let metadata: ClientMetadata = serde_json::from_value(value).expect("metadata");
-    Client::register(metadata).expect("registers")
-}
-
-fn clients(keys: &ClientKeys) -> Vec<Client> {
-    let base = |id: &str| {
-        json!({
-            "client_id": id,
-            "redirect_uris": [REDIRECT_URI],
-            "response_types": ["code", "code id_token"],
-            "grant_types": ["authorization_code", "implicit", "refresh_token"],
-        })
-    };
-    let with = |mut value: Value, extra: Value| {
-        for (k, v) in extra.as_object().expect("object") {
-            value[k] = v.clone();
-        }
-        value
-    };
-    let mut all = standard_clients();
-    all.extend([
-        metadata(with(
-            base("pkj-es"),
-            json!({
-                "token_endpoint_auth_method": "private_key_jwt",
-                "jwks": {"keys": [jwk_json(&keys.es256), jwk_json(&keys.ps256)]},
-            }),
-        )),
-        metadata(with(
-            base("pkj-ps"),
-            json!({
-                "token_endpoint_auth_method": "private_key_jwt",
-                "token_endpoint_auth_signing_alg": "PS256",
-                "jwks": {"keys": [jwk_json(&keys.ps256), jwk_json(&keys.es256)]},
-            }),
-        )),
-        metadata(with(
-            base("pkj-uri"),
-            json!({
-                "token_endpoint_auth_method": "private_key_jwt",
-                "jwks_uri": "https://rp.example/jwks.json",
-            }),
-        )),
-        metadata(with(
-            base("csj"),
-            json!({
-                "token_endpoint_auth_method": "client_secret_jwt",
-                "client_secret": HMAC_SECRET,
-                "token_endpoint_auth_signing_alg": "HS256",
-            }),
-        )),
-    ]);
-    all
-}
-
-/// A `jwks_uri` fetcher serving fixed documents, counting fetches and the `kid`s asked for.
-#[derive(Clone, Default)]
-struct FixedFetcher {
-    documents: Arc<Mutex<HashMap<String, Result<ClientJwks, FetchError>>>>,
-    asked: Arc<Mutex<Vec<Option<String>>>>,
-}
-
-impl JwksFetcher for FixedFetcher {
-    fn fetch<'a>(&'a self, uri: &'a str, kid: Option<&'a str>) -> FetchFuture<'a> {
-        self.asked.lock().expect("lock").push(kid.map(String::from));
-        let answer = self
-            .documents
-            .lock()
-            .expect("lock")
-            .get(uri)
-            .cloned()
-            .unwrap_or(Err(FetchError::Unavailable));
-        Box::pin(async move { answer })
-    }
-}
-
-struct Fixture {
-    provider: TestProvider,
-    clock: TestClock,
-    keys: ClientKeys,
-    fetcher: FixedFetcher,
-}
-
-fn fixture_with(verifier: impl JwsVerifier + 'static) -> Fixture {
-    let keys = client_keys();
-    let clock = TestClock::at(T0);
-    let mut config = Config::new("https://op.example").expect("issuer");
-    config.token_endpoint = TOKEN_ENDPOINT.into();
-    let provider_keys: Vec<Box<dyn Signer>> =
-        vec![Box::new(rs256_signer()), Box::new(es256_signer())];
-    let fetcher = FixedFetcher::default();
-    let jwks = ClientJwks::from_value(&json!({"keys": [jwk_json(&keys.es256)]})).expect("jwks");
-    fetcher
-        .documents
-        .lock()
-        .expect("lock")
-        .insert("https://rp.example/jwks.json".into(), Ok(jwks));
-    let provider = Provider::new(
-        config,
-        MemoryStore::with_clients(clients(&keys)),
-        provider_keys,
-        clock.clone(),
-        OsRandom,
-    )
-    .expect("provider")
-    .with_jws_verifier(verifier)
-    .with_jwks_fetcher(fetcher.clone());
-    Fixture {
-        provider,
-        clock,
-        keys,
-        fetcher,
-    }
-}
-
-fn b64(value: &Value) -> String {
-    Base64UrlUnpadded::encode_string(&serde_json::to_vec(value).expect("JSON"))
-}
-
-/// A compact JWS over `claims` with `header`, signed by `signer`.
-fn signed(header: &Value, claims: &Value, signer: &dyn Signer) -> String {
-    let input = format!("{}.{}", b64(header), b64(claims));
-    let signature = signer.try_sign(input.as_bytes(), &OsRandom).expect("signs");
-    format!("{input}.{}", Base64UrlUnpadded::encode_string(&signature))
-}
-
-/// A compact JWS over `claims` with `header`, MACed with `key`.
-fn maced(header: &Value, claims: &Value, mac: MacAlgorithm, key: &[u8]) -> String {
-    let input = format!("{}.{}", b64(header), b64(claims));
-    let tag = mac.sign(key, input.as_bytes());
-    format!("{input}.{}", Base64UrlUnpadded::encode_string(&tag))
-}
-
-fn claims(client: &str, jti: &str) -> Value {
-    json!({
-        "iss": client,
-        "sub": client,
-        "aud": TOKEN_ENDPOINT,
-        "exp": T0 + 120,
-        "iat": T0,
-        "jti": jti,
+fn fixture_with(verifier: impl JwsVerifier + 'static) -> KeyFixture {
+    key_fixture(verifier, |config| {
+        config.token_endpoint = TOKEN_ENDPOINT.into()
     })
 }
 
-fn header(alg: &str, kid: Option<&str>) -> Value {
-    match kid {
-        Some(kid) => json!({"alg": alg, "kid": kid, "typ": "JWT"}),
-        None => json!({"alg": alg, "typ": "JWT"}),
-    }
+trait Redeem {
+    fn redeem(
+        &self,
+        code: &str,
+        assertion: &str,
+        extra: &[(&str, &str)],
+    ) -> Result<TokenResponse, EndpointError>;
+    fn es256(&self, client: &str, jti: &str) -> String;
 }
 
-impl Fixture {
-    fn code(&self, client: &str) -> String {
-        let pairs = auth_pairs("code id_token", client);
-        let bound = block_on(
-            self.provider
-                .authorize(&Params::parse(&form(&pairs)).expect("form")),
-        )
-        .expect("binds");
-        let approval = oidc_hybrid::Approval::new(
-            oidc_hybrid::Subject::new("alice").expect("subject"),
-            self.clock.now(),
-        );
-        let response = block_on(self.provider.approve(bound, approval)).expect("approved");
-        response.param("code").expect("a code").to_string()
-    }
-
+impl Redeem for KeyFixture {
     fn redeem(
         &self,
         code: &str,
@@ -239,11 +53,7 @@ impl Fixture {
     }
 
     fn es256(&self, client: &str, jti: &str) -> String {
-        signed(
-            &header("ES256", Some(self.keys.es256.key_id())),
-            &claims(client, jti),
-            &self.keys.es256,
-        )
+        self.es256_assertion(client, jti)
     }
 }
 
@@ -257,7 +67,7 @@ fn refused(result: Result<TokenResponse, EndpointError>, reject: Reject) {
     }
 }
 
-fn verifiers() -> Vec<(&'static str, Fixture)> {
+fn verifiers() -> Vec<(&'static str, KeyFixture)> {
     vec![
         (
             "rustcrypto",
@@ -355,10 +165,11 @@ fn jwks_uri_keys_are_fetched() {
         Reject::AssertionKeyUnknown,
     );
     // The document cannot be fetched.
-    fx.fetcher.documents.lock().expect("lock").insert(
-        "https://rp.example/jwks.json".into(),
-        Err(FetchError::Unavailable),
-    );
+    fx.fetcher
+        .documents
+        .lock()
+        .expect("lock")
+        .insert(JWKS_URI.into(), Err(FetchError::Unavailable));
     refused(
         fx.redeem(&fx.code("pkj-uri"), &fx.es256("pkj-uri", "uri-3"), &[]),
         Reject::ClientJwksUnavailable,
@@ -647,7 +458,6 @@ fn discovery_lists_jwt_methods() {
         .as_array()
         .expect("list");
     assert!(!methods.contains(&json!("private_key_jwt")));
-    let _ = ISSUER;
 }
 
 /// Registration rules for key-based clients (RFC 7591 §2; OIDC Registration §2).

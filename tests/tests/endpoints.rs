@@ -416,8 +416,14 @@ fn discovery_document() {
             .any(|m| m == "fragment")
     );
     assert!(strings("scopes_supported").iter().any(|s| s == "openid"));
-    assert_eq!(doc["request_parameter_supported"], false);
+    // Request objects by value (RFC 9101) and by PAR reference (RFC 9126); no fetching of
+    // client-hosted request_uri values.
+    assert_eq!(doc["request_parameter_supported"], true);
     assert_eq!(doc["request_uri_parameter_supported"], false);
+    assert_eq!(
+        doc["pushed_authorization_request_endpoint"],
+        "https://op.example/par"
+    );
     for (name, value) in doc.as_object().expect("object") {
         assert!(!value.is_null(), "{name} is null");
         if let Some(array) = value.as_array() {

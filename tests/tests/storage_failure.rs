@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use oidc_hybrid::{
     AccessTokenRecord, Approval, Client, ClientId, CodeRecord, Config, GrantId, Insertion, Params,
-    Provider, Redemption, RefreshLookup, RefreshTokenRecord, Reject, Rotation, SecretDigest,
-    Signer, Storage, Subject, UnixTime,
+    Provider, PushedRequestRecord, Redemption, RefreshLookup, RefreshTokenRecord, Reject, Rotation,
+    SecretDigest, Signer, Storage, Subject, UnixTime,
 };
 use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_rustcrypto::OsRandom;
@@ -104,6 +104,16 @@ impl Storage for FlakyStore {
         now: UnixTime,
     ) -> Result<bool, Unavailable> {
         wrap(self.inner.record_jti(client, jti, expires_at, now).await)
+    }
+    async fn insert_pushed_request(&self, record: &PushedRequestRecord) -> Result<(), Unavailable> {
+        wrap(self.inner.insert_pushed_request(record).await)
+    }
+    async fn take_pushed_request(
+        &self,
+        digest: &SecretDigest,
+        now: UnixTime,
+    ) -> Result<Option<PushedRequestRecord>, Unavailable> {
+        wrap(self.inner.take_pushed_request(digest, now).await)
     }
     async fn sweep_expired(&self, now: UnixTime) -> Result<u64, Unavailable> {
         wrap(self.inner.sweep_expired(now).await)

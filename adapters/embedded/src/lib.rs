@@ -87,8 +87,8 @@ use core::fmt;
 use core::future::{Future, ready};
 
 use oidc_hybrid::{
-    AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, Redemption, RefreshLookup,
-    RefreshTokenRecord, Rotation, SecretDigest, Storage, UnixTime,
+    AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, PushedRequestRecord,
+    Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest, Storage, UnixTime,
 };
 
 use lock::Lock;
@@ -116,6 +116,8 @@ pub struct Capacity {
     /// Recorded client-assertion `jti`s (RFC 7523 §3); zero when no client uses
     /// `private_key_jwt`.
     pub jtis: usize,
+    /// Pushed authorization requests waiting for use (RFC 9126); zero without PAR.
+    pub pushed_requests: usize,
 }
 
 impl Capacity {
@@ -129,6 +131,7 @@ impl Capacity {
             refresh_tokens: n,
             grants: n,
             jtis: n,
+            pushed_requests: n,
         }
     }
 
@@ -173,6 +176,13 @@ impl Capacity {
         self.jtis = n;
         self
     }
+
+    /// With room for `n` pushed authorization requests.
+    #[must_use]
+    pub const fn with_pushed_requests(mut self, n: usize) -> Self {
+        self.pushed_requests = n;
+        self
+    }
 }
 
 /// A table of an [`EmbeddedStore`].
@@ -189,6 +199,8 @@ pub enum Table {
     Grants,
     /// Client-assertion `jti`s.
     Jtis,
+    /// Pushed authorization requests.
+    PushedRequests,
     /// Refresh tokens and their tombstones.
     RefreshTokens,
 }
@@ -203,6 +215,7 @@ impl Table {
             Self::Codes => "code",
             Self::Grants => "grant",
             Self::Jtis => "jti",
+            Self::PushedRequests => "pushed request",
             Self::RefreshTokens => "refresh token",
         }
     }
@@ -258,6 +271,8 @@ pub struct Counts {
     pub grants: usize,
     /// Recorded `jti`s.
     pub jtis: usize,
+    /// Pushed authorization requests not yet used.
+    pub pushed_requests: usize,
 }
 
 /// A bounded, in-memory [`Storage`] behind one lock; see the crate documentation.
@@ -277,6 +292,7 @@ impl fmt::Debug for EmbeddedStore {
             .field("refresh_tokens", &counts.refresh_tokens)
             .field("grants", &counts.grants)
             .field("jtis", &counts.jtis)
+            .field("pushed_requests", &counts.pushed_requests)
             .finish()
     }
 }
@@ -420,6 +436,21 @@ impl Storage for EmbeddedStore {
             self.tables
                 .with(|t| t.record_jti(client, jti, expires_at, now)),
         )
+    }
+
+    fn insert_pushed_request(
+        &self,
+        record: &PushedRequestRecord,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        ready(self.tables.with(|t| t.insert_pushed_request(record)))
+    }
+
+    fn take_pushed_request(
+        &self,
+        digest: &SecretDigest,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<Option<PushedRequestRecord>, Self::Error>> + Send {
+        ready(Ok(self.tables.with(|t| t.take_pushed_request(digest, now))))
     }
 
     fn sweep_expired(

@@ -5,8 +5,8 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use oidc_hybrid::{
-    AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, Redemption, RefreshLookup,
-    RefreshTokenRecord, Rotation, SecretDigest, UnixTime,
+    AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, PushedRequestRecord,
+    Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest, UnixTime,
 };
 use sha2::{Digest, Sha256};
 
@@ -139,6 +139,7 @@ pub(crate) struct Tables {
     refresh: Vec<(SecretDigest, RefreshEntry)>,
     grants: Vec<GrantEntry>,
     jtis: Vec<(JtiKey, UnixTime)>,
+    pushed: Vec<PushedRequestRecord>,
 }
 
 impl Tables {
@@ -151,6 +152,7 @@ impl Tables {
             refresh: Vec::with_capacity(capacity.refresh_tokens),
             grants: Vec::with_capacity(capacity.grants),
             jtis: Vec::with_capacity(capacity.jtis),
+            pushed: Vec::with_capacity(capacity.pushed_requests),
         }
     }
 
@@ -162,6 +164,7 @@ impl Tables {
             refresh_tokens: self.refresh.len(),
             grants: self.grants.len(),
             jtis: self.jtis.len(),
+            pushed_requests: self.pushed.len(),
         }
     }
 
@@ -481,6 +484,33 @@ impl Tables {
     }
 
     // -----------------------------------------------------------------------------------------
+    // Pushed authorization requests
+
+    pub(crate) fn insert_pushed_request(
+        &mut self,
+        record: &PushedRequestRecord,
+    ) -> Result<(), StoreError> {
+        room(
+            Table::PushedRequests,
+            self.pushed.len(),
+            self.capacity.pushed_requests,
+        )?;
+        self.pushed.push(record.clone());
+        Ok(())
+    }
+
+    /// Removes the entry under the one lock: of concurrent takes, exactly one finds it.
+    pub(crate) fn take_pushed_request(
+        &mut self,
+        digest: &SecretDigest,
+        now: UnixTime,
+    ) -> Option<PushedRequestRecord> {
+        let index = self.pushed.iter().position(|r| &r.digest == digest)?;
+        let record = self.pushed.swap_remove(index);
+        alive(record.expires_at, now).then_some(record)
+    }
+
+    // -----------------------------------------------------------------------------------------
     // Sweeping
 
     pub(crate) fn sweep(&mut self, now: UnixTime) -> u64 {
@@ -493,6 +523,7 @@ impl Tables {
             + retain(&mut self.access, |r| alive(r.expires_at, now))
             + retain(&mut self.refresh, |(_, e)| alive(e.expires_at(), now))
             + retain(&mut self.jtis, |(_, exp)| alive(*exp, now))
+            + retain(&mut self.pushed, |r| alive(r.expires_at, now))
             + retain(&mut self.grants, |g| alive(g.expires_at, now))
     }
 }

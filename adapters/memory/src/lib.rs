@@ -144,8 +144,9 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 use oidc_hybrid::{
-    AccessTokenRecord, Client, ClientId, Clock, CodeRecord, GrantId, Insertion, Redemption,
-    RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest, Storage, UnixTime,
+    AccessTokenRecord, Client, ClientId, Clock, CodeRecord, GrantId, Insertion,
+    PushedRequestRecord, Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest,
+    Storage, UnixTime,
 };
 
 pub use sweeper::SweeperHandle;
@@ -172,6 +173,7 @@ pub struct MemoryStore {
     refresh: Table<SecretDigest, RefreshEntry>,
     grants: Table<GrantId, GrantEntry>,
     jtis: Table<JtiKey, UnixTime>,
+    pushed: Table<SecretDigest, PushedRequestRecord>,
 }
 
 /// How many entries each table of a [`MemoryStore`] holds, tombstones and expired but not yet
@@ -192,6 +194,8 @@ pub struct Counts {
     pub grants: usize,
     /// Recorded `jti`s.
     pub jtis: usize,
+    /// Pushed authorization requests not yet used.
+    pub pushed_requests: usize,
 }
 
 impl Default for MemoryStore {
@@ -210,6 +214,7 @@ impl fmt::Debug for MemoryStore {
             .field("refresh_tokens", &counts.refresh_tokens)
             .field("grants", &counts.grants)
             .field("jtis", &counts.jtis)
+            .field("pushed_requests", &counts.pushed_requests)
             .finish()
     }
 }
@@ -225,6 +230,7 @@ impl MemoryStore {
             refresh: Table::new(),
             grants: Table::new(),
             jtis: Table::new(),
+            pushed: Table::new(),
         }
     }
 
@@ -259,6 +265,7 @@ impl MemoryStore {
             refresh_tokens: self.refresh.len(),
             grants: self.grants.len(),
             jtis: self.jtis.len(),
+            pushed_requests: self.pushed.len(),
         }
     }
 
@@ -271,6 +278,9 @@ impl MemoryStore {
         removed += self.access.retain(|_, e| alive(e.expires_at, now));
         removed += self.refresh.retain(|_, e| alive(e.expires_at(), now));
         removed += self.jtis.retain(|_, exp| alive(*exp, now));
+        removed += self
+            .pushed
+            .retain(|_, record| alive(record.expires_at, now));
         removed += self.grants.retain(|_, grant| {
             grant.prune(now);
             alive(grant.expires_at, now)
@@ -614,6 +624,27 @@ impl Storage for MemoryStore {
         now: UnixTime,
     ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
         ready(Ok(self.record_jti_now(client, jti, expires_at, now)))
+    }
+
+    fn insert_pushed_request(
+        &self,
+        record: &PushedRequestRecord,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        self.pushed
+            .shard(&record.digest)
+            .insert(record.digest, record.clone());
+        ready(Ok(()))
+    }
+
+    /// One critical section on the digest's shard removes the entry: of concurrent takes,
+    /// exactly one finds it.
+    fn take_pushed_request(
+        &self,
+        digest: &SecretDigest,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<Option<PushedRequestRecord>, Self::Error>> + Send {
+        let taken = self.pushed.shard(digest).remove(digest);
+        ready(Ok(taken.filter(|record| alive(record.expires_at, now))))
     }
 
     fn sweep_expired(

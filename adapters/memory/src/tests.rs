@@ -372,7 +372,7 @@ fn debug_shows_counts_and_no_digests() {
     let text = format!("{store:?}");
     assert_eq!(
         text,
-        "MemoryStore { clients: 1, codes: 1, access_tokens: 1, refresh_tokens: 1, grants: 1, jtis: 0 }"
+        "MemoryStore { clients: 1, codes: 1, access_tokens: 1, refresh_tokens: 1, grants: 1, jtis: 0, pushed_requests: 0 }"
     );
     for name in ["c", "at", "rt"] {
         assert!(!text.contains(&digest(name).to_base64url()));

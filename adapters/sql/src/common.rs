@@ -3,7 +3,7 @@
 
 use core::future::Future;
 
-use oidc_hybrid::{Client, ClientMetadata, GrantId, SecretDigest, UnixTime};
+use oidc_hybrid::{Client, ClientMetadata, ClientSecret, GrantId, SecretDigest, UnixTime};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -44,7 +44,13 @@ pub(crate) fn encode_client(client: &Client) -> Result<StoredClient, SqlError> {
         });
     }
     let secret = client.secret_digest().map(|d| *d.as_bytes());
-    match decode_client(&metadata, secret.as_ref().map(<[u8; 32]>::as_slice)) {
+    let secret_key = client.secret_key().map(|k| k.expose().to_owned());
+    let back = decode_client(
+        &metadata,
+        secret.as_ref().map(<[u8; 32]>::as_slice),
+        secret_key.as_deref(),
+    );
+    match back {
         Ok(back) if back == *client => {}
         _ => return Err(SqlError::MetadataRoundTrip),
     }
@@ -52,6 +58,7 @@ pub(crate) fn encode_client(client: &Client) -> Result<StoredClient, SqlError> {
         id: client.id().as_str().to_owned(),
         metadata,
         secret,
+        secret_key,
     })
 }
 
@@ -74,9 +81,18 @@ pub(crate) fn parse_registration(json: &str) -> Result<Client, SqlError> {
     Client::register(metadata).map_err(SqlError::MetadataInvalid)
 }
 
-/// Rebuilds a client from its stored columns.
-pub(crate) fn decode_client(metadata: &str, secret: Option<&[u8]>) -> Result<Client, SqlError> {
+/// Rebuilds a client from its stored columns: the metadata, the secret digest, and the secret
+/// itself for `client_secret_jwt` clients (HMAC needs it; see docs/storage.md).
+pub(crate) fn decode_client(
+    metadata: &str,
+    secret: Option<&[u8]>,
+    secret_key: Option<&str>,
+) -> Result<Client, SqlError> {
     let metadata: ClientMetadata = from_json("clients", metadata)?;
+    if let Some(key) = secret_key {
+        return Client::from_parts_with_key(metadata, ClientSecret::new(key))
+            .map_err(SqlError::CorruptClient);
+    }
     let secret = secret.map(|bytes| digest("clients", bytes)).transpose()?;
     Client::from_parts(metadata, secret).map_err(SqlError::CorruptClient)
 }
@@ -153,16 +169,24 @@ pub(crate) mod sql {
          WHERE jtis.expires_at <= $4";
 
     pub(crate) const CLIENT: &str =
-        "SELECT metadata, secret_digest FROM clients WHERE client_id = $1";
+        "SELECT metadata, secret_digest, secret_key FROM clients WHERE client_id = $1";
 
     pub(crate) const INSERT_CLIENT: &str = "INSERT INTO clients \
-         (client_id, metadata, secret_digest) VALUES ($1, $2, $3) \
+         (client_id, metadata, secret_digest, secret_key) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (client_id) DO NOTHING";
 
     pub(crate) const UPSERT_CLIENT: &str = "INSERT INTO clients \
-         (client_id, metadata, secret_digest) VALUES ($1, $2, $3) \
+         (client_id, metadata, secret_digest, secret_key) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (client_id) DO UPDATE \
-         SET metadata = excluded.metadata, secret_digest = excluded.secret_digest";
+         SET metadata = excluded.metadata, secret_digest = excluded.secret_digest, \
+         secret_key = excluded.secret_key";
+
+    pub(crate) const INSERT_PUSHED: &str = "INSERT INTO pushed_requests \
+         (digest, client_id, params, expires_at) VALUES ($1, $2, $3, $4)";
+
+    /// Take-once: one `DELETE … RETURNING`, so of concurrent takes exactly one gets the row.
+    pub(crate) const TAKE_PUSHED: &str = "DELETE FROM pushed_requests WHERE digest = $1 \
+         RETURNING client_id, params, expires_at";
 
     pub(crate) const DELETE_CLIENT: &str = "DELETE FROM clients WHERE client_id = $1";
 
@@ -173,11 +197,12 @@ pub(crate) mod sql {
 
     /// One `DELETE` per table, each its own statement (no transaction spans the sweep, so it
     /// never holds locks on more than one table at a time).
-    pub(crate) const SWEEP: [&str; 5] = [
+    pub(crate) const SWEEP: [&str; 6] = [
         "DELETE FROM codes WHERE expires_at <= $1",
         "DELETE FROM access_tokens WHERE expires_at <= $1",
         "DELETE FROM refresh_tokens WHERE expires_at <= $1",
         "DELETE FROM jtis WHERE expires_at <= $1",
+        "DELETE FROM pushed_requests WHERE expires_at <= $1",
         "DELETE FROM grants WHERE expires_at <= $1",
     ];
 }
@@ -249,11 +274,43 @@ mod tests {
         assert_eq!(
             decode_client(
                 &stored.metadata,
-                stored.secret.as_ref().map(|s| s.as_slice())
+                stored.secret.as_ref().map(|s| s.as_slice()),
+                stored.secret_key.as_deref(),
             )
             .unwrap(),
             client
         );
+        assert_eq!(
+            stored.secret_key, None,
+            "a digest suffices for client_secret_basic"
+        );
+    }
+
+    /// A `client_secret_jwt` client keeps its secret, which HMAC needs, outside the metadata.
+    #[test]
+    fn client_secret_jwt_clients_keep_their_key() {
+        let client = Client::register(ClientMetadata {
+            client_id: "jwt".into(),
+            client_secret: Some("0123456789abcdef0123456789abcdef-hmac".into()),
+            redirect_uris: vec!["https://rp.example/cb".into()],
+            token_endpoint_auth_method: oidc_hybrid::TokenEndpointAuthMethod::ClientSecretJwt,
+            ..ClientMetadata::default()
+        })
+        .unwrap();
+        let stored = encode_client(&client).unwrap();
+        assert!(!stored.metadata.contains("0123456789abcdef"));
+        assert_eq!(
+            stored.secret_key.as_deref(),
+            Some("0123456789abcdef0123456789abcdef-hmac")
+        );
+        let back = decode_client(
+            &stored.metadata,
+            stored.secret.as_ref().map(|s| s.as_slice()),
+            stored.secret_key.as_deref(),
+        )
+        .unwrap();
+        assert_eq!(back, client);
+        assert_eq!(back.secret_key().map(|k| k.expose().len()), Some(37));
     }
 
     fn run<F: Future>(future: F) -> F::Output {

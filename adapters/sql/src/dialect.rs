@@ -7,17 +7,19 @@ use core::fmt;
 use core::future::Future;
 
 use oidc_hybrid::{
-    AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, Redemption, RefreshLookup,
-    RefreshTokenRecord, Rotation, SecretDigest, UnixTime,
+    AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, PushedRequestRecord,
+    Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest, UnixTime,
 };
 
 use crate::{Backend, Counts, SqlError, SqlStore};
 
-/// The stored form of a client: its metadata JSON and secret digest.
+/// The stored form of a client: its metadata JSON, secret digest and, for
+/// `client_secret_jwt`, the secret itself.
 pub struct StoredClient {
     pub(crate) id: String,
     pub(crate) metadata: String,
     pub(crate) secret: Option<[u8; 32]>,
+    pub(crate) secret_key: Option<String>,
 }
 
 /// Names the client only: no metadata, no digest.
@@ -58,6 +60,18 @@ pub trait Common: sqlx::Database {
         store: &SqlStore<Self>,
         id: &ClientId,
     ) -> impl Future<Output = Result<bool, SqlError>> + Send;
+
+    /// Inserts a pushed authorization request.
+    fn insert_pushed_once(
+        store: &SqlStore<Self>,
+        record: &PushedRequestRecord,
+    ) -> impl Future<Output = Result<(), SqlError>> + Send;
+
+    /// Deletes the pushed request with this digest and returns it, whether live or expired.
+    fn take_pushed_once(
+        store: &SqlStore<Self>,
+        digest: &SecretDigest,
+    ) -> impl Future<Output = Result<Option<PushedRequestRecord>, SqlError>> + Send;
 
     /// The row counts.
     fn counts(store: &SqlStore<Self>) -> impl Future<Output = Result<Counts, SqlError>> + Send;

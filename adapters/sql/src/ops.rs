@@ -11,8 +11,8 @@
 //! docs/storage.md for why each operation is atomic.
 
 use oidc_hybrid::{
-    AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, Redemption, RefreshLookup,
-    RefreshTokenRecord, Rotation, SecretDigest, Storage, UnixTime,
+    AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, PushedRequestRecord,
+    Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest, Storage, UnixTime,
 };
 
 use crate::common::{
@@ -232,6 +232,7 @@ where
     for<'q> &'q [u8]: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> Option<&'q [u8]>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q, 'r> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'r, DB> + sqlx::Type<DB>,
     for<'q, 'r> String: sqlx::Encode<'q, DB> + sqlx::Decode<'r, DB> + sqlx::Type<DB>,
     for<'r> bool: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
@@ -255,6 +256,7 @@ where
             .bind(stored.id.as_str())
             .bind(stored.metadata.as_str())
             .bind(stored.secret.as_ref().map(<[u8; 32]>::as_slice))
+            .bind(stored.secret_key.as_deref())
             .execute(store.db())
             .await?;
         if result.rows_changed() == 0 {
@@ -268,9 +270,44 @@ where
             .bind(stored.id.as_str())
             .bind(stored.metadata.as_str())
             .bind(stored.secret.as_ref().map(<[u8; 32]>::as_slice))
+            .bind(stored.secret_key.as_deref())
             .execute(store.db())
             .await?;
         Ok(())
+    }
+
+    async fn insert_pushed_once(
+        store: &SqlStore<DB>,
+        record: &PushedRequestRecord,
+    ) -> Result<(), SqlError> {
+        let params = serde_json::to_string(&record.params).map_err(SqlError::Encode)?;
+        sqlx::query(sql::INSERT_PUSHED)
+            .bind(record.digest.as_bytes().as_slice())
+            .bind(record.client_id.as_str())
+            .bind(params)
+            .bind(secs(record.expires_at))
+            .execute(store.db())
+            .await?;
+        Ok(())
+    }
+
+    async fn take_pushed_once(
+        store: &SqlStore<DB>,
+        digest: &SecretDigest,
+    ) -> Result<Option<PushedRequestRecord>, SqlError> {
+        let row: Option<(String, String, i64)> = sqlx::query_as(sql::TAKE_PUSHED)
+            .bind(digest.as_bytes().as_slice())
+            .fetch_optional(store.db())
+            .await?;
+        let Some((client_id, params, expires_at)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(PushedRequestRecord {
+            digest: *digest,
+            client_id: ClientId::new(client_id).map_err(SqlError::CorruptClient)?,
+            params: from_json("pushed_requests", &params)?,
+            expires_at: UnixTime::from_secs(u64::try_from(expires_at).unwrap_or(0)),
+        }))
     }
 
     async fn delete_client(store: &SqlStore<DB>, id: &ClientId) -> Result<bool, SqlError> {
@@ -296,12 +333,14 @@ where
     }
 
     async fn client_once(store: &SqlStore<DB>, id: &ClientId) -> Result<Option<Client>, SqlError> {
-        let row: Option<(String, Option<Vec<u8>>)> = sqlx::query_as(sql::CLIENT)
+        let row: Option<(String, Option<Vec<u8>>, Option<String>)> = sqlx::query_as(sql::CLIENT)
             .bind(id.as_str())
             .fetch_optional(store.db())
             .await?;
-        row.map(|(metadata, secret)| decode_client(&metadata, secret.as_deref()))
-            .transpose()
+        row.map(|(metadata, secret, key)| {
+            decode_client(&metadata, secret.as_deref(), key.as_deref())
+        })
+        .transpose()
     }
 
     async fn redeem_code_once(
@@ -505,6 +544,19 @@ impl<DB: Backend> Storage for SqlStore<DB> {
             DB::record_jti_once(self, client, &key, expires_at, now)
         })
         .await
+    }
+
+    async fn insert_pushed_request(&self, record: &PushedRequestRecord) -> Result<(), SqlError> {
+        retrying(DB::retryable, || DB::insert_pushed_once(self, record)).await
+    }
+
+    async fn take_pushed_request(
+        &self,
+        digest: &SecretDigest,
+        now: UnixTime,
+    ) -> Result<Option<PushedRequestRecord>, SqlError> {
+        let taken = retrying(DB::retryable, || DB::take_pushed_once(self, digest)).await?;
+        Ok(taken.filter(|record| record.expires_at > now))
     }
 
     async fn sweep_expired(&self, now: UnixTime) -> Result<u64, SqlError> {
