@@ -611,7 +611,7 @@ fn errors_honour_form_post() {
         Reject,
         &'static str,
     );
-    let cases: [Case; 5] = [
+    let cases: [Case; 4] = [
         (
             "code id_token",
             Some("nonce"),
