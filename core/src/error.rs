@@ -183,6 +183,9 @@ pub enum Reject {
     RequestObjectLifetimeTooLong,
     /// A request object is not a well-formed JWT, or a claim has the wrong type.
     RequestObjectMalformed,
+    /// A request by value lacks `response_type` or a `scope` with `openid` outside the request
+    /// object (OIDC Core §6.1).
+    RequestObjectOuterParametersMissing,
     /// A request object's `jti` was seen before.
     RequestObjectReplayed,
     /// A request object's `response_type` differs from the query's (OIDC Core §6.1).
@@ -343,6 +346,7 @@ impl Reject {
             | Self::RedirectUriMissing
             | Self::RefreshTokenMissing
             | Self::RequestAndRequestUri
+            | Self::RequestObjectOuterParametersMissing
             | Self::RequestTooLarge
             | Self::RevocationTokenMissing
             | Self::ResponseModeQueryWithTokens
@@ -469,6 +473,9 @@ impl Reject {
             Self::RequestObjectKeysUnavailable => "the client's jwks_uri could not be fetched",
             Self::RequestObjectLifetimeTooLong => "the request object's lifetime is too long",
             Self::RequestObjectMalformed => "the request object is not a well-formed JWT",
+            Self::RequestObjectOuterParametersMissing => {
+                "response_type and a scope with openid must also be sent outside the request object"
+            }
             Self::RequestObjectReplayed => "the request object was already used",
             Self::RequestObjectResponseTypeMismatch => {
                 "the request object's response_type differs from the request's"

@@ -76,6 +76,8 @@ impl AuthorizeInput {
     /// Shown to the user: [`Reject::RequestAndRequestUri`]; [`Reject::ClientIdMissing`] (the
     /// query must name the client, RFC 9101 §5); [`Reject::RequestUriNotSupported`] for a
     /// `request_uri` this provider did not issue (fetching by reference is not offered);
+    /// [`Reject::RequestObjectOuterParametersMissing`] for a `request` without `response_type`
+    /// and a `scope` with `openid` outside it (OIDC Core §6.1);
     /// [`Reject::RequestObjectMalformed`] / [`Reject::RequestObjectEncrypted`].
     pub fn classify(params: &Params<'_>) -> Result<Self, AuthorizeError> {
         let show = AuthorizeError::show;
@@ -92,7 +94,14 @@ impl AuthorizeInput {
         match (request, request_uri) {
             (Some(_), Some(_)) => Err(show(Reject::RequestAndRequestUri)),
             (Some(jwt), None) => {
+                // OIDC Core §6.1: response_type and a scope with openid are also sent outside
+                // the object (OAuth 2.0 syntax); the object's values win (§6.3.3).
                 let query_response_type = params.get("response_type").map_err(show)?;
+                let query_scope = params.get("scope").map_err(show)?;
+                let openid = query_scope.is_some_and(|s| s.split(' ').any(|v| v == "openid"));
+                if query_response_type.is_none() || !openid {
+                    return Err(show(Reject::RequestObjectOuterParametersMissing));
+                }
                 Ok(Self::Object(RequestObject::parse(
                     client_id,
                     jwt,

@@ -257,6 +257,30 @@ fn request_object_rules_each_refuse() {
         authorize(&fx, &[("request", object.as_str())]),
         Reject::ClientIdMissing,
     );
+    // OIDC Core §6.1: response_type and a scope with openid outside the object too.
+    for pairs in [
+        vec![
+            ("client_id", "pkj-es"),
+            ("request", object.as_str()),
+            ("scope", "openid"),
+        ],
+        vec![
+            ("client_id", "pkj-es"),
+            ("request", object.as_str()),
+            ("response_type", "code id_token"),
+        ],
+        vec![
+            ("client_id", "pkj-es"),
+            ("request", object.as_str()),
+            ("response_type", "code id_token"),
+            ("scope", "profile"),
+        ],
+    ] {
+        shown(
+            authorize(&fx, &pairs),
+            Reject::RequestObjectOuterParametersMissing,
+        );
+    }
     // A request_uri this provider did not issue is not fetched.
     let pairs = [
         ("client_id", "pkj-es"),
