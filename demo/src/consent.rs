@@ -24,12 +24,12 @@ pub(crate) async fn consent<S: DemoStore>(
         Err(response) => return response,
     };
     let now = endpoints.now();
-    let (sid, interaction, pending) = match host.take_pending(&parts, &form, Step::Consent, now) {
+    let (iid, waiting, pending) = match host.take_pending(&parts, &form, Step::Consent, now) {
         Ok(taken) => taken,
         Err(response) => return response,
     };
     let sessions = host.sessions();
-    let user = sessions.with(&sid, now, |s| s.user.clone()).flatten();
+    let user = sessions.user(&parts, now);
     let Some(user) = user else {
         return endpoints
             .resume(pending.request, None, Consent::Missing, &parts)
@@ -51,7 +51,7 @@ pub(crate) async fn consent<S: DemoStore>(
             endpoints.deny(pending.request)
         }
         _ => {
-            sessions.with(&sid, now, |s| s.restore_pending(interaction, pending));
+            sessions.with_interaction(&iid, now, |i| i.restore_pending(waiting, pending));
             host.problem(
                 StatusCode::BAD_REQUEST,
                 "No decision",

@@ -21,6 +21,7 @@ use oidc_hybrid_axum::{Authentication, Endpoints, Host};
 use oidc_hybrid_rustcrypto::OsRandom;
 
 use crate::form::Form;
+use crate::limits::Limits;
 use crate::pages::{self, ConsentPage, Login};
 use crate::session::{LoggedIn, Pending, Sessions, fresh};
 use crate::users::Users;
@@ -29,12 +30,13 @@ use crate::{BUILTIN_USER, DemoStore};
 /// The demo's endpoints type.
 pub(crate) type DemoEndpoints<S> = Endpoints<Provider<S, SystemClock, OsRandom>, DemoHost>;
 
-/// The demo's host: users, sessions and remembered consents.
+/// The demo's host: users, sessions, remembered consents, and the limits on password checks.
 pub(crate) struct DemoHost {
     base: String,
     users: Users,
     sessions: Arc<Sessions>,
     consents: Mutex<HashMap<Subject, Vec<(ClientId, Scope)>>>,
+    limits: Limits,
 }
 
 impl fmt::Debug for DemoHost {
@@ -54,7 +56,13 @@ impl DemoHost {
             users,
             sessions,
             consents: Mutex::new(HashMap::new()),
+            limits: Limits::new(),
         }
+    }
+
+    /// The limits on password checks.
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The path the issuer's URL has (`""` for an issuer at the root).
@@ -150,8 +158,8 @@ impl DemoHost {
     }
 
     /// Takes the waiting request a login or consent form refers to, after checking the
-    /// session and the form's CSRF token; returns the session id, the interaction id and the
-    /// request.
+    /// interaction cookie and the form's CSRF token; returns the interaction (the cookie's
+    /// value), the waiting request's id and the request.
     #[allow(
         clippy::result_large_err,
         reason = "the error is the finished page, returned once per request"
@@ -171,28 +179,26 @@ impl DemoHost {
                  the application.",
             )
         };
-        let sid = Sessions::id_from(parts).ok_or_else(expired)?;
-        let interaction = form.get("interaction").unwrap_or_default().to_owned();
-        let csrf = form.get("csrf").unwrap_or_default();
-        let taken = self
+        let iid = Sessions::interaction_of(parts).ok_or_else(expired)?;
+        if !self
             .sessions
-            .with(&sid, now, |s| {
-                if !s.csrf_ok(csrf) {
-                    return Err(true);
-                }
-                s.take_pending(&interaction, step).ok_or(false)
-            })
-            .ok_or_else(expired)?;
-        match taken {
-            Ok(pending) if fresh(pending.created, now) => Ok((sid, interaction, pending)),
-            Ok(_) | Err(false) => Err(expired()),
-            Err(true) => Err(self.problem(
+            .csrf_ok(&iid, form.get("csrf").unwrap_or_default())
+        {
+            return Err(self.problem(
                 StatusCode::FORBIDDEN,
                 "Form rejected",
-                "The form's security token does not match this session (CSRF). Start again \
-                 from the application.",
-            )),
+                "The form's security token does not match this browser's sign-in (CSRF). Start \
+                 again from the application.",
+            ));
         }
+        let waiting = form.get("interaction").unwrap_or_default().to_owned();
+        let pending = self
+            .sessions
+            .with_interaction(&iid, now, |i| i.take_pending(&waiting, step))
+            .flatten()
+            .filter(|pending| fresh(pending.created, now))
+            .ok_or_else(expired)?;
+        Ok((iid, waiting, pending))
     }
 }
 
@@ -206,11 +212,7 @@ impl ClaimsSource for DemoHost {
 
 impl Host for DemoHost {
     async fn authentication(&self, parts: &Parts) -> Option<Authentication> {
-        let id = Sessions::id_from(parts)?;
-        let user = self
-            .sessions
-            .with(&id, SystemClock.now(), |s| s.user.clone())
-            .flatten()?;
+        let user = self.sessions.user(parts, SystemClock.now())?;
         Some(Authentication::new(user.subject, user.auth_time).with_amr(["pwd"]))
     }
 
@@ -231,30 +233,32 @@ impl Host for DemoHost {
         }
     }
 
+    /// The login or consent page. The request waits in the browser's interaction (its own
+    /// cookie, created here if needed); the sign-in session cookie is never set here.
     async fn interact(&self, request: BoundRequest, step: Step, parts: &Parts) -> Response {
         let now = SystemClock.now();
         let shown = request.clone();
-        let ((interaction, csrf, user), id, created) =
-            self.sessions.with_or_create(parts, now, |s| {
-                let interaction = s.add_pending(Pending {
-                    request,
-                    step,
-                    created: now,
-                });
-                (interaction, s.csrf.clone(), s.user.clone())
-            });
+        let iid = Sessions::interaction_id(parts);
+        let pending = Pending {
+            request,
+            step,
+            created: now,
+        };
+        let waiting = self
+            .sessions
+            .with_interaction_or_new(&iid, now, |i| i.add_pending(pending));
+        let csrf = self.sessions.csrf_for(&iid);
+        let user = self.sessions.user(parts, now);
         let mut response = if step == Step::Consent {
-            self.consent_page(&shown, &interaction, &csrf, user.as_ref())
+            self.consent_page(&shown, &waiting, &csrf, user.as_ref())
         } else {
             let signed_in_as = user.as_ref().map(|u| u.username.as_str());
             let username = shown.login_hint().or(signed_in_as).unwrap_or_default();
-            self.login_page(&shown, &interaction, &csrf, username, None, signed_in_as)
+            self.login_page(&shown, &waiting, &csrf, username, None, signed_in_as)
         };
-        if created {
-            response
-                .headers_mut()
-                .append(SET_COOKIE, self.sessions.cookie(&id));
-        }
+        response
+            .headers_mut()
+            .append(SET_COOKIE, self.sessions.interaction_cookie(&iid));
         response
     }
 }
@@ -267,9 +271,10 @@ pub(crate) async fn index<S: DemoStore>(
     let host = endpoints.host();
     let (parts, _) = request.into_parts();
     let issuer = &endpoints.provider().config().issuer;
-    let ((csrf, user), sid, created) = host.sessions.with_or_create(&parts, endpoints.now(), |s| {
-        (s.csrf.clone(), s.user.clone())
-    });
+    // A page view creates no state: the logout form's token is derived from the cookie.
+    let user = host.sessions.user(&parts, endpoints.now());
+    let csrf =
+        Sessions::session_id(&parts).map_or_else(String::new, |sid| host.sessions.csrf_for(&sid));
     let base = escape(&host.base);
     let who = match &user {
         Some(user) => format!(
@@ -304,15 +309,9 @@ pub(crate) async fn index<S: DemoStore>(
          <div class=\"card\"><h2>Session</h2>{who}{demo_user}</div>",
         issuer = escape(issuer),
     );
-    let mut response = pages::respond(
+    pages::respond(
         StatusCode::OK,
         pages::layout(&host.base, "Home", false, &body),
         &pages::csp(None, None),
-    );
-    if created {
-        response
-            .headers_mut()
-            .append(SET_COOKIE, host.sessions.cookie(&sid));
-    }
-    response
+    )
 }

@@ -99,6 +99,17 @@ pub(crate) fn load_or_create_keys(dir: &Path, stem: &str) -> Result<Keys, DemoEr
     Ok(Keys { rs256, es256, note })
 }
 
+/// New ES256 and RS256 keys, kept in memory only (`--database-url memory:` without
+/// `--keys-dir`): nothing is read or written.
+pub(crate) fn generate_in_memory() -> Result<Keys, DemoError> {
+    let es256 = Es256Signer::generate(&OsRandom, None)
+        .map_err(|e| DemoError::Keys(format!("cannot generate the ES256 key: {e}")))?;
+    let rs256 = RsaSigner::generate(&OsRandom, 2048, JwsAlgorithm::RS256, None)
+        .map_err(|e| DemoError::Keys(format!("cannot generate the RS256 key: {e}")))?;
+    let note = "generated in memory, written nowhere (--keys-dir DIR keeps them)".into();
+    Ok(Keys { rs256, es256, note })
+}
+
 /// The same keys behind ring's signers (same `kid`s: RFC 7638 thumbprints of the same keys).
 pub(crate) fn ring_signers(keys: &Keys) -> Result<Vec<Box<dyn Signer>>, DemoError> {
     let fail = |e: &dyn core::fmt::Display| DemoError::Keys(format!("ring cannot load a key: {e}"));

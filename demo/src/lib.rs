@@ -9,10 +9,15 @@
 //!   beside the database (`oidc-demo.es256.pem`, `oidc-demo.rs256.pem`), signing with ring
 //!   (`--signer ring`, the default: fast, constant-time RSA) or RustCrypto
 //!   (`--signer rustcrypto`);
-//! - a login page (`username`, `password`; Argon2id hashes, compared in constant time), a
-//!   consent page listing the scopes (first button approves, second denies), a session cookie
-//!   (`HttpOnly`, `SameSite=Lax`) so `prompt=none` and `max_age` work, and a CSRF token on
-//!   every form;
+//! - a login page (`username`, `password`; Argon2id hashes, compared in constant time, at most
+//!   one check per core at a time, failed logins slowed down per account and per address with
+//!   429 and `Retry-After`), a consent page listing the scopes (first button approves, second
+//!   denies), a sign-in session cookie (`HttpOnly`, `SameSite=Lax`, set only at login) so
+//!   `prompt=none` and `max_age` work, a separate short-lived interaction cookie for the
+//!   requests waiting for a page, and a CSRF token on every form (docs/decisions/0008);
+//! - served by `oidc_hybrid_axum::serve` with time limits on reading requests
+//!   (`--header-timeout`, `--request-timeout`), a request id on every response and log line,
+//!   and text or JSON logs (`--log-format`);
 //! - built-in clients and a built-in user (`alice` / `wonderland`) unless `--clients` /
 //!   `--users` name JSON files (RFC 7591 client metadata; standard claims);
 //! - `/playground`, a relying party that runs a hybrid flow against the provider, checks both
@@ -20,21 +25,27 @@
 //!   server-side Rust.
 //!
 //! Sessions live in memory (a restart logs everybody out); codes, tokens and clients live in
-//! the database.
+//! the database. The configured clients (the built-in ones or `--clients FILE`) are the only
+//! ones registered: at start, clients the database holds from an earlier run and the list no
+//! longer names are removed. With `--database-url memory:` nothing at all is written: the keys
+//! are generated in memory too, unless `--keys-dir` names where to keep them.
 //!
 //! The modules: `options` (the command line), `keys`, `clients` and `users` (what is loaded at
 //! start), `session` (browser sessions), `host` (the adapter's [`Host`](oidc_hybrid_axum::Host):
 //! who is logged in, remembered consents, the login and consent pages), `login` and `consent`
-//! (their form handlers), `pages` and `form` (HTML and submitted forms), and `playground` (the
-//! relying party: its flow logic, its checks and its pages, each a module of its own).
+//! (their form handlers), `limits` (the limits on password checks), `pages` and `form` (HTML
+//! and submitted forms), and `playground` (the relying party: its flow logic, its checks and
+//! its pages, each a module of its own).
 
 extern crate alloc;
 
 mod clients;
 mod consent;
+mod cross_site;
 mod form;
 mod host;
 mod keys;
+mod limits;
 mod login;
 mod options;
 mod pages;
@@ -50,11 +61,12 @@ use std::path::{Path, PathBuf};
 
 use axum::Router;
 use axum::routing::{get, post};
-use oidc_hybrid::{Client, Config, Provider, Signer, Storage, SystemClock};
-use oidc_hybrid_axum::{Endpoints, route_path};
+use oidc_hybrid::{Client, ClientId, Config, Provider, Signer, Storage, SystemClock};
+use oidc_hybrid_axum::{Endpoints, Timeouts, route_path};
 use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_rustcrypto::OsRandom;
 use oidc_hybrid_sql::{PostgresStore, SqlError, SqliteStore};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tracing::{error, info, warn};
 
 use host::{DemoEndpoints, DemoHost};
@@ -62,7 +74,9 @@ use playground::Playground;
 use session::Sessions;
 
 pub use clients::BUILTIN_CLIENT_SECRET;
-pub use options::{Command, DEFAULT_ADDR, DEFAULT_DATABASE_URL, Options, SignerKind, USAGE};
+pub use options::{
+    Command, DEFAULT_ADDR, DEFAULT_DATABASE_URL, LogFormat, Options, SignerKind, USAGE,
+};
 
 /// The built-in user's name and password.
 pub const BUILTIN_USER: (&str, &str) = ("alice", "wonderland");
@@ -109,12 +123,17 @@ pub struct Demo {
     pub issuer: String,
     /// Lines for the start-up banner (where things are, the demo credentials).
     pub banner: Vec<String>,
+    /// The time limits to serve with.
+    pub timeouts: Timeouts,
 }
 
 /// The stores the demo runs on.
 trait DemoStore: Storage + 'static {
     fn migrate_schema(&self) -> impl Future<Output = Result<(), SqlError>> + Send;
     fn put_client(&self, client: &Client) -> impl Future<Output = Result<(), SqlError>> + Send;
+    /// The clients registered before this start.
+    fn registered_clients(&self) -> impl Future<Output = Result<Vec<ClientId>, SqlError>> + Send;
+    fn unregister(&self, id: &ClientId) -> impl Future<Output = Result<(), SqlError>> + Send;
 }
 
 impl DemoStore for SqliteStore {
@@ -123,6 +142,12 @@ impl DemoStore for SqliteStore {
     }
     async fn put_client(&self, client: &Client) -> Result<(), SqlError> {
         self.replace_client(client).await
+    }
+    async fn registered_clients(&self) -> Result<Vec<ClientId>, SqlError> {
+        self.client_ids().await
+    }
+    async fn unregister(&self, id: &ClientId) -> Result<(), SqlError> {
+        self.remove_client(id).await.map(drop)
     }
 }
 
@@ -134,6 +159,12 @@ impl DemoStore for MemoryStore {
         self.insert_client(client.clone());
         Ok(())
     }
+    async fn registered_clients(&self) -> Result<Vec<ClientId>, SqlError> {
+        Ok(Vec::new()) // a new memory store holds nothing from an earlier run
+    }
+    async fn unregister(&self, _id: &ClientId) -> Result<(), SqlError> {
+        Ok(())
+    }
 }
 
 impl DemoStore for PostgresStore {
@@ -143,6 +174,45 @@ impl DemoStore for PostgresStore {
     async fn put_client(&self, client: &Client) -> Result<(), SqlError> {
         self.replace_client(client).await
     }
+    async fn registered_clients(&self) -> Result<Vec<ClientId>, SqlError> {
+        self.client_ids().await
+    }
+    async fn unregister(&self, id: &ClientId) -> Result<(), SqlError> {
+        self.remove_client(id).await.map(drop)
+    }
+}
+
+/// Makes the configured clients the only registered ones: removes what the database holds
+/// from an earlier run that `clients` no longer names, then registers (or updates) each of
+/// `clients`. Returns the removed ids.
+async fn sync_clients<S: DemoStore>(
+    store: &S,
+    clients: &[Client],
+) -> Result<Vec<ClientId>, DemoError> {
+    let fail = |what: &str, id: &ClientId, e: SqlError| {
+        DemoError::Database(format!("cannot {what} client {id}: {e}"))
+    };
+    let registered = store
+        .registered_clients()
+        .await
+        .map_err(|e| DemoError::Database(format!("cannot list the registered clients: {e}")))?;
+    let mut removed = Vec::new();
+    for id in registered {
+        if !clients.iter().any(|c| *c.id() == id) {
+            store
+                .unregister(&id)
+                .await
+                .map_err(|e| fail("remove", &id, e))?;
+            removed.push(id);
+        }
+    }
+    for client in clients {
+        store
+            .put_client(client)
+            .await
+            .map_err(|e| fail("register", client.id(), e))?;
+    }
+    Ok(removed)
 }
 
 /// Where the keys go by default: beside a SQLite file, else the working directory; and the
@@ -257,14 +327,18 @@ async fn assemble<S: DemoStore>(
         .migrate_schema()
         .await
         .map_err(|e| DemoError::Database(format!("migrations failed: {e}")))?;
-    for client in &clients.clients {
-        store.put_client(client).await.map_err(|e| {
-            DemoError::Database(format!("cannot register client {}: {e}", client.id()))
-        })?;
+    let removed = sync_clients(&store, &clients.clients).await?;
+    for id in &removed {
+        info!(client_id = %id, "client removed: the clients list no longer names it");
     }
-    let (default_dir, stem) = default_keys_location(&options.database_url);
-    let dir = options.keys_dir.clone().unwrap_or(default_dir);
-    let keys = keys::load_or_create_keys(&dir, &stem)?;
+    let keys = match (&options.keys_dir, options.database_url.as_str()) {
+        (None, "memory:") => keys::generate_in_memory()?,
+        (dir, url) => {
+            let (default_dir, stem) = default_keys_location(url);
+            let dir = dir.clone().unwrap_or(default_dir);
+            keys::load_or_create_keys(&dir, &stem)?
+        }
+    };
     let key_note = format!("keys:        {} ({:?} signers)", keys.note, options.signer);
     let signers = match options.signer {
         SignerKind::RustCrypto => {
@@ -276,7 +350,21 @@ async fn assemble<S: DemoStore>(
         SignerKind::Ring => keys::ring_signers(&keys)?,
     };
     let issuer = config.issuer.clone();
-    let banner = banner(&issuer, key_note, &users, &clients);
+    let source = options
+        .clients
+        .as_ref()
+        .map_or_else(|| "the built-in list".into(), |f| f.display().to_string());
+    let mut banner = banner(&issuer, key_note, &users, &clients);
+    let removed: Vec<String> = removed.iter().map(ToString::to_string).collect();
+    banner.push(format!(
+        "registered:  exactly the {} client(s) of {source}{}",
+        clients.clients.len(),
+        if removed.is_empty() {
+            String::new()
+        } else {
+            format!("; removed: {}", removed.join(", "))
+        }
+    ));
 
     let base = route_path(&issuer).trim_end_matches('/').to_owned();
     let sessions = Arc::new(Sessions::new(&base, issuer.starts_with("https://")));
@@ -300,10 +388,14 @@ async fn assemble<S: DemoStore>(
     let endpoints = Endpoints::new(Arc::new(provider), host);
     let router = routes(&endpoints, playground);
     sweep(endpoints, options.sweep_every);
+    let mut timeouts = Timeouts::default();
+    timeouts.header_read = options.header_timeout;
+    timeouts.request = options.request_timeout;
     Ok(Demo {
         router,
         issuer,
         banner,
+        timeouts,
     })
 }
 
@@ -370,6 +462,7 @@ fn routes<S: DemoStore>(endpoints: &DemoEndpoints<S>, playground: Playground) ->
         .route(&at("/consent"), post(consent::consent::<S>))
         .route(&at("/logout"), post(login::logout::<S>))
         .with_state(endpoints.clone());
+    let authorize = route_path(&endpoints.provider().config().authorization_endpoint);
     endpoints
         .router()
         .merge(pages)
@@ -377,7 +470,25 @@ fn routes<S: DemoStore>(endpoints: &DemoEndpoints<S>, playground: Playground) ->
         .layer(axum::middleware::map_response(
             oidc_hybrid_axum::respond::harden_html,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::<str>::from(authorize),
+            cross_site::post_to_get,
+        ))
+        // The request id: set (unless the request has one), in the span of every log line,
+        // and copied to the response.
+        .layer(PropagateRequestIdLayer::x_request_id())
         .layer(oidc_hybrid_axum::trace_layer())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Serves a built demo on `listener` with its time limits (`oidc_hybrid_axum::serve`) until
+/// `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    demo: Demo,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    oidc_hybrid_axum::serve(listener, demo.router, demo.timeouts, shutdown).await;
 }
 
 /// Binds `options.addr`, builds the demo, prints the banner to standard error and serves until
@@ -416,14 +527,18 @@ pub async fn run(options: Options) -> Result<(), DemoError> {
         "\n  open {}/playground in a browser; Ctrl-C stops\n",
         demo.issuer
     );
-    axum::serve(listener, demo.router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-            info!("shutting down");
-        })
-        .await
-        .map_err(DemoError::Io)
+    serve(listener, demo, async {
+        let _ = tokio::signal::ctrl_c().await;
+        info!("shutting down");
+    })
+    .await;
+    Ok(())
 }
+
+/// The README's code, compiled as doc tests (the demo crate has every dependency it uses).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 
 #[cfg(test)]
 mod tests {

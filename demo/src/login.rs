@@ -1,21 +1,31 @@
-//! `POST /login` and `POST /logout`: the password check (Argon2id, a new session id at login)
-//! and the end of a session.
+//! `POST /login` and `POST /logout`: the password check (Argon2id under the [`Limits`], a new
+//! sign-in session at login) and the end of a session.
+//!
+//! [`Limits`]: crate::limits::Limits
 
-use axum::extract::{Request, State};
-use axum::http::header::{LOCATION, SET_COOKIE};
+use core::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use oidc_hybrid::Step;
 use oidc_hybrid_axum::{Authentication, Host as _};
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::DemoStore;
 use crate::form::read_form;
 use crate::host::DemoEndpoints;
-use crate::session::{CurrentSession, LoggedIn, Sessions};
-use crate::users;
+use crate::session::{CurrentSession, LoggedIn, Pending, Sessions};
 
-/// `POST /login`: checks the password, records the login (a new session id), resumes the
+/// The client's address, when the server gave it (`oidc_hybrid_axum::serve` does).
+pub(crate) fn client_addr(parts: &Parts) -> Option<IpAddr> {
+    let info = parts.extensions.get::<ConnectInfo<SocketAddr>>()?;
+    Some(info.0.ip())
+}
+
+/// `POST /login`: checks the password, records the login (a new sign-in session), resumes the
 /// authorization flow.
 pub(crate) async fn login<S: DemoStore>(
     State(endpoints): State<DemoEndpoints<S>>,
@@ -28,7 +38,7 @@ pub(crate) async fn login<S: DemoStore>(
         Err(response) => return response,
     };
     let now = endpoints.now();
-    let (sid, interaction, pending) = match host.take_pending(&parts, &form, Step::Login, now) {
+    let (iid, waiting, pending) = match host.take_pending(&parts, &form, Step::Login, now) {
         Ok(taken) => taken,
         Err(response) => return response,
     };
@@ -38,44 +48,43 @@ pub(crate) async fn login<S: DemoStore>(
     }
     let username = form.get("username").unwrap_or_default().to_owned();
     let password = form.get("password").unwrap_or_default().to_owned();
+    let addr = client_addr(&parts);
+    let sessions = host.sessions();
+    // The page shown again after a refusal: the request waits again under the same id.
+    let again = |pending: Pending, error: &str| {
+        let request = pending.request.clone();
+        sessions.with_interaction(&iid, now, |i| i.restore_pending(waiting.clone(), pending));
+        let csrf = sessions.csrf_for(&iid);
+        host.login_page(&request, &waiting, &csrf, &username, Some(error), None)
+    };
+    if let Err(wait) = host.limits().check(&username, addr) {
+        let secs = wait.as_secs() + 1;
+        warn!(username = ?username, client_addr = ?addr, retry_after = secs, "login refused: too many failed attempts");
+        let text = format!("Too many failed sign-ins. Try again in {secs} seconds.");
+        let mut page = again(pending, &text);
+        *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        page.headers_mut().insert(RETRY_AFTER, secs.into());
+        return page;
+    }
     let (user, hash) = host.users().hash_for(&username);
     let user = user.cloned();
-    let matches = tokio::task::spawn_blocking(move || users::check(&hash, &password))
-        .await
-        .unwrap_or(false);
-    let sessions = host.sessions();
+    let matches = host.limits().verify(hash, password).await;
     let Some(user) = user.filter(|_| matches) else {
-        info!("login failed: wrong username or password");
-        let request = pending.request.clone();
-        let csrf = sessions.with(&sid, now, |s| {
-            s.restore_pending(interaction.clone(), pending);
-            s.csrf.clone()
-        });
-        let Some(csrf) = csrf else {
-            return host.problem(StatusCode::BAD_REQUEST, "Sign-in expired", "Start again.");
-        };
-        return host.login_page(
-            &request,
-            &interaction,
-            &csrf,
-            &username,
-            Some("Wrong username or password."),
-            None,
-        );
+        host.limits().failed(&username, addr);
+        warn!(username = ?username, client_addr = ?addr, "login failed: wrong username or password");
+        return again(pending, "Wrong username or password.");
     };
+    host.limits().succeeded(&username);
     // A session id that existed before the login never carries it (session fixation).
-    let Some(new_sid) = sessions.rotate(&sid) else {
-        return host.problem(StatusCode::BAD_REQUEST, "Sign-in expired", "Start again.");
+    let previous = Sessions::session_id(&parts);
+    let logged_in = LoggedIn {
+        username: user.username.clone(),
+        subject: user.subject.clone(),
+        auth_time: now,
     };
-    sessions.with(&new_sid, now, |s| {
-        s.user = Some(LoggedIn {
-            username: user.username.clone(),
-            subject: user.subject.clone(),
-            auth_time: now,
-        });
-    });
-    info!(subject = %user.subject, "login succeeded");
-    parts.extensions.insert(CurrentSession(new_sid.clone()));
+    let sid = sessions.log_in(previous.as_deref(), logged_in, now);
+    info!(subject = %user.subject, username = ?user.username, client_addr = ?addr, "login succeeded");
+    parts.extensions.insert(CurrentSession(sid.clone()));
     let authentication = Authentication::new(user.subject.clone(), now).with_amr(["pwd"]);
     let consent = host.consent(&authentication, &pending.request).await;
     let mut response = endpoints
@@ -83,11 +92,11 @@ pub(crate) async fn login<S: DemoStore>(
         .await;
     response
         .headers_mut()
-        .append(SET_COOKIE, sessions.cookie(&new_sid));
+        .append(SET_COOKIE, sessions.session_cookie(&sid));
     response
 }
 
-/// `POST /logout`: ends the session.
+/// `POST /logout`: ends the sign-in session.
 pub(crate) async fn logout<S: DemoStore>(
     State(endpoints): State<DemoEndpoints<S>>,
     request: Request,
@@ -99,20 +108,15 @@ pub(crate) async fn logout<S: DemoStore>(
         Ok(form) => form,
         Err(response) => return response,
     };
-    if let Some(sid) = Sessions::id_from(&parts) {
-        let csrf_ok = sessions
-            .with(&sid, endpoints.now(), |s| {
-                s.csrf_ok(form.get("csrf").unwrap_or_default())
-            })
-            .unwrap_or(false);
-        if !csrf_ok {
+    if let Some(sid) = Sessions::session_id(&parts) {
+        if !sessions.csrf_ok(&sid, form.get("csrf").unwrap_or_default()) {
             return host.problem(
                 StatusCode::FORBIDDEN,
                 "Form rejected",
                 "The form's security token does not match this session (CSRF).",
             );
         }
-        sessions.remove(&sid);
+        sessions.log_out(&sid);
         info!("logged out");
     }
     let target = format!("{}/playground", host.base_path());
@@ -122,6 +126,6 @@ pub(crate) async fn logout<S: DemoStore>(
     }
     response
         .headers_mut()
-        .append(SET_COOKIE, sessions.clear_cookie());
+        .append(SET_COOKIE, sessions.clear_session_cookie());
     response
 }

@@ -20,7 +20,9 @@ Options:
   --addr ADDR            listen on ADDR (default 127.0.0.1:8080)
   --issuer URL           the issuer URL (default http://ADDR; https, or http on loopback)
   --database-url URL     sqlite://FILE (default sqlite://oidc-demo.sqlite, created if
-                         missing), postgres://USER@HOST/DB, or memory: (nothing kept)
+                         missing), postgres://USER@HOST/DB, or memory: (nothing is kept
+                         and no file is read or written: the keys are generated in
+                         memory too, unless --keys-dir is given)
   --signer NAME          ring (default: fast, constant-time RSA) or rustcrypto
   --code-lifetime SECS   authorization code lifetime (default 60, at most 600)
   --access-token-lifetime SECS
@@ -29,14 +31,21 @@ Options:
                          refresh token lifetime (default 2592000, 30 days)
   --sweep-every SECS     how often expired codes and tokens are removed (default 60)
   --keys-dir DIR         where the signing keys are kept (default: beside the SQLite file,
-                         or the working directory)
+                         or the working directory for PostgreSQL; in memory for memory:)
   --clients FILE         client registrations: a JSON array of RFC 7591 metadata
-                         (default: the built-in demo clients)
+                         (default: the built-in demo clients). The list is the source of
+                         truth: clients the database holds from an earlier run that it
+                         does not name are removed at start
   --users FILE           users: a JSON array of {username, password, sub?, standard claims}
                          (default: the built-in user alice / wonderland)
+  --header-timeout SECS  time a client has to send a request's head (default 10)
+  --request-timeout SECS time to receive and answer a request once its head arrived,
+                         body included; 408 after it (default 30)
+  --log-format FORMAT    text (default) or json (one JSON object per line)
   -h, --help             print this help
 
-Logs go to standard error; set RUST_LOG (e.g. RUST_LOG=debug) to change the level.
+Logs go to standard error, each line of a request with its request id (the x-request-id
+response header); set RUST_LOG (e.g. RUST_LOG=debug) to change the level.
 ";
 
 /// The demo's settings.
@@ -68,6 +77,23 @@ pub struct Options {
     pub refresh_token_lifetime: Option<u64>,
     /// How often expired codes, tokens and sessions are removed.
     pub sweep_every: Duration,
+    /// How long a client may take to send a request's head.
+    pub header_timeout: Duration,
+    /// How long receiving and answering a request may take once its head arrived.
+    pub request_timeout: Duration,
+    /// How logs are written.
+    pub log_format: LogFormat,
+}
+
+/// How the demo writes its logs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogFormat {
+    /// JSON, one object per line (`tracing-subscriber`'s JSON format).
+    Json,
+    /// Human-readable lines.
+    #[default]
+    Text,
 }
 
 /// The signing implementation behind the demo's keys.
@@ -95,6 +121,9 @@ impl Default for Options {
             access_token_lifetime: None,
             refresh_token_lifetime: None,
             sweep_every: Duration::from_secs(60),
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            log_format: LogFormat::default(),
         }
     }
 }
@@ -139,6 +168,9 @@ impl Options {
                 "--access-token-lifetime",
                 "--refresh-token-lifetime",
                 "--sweep-every",
+                "--header-timeout",
+                "--request-timeout",
+                "--log-format",
             ];
             if !known.contains(&name.as_str()) {
                 return Err(format!("unknown argument {arg:?} (see --help)"));
@@ -191,6 +223,19 @@ impl Options {
             }
             "--sweep-every" => {
                 self.sweep_every = Duration::from_secs(seconds(name, &value)?);
+            }
+            "--header-timeout" => {
+                self.header_timeout = Duration::from_secs(seconds(name, &value)?);
+            }
+            "--request-timeout" => {
+                self.request_timeout = Duration::from_secs(seconds(name, &value)?);
+            }
+            "--log-format" => {
+                self.log_format = match value.as_str() {
+                    "text" => LogFormat::Text,
+                    "json" => LogFormat::Json,
+                    _ => return Err(format!("--log-format {value:?}: text or json")),
+                };
             }
             _ => self.users = Some(value.into()),
         }
@@ -247,6 +292,11 @@ mod tests {
             "30",
             "--sweep-every",
             "5",
+            "--header-timeout",
+            "2",
+            "--request-timeout=3",
+            "--log-format",
+            "json",
         ]) else {
             panic!("parses")
         };
@@ -256,6 +306,11 @@ mod tests {
         assert_eq!(o.code_lifetime, Some(30));
         assert_eq!(o.refresh_token_lifetime, Some(20));
         assert_eq!(o.sweep_every, Duration::from_secs(5));
+        assert_eq!(o.header_timeout, Duration::from_secs(2));
+        assert_eq!(o.request_timeout, Duration::from_secs(3));
+        assert_eq!(o.log_format, LogFormat::Json);
+        assert_eq!(Options::default().log_format, LogFormat::Text);
+        assert!(args(&["--log-format", "xml"]).is_err());
         assert_eq!(Options::default().signer, SignerKind::Ring);
         assert!(args(&["--signer", "openssl"]).is_err());
         assert!(args(&["--sweep-every", "0"]).is_err());

@@ -90,21 +90,24 @@ pub(crate) fn routes(playground: Arc<Playground>) -> Router {
 async fn page(State(playground): State<Arc<Playground>>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
     let now = SystemClock.now();
-    let ((csrf, user), sid, created) = playground
-        .sessions
-        .with_or_create(&parts, now, |s| (s.csrf.clone(), s.user.clone()));
+    // A page view creates no server state: the form's token is derived from the interaction
+    // cookie, which is set (or renewed) here.
+    let iid = Sessions::interaction_id(&parts);
+    let csrf = playground.sessions.csrf_for(&iid);
+    let user = playground.sessions.user(&parts, now);
+    let logout_csrf = Sessions::session_id(&parts)
+        .map_or_else(String::new, |sid| playground.sessions.csrf_for(&sid));
     let body = html::start_page(&html::StartPage {
         base: &playground.base,
         clients: &playground.rp.clients,
         redirect_uri: &playground.rp.redirect_uri,
         csrf: &csrf,
         user: user.as_ref(),
+        logout_csrf: &logout_csrf,
     });
     let mut response = playground.page("Playground", &body, None);
-    if created {
-        let cookie = playground.sessions.cookie(&sid);
-        response.headers_mut().append(SET_COOKIE, cookie);
-    }
+    let cookie = playground.sessions.interaction_cookie(&iid);
+    response.headers_mut().append(SET_COOKIE, cookie);
     response
 }
 
@@ -126,21 +129,18 @@ async fn start(State(playground): State<Arc<Playground>>, request: Request) -> R
         started.mode,
     );
     let csrf = form.get("csrf").unwrap_or_default();
-    let (csrf_ok, sid, created) = playground.sessions.with_or_create(&parts, now, |s| {
-        let ok = s.csrf_ok(csrf);
-        if ok {
-            s.add_flow(started.state, started.flow);
-        }
-        ok
-    });
-    if !csrf_ok {
+    let iid = Sessions::interaction_of(&parts).filter(|iid| playground.sessions.csrf_ok(iid, csrf));
+    let Some(iid) = iid else {
         return playground.problem(
             StatusCode::FORBIDDEN,
             "Form rejected",
             "The form's security token does not match this session (CSRF). Reload the \
              playground and try again.",
         );
-    }
+    };
+    playground
+        .sessions
+        .with_interaction_or_new(&iid, now, |i| i.add_flow(started.state, started.flow));
     info!(
         client_id = %client_id,
         response_type = response_type.as_str(),
@@ -151,10 +151,8 @@ async fn start(State(playground): State<Arc<Playground>>, request: Request) -> R
     if let Ok(location) = HeaderValue::try_from(started.location) {
         response.headers_mut().insert(LOCATION, location);
     }
-    if created {
-        let cookie = playground.sessions.cookie(&sid);
-        response.headers_mut().append(SET_COOKIE, cookie);
-    }
+    let cookie = playground.sessions.interaction_cookie(&iid);
+    response.headers_mut().append(SET_COOKIE, cookie);
     response
 }
 
@@ -225,8 +223,12 @@ async fn process(
         Err(e) => return bad("Bad response", &e),
     };
     let state = params.get("state").cloned().unwrap_or_default();
-    let flow = Sessions::id_from(parts)
-        .and_then(|sid| playground.sessions.with(&sid, now, |s| s.take_flow(&state)))
+    let flow = Sessions::interaction_of(parts)
+        .and_then(|iid| {
+            playground
+                .sessions
+                .with_interaction(&iid, now, |i| i.take_flow(&state))
+        })
         .flatten()
         .filter(|f| fresh(f.created, now));
     let Some(flow) = flow else {

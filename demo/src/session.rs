@@ -1,30 +1,49 @@
-//! Browser sessions, in memory: who is logged in, the CSRF token of the session's forms, the
-//! authorization requests waiting for a login or a consent, and the playground's flows.
+//! Browser state, in memory, in two bounded tables that never share an entry:
+//!
+//! - **sign-in sessions** (`oidc_demo_session` cookie): who is logged in. Created only by a
+//!   successful login, never by a page view; the cookie is set only then and cleared at logout.
+//! - **interactions** (`oidc_demo_interaction` cookie, 10 minutes): the authorization requests
+//!   waiting for a login or a consent and the playground's flows. Anonymous visitors create
+//!   these (by starting a flow, or reaching a login page), so they have their own table: however
+//!   many of them come and go, no sign-in session is pushed out.
+//!
+//! Both tables are LRU caches with O(1) insertion and eviction. Page views create nothing: the
+//! CSRF token of a form is derived from the cookie it goes with (a keyed SHA-256 of the
+//! cookie's value, with a key drawn at start), so no server state is needed to check it. See
+//! docs/decisions/0008.
 
+use core::num::NonZeroUsize;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use axum::http::HeaderValue;
 use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 use base64ct::{Base64UrlUnpadded, Encoding as _};
+use lru::LruCache;
 use oidc_hybrid::{BoundRequest, ResponseType, SecureRandom as _, Step, Subject, UnixTime};
 use oidc_hybrid_rustcrypto::OsRandom;
+use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
-/// The session cookie's name.
-pub(crate) const COOKIE_NAME: &str = "oidc_demo_session";
+/// The sign-in session cookie's name.
+pub(crate) const SESSION_COOKIE: &str = "oidc_demo_session";
+/// The interaction cookie's name.
+pub(crate) const INTERACTION_COOKIE: &str = "oidc_demo_interaction";
 
-/// How long an idle session lives, in seconds.
+/// How long an idle sign-in session lives, in seconds.
 const SESSION_IDLE: u64 = 12 * 3600;
-/// How long a waiting authorization request or a playground flow lives, in seconds.
+/// How long a waiting authorization request, a playground flow and an idle interaction live,
+/// in seconds (also the interaction cookie's `Max-Age`).
 const PENDING_TTL: u64 = 600;
-/// Most sessions kept at once (the least recently used one goes first).
+/// Most sign-in sessions kept at once (the least recently used one goes first).
 const MAX_SESSIONS: usize = 10_000;
-/// Most waiting requests (and, separately, playground flows) per session.
+/// Most interactions kept at once (the least recently used one goes first).
+const MAX_INTERACTIONS: usize = 10_000;
+/// Most waiting requests (and, separately, playground flows) per interaction.
 const MAX_PENDING: usize = 16;
 
-/// The session a handler just created or rotated to, for code that reads the session from the
+/// The sign-in session a handler just created, for code that reads the session from the
 /// request before the browser has the new cookie (put into `Parts::extensions`).
 #[derive(Clone, Debug)]
 pub(crate) struct CurrentSession(pub(crate) String);
@@ -55,17 +74,22 @@ pub(crate) struct Flow {
     pub(crate) created: UnixTime,
 }
 
-/// One browser's session.
+/// One browser's sign-in session.
 #[derive(Debug)]
-pub(crate) struct SessionData {
-    pub(crate) csrf: String,
+struct Session {
+    user: LoggedIn,
     last_seen: UnixTime,
-    pub(crate) user: Option<LoggedIn>,
+}
+
+/// One browser's interactions: waiting requests and playground flows.
+#[derive(Debug)]
+pub(crate) struct Interaction {
+    last_seen: UnixTime,
     pending: HashMap<String, Pending>,
     flows: HashMap<String, Flow>,
 }
 
-impl SessionData {
+impl Interaction {
     /// Keeps `pending` under a fresh interaction id and returns the id.
     pub(crate) fn add_pending(&mut self, pending: Pending) -> String {
         let id = random_token();
@@ -97,11 +121,6 @@ impl SessionData {
     pub(crate) fn take_flow(&mut self, state: &str) -> Option<Flow> {
         self.flows.remove(state)
     }
-
-    /// Whether `token` is this session's CSRF token (constant time).
-    pub(crate) fn csrf_ok(&self, token: &str) -> bool {
-        self.csrf.as_bytes().ct_eq(token.as_bytes()).into()
-    }
 }
 
 /// Drops the oldest entries so that one more fits under [`MAX_PENDING`].
@@ -121,158 +140,12 @@ fn trim<T>(map: &mut HashMap<String, T>, created: impl Fn(&T) -> UnixTime) {
 /// 256 random bits, base64url.
 pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
-    // The OS generator does not fail in practice; a zero token would still be unique enough
-    // to notice, but refuse to go on instead.
+    // The OS generator does not fail in practice; refuse to go on rather than use a weak
+    // token.
     if OsRandom.try_fill(&mut bytes).is_err() {
         panic!("the operating system's random generator failed");
     }
     Base64UrlUnpadded::encode_string(&bytes)
-}
-
-fn new_session(now: UnixTime) -> (String, SessionData) {
-    let session = SessionData {
-        csrf: random_token(),
-        last_seen: now,
-        user: None,
-        pending: HashMap::new(),
-        flows: HashMap::new(),
-    };
-    (random_token(), session)
-}
-
-/// Inserts a session, first evicting the least recently used one if the table is full.
-fn insert(map: &mut HashMap<String, SessionData>, id: String, session: SessionData) {
-    if map.len() >= MAX_SESSIONS
-        && let Some(oldest) = map
-            .iter()
-            .min_by_key(|(_, s)| s.last_seen)
-            .map(|(k, _)| k.clone())
-    {
-        map.remove(&oldest);
-    }
-    map.insert(id, session);
-}
-
-/// All sessions, and how their cookie is set.
-#[derive(Debug)]
-pub(crate) struct Sessions {
-    map: Mutex<HashMap<String, SessionData>>,
-    /// The cookie's `Path`: the issuer's path (`""` for an issuer at the root).
-    path: String,
-    /// Whether the cookie is `Secure` (an https issuer).
-    secure: bool,
-}
-
-impl Sessions {
-    /// No sessions yet; their cookie is scoped to `path` and `Secure` if `secure`.
-    pub(crate) fn new(path: &str, secure: bool) -> Self {
-        Self {
-            map: Mutex::new(HashMap::new()),
-            path: path.to_owned(),
-            secure,
-        }
-    }
-
-    /// The `Set-Cookie` value for session `id`.
-    pub(crate) fn cookie(&self, id: &str) -> HeaderValue {
-        set_cookie(id, &self.path, self.secure)
-    }
-
-    /// The `Set-Cookie` value that ends the session cookie.
-    pub(crate) fn clear_cookie(&self) -> HeaderValue {
-        clear_cookie(&self.path, self.secure)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, SessionData>> {
-        self.map
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The session id of a request: a [`CurrentSession`] extension, else the cookie.
-    pub(crate) fn id_from(parts: &Parts) -> Option<String> {
-        if let Some(CurrentSession(id)) = parts.extensions.get::<CurrentSession>() {
-            return Some(id.clone());
-        }
-        parts
-            .headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == COOKIE_NAME)
-            .map(|(_, value)| value.to_owned())
-    }
-
-    /// Runs `f` on the live session `id`, marking it used.
-    pub(crate) fn with<T>(
-        &self,
-        id: &str,
-        now: UnixTime,
-        f: impl FnOnce(&mut SessionData) -> T,
-    ) -> Option<T> {
-        let mut map = self.lock();
-        let session = map.get_mut(id)?;
-        if now.secs_since(session.last_seen) > SESSION_IDLE {
-            map.remove(id);
-            return None;
-        }
-        session.last_seen = now;
-        Some(f(session))
-    }
-
-    /// Runs `f` on the request's session, creating one if there is none; returns whether it was
-    /// created (then the response must set the cookie) and the session id.
-    pub(crate) fn with_or_create<T>(
-        &self,
-        parts: &Parts,
-        now: UnixTime,
-        f: impl FnOnce(&mut SessionData) -> T,
-    ) -> (T, String, bool) {
-        let mut map = self.lock();
-        if let Some(id) = Self::id_from(parts)
-            && let Some(session) = map.get_mut(&id)
-            && now.secs_since(session.last_seen) <= SESSION_IDLE
-        {
-            session.last_seen = now;
-            return (f(session), id, false);
-        }
-        let (id, mut session) = new_session(now);
-        let out = f(&mut session);
-        insert(&mut map, id.clone(), session);
-        (out, id, true)
-    }
-
-    /// Moves session `old` to a new id (at login: a session id known before the login is not
-    /// the one that carries it) and a new CSRF token; returns the new id.
-    pub(crate) fn rotate(&self, old: &str) -> Option<String> {
-        let mut map = self.lock();
-        let mut session = map.remove(old)?;
-        session.csrf = random_token();
-        let id = random_token();
-        map.insert(id.clone(), session);
-        Some(id)
-    }
-
-    /// Ends a session.
-    pub(crate) fn remove(&self, id: &str) {
-        self.lock().remove(id);
-    }
-
-    /// Drops idle sessions and stale waiting requests and flows.
-    pub(crate) fn prune(&self, now: UnixTime) {
-        let mut map = self.lock();
-        map.retain(|_, s| now.secs_since(s.last_seen) <= SESSION_IDLE);
-        for session in map.values_mut() {
-            session
-                .pending
-                .retain(|_, p| now.secs_since(p.created) <= PENDING_TTL);
-            session
-                .flows
-                .retain(|_, f| now.secs_since(f.created) <= PENDING_TTL);
-        }
-    }
 }
 
 /// Whether a waiting request or flow created at `created` is still usable at `now`.
@@ -280,23 +153,315 @@ pub(crate) fn fresh(created: UnixTime, now: UnixTime) -> bool {
     now.secs_since(created) <= PENDING_TTL
 }
 
-/// The `Set-Cookie` value for session `id`: `HttpOnly`, `SameSite=Lax` (sent on the top-level
-/// navigations of a sign-in, not on cross-site subrequests), `Secure` on an https issuer.
-fn set_cookie(id: &str, path: &str, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    let path = if path.is_empty() { "/" } else { path };
-    HeaderValue::try_from(format!(
-        "{COOKIE_NAME}={id}; Path={path}; HttpOnly; SameSite=Lax{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("oidc_demo_session=; Max-Age=0"))
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The `Set-Cookie` value that ends the session cookie.
-fn clear_cookie(path: &str, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    let path = if path.is_empty() { "/" } else { path };
-    HeaderValue::try_from(format!(
-        "{COOKIE_NAME}=; Path={path}; Max-Age=0; HttpOnly; SameSite=Lax{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("oidc_demo_session=; Max-Age=0"))
+/// Both tables, the CSRF key, and how the cookies are set.
+#[derive(Debug)]
+pub(crate) struct Sessions {
+    sessions: Mutex<LruCache<String, Session>>,
+    interactions: Mutex<LruCache<String, Interaction>>,
+    /// The key of the CSRF tokens derived from cookie values.
+    csrf_key: String,
+    /// The cookies' `Path`: the issuer's path (`""` for an issuer at the root).
+    path: String,
+    /// Whether the cookies are `Secure` (an https issuer).
+    secure: bool,
+}
+
+impl Sessions {
+    /// No sessions yet; their cookies are scoped to `path` and `Secure` if `secure`.
+    pub(crate) fn new(path: &str, secure: bool) -> Self {
+        Self::with_capacity(path, secure, MAX_SESSIONS, MAX_INTERACTIONS)
+    }
+
+    fn with_capacity(path: &str, secure: bool, sessions: usize, interactions: usize) -> Self {
+        let capacity = |n: usize| NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN);
+        Self {
+            sessions: Mutex::new(LruCache::new(capacity(sessions))),
+            interactions: Mutex::new(LruCache::new(capacity(interactions))),
+            csrf_key: random_token(),
+            path: path.to_owned(),
+            secure,
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Cookies and CSRF tokens
+
+    /// The value of cookie `name` in the request.
+    fn cookie_value(parts: &Parts, name: &str) -> Option<String> {
+        parts
+            .headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(n, _)| *n == name)
+            .map(|(_, value)| value.to_owned())
+            .filter(|value| !value.is_empty())
+    }
+
+    /// The sign-in session id of a request: a [`CurrentSession`] extension, else the cookie.
+    pub(crate) fn session_id(parts: &Parts) -> Option<String> {
+        if let Some(CurrentSession(id)) = parts.extensions.get::<CurrentSession>() {
+            return Some(id.clone());
+        }
+        Self::cookie_value(parts, SESSION_COOKIE)
+    }
+
+    /// The request's interaction cookie, if it sent one.
+    pub(crate) fn interaction_of(parts: &Parts) -> Option<String> {
+        Self::cookie_value(parts, INTERACTION_COOKIE)
+    }
+
+    /// The request's interaction id, or a new one (the response sets the cookie either way,
+    /// with [`interaction_cookie`](Self::interaction_cookie), renewing its lifetime).
+    pub(crate) fn interaction_id(parts: &Parts) -> String {
+        Self::interaction_of(parts).unwrap_or_else(random_token)
+    }
+
+    /// The CSRF token of the forms that go with cookie value `id`: a keyed digest, so that it
+    /// needs no server state and cannot be computed without the key.
+    pub(crate) fn csrf_for(&self, id: &str) -> String {
+        let digest = Sha256::new()
+            .chain_update(self.csrf_key.as_bytes())
+            .chain_update(b"\0")
+            .chain_update(id.as_bytes())
+            .finalize();
+        Base64UrlUnpadded::encode_string(&digest)
+    }
+
+    /// Whether `token` is the CSRF token for cookie value `id` (constant time).
+    pub(crate) fn csrf_ok(&self, id: &str, token: &str) -> bool {
+        self.csrf_for(id).as_bytes().ct_eq(token.as_bytes()).into()
+    }
+
+    fn set_cookie(&self, name: &str, value: &str, max_age: Option<u64>) -> HeaderValue {
+        let secure = if self.secure { "; Secure" } else { "" };
+        let path = if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        };
+        let max_age = max_age.map_or_else(String::new, |secs| format!("; Max-Age={secs}"));
+        // HttpOnly, SameSite=Lax: sent on the top-level navigations of a sign-in, not on
+        // cross-site subrequests or posts.
+        HeaderValue::try_from(format!(
+            "{name}={value}; Path={path}{max_age}; HttpOnly; SameSite=Lax{secure}"
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static("oidc_demo=; Max-Age=0"))
+    }
+
+    /// The `Set-Cookie` value for sign-in session `id` (a browser-session cookie).
+    pub(crate) fn session_cookie(&self, id: &str) -> HeaderValue {
+        self.set_cookie(SESSION_COOKIE, id, None)
+    }
+
+    /// The `Set-Cookie` value that ends the sign-in session cookie.
+    pub(crate) fn clear_session_cookie(&self) -> HeaderValue {
+        self.set_cookie(SESSION_COOKIE, "", Some(0))
+    }
+
+    /// The `Set-Cookie` value for interaction `id` (10 minutes, renewed with each page).
+    pub(crate) fn interaction_cookie(&self, id: &str) -> HeaderValue {
+        self.set_cookie(INTERACTION_COOKIE, id, Some(PENDING_TTL))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Sign-in sessions
+
+    /// Who is logged in on the request's sign-in session, marking it used.
+    pub(crate) fn user(&self, parts: &Parts, now: UnixTime) -> Option<LoggedIn> {
+        let id = Self::session_id(parts)?;
+        let mut sessions = lock(&self.sessions);
+        let session = sessions.get_mut(&id)?;
+        if now.secs_since(session.last_seen) > SESSION_IDLE {
+            sessions.pop(&id);
+            return None;
+        }
+        session.last_seen = now;
+        Some(session.user.clone())
+    }
+
+    /// Starts a sign-in session for `user` under a new id (a session id known before the
+    /// login never carries it: session fixation), ending `previous`; returns the new id. When
+    /// the table is full the least recently used session ends.
+    pub(crate) fn log_in(&self, previous: Option<&str>, user: LoggedIn, now: UnixTime) -> String {
+        let id = random_token();
+        let mut sessions = lock(&self.sessions);
+        if let Some(previous) = previous {
+            sessions.pop(previous);
+        }
+        sessions.put(
+            id.clone(),
+            Session {
+                user,
+                last_seen: now,
+            },
+        );
+        id
+    }
+
+    /// Ends a sign-in session.
+    pub(crate) fn log_out(&self, id: &str) {
+        lock(&self.sessions).pop(id);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Interactions
+
+    /// Runs `f` on live interaction `id`, marking it used; `None` if there is none.
+    pub(crate) fn with_interaction<T>(
+        &self,
+        id: &str,
+        now: UnixTime,
+        f: impl FnOnce(&mut Interaction) -> T,
+    ) -> Option<T> {
+        let mut interactions = lock(&self.interactions);
+        let interaction = interactions.get_mut(id)?;
+        if now.secs_since(interaction.last_seen) > PENDING_TTL {
+            interactions.pop(id);
+            return None;
+        }
+        interaction.last_seen = now;
+        Some(f(interaction))
+    }
+
+    /// Runs `f` on interaction `id`, creating it if needed. When the table is full the least
+    /// recently used interaction goes; sign-in sessions are never touched.
+    pub(crate) fn with_interaction_or_new<T>(
+        &self,
+        id: &str,
+        now: UnixTime,
+        f: impl FnOnce(&mut Interaction) -> T,
+    ) -> T {
+        let mut interactions = lock(&self.interactions);
+        let interaction = interactions.get_or_insert_mut(id.to_owned(), || Interaction {
+            last_seen: now,
+            pending: HashMap::new(),
+            flows: HashMap::new(),
+        });
+        if now.secs_since(interaction.last_seen) > PENDING_TTL {
+            interaction.pending.clear();
+            interaction.flows.clear();
+        }
+        interaction.last_seen = now;
+        f(interaction)
+    }
+
+    /// Drops idle sessions and interactions, and stale waiting requests and flows.
+    pub(crate) fn prune(&self, now: UnixTime) {
+        let mut sessions = lock(&self.sessions);
+        let idle: Vec<String> = sessions
+            .iter()
+            .filter(|(_, s)| now.secs_since(s.last_seen) > SESSION_IDLE)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in idle {
+            sessions.pop(&id);
+        }
+        drop(sessions);
+        let mut interactions = lock(&self.interactions);
+        let idle: Vec<String> = interactions
+            .iter()
+            .filter(|(_, i)| now.secs_since(i.last_seen) > PENDING_TTL)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in idle {
+            interactions.pop(&id);
+        }
+        for (_, interaction) in interactions.iter_mut() {
+            interaction.pending.retain(|_, p| fresh(p.created, now));
+            interaction.flows.retain(|_, f| fresh(f.created, now));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(name: &str, now: UnixTime) -> LoggedIn {
+        LoggedIn {
+            username: name.into(),
+            subject: Subject::new(name).expect("subject"),
+            auth_time: now,
+        }
+    }
+
+    fn parts_with_cookie(cookie: &str) -> Parts {
+        let request = axum::http::Request::builder()
+            .header(COOKIE, cookie)
+            .body(())
+            .expect("request");
+        request.into_parts().0
+    }
+
+    #[test]
+    fn anonymous_interactions_never_push_out_a_sign_in_session() {
+        let sessions = Sessions::new("", false);
+        let now = UnixTime::from_secs(1_700_000_000);
+        let id = sessions.log_in(None, user("alice", now), now);
+        // Twice as many anonymous interactions as the table holds.
+        for _ in 0..2 * MAX_INTERACTIONS {
+            sessions.with_interaction_or_new(&random_token(), now, |_| ());
+        }
+        let parts = parts_with_cookie(&format!("{SESSION_COOKIE}={id}"));
+        let alice = sessions.user(&parts, now).expect("still logged in");
+        assert_eq!(alice.username, "alice");
+        assert_eq!(lock(&sessions.interactions).len(), MAX_INTERACTIONS);
+        assert_eq!(lock(&sessions.sessions).len(), 1);
+    }
+
+    #[test]
+    fn a_full_table_evicts_the_least_recently_used_session() {
+        let sessions = Sessions::with_capacity("", false, 3, 3);
+        let now = UnixTime::from_secs(1_700_000_000);
+        let ids: Vec<String> = ["a", "b", "c"]
+            .iter()
+            .map(|name| sessions.log_in(None, user(name, now), now))
+            .collect();
+        // "a" is used, so "b" is now the least recently used.
+        let cookie = |id: &str| parts_with_cookie(&format!("{SESSION_COOKIE}={id}"));
+        assert!(sessions.user(&cookie(&ids[0]), now).is_some());
+        sessions.log_in(None, user("d", now), now);
+        assert!(sessions.user(&cookie(&ids[0]), now).is_some());
+        assert!(sessions.user(&cookie(&ids[1]), now).is_none(), "b evicted");
+        assert!(sessions.user(&cookie(&ids[2]), now).is_some());
+        // Logging in again ends the previous session.
+        let again = sessions.log_in(Some(&ids[2]), user("c", now), now);
+        assert!(sessions.user(&cookie(&ids[2]), now).is_none());
+        assert!(sessions.user(&cookie(&again), now).is_some());
+    }
+
+    #[test]
+    fn csrf_tokens_are_bound_to_the_cookie_and_the_key() {
+        let sessions = Sessions::new("", false);
+        let other = Sessions::new("", false);
+        let token = sessions.csrf_for("cookie-value");
+        assert!(sessions.csrf_ok("cookie-value", &token));
+        assert!(!sessions.csrf_ok("another-value", &token));
+        assert!(!other.csrf_ok("cookie-value", &token), "another key");
+        assert!(!sessions.csrf_ok("cookie-value", ""));
+    }
+
+    #[test]
+    fn cookies_are_http_only_lax_and_scoped() {
+        let sessions = Sessions::new("/tenant", true);
+        let session = sessions.session_cookie("s");
+        assert_eq!(
+            session,
+            "oidc_demo_session=s; Path=/tenant; HttpOnly; SameSite=Lax; Secure"
+        );
+        let interaction = sessions.interaction_cookie("i");
+        assert_eq!(
+            interaction,
+            "oidc_demo_interaction=i; Path=/tenant; Max-Age=600; HttpOnly; SameSite=Lax; Secure"
+        );
+        let cleared = sessions.clear_session_cookie();
+        assert!(cleared.to_str().is_ok_and(|c| c.contains("Max-Age=0")));
+    }
 }

@@ -5,8 +5,10 @@
 //! consistent, the UserInfo `sub`). Screenshots of the playground, login, consent and result
 //! pages are left in `target/tmp/browser/`.
 //!
-//! Skipped with a message when Chromium, Node.js or playwright-core is missing, except under CI
-//! (`CI=true`): `scripts/install-browser.sh` and `scripts/install-node-deps.sh` install them.
+//! When Chromium, Node.js or playwright-core is missing, `cargo test` lists the test as
+//! `ignored, needs …` (the crate's build script sees what is missing), except under CI
+//! (`CI=true`), where that is a failure: `scripts/install-browser.sh` and
+//! `scripts/install-node-deps.sh` install them.
 
 mod http_support;
 
@@ -23,6 +25,11 @@ fn chromium() -> Option<PathBuf> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    skip_browser,
+    ignore = "needs Chromium, Node.js and playwright-core: bash scripts/install-browser.sh \
+              and bash scripts/install-node-deps.sh"
+)]
 async fn playground_flows_in_headless_chromium() {
     let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
     let Some(chromium) = chromium() else {

@@ -1,7 +1,8 @@
 //! Interop with `openid-client` (Node.js), a third-party relying-party library, for
 //! `code id_token` in fragment and form_post mode against the demo IdP on loopback
-//! (`tests/interop/node/openid-client.mjs`). Skipped with a message when Node.js or the npm
-//! packages are missing, except under CI (`CI=true`), where that is a failure.
+//! (`tests/interop/node/openid-client.mjs`). When Node.js or the npm packages are missing,
+//! `cargo test` lists the test as `ignored, needs …` (the crate's build script sees what is
+//! missing), except under CI (`CI=true`), where that is a failure.
 
 mod http_support;
 
@@ -11,6 +12,10 @@ use http_support::{ES_CLIENT, RS_CLIENT, SECRET, USER};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    skip_openid_client,
+    ignore = "needs Node.js and openid-client: bash scripts/install-node-deps.sh"
+)]
 async fn openid_client_completes_code_id_token_in_both_modes() {
     if !http_support::node_ready(&["openid-client"]) {
         return;

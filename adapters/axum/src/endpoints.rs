@@ -1,25 +1,29 @@
 //! The router and its handlers: an extracted input in, the core's answer out as a [`Reply`],
 //! each step logged.
 
+use core::net::IpAddr;
+use std::time::Instant;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, PRAGMA,
+    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, ALLOW, CACHE_CONTROL, PRAGMA,
 };
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use oidc_hybrid::{
-    Approval, AuthorizeError, BoundRequest, ClientId, Config, Consent, Disposition, Params, Reject,
-    Step,
+    Approval, AuthorizeError, BoundRequest, ClientId, Config, Consent, Credentials, Disposition,
+    EndpointError, ErrorCode, Params, Reject, Step,
 };
 use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::trace::{DefaultOnResponse, MakeSpan, TraceLayer};
 use tracing::{Level, Span, info, warn};
 
 use crate::respond::{self, Reply, public_json};
+use crate::throttle::Backoff;
 use crate::{
     Authentication, AuthorizeInput, Endpoints, Host, HttpProvider, RevocationInput, TokenInput,
     UserInfoInput,
@@ -45,12 +49,18 @@ pub(crate) fn routes<P: HttpProvider, H: Host>(endpoints: Endpoints<P, H>) -> Ro
     Router::new()
         .route(
             &route_path(&config.authorization_endpoint),
-            get(authorize::<P, H>).post(authorize::<P, H>),
+            get(authorize::<P, H>)
+                .post(authorize::<P, H>)
+                // A safe method must not bind a request or mint a code (docs/decisions/0009).
+                .head(|| async { (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "GET, POST")]) }),
         )
         .route(&route_path(&config.token_endpoint), post(token::<P, H>))
         .route(
             &route_path(&config.userinfo_endpoint),
-            get(userinfo::<P, H>).post(userinfo::<P, H>),
+            get(userinfo::<P, H>)
+                .post(userinfo::<P, H>)
+                .options(|| preflight("GET, POST, OPTIONS", "Authorization, Content-Type"))
+                .layer(axum::middleware::map_response(any_origin)),
         )
         .route(
             &route_path(&config.revocation_endpoint),
@@ -58,11 +68,11 @@ pub(crate) fn routes<P: HttpProvider, H: Host>(endpoints: Endpoints<P, H>) -> Ro
         )
         .route(
             &route_path(&config.discovery_url()),
-            get(discovery::<P, H>).options(preflight),
+            get(discovery::<P, H>).options(|| preflight("GET, HEAD, OPTIONS", "*")),
         )
         .route(
             &route_path(&config.jwks_uri),
-            get(jwks::<P, H>).options(preflight),
+            get(jwks::<P, H>).options(|| preflight("GET, HEAD, OPTIONS", "*")),
         )
         .layer(axum::middleware::map_response(respond::harden_html))
         .with_state(endpoints)
@@ -75,16 +85,18 @@ pub struct PathOnlySpan;
 
 impl<B> MakeSpan<B> for PathOnlySpan {
     fn make_span(&mut self, request: &axum::http::Request<B>) -> Span {
+        let id = request.headers().get("x-request-id");
         tracing::info_span!(
             "request",
             method = %request.method(),
             path = %request.uri().path(),
+            request_id = id.and_then(|v| v.to_str().ok()).unwrap_or_default(),
         )
     }
 }
 
-/// A [`TraceLayer`] for the whole application: one span per request with its method and path
-/// ([`PathOnlySpan`]), and the status and latency of each response at `INFO`.
+/// A [`TraceLayer`] for the whole application: one span per request with its method, path and
+/// `x-request-id` ([`PathOnlySpan`]), and the status and latency of each response at `INFO`.
 #[must_use]
 pub fn trace_layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, PathOnlySpan> {
     TraceLayer::new_for_http()
@@ -218,11 +230,54 @@ fn authorize_error(error: AuthorizeError) -> Response {
 // ---------------------------------------------------------------------------------------------
 // Token and revocation endpoints
 
-/// The client a token or revocation request names in its body, for the logs; a client that
-/// authenticates with the `Authorization` header is decoded by the core only.
-fn client_for_log(params: &Params<'_>) -> Option<ClientId> {
-    let id = params.get("client_id").ok().flatten()?;
-    ClientId::new(id).ok()
+/// The client a token or revocation request names (form body or `Authorization` header, as the
+/// core reads them), for the logs and the failure count.
+fn client_of(params: &Params<'_>, authorization: Option<&str>) -> Option<ClientId> {
+    let credentials = Credentials::parse(params, authorization).ok()?;
+    Some(credentials.client_id().clone())
+}
+
+/// Runs a token or revocation call under its (client, address) failure count (RFC 6749 §2.3.1):
+/// 429 while it must wait; `invalid_client` counts a failure, other answers clear the count.
+async fn counted<T>(
+    backoff: &Backoff<(ClientId, Option<IpAddr>)>,
+    (endpoint, grant_type, basic_auth): (&str, &str, bool),
+    (client, addr): (Option<ClientId>, Option<IpAddr>),
+    call: impl Future<Output = Result<T, EndpointError>>,
+) -> Result<T, Response> {
+    let client_id = client.as_ref().map_or("", ClientId::as_str);
+    let key = client.clone().map(|id| (id, addr));
+    if let Some(Err(wait)) = key.as_ref().map(|key| backoff.check(key, Instant::now())) {
+        let secs = wait.as_secs() + 1; // Retry-After in whole seconds, rounded up
+        info!(
+            endpoint,
+            client_id,
+            retry_after = secs,
+            "too many failed authentications"
+        );
+        return Err(respond::too_many_attempts(secs));
+    }
+    let result = call.await;
+    match (&result, key) {
+        (Err(error), Some(key)) if error.code() == ErrorCode::InvalidClient => {
+            backoff.fail(key, Instant::now());
+        }
+        (_, Some(key)) => backoff.succeed(&key),
+        _ => {}
+    }
+    result.map_err(|error| {
+        info!(
+            endpoint,
+            client_id,
+            basic_auth,
+            grant_type,
+            error = error.code().as_str(),
+            reason = ?error.reject(),
+            status = error.status(),
+            "request refused"
+        );
+        Reply(error).into_response()
+    })
 }
 
 async fn token<P: HttpProvider, H: Host>(
@@ -233,23 +288,21 @@ async fn token<P: HttpProvider, H: Host>(
         Ok(params) => params,
         Err(rejection) => return rejection.into_response(),
     };
-    let client_id = client_for_log(&params);
-    let client_id = client_id.as_ref().map_or("", ClientId::as_str);
+    let client = client_of(&params, input.authorization());
     let basic_auth = input.authorization().is_some();
     let grant_type = match params.get("grant_type") {
         Ok(Some(grant @ ("authorization_code" | "refresh_token"))) => grant,
         Ok(None) => "",
         _ => "other",
     };
-    match endpoints
-        .provider()
-        .token(&params, input.authorization())
-        .await
-    {
+    let call = endpoints.provider().token(&params, input.authorization());
+    let context = ("token", grant_type, basic_auth);
+    let target = (client.clone(), input.client_addr());
+    match counted(&endpoints.inner.client_auth, context, target, call).await {
         Ok(tokens) => {
             info!(
                 endpoint = "token",
-                client_id,
+                client_id = client.as_ref().map_or("", ClientId::as_str),
                 basic_auth,
                 grant_type,
                 scope = tokens.scope(),
@@ -259,19 +312,7 @@ async fn token<P: HttpProvider, H: Host>(
             );
             Reply(tokens).into_response()
         }
-        Err(error) => {
-            info!(
-                endpoint = "token",
-                client_id,
-                basic_auth,
-                grant_type,
-                error = error.code().as_str(),
-                reason = ?error.reject(),
-                status = error.status(),
-                "token request refused"
-            );
-            Reply(error).into_response()
-        }
+        Err(response) => response,
     }
 }
 
@@ -283,15 +324,14 @@ async fn revoke<P: HttpProvider, H: Host>(
         Ok(params) => params,
         Err(rejection) => return rejection.into_response(),
     };
-    let client_id = client_for_log(&params);
-    let client_id = client_id.as_ref().map_or("", ClientId::as_str);
+    let client = client_of(&params, input.authorization());
     let basic_auth = input.authorization().is_some();
-    match endpoints
-        .provider()
-        .revoke(&params, input.authorization())
-        .await
-    {
+    let call = endpoints.provider().revoke(&params, input.authorization());
+    let context = ("revoke", "", basic_auth);
+    let target = (client.clone(), input.client_addr());
+    match counted(&endpoints.inner.client_auth, context, target, call).await {
         Ok(()) => {
+            let client_id = client.as_ref().map_or("", ClientId::as_str);
             info!(
                 endpoint = "revoke",
                 client_id, basic_auth, "revocation request processed"
@@ -302,23 +342,22 @@ async fn revoke<P: HttpProvider, H: Host>(
             ];
             (StatusCode::OK, no_store).into_response()
         }
-        Err(error) => {
-            info!(
-                endpoint = "revoke",
-                client_id,
-                basic_auth,
-                error = error.code().as_str(),
-                reason = ?error.reject(),
-                status = error.status(),
-                "revocation request refused"
-            );
-            Reply(error).into_response()
-        }
+        Err(response) => response,
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // UserInfo
+
+/// Lets any origin read UserInfo's answers (OIDC Core §5.3.1): it takes bearer tokens, never
+/// cookies, so no credentials are allowed (docs/decisions/0010).
+async fn any_origin(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    let exposed = HeaderValue::from_static("WWW-Authenticate");
+    headers.insert(ACCESS_CONTROL_EXPOSE_HEADERS, exposed);
+    response
+}
 
 async fn userinfo<P: HttpProvider, H: Host>(
     State(endpoints): State<Endpoints<P, H>>,
@@ -365,17 +404,20 @@ async fn jwks<P: HttpProvider, H: Host>(State(endpoints): State<Endpoints<P, H>>
     public_json(endpoints.inner.jwks.clone())
 }
 
-/// The CORS preflight of the two public documents.
-async fn preflight() -> Response {
+/// A CORS preflight answer: any origin, `methods`, request `headers`, no credentials.
+async fn preflight(methods: &'static str, headers: &'static str) -> Response {
     (
         StatusCode::NO_CONTENT,
         [
             (ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
             (
                 ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static("GET, HEAD, OPTIONS"),
+                HeaderValue::from_static(methods),
             ),
-            (ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("*")),
+            (
+                ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static(headers),
+            ),
             (ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400")),
         ],
     )

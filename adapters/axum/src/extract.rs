@@ -2,9 +2,10 @@
 //! before the core sees it. A refused input is an [`InputRejection`].
 
 use core::fmt;
+use core::net::{IpAddr, SocketAddr};
 
 use axum::body::Body;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{ConnectInfo, FromRequest, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -178,6 +179,7 @@ impl<S: Send + Sync> FromRequest<S> for AuthorizeInput {
 struct ClientForm {
     form: String,
     authorization: Option<String>,
+    client_addr: Option<IpAddr>,
 }
 
 impl ClientForm {
@@ -185,9 +187,12 @@ impl ClientForm {
         let (parts, body) = request.into_parts();
         let form = form_body(endpoint, &parts.headers, body).await?;
         let authorization = authorization(endpoint, &parts.headers)?;
+        let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>();
+        let client_addr = addr.map(|ConnectInfo(addr)| addr.ip());
         Ok(Self {
             form,
             authorization,
+            client_addr,
         })
     }
 
@@ -231,6 +236,12 @@ macro_rules! client_input {
             #[must_use]
             pub fn authorization(&self) -> Option<&str> {
                 self.0.authorization.as_deref()
+            }
+
+            /// The client's address, if the server gave it (as [`serve`](crate::serve) does).
+            #[must_use]
+            pub fn client_addr(&self) -> Option<IpAddr> {
+                self.0.client_addr
             }
         }
 

@@ -1,95 +1,4 @@
-//! HTTP endpoints for [`oidc_hybrid`] on [axum]: a thin layer of extractors that read each
-//! endpoint's input with its limits, [`IntoResponse`](axum::response::IntoResponse) for the
-//! core's answers ([`Reply`]), and a router that strings them together.
-//!
-//! | route (from the [`Config`](oidc_hybrid::Config) URLs) | methods | input | answer |
-//! | --- | --- | --- | --- |
-//! | `/authorize` | `GET` (query), `POST` (form) | [`AuthorizeInput`] | a **303** redirect (fragment or query) or a form_post page; the [`Host`]'s login or consent page; errors the client cannot be trusted with are an HTML page, never a redirect |
-//! | `/token` | `POST` (form) | [`TokenInput`] | code and refresh grants; JSON with `Cache-Control: no-store`; errors with their status and `WWW-Authenticate` (RFC 6749 §5.2) |
-//! | `/userinfo` | `GET`, `POST` | [`UserInfoInput`] | bearer token in the `Authorization` header, or `access_token` in a form body |
-//! | `/revoke` | `POST` (form) | [`RevocationInput`] | RFC 7009 revocation |
-//! | `/.well-known/openid-configuration`, `/jwks` | `GET`, `OPTIONS` | | discovery and the JWK set, with `Access-Control-Allow-Origin: *` and `Cache-Control: public, max-age=300` |
-//!
-//! Every route sits at the [`route_path`] of the URL the configuration gives it (for an issuer
-//! `https://idp.example/tenant`, the token endpoint is `/tenant/token`).
-//!
-//! # Limits
-//!
-//! Request bodies above [`MAX_INPUT_LEN`](oidc_hybrid::params::MAX_INPUT_LEN) (16 KiB) are
-//! answered with **413**, an authorization query above that size with **414**. Too many
-//! parameters, an over-long value or bad encoding are refused by
-//! [`Params::parse`](oidc_hybrid::Params::parse) with a 400 whose text says which limit was
-//! hit. The token and revocation endpoints accept only `application/x-www-form-urlencoded`
-//! bodies, and at most one `Authorization` header. Such refusals are [`InputRejection`]s.
-//!
-//! # The interaction boundary
-//!
-//! The adapter never renders a login or consent page, and decides nothing about them: for each
-//! bound authorization request it asks the [`Host`] who is logged in
-//! ([`Host::authentication`]) and whether that user already consented ([`Host::consent`]),
-//! lets the core decide the [`Step`] ([`BoundRequest::first_step`]), and then either answers at
-//! once (approved, or an error such as `login_required` under `prompt=none`) or hands the
-//! request to [`Host::interact`], which renders the host's own page and keeps the
-//! [`BoundRequest`] in its server-side session.
-//!
-//! When the user has submitted that page, the host's own route resumes the flow through the
-//! [`Endpoints`] handle:
-//!
-//! - [`Endpoints::resume`] after a login (or any change): the core decides the step again
-//!   ([`BoundRequest::next_step`]), so a consent page follows if needed, or the response is
-//!   delivered;
-//! - [`Endpoints::approve`] with an [`Approval`] (e.g. after consent, with the scope the user
-//!   granted);
-//! - [`Endpoints::deny`] when the user declines (`access_denied` to the client).
-//!
-//! Each returns the finished HTTP response (a 303, a form_post page or the next page of the
-//! host); the host may add its own headers (a session cookie) before sending it.
-//!
-//! ```no_run
-//! use std::sync::Arc;
-//!
-//! use axum::http::request::Parts;
-//! use axum::response::{Html, IntoResponse, Response};
-//! use oidc_hybrid::{BoundRequest, Claims, ClaimsSource, Step, Subject};
-//! use oidc_hybrid_axum::{Authentication, Host, HttpProvider};
-//!
-//! struct MyHost;
-//!
-//! impl ClaimsSource for MyHost {
-//!     type Error = core::convert::Infallible;
-//!     async fn claims(&self, _subject: &Subject) -> Result<Option<Claims>, Self::Error> {
-//!         Ok(Some(Claims::new()))
-//!     }
-//! }
-//!
-//! impl Host for MyHost {
-//!     async fn authentication(&self, _parts: &Parts) -> Option<Authentication> {
-//!         None // read the host's session cookie here
-//!     }
-//!
-//!     async fn interact(&self, request: BoundRequest, step: Step, _parts: &Parts) -> Response {
-//!         // keep `request` in the server-side session, then render the page for `step`
-//!         let _ = request;
-//!         Html(format!("<p>{step:?} page</p>")).into_response()
-//!     }
-//! }
-//!
-//! # async fn run(provider: impl HttpProvider) -> std::io::Result<()> {
-//! let app = oidc_hybrid_axum::router(Arc::new(provider), MyHost);
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! axum::serve(listener, app).await
-//! # }
-//! ```
-//!
-//! # Logs
-//!
-//! Each step is logged with [`tracing`] (`target: "oidc_hybrid_axum"`): the endpoint, the
-//! client, the response type and mode, the step, the outcome and the error code. At the token
-//! and revocation endpoints the client is the `client_id` of the form body, and `basic_auth`
-//! says whether an `Authorization` header was sent (its credentials are decoded only by the
-//! core). No code, token, secret, password, nonce or state is ever logged. [`trace_layer`]
-//! gives a request span that records the method and path only (queries carry `login_hint` and
-//! `id_token_hint`).
+#![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
@@ -97,18 +6,23 @@ extern crate alloc;
 mod endpoints;
 mod extract;
 pub mod respond;
+mod serve;
+pub mod throttle;
 
 use alloc::sync::Arc;
 use core::fmt;
 use core::future::Future;
+use core::net::IpAddr;
+use core::num::NonZeroUsize;
+use core::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::request::Parts;
 use axum::response::Response;
 use oidc_hybrid::{
-    Approval, BoundRequest, ClaimsSource, Clock, Consent, Provider, SecureRandom, Session, Step,
-    Storage, Subject, UnixTime,
+    Approval, BoundRequest, ClaimsSource, ClientId, Clock, Consent, Provider, SecureRandom,
+    Session, Step, Storage, Subject, UnixTime,
 };
 
 pub use endpoints::{PathOnlySpan, route_path, trace_layer};
@@ -116,6 +30,8 @@ pub use extract::{
     AuthorizeInput, Endpoint, InputRejection, RevocationInput, TokenInput, UserInfoInput,
 };
 pub use respond::Reply;
+pub use serve::{Timeouts, serve};
+use throttle::Backoff;
 
 /// How the End-User is authenticated in the host's session: who, when, and how.
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -253,11 +169,14 @@ pub struct Endpoints<P, H> {
     inner: Arc<Inner<P, H>>,
 }
 
+const MAX_COUNTED_CLIENTS: NonZeroUsize = NonZeroUsize::new(1 << 16).expect("not zero");
+
 struct Inner<P, H> {
     provider: Arc<P>,
     host: H,
     discovery: Bytes,
     jwks: Bytes,
+    client_auth: Backoff<(ClientId, Option<IpAddr>)>,
 }
 
 impl<P, H> Clone for Endpoints<P, H> {
@@ -287,6 +206,8 @@ impl<P: HttpProvider, H: Host> Endpoints<P, H> {
                 host,
                 discovery,
                 jwks,
+                // Per client and address: 5 free failures, then 1 s, 2 s… up to 5 minutes.
+                client_auth: Backoff::new(5, Duration::from_secs(300), MAX_COUNTED_CLIENTS),
             }),
         }
     }

@@ -7,7 +7,8 @@
 use axum::body::Bytes;
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION,
-    PRAGMA, REFERRER_POLICY, WWW_AUTHENTICATE, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    PRAGMA, REFERRER_POLICY, RETRY_AFTER, WWW_AUTHENTICATE, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -24,7 +25,7 @@ use oidc_hybrid::{
 /// | [`AuthorizationResponse`] | **303 See Other** to the redirect URI (fragment or query; never 307, which would repost a login form to the client), or the form_post page under [`FORM_POST_CSP`]; `Cache-Control: no-store` |
 /// | [`AuthorizeError`] | redirected to the client like a response, or, when the client cannot be trusted with it, an escaped HTML page (400; 500 for `server_error`) |
 /// | [`TokenResponse`], [`Claims`] | 200 JSON with `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1) |
-/// | [`EndpointError`] | its status (401 for `invalid_client` after Basic authentication and for `invalid_token`), its `WWW-Authenticate` challenge and its JSON body (RFC 6749 §5.2, RFC 6750 §3) |
+/// | [`EndpointError`] | its status (401 for `invalid_client` after Basic authentication and for `invalid_token`), its `WWW-Authenticate` challenge and its JSON body (RFC 6749 §5.2, RFC 6750 §3); a request without any token gets the bare `Bearer` challenge and no body (RFC 6750 §3.1) |
 /// | [`ProviderMetadata`], [`JwkSet`] | 200 JSON readable from any origin (`Access-Control-Allow-Origin: *`), cacheable for five minutes |
 #[derive(Clone, Debug)]
 pub struct Reply<T>(pub T);
@@ -65,7 +66,12 @@ impl IntoResponse for Reply<EndpointError> {
     fn into_response(self) -> Response {
         let error = self.0;
         let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        let mut response = json_no_store(status, error.to_json());
+        // No error information for a request without any authentication (RFC 6750 §3.1).
+        let mut response = if error.reject() == Reject::TokenMissing {
+            (status, [(CACHE_CONTROL, "no-store")]).into_response()
+        } else {
+            json_no_store(status, error.to_json())
+        };
         if let Some(challenge) = error.www_authenticate() {
             response
                 .headers_mut()
@@ -222,6 +228,14 @@ pub(crate) fn json_no_store(status: StatusCode, body: String) -> Response {
         body,
     )
         .into_response()
+}
+
+/// **429** with `Retry-After: secs`: a client that must wait after failed authentications.
+pub(crate) fn too_many_attempts(secs: u64) -> Response {
+    let json = r#"{"error":"invalid_client","error_description":"too many failed client authentications: retry after the Retry-After delay"}"#;
+    let mut response = json_no_store(StatusCode::TOO_MANY_REQUESTS, json.into());
+    response.headers_mut().insert(RETRY_AFTER, secs.into());
+    response
 }
 
 /// Middleware (use with [`axum::middleware::map_response`]) that gives every HTML response the

@@ -22,7 +22,7 @@ use oidc_hybrid::{
     BoundRequest, Claims, ClaimsSource, Client, ClientMetadata, Config, Consent, JwsAlgorithm,
     Provider, Signer, Step, Subject, SystemClock,
 };
-use oidc_hybrid_axum::{Authentication, Endpoints, Host};
+use oidc_hybrid_axum::{Authentication, Endpoints, Host, Timeouts};
 use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_rustcrypto::{Es256Signer, OsRandom, RsaSigner};
 use reqwest::StatusCode;
@@ -127,6 +127,11 @@ struct Server {
 
 impl Server {
     async fn start() -> Self {
+        Self::start_with(Timeouts::default()).await
+    }
+
+    /// Served by [`oidc_hybrid_axum::serve`] with `timeouts`.
+    async fn start_with(timeouts: Timeouts) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -158,7 +163,7 @@ impl Server {
             .with_state(endpoints.clone());
         let app = endpoints.router().merge(host_routes);
         tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("serve");
+            oidc_hybrid_axum::serve(listener, app, timeouts, core::future::pending()).await;
         });
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -620,4 +625,178 @@ async fn token_userinfo_and_revocation() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(text.contains("invalid_grant"));
+}
+
+#[tokio::test]
+async fn head_authorize_is_refused_without_binding_the_request() {
+    let server = Server::start().await;
+    let query = authorize_query("code id_token", &[]);
+    let response = server
+        .http
+        .head(server.url(&format!("/authorize?{query}")))
+        .header("x-test-user", "carol")
+        .send()
+        .await
+        .expect("HEAD");
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(header(response.headers(), "allow"), Some("GET, POST"));
+    assert!(header(response.headers(), "location").is_none(), "no code");
+    // GET still works.
+    let (status, headers, _) = server
+        .get(&format!("/authorize?{query}"), &[("x-test-user", "carol")])
+        .await;
+    assert!(fragment_of(status, &headers).contains_key("code"));
+}
+
+#[tokio::test]
+async fn userinfo_serves_browser_clients_and_a_bare_challenge() {
+    let server = Server::start().await;
+    let origin = [("origin", "https://spa.example")];
+    // No token at all: 401, a bare Bearer challenge, no error information (RFC 6750 §3.1).
+    let (status, headers, body) = server.get("/userinfo", &origin).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(header(&headers, "www-authenticate"), Some("Bearer"));
+    assert!(body.is_empty(), "{body}");
+    assert_eq!(header(&headers, "access-control-allow-origin"), Some("*"));
+    assert_eq!(
+        header(&headers, "access-control-expose-headers"),
+        Some("WWW-Authenticate")
+    );
+    assert!(header(&headers, "access-control-allow-credentials").is_none());
+    // A bad token: the error is readable from the browser too.
+    let bad = [
+        ("origin", "https://spa.example"),
+        ("authorization", "Bearer nope"),
+    ];
+    let (status, headers, body) = server.get("/userinfo", &bad).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("invalid_token"), "{body}");
+    assert_eq!(header(&headers, "access-control-allow-origin"), Some("*"));
+    // The preflight of a request with an Authorization header.
+    let preflight = server
+        .http
+        .request(reqwest::Method::OPTIONS, server.url("/userinfo"))
+        .header("origin", "https://spa.example")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .expect("OPTIONS");
+    assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
+    let headers = preflight.headers();
+    assert_eq!(header(headers, "access-control-allow-origin"), Some("*"));
+    assert!(
+        header(headers, "access-control-allow-headers")
+            .is_some_and(|h| h.contains("Authorization"))
+    );
+    assert!(header(headers, "access-control-allow-methods").is_some_and(|m| m.contains("GET")));
+    assert!(header(headers, "access-control-allow-credentials").is_none());
+    // The authorization endpoint still has no CORS.
+    let (_, headers, _) = server.get("/authorize?client_id=rp", &origin).await;
+    assert!(header(&headers, "access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn failed_client_authentication_is_slowed_down_per_client_and_address() {
+    let server = Server::start().await;
+    let body = form(&[
+        ("grant_type", "authorization_code"),
+        ("code", "unknown-code"),
+        ("redirect_uri", REDIRECT_URI),
+    ]);
+    let wrong = basic("rp", "wrong-secret-but-long-enough-000000000");
+    for attempt in 1..=6 {
+        let (status, _, text) = server
+            .post("/token", body.clone(), &[("authorization", &wrong)])
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}: {text}"
+        );
+    }
+    // The sixth failure costs a wait: even the right secret is not checked until it is over.
+    for secret in ["wrong-secret-but-long-enough-000000000", SECRET] {
+        let (status, headers, text) = server
+            .post(
+                "/token",
+                body.clone(),
+                &[("authorization", &basic("rp", secret))],
+            )
+            .await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{text}");
+        assert_eq!(header(&headers, "retry-after"), Some("1"));
+        assert_eq!(header(&headers, "cache-control"), Some("no-store"));
+        assert!(
+            text.contains("too many failed client authentications"),
+            "{text}"
+        );
+    }
+    // The same at the revocation endpoint, with the secret in the form body.
+    let revoke = form(&[
+        ("token", "t"),
+        ("client_id", "rp"),
+        ("client_secret", "wrong-secret-but-long-enough-000000000"),
+    ]);
+    let (status, _, _) = server.post("/revoke", revoke, &[]).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // After the wait the right secret is checked again, and success clears the count.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, _, text) = server
+        .post(
+            "/token",
+            body.clone(),
+            &[("authorization", &basic("rp", SECRET))],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    assert!(text.contains("invalid_grant"), "{text}");
+    let (status, _, _) = server
+        .post("/token", body, &[("authorization", &wrong)])
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "counting starts afresh");
+}
+
+#[tokio::test]
+async fn slow_requests_are_cut_off() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let limit = std::time::Duration::from_secs(1);
+    let server = Server::start_with({
+        let mut timeouts = Timeouts::default();
+        timeouts.header_read = limit;
+        timeouts.request = limit;
+        timeouts
+    })
+    .await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    // A request head that never ends: the connection is closed.
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"GET /jwks HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(limit * 4, stream.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "a half-sent head is not kept open");
+    // A body that never ends: 408.
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    stream
+        .write_all(
+            b"POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+              Content-Length: 100\r\n\r\ngrant_type=",
+        )
+        .await
+        .expect("write");
+    let mut answer = vec![0; 512];
+    let read = tokio::time::timeout(limit * 4, stream.read(&mut answer))
+        .await
+        .expect("answered in time")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
 }

@@ -190,6 +190,8 @@ pub(crate) mod sql {
 
     pub(crate) const DELETE_CLIENT: &str = "DELETE FROM clients WHERE client_id = $1";
 
+    pub(crate) const CLIENT_IDS: &str = "SELECT client_id FROM clients ORDER BY client_id";
+
     pub(crate) const COUNTS: &str = "SELECT \
          (SELECT COUNT(*) FROM clients), (SELECT COUNT(*) FROM codes), \
          (SELECT COUNT(*) FROM access_tokens), (SELECT COUNT(*) FROM refresh_tokens), \

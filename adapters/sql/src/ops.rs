@@ -169,6 +169,20 @@ impl<DB: Backend> SqlStore<DB> {
         result
     }
 
+    /// The ids of every registered client, in order (a host that keeps its clients in a file
+    /// removes what the file no longer names).
+    ///
+    /// # Errors
+    ///
+    /// [`SqlError::Database`]; [`SqlError::MetadataInvalid`] for a stored id that is not a
+    /// valid client id.
+    pub async fn client_ids(&self) -> Result<Vec<ClientId>, SqlError> {
+        let ids: Vec<(String,)> = sqlx::query_as(sql::CLIENT_IDS).fetch_all(self.db()).await?;
+        ids.into_iter()
+            .map(|(id,)| ClientId::new(id).map_err(SqlError::MetadataInvalid))
+            .collect()
+    }
+
     /// How many rows each table holds (one statement: a consistent snapshot).
     ///
     /// # Errors

@@ -52,6 +52,8 @@ pub(super) struct StartPage<'a> {
     pub(super) redirect_uri: &'a str,
     pub(super) csrf: &'a str,
     pub(super) user: Option<&'a LoggedIn>,
+    /// The sign-out form's CSRF token (it goes with the sign-in session cookie).
+    pub(super) logout_csrf: &'a str,
 }
 
 /// The body of `GET /playground`: the start form and the provider session.
@@ -110,7 +112,7 @@ pub(super) fn start_page(page: &StartPage<'_>) -> String {
          Start the flow</button></div></form></div>\
          <div class=\"card\"><h2>Session</h2>{session}</div>",
         csrf = escape(page.csrf),
-        session = session(&base, page.csrf, page.user),
+        session = session(&base, page.logout_csrf, page.user),
     )
 }
 

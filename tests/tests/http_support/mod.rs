@@ -25,6 +25,8 @@ pub const SECRET: &str = demo::BUILTIN_CLIENT_SECRET;
 pub struct RunningDemo {
     pub issuer: String,
     pub dir: tempfile::TempDir,
+    /// The start-up banner's lines.
+    pub banner: Vec<String>,
 }
 
 impl RunningDemo {
@@ -58,12 +60,13 @@ pub async fn start_with(edit: impl FnOnce(&mut Options, &Path)) -> RunningDemo {
     options.database_url = format!("sqlite://{}", dir.path().join("oidc-demo.sqlite").display());
     edit(&mut options, dir.path());
     let built = demo::build(&options, addr).await.expect("the demo starts");
-    tokio::spawn(async move {
-        axum::serve(listener, built.router).await.expect("serve");
-    });
+    let banner = built.banner.clone();
+    // Served as `cargo run -p oidc-hybrid-demo` serves it: time limits, client addresses.
+    tokio::spawn(demo::serve(listener, built, core::future::pending()));
     RunningDemo {
         issuer: format!("http://{addr}"),
         dir,
+        banner,
     }
 }
 
