@@ -5,7 +5,7 @@
 //! started, so such a request could not see who is signed in (a `prompt=none` would fail with
 //! `login_required`). A top-level GET navigation carries Lax cookies even when another site
 //! started it, so the GET of the same parameters sees the session. A POST that carries the
-//! cookie is served as it is. See docs/decisions/0008.
+//! cookie is served as it is. See docs/decisions/0010.
 
 use alloc::sync::Arc;
 

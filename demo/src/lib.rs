@@ -14,7 +14,7 @@
 //!   429 and `Retry-After`), a consent page listing the scopes (first button approves, second
 //!   denies), a sign-in session cookie (`HttpOnly`, `SameSite=Lax`, set only at login) so
 //!   `prompt=none` and `max_age` work, a separate short-lived interaction cookie for the
-//!   requests waiting for a page, and a CSRF token on every form (docs/decisions/0008);
+//!   requests waiting for a page, and a CSRF token on every form (docs/decisions/0010);
 //! - served by `oidc_hybrid_axum::serve` with time limits on reading requests
 //!   (`--header-timeout`, `--request-timeout`), a request id on every response and log line,
 //!   and text or JSON logs (`--log-format`);

@@ -10,7 +10,7 @@
 //! Both tables are LRU caches with O(1) insertion and eviction. Page views create nothing: the
 //! CSRF token of a form is derived from the cookie it goes with (a keyed SHA-256 of the
 //! cookie's value, with a key drawn at start), so no server state is needed to check it. See
-//! docs/decisions/0008.
+//! docs/decisions/0010.
 
 use core::num::NonZeroUsize;
 use std::collections::HashMap;

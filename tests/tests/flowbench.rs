@@ -228,7 +228,7 @@ async fn a_wrong_client_secret_is_reported_as_token_errors() {
         assert_eq!(number(json, "/flows"), 0.0, "{json:#}");
         let kinds = json["error_kinds"].as_object().expect("error kinds");
         // After five failures for the client from this address the demo answers 429 without
-        // checking the secret (RFC 6749 §2.3.1, docs/decisions/0011).
+        // checking the secret (RFC 6749 §2.3.1, docs/decisions/0013).
         let throttled = "token: HTTP 429 invalid_client";
         assert!(kinds.contains_key(kind), "{json:#}");
         assert!(
@@ -270,7 +270,7 @@ async fn a_wrong_password_stops_the_bootstrap_naming_the_page() {
     assert!(!run.ok, "{}", run.context());
     assert!(run.json.is_none(), "no load ran");
     // The bootstrap submits the login page it gets back until the demo stops checking
-    // passwords for the account: 429 after six failures (docs/decisions/0011).
+    // passwords for the account: 429 after six failures (docs/decisions/0013).
     assert!(
         run.stderr.contains("session bootstrap")
             && run.stderr.contains("POST")

@@ -51,7 +51,7 @@ pub(crate) fn routes<P: HttpProvider, H: Host>(endpoints: Endpoints<P, H>) -> Ro
             &route_path(&config.authorization_endpoint),
             get(authorize::<P, H>)
                 .post(authorize::<P, H>)
-                // A safe method must not bind a request or mint a code (docs/decisions/0009).
+                // A safe method must not bind a request or mint a code (docs/decisions/0011).
                 .head(|| async { (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "GET, POST")]) }),
         )
         .route(&route_path(&config.token_endpoint), post(token::<P, H>))
@@ -350,7 +350,7 @@ async fn revoke<P: HttpProvider, H: Host>(
 // UserInfo
 
 /// Lets any origin read UserInfo's answers (OIDC Core §5.3.1): it takes bearer tokens, never
-/// cookies, so no credentials are allowed (docs/decisions/0010).
+/// cookies, so no credentials are allowed (docs/decisions/0012).
 async fn any_origin(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));

@@ -73,6 +73,11 @@ pub trait Common: sqlx::Database {
         digest: &SecretDigest,
     ) -> impl Future<Output = Result<Option<PushedRequestRecord>, SqlError>> + Send;
 
+    /// The ids of every registered client, in order.
+    fn client_ids_once(
+        store: &SqlStore<Self>,
+    ) -> impl Future<Output = Result<Vec<ClientId>, SqlError>> + Send;
+
     /// The row counts.
     fn counts(store: &SqlStore<Self>) -> impl Future<Output = Result<Counts, SqlError>> + Send;
 

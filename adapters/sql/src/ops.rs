@@ -177,10 +177,7 @@ impl<DB: Backend> SqlStore<DB> {
     /// [`SqlError::Database`]; [`SqlError::MetadataInvalid`] for a stored id that is not a
     /// valid client id.
     pub async fn client_ids(&self) -> Result<Vec<ClientId>, SqlError> {
-        let ids: Vec<(String,)> = sqlx::query_as(sql::CLIENT_IDS).fetch_all(self.db()).await?;
-        ids.into_iter()
-            .map(|(id,)| ClientId::new(id).map_err(SqlError::MetadataInvalid))
-            .collect()
+        retrying(DB::retryable, || DB::client_ids_once(self)).await
     }
 
     /// How many rows each table holds (one statement: a consistent snapshot).
@@ -330,6 +327,15 @@ where
             .execute(store.db())
             .await?;
         Ok(result.rows_changed() > 0)
+    }
+
+    async fn client_ids_once(store: &SqlStore<DB>) -> Result<Vec<ClientId>, SqlError> {
+        let ids: Vec<(String,)> = sqlx::query_as(sql::CLIENT_IDS)
+            .fetch_all(store.db())
+            .await?;
+        ids.into_iter()
+            .map(|(id,)| ClientId::new(id).map_err(SqlError::MetadataInvalid))
+            .collect()
     }
 
     async fn counts(store: &SqlStore<DB>) -> Result<Counts, SqlError> {
