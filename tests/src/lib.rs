@@ -232,6 +232,42 @@ pub fn provider_over<S: Storage>(store: S, clock: TestClock) -> Provider<S, Test
     .expect("valid provider")
 }
 
+/// Binds `pairs` on `node` (a provider such as [`provider_over`] builds) and approves them
+/// with `approval`: the parameters the client receives.
+///
+/// # Panics
+///
+/// If the request does not bind or is not approved.
+pub async fn issue_on<S: Storage>(
+    node: &Provider<S, TestClock, OsRandom>,
+    pairs: &[(&str, &str)],
+    approval: Approval,
+) -> HashMap<String, String> {
+    let query = form(pairs);
+    let params = Params::parse(&query).expect("query parses");
+    let bound = node.authorize(&params).await.expect("the request binds");
+    let response = node.approve(bound, approval).await.expect("approved");
+    Delivered::from_response(&response).map()
+}
+
+/// Sends the form `pairs` to the token endpoint of `node` as `rs-basic` (HTTP Basic).
+///
+/// # Errors
+///
+/// The provider's [`EndpointError`].
+///
+/// # Panics
+///
+/// If the form does not parse (the test's own input).
+pub async fn token_on<S: Storage>(
+    node: &Provider<S, TestClock, OsRandom>,
+    pairs: &[(&str, &str)],
+) -> Result<TokenResponse, EndpointError> {
+    let body = form(pairs);
+    let params = Params::parse(&body).expect("form parses");
+    node.token(&params, Some(&basic("rs-basic", SECRET))).await
+}
+
 /// Runs a future to completion on a fresh current-thread runtime.
 ///
 /// # Panics
