@@ -190,6 +190,51 @@ pub trait Signer: Send + Sync {
     fn public_jwk(&self) -> Jwk;
 }
 
+/// A key that publishes one [`Jwk`] and signs with that JWK's algorithm. Implementing it
+/// implements [`Signer`], whose [`algorithm`](Signer::algorithm) and [`key_id`](Signer::key_id)
+/// are then the JWK's `alg` and `kid`: the JWS header of every token and the published JWK set
+/// cannot disagree (OIDC Core §10.1).
+pub trait JwkKey: Send + Sync {
+    /// The public JWK: [`Signer::public_jwk`], carrying the key's `alg` and `kid`.
+    fn jwk(&self) -> &Jwk;
+
+    /// [`Signer::try_sign`].
+    ///
+    /// # Errors
+    ///
+    /// [`SignError`] when the key cannot sign.
+    fn sign_input(&self, input: &[u8], rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError>;
+
+    /// [`Signer::verify`].
+    ///
+    /// # Errors
+    ///
+    /// [`SignError`] when the signature does not verify.
+    fn verify_input(&self, input: &[u8], signature: &[u8]) -> Result<(), SignError>;
+}
+
+impl<K: JwkKey> Signer for K {
+    fn algorithm(&self) -> JwsAlgorithm {
+        self.jwk().alg
+    }
+
+    fn key_id(&self) -> &str {
+        &self.jwk().kid
+    }
+
+    fn try_sign(&self, input: &[u8], rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError> {
+        self.sign_input(input, rng)
+    }
+
+    fn verify(&self, input: &[u8], signature: &[u8]) -> Result<(), SignError> {
+        self.verify_input(input, signature)
+    }
+
+    fn public_jwk(&self) -> Jwk {
+        self.jwk().clone()
+    }
+}
+
 impl fmt::Debug for dyn Signer + '_ {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Signer")
@@ -285,6 +330,19 @@ impl Jwk {
             n: Some(n),
             e: Some(e),
         }
+    }
+
+    /// The key named `kid`, or by its [thumbprint](Self::thumbprint) when `kid` is `None`
+    /// (the default `kid` of this project's signers, stable for the key, OIDC Core §10.1);
+    /// `None` for an empty `kid`.
+    #[must_use]
+    pub fn named(mut self, kid: Option<&str>) -> Option<Self> {
+        self.kid = match kid {
+            Some("") => return None,
+            Some(kid) => kid.into(),
+            None => self.thumbprint().unwrap_or_default(),
+        };
+        Some(self)
     }
 
     /// The RFC 7638 JWK thumbprint: base64url (unpadded) of the SHA-256 of the JSON object of
