@@ -13,7 +13,7 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::random::SecureRandom;
+use crate::random::{SecureRandom, opaque_error};
 
 /// A JWS signature algorithm (RFC 7518 §3, RFC 8037 §3.1). `none` is deliberately absent.
 #[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, Ord, PartialEq, PartialOrd, Serialize)]
@@ -244,27 +244,13 @@ impl fmt::Debug for dyn Signer + '_ {
     }
 }
 
-/// Signing or verification failed. Deliberately opaque, so that no detail of a failed signature
-/// check can leak (a Bleichenbacher-style oracle).
-#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
-#[non_exhaustive]
-pub struct SignError;
-
-impl SignError {
-    /// A new opaque error.
-    #[must_use]
-    pub const fn new() -> Self {
-        Self
-    }
-}
-
-impl fmt::Display for SignError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("signature operation failed")
-    }
-}
-
-impl core::error::Error for SignError {}
+opaque_error!(
+    /// Signing or verification failed. Deliberately opaque, so that no detail of a failed
+    /// signature check can leak (a Bleichenbacher-style oracle).
+    SignError,
+    new: "A new opaque error.",
+    message: "signature operation failed"
+);
 
 /// A public JSON Web Key (RFC 7517 §4, RFC 7518 §6), as published in the JWK set.
 ///
