@@ -414,6 +414,10 @@ where
     }
 }
 
+/// Every method is one statement or one transaction (see the crate docs); a database error is
+/// returned as [`SqlError`] and nothing is left half-done. PostgreSQL deadlocks and
+/// serialisation failures are retried. Clients are served from the in-process cache while
+/// fresh (see [`SqlStore::with_client_cache_ttl`]).
 impl<DB: Backend> Storage for SqlStore<DB> {
     type Error = SqlError;
 
@@ -444,6 +448,14 @@ impl<DB: Backend> Storage for SqlStore<DB> {
         .await
     }
 
+    async fn redeem_code(
+        &self,
+        digest: &SecretDigest,
+        now: UnixTime,
+    ) -> Result<Redemption, SqlError> {
+        retrying(DB::retryable, || DB::redeem_code_once(self, digest, now)).await
+    }
+
     async fn insert_tokens(
         &self,
         access: &AccessTokenRecord,
@@ -456,14 +468,6 @@ impl<DB: Backend> Storage for SqlStore<DB> {
             DB::insert_tokens_once(self, access, refresh)
         })
         .await
-    }
-
-    async fn redeem_code(
-        &self,
-        digest: &SecretDigest,
-        now: UnixTime,
-    ) -> Result<Redemption, SqlError> {
-        retrying(DB::retryable, || DB::redeem_code_once(self, digest, now)).await
     }
 
     async fn access_token(
