@@ -46,19 +46,7 @@ impl<'a> Params<'a> {
                 continue;
             }
             let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
-            let name = decode(name)?;
-            let value = decode(value)?;
-            if name.is_empty() || value.is_empty() {
-                // RFC 6749 §3.1: empty values are treated as omitted.
-                continue;
-            }
-            if value.len() > MAX_VALUE_LEN {
-                return Err(Reject::ParameterTooLong);
-            }
-            if pairs.len() == MAX_PARAMS {
-                return Err(Reject::TooManyParameters);
-            }
-            pairs.push((name, value));
+            push_limited(&mut pairs, decode(name)?, decode(value)?)?;
         }
         Ok(Self { pairs })
     }
@@ -83,16 +71,7 @@ impl<'a> Params<'a> {
             if total > MAX_INPUT_LEN {
                 return Err(Reject::RequestTooLarge);
             }
-            if name.is_empty() || value.is_empty() {
-                continue;
-            }
-            if value.len() > MAX_VALUE_LEN {
-                return Err(Reject::ParameterTooLong);
-            }
-            if out.len() == MAX_PARAMS {
-                return Err(Reject::TooManyParameters);
-            }
-            out.push((name, value));
+            push_limited(&mut out, name, value)?;
         }
         Ok(Self { pairs: out })
     }
@@ -137,6 +116,27 @@ impl<'a> Params<'a> {
     pub fn is_empty(&self) -> bool {
         self.pairs.is_empty()
     }
+}
+
+/// Adds a decoded pair under the limits of [`Params::parse`] and [`Params::from_pairs`]: an
+/// empty name or value is treated as omitted (RFC 6749 §3.1), a value may have
+/// [`MAX_VALUE_LEN`] octets and there may be [`MAX_PARAMS`] pairs.
+fn push_limited<'a>(
+    pairs: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    name: Cow<'a, str>,
+    value: Cow<'a, str>,
+) -> Result<(), Reject> {
+    if name.is_empty() || value.is_empty() {
+        return Ok(());
+    }
+    if value.len() > MAX_VALUE_LEN {
+        return Err(Reject::ParameterTooLong);
+    }
+    if pairs.len() == MAX_PARAMS {
+        return Err(Reject::TooManyParameters);
+    }
+    pairs.push((name, value));
+    Ok(())
 }
 
 /// Decodes one form-urlencoded component: `+` is a space, `%XX` an octet; the octets must be

@@ -48,26 +48,40 @@ impl<R: SecureRandom + ?Sized> SecureRandom for &R {
     }
 }
 
-/// The random source failed. Deliberately opaque.
-#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
-#[non_exhaustive]
-pub struct RandomError;
+/// An error type without detail: a unit struct with `new`, the given message as its `Display`,
+/// and `core::error::Error`.
+macro_rules! opaque_error {
+    ($(#[$doc:meta])* $name:ident, new: $new:literal, message: $message:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+        #[non_exhaustive]
+        pub struct $name;
 
-impl RandomError {
-    /// A new opaque error (for implementations of [`SecureRandom`]).
-    #[must_use]
-    pub const fn new() -> Self {
-        Self
-    }
+        impl $name {
+            #[doc = $new]
+            #[must_use]
+            pub const fn new() -> Self {
+                Self
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str($message)
+            }
+        }
+
+        impl core::error::Error for $name {}
+    };
 }
+pub(crate) use opaque_error;
 
-impl fmt::Display for RandomError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("random source failed")
-    }
-}
-
-impl core::error::Error for RandomError {}
+opaque_error!(
+    /// The random source failed. Deliberately opaque.
+    RandomError,
+    new: "A new opaque error (for implementations of [`SecureRandom`]).",
+    message: "random source failed"
+);
 
 impl fmt::Debug for dyn SecureRandom + '_ {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

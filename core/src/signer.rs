@@ -13,7 +13,7 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::random::SecureRandom;
+use crate::random::{SecureRandom, opaque_error};
 
 /// A JWS signature algorithm (RFC 7518 §3, RFC 8037 §3.1). `none` is deliberately absent.
 #[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, Ord, PartialEq, PartialOrd, Serialize)]
@@ -190,6 +190,51 @@ pub trait Signer: Send + Sync {
     fn public_jwk(&self) -> Jwk;
 }
 
+/// A key that publishes one [`Jwk`] and signs with that JWK's algorithm. Implementing it
+/// implements [`Signer`], whose [`algorithm`](Signer::algorithm) and [`key_id`](Signer::key_id)
+/// are then the JWK's `alg` and `kid`: the JWS header of every token and the published JWK set
+/// cannot disagree (OIDC Core §10.1).
+pub trait JwkKey: Send + Sync {
+    /// The public JWK: [`Signer::public_jwk`], carrying the key's `alg` and `kid`.
+    fn jwk(&self) -> &Jwk;
+
+    /// [`Signer::try_sign`].
+    ///
+    /// # Errors
+    ///
+    /// [`SignError`] when the key cannot sign.
+    fn sign_input(&self, input: &[u8], rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError>;
+
+    /// [`Signer::verify`].
+    ///
+    /// # Errors
+    ///
+    /// [`SignError`] when the signature does not verify.
+    fn verify_input(&self, input: &[u8], signature: &[u8]) -> Result<(), SignError>;
+}
+
+impl<K: JwkKey> Signer for K {
+    fn algorithm(&self) -> JwsAlgorithm {
+        self.jwk().alg
+    }
+
+    fn key_id(&self) -> &str {
+        &self.jwk().kid
+    }
+
+    fn try_sign(&self, input: &[u8], rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError> {
+        self.sign_input(input, rng)
+    }
+
+    fn verify(&self, input: &[u8], signature: &[u8]) -> Result<(), SignError> {
+        self.verify_input(input, signature)
+    }
+
+    fn public_jwk(&self) -> Jwk {
+        self.jwk().clone()
+    }
+}
+
 impl fmt::Debug for dyn Signer + '_ {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Signer")
@@ -199,27 +244,13 @@ impl fmt::Debug for dyn Signer + '_ {
     }
 }
 
-/// Signing or verification failed. Deliberately opaque, so that no detail of a failed signature
-/// check can leak (a Bleichenbacher-style oracle).
-#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
-#[non_exhaustive]
-pub struct SignError;
-
-impl SignError {
-    /// A new opaque error.
-    #[must_use]
-    pub const fn new() -> Self {
-        Self
-    }
-}
-
-impl fmt::Display for SignError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("signature operation failed")
-    }
-}
-
-impl core::error::Error for SignError {}
+opaque_error!(
+    /// Signing or verification failed. Deliberately opaque, so that no detail of a failed
+    /// signature check can leak (a Bleichenbacher-style oracle).
+    SignError,
+    new: "A new opaque error.",
+    message: "signature operation failed"
+);
 
 /// A public JSON Web Key (RFC 7517 §4, RFC 7518 §6), as published in the JWK set.
 ///
@@ -285,6 +316,19 @@ impl Jwk {
             n: Some(n),
             e: Some(e),
         }
+    }
+
+    /// The key named `kid`, or by its [thumbprint](Self::thumbprint) when `kid` is `None`
+    /// (the default `kid` of this project's signers, stable for the key, OIDC Core §10.1);
+    /// `None` for an empty `kid`.
+    #[must_use]
+    pub fn named(mut self, kid: Option<&str>) -> Option<Self> {
+        self.kid = match kid {
+            Some("") => return None,
+            Some(kid) => kid.into(),
+            None => self.thumbprint().unwrap_or_default(),
+        };
+        Some(self)
     }
 
     /// The RFC 7638 JWK thumbprint: base64url (unpadded) of the SHA-256 of the JSON object of

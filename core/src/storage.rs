@@ -17,6 +17,8 @@ use crate::pkce::CodeChallenge;
 use crate::secret::SecretDigest;
 use crate::value::{ClientId, GrantId, Nonce, RedirectUri, ResponseType, Scope, Subject};
 
+pub mod model;
+
 /// How long, in seconds, a store keeps a revoked grant's marker after the later of the
 /// revocation time and the latest expiry of anything of the grant: 600.
 ///
@@ -128,10 +130,7 @@ pub struct PushedRequestRecord {
 /// The outcome of [`Storage::redeem_code`].
 #[derive(Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "a short-lived return value; boxing would cost an allocation per call"
-)]
+#[allow(clippy::large_enum_variant, reason = "boxing would cost an allocation")]
 pub enum Redemption {
     /// First redemption: the code is now marked used and this is its record.
     Fresh(CodeRecord),
@@ -144,10 +143,7 @@ pub enum Redemption {
 /// The outcome of [`Storage::rotate_refresh_token`].
 #[derive(Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "a short-lived return value; boxing would cost an allocation per call"
-)]
+#[allow(clippy::large_enum_variant, reason = "boxing would cost an allocation")]
 pub enum Rotation {
     /// The old token was live; it is now retired (this is its record) and the new one is stored
     /// in its place.
@@ -162,10 +158,7 @@ pub enum Rotation {
 /// The outcome of [`Storage::refresh_token`].
 #[derive(Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "a short-lived return value; boxing would cost an allocation per call"
-)]
+#[allow(clippy::large_enum_variant, reason = "boxing would cost an allocation")]
 pub enum RefreshLookup {
     /// A live token: unexpired, not rotated, grant not revoked.
     Live(RefreshTokenRecord),

@@ -19,8 +19,68 @@ pub const MAX_IDENTIFIER_LEN: usize = 255;
 /// Longest accepted redirect URI, in octets.
 pub const MAX_REDIRECT_URI_LEN: usize = 2048;
 
+/// `new`, wrapping any string, and `as_str`, with these docs, for a newtype over a `String`
+/// that accepts every value.
+macro_rules! opaque_string {
+    (new: $new:literal, as_str: $as_str:literal) => {
+        #[doc = $new]
+        #[must_use]
+        pub fn new(value: impl Into<String>) -> Self {
+            Self(value.into())
+        }
+
+        #[doc = $as_str]
+        #[must_use]
+        pub fn as_str(&self) -> &str {
+            &self.0
+        }
+    };
+}
+
+/// `as_str` with this doc, `TryFrom<String>` through the type's parser (`value => parse`),
+/// `From<_> for String` and `Display` (the value as is), for a newtype over a `String` that serde
+/// reads and writes as one.
+macro_rules! parsed_string {
+    ($type:ident, as_str: $as_str:literal, $value:ident => $parse:expr) => {
+        impl $type {
+            #[doc = $as_str]
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $type {
+            type Error = Reject;
+            fn try_from($value: String) -> Result<Self, Reject> {
+                $parse
+            }
+        }
+
+        impl From<$type> for String {
+            fn from(value: $type) -> Self {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
 fn is_vschar(b: u8) -> bool {
     (0x20..=0x7e).contains(&b)
+}
+
+/// `value` if it has 1 to [`MAX_IDENTIFIER_LEN`] octets, each of them `allowed`; else `reject`.
+fn identifier(value: String, allowed: fn(u8) -> bool, reject: Reject) -> Result<String, Reject> {
+    if value.is_empty() || value.len() > MAX_IDENTIFIER_LEN || !value.bytes().all(allowed) {
+        return Err(reject);
+    }
+    Ok(value)
 }
 
 /// A registered client's identifier (RFC 6749 §2.2): 1–255 printable ASCII characters.
@@ -35,38 +95,11 @@ impl ClientId {
     ///
     /// [`Reject::ClientIdMalformed`] if empty, longer than 255 octets or not printable ASCII.
     pub fn new(value: impl Into<String>) -> Result<Self, Reject> {
-        let value = value.into();
-        if value.is_empty() || value.len() > MAX_IDENTIFIER_LEN || !value.bytes().all(is_vschar) {
-            return Err(Reject::ClientIdMalformed);
-        }
-        Ok(Self(value))
-    }
-
-    /// The id as sent on the wire.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
+        identifier(value.into(), is_vschar, Reject::ClientIdMalformed).map(Self)
     }
 }
 
-impl TryFrom<String> for ClientId {
-    type Error = Reject;
-    fn try_from(value: String) -> Result<Self, Reject> {
-        Self::new(value)
-    }
-}
-
-impl From<ClientId> for String {
-    fn from(value: ClientId) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for ClientId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+parsed_string!(ClientId, as_str: "The id as sent on the wire.", value => Self::new(value));
 
 /// The End-User's subject identifier (OIDC Core §2 `sub`): locally unique, never reassigned,
 /// case sensitive, 1–255 ASCII characters (printable, no spaces).
@@ -81,41 +114,12 @@ impl Subject {
     ///
     /// [`Reject::SubjectMalformed`] if empty, longer than 255 octets, or outside `%x21-7E`.
     pub fn new(value: impl Into<String>) -> Result<Self, Reject> {
-        let value = value.into();
-        if value.is_empty()
-            || value.len() > MAX_IDENTIFIER_LEN
-            || !value.bytes().all(|b| (0x21..=0x7e).contains(&b))
-        {
-            return Err(Reject::SubjectMalformed);
-        }
-        Ok(Self(value))
-    }
-
-    /// The identifier.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
+        let no_space = |b| b != b' ' && is_vschar(b);
+        identifier(value.into(), no_space, Reject::SubjectMalformed).map(Self)
     }
 }
 
-impl TryFrom<String> for Subject {
-    type Error = Reject;
-    fn try_from(value: String) -> Result<Self, Reject> {
-        Self::new(value)
-    }
-}
-
-impl From<Subject> for String {
-    fn from(value: Subject) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for Subject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+parsed_string!(Subject, as_str: "The identifier.", value => Self::new(value));
 
 /// Identifies a grant: the unit of revocation that ties a code to every token issued from it
 /// (RFC 6749 §4.1.2, §10.5). Random, 128 bits, unpadded base64url.
@@ -124,17 +128,7 @@ impl fmt::Display for Subject {
 pub struct GrantId(String);
 
 impl GrantId {
-    /// Wraps a stored grant id.
-    #[must_use]
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The id.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+    opaque_string!(new: "Wraps a stored grant id.", as_str: "The id.");
 }
 
 impl fmt::Display for GrantId {
@@ -150,17 +144,7 @@ impl fmt::Display for GrantId {
 pub struct Nonce(String);
 
 impl Nonce {
-    /// Wraps a received nonce.
-    #[must_use]
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The nonce exactly as received.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+    opaque_string!(new: "Wraps a received nonce.", as_str: "The nonce exactly as received.");
 }
 
 /// An opaque `state` (RFC 6749 §4.1.1), echoed exactly as received.
@@ -169,17 +153,7 @@ impl Nonce {
 pub struct State(String);
 
 impl State {
-    /// Wraps a received state.
-    #[must_use]
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The state exactly as received.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+    opaque_string!(new: "Wraps a received state.", as_str: "The state exactly as received.");
 }
 
 /// A set of scope tokens (RFC 6749 §3.3): unordered, duplicates collapsed, kept sorted so that
@@ -585,12 +559,6 @@ impl RedirectUri {
         Ok(Self(value.to_owned()))
     }
 
-    /// The URI exactly as registered.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// Whether the URI's scheme is `https`.
     #[must_use]
     pub fn is_https(&self) -> bool {
@@ -659,6 +627,8 @@ impl RedirectUri {
     }
 }
 
+parsed_string!(RedirectUri, as_str: "The URI exactly as registered.", value => Self::parse(&value));
+
 /// Splits `http://127.0.0.1:port/rest` into (`127.0.0.1`, `/rest`); `None` if not loopback
 /// http or the port is not all digits.
 fn loopback_parts(uri: &str) -> Option<(&str, &str)> {
@@ -695,25 +665,6 @@ impl PartialEq<str> for RedirectUri {
 impl PartialEq<&str> for RedirectUri {
     fn eq(&self, other: &&str) -> bool {
         self.0 == *other
-    }
-}
-
-impl TryFrom<String> for RedirectUri {
-    type Error = Reject;
-    fn try_from(value: String) -> Result<Self, Reject> {
-        Self::parse(&value)
-    }
-}
-
-impl From<RedirectUri> for String {
-    fn from(value: RedirectUri) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for RedirectUri {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

@@ -4,35 +4,37 @@
 //! build without the `sha512` feature.
 
 use core::convert::Infallible;
-use core::future::{Future, ready};
+use core::ops::Range;
 
+use oidc_hybrid::signer::JwkKey;
+use oidc_hybrid::storage::model::ImmediateStorage;
 use oidc_hybrid::{
     AccessTokenRecord, Client, ClientId, Clock, CodeRecord, Config, ConfigError, GrantId,
     Insertion, Jwk, JwsAlgorithm, Provider, PushedRequestRecord, RandomError, Redemption,
     RefreshLookup, RefreshTokenRecord, Rotation, Rs256Policy, SecretDigest, SecureRandom,
-    SignError, Signer, Storage, UnixTime,
+    SignError, Signer, UnixTime,
 };
 
 const ISSUER: &str = "https://op.example";
 
 /// NOT SECURE: "signs" with a constant; only the algorithm matters here.
-struct Fake(JwsAlgorithm, &'static str);
+struct Fake(Jwk);
 
-impl Signer for Fake {
-    fn algorithm(&self) -> JwsAlgorithm {
-        self.0
+impl Fake {
+    fn new(alg: JwsAlgorithm, kid: &str) -> Self {
+        Self(Jwk::ec_p256(kid, alg, "AA".into(), "AA".into()))
     }
-    fn key_id(&self) -> &str {
-        self.1
+}
+
+impl JwkKey for Fake {
+    fn jwk(&self) -> &Jwk {
+        &self.0
     }
-    fn try_sign(&self, _input: &[u8], _rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError> {
+    fn sign_input(&self, _input: &[u8], _rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError> {
         Ok(vec![0; 64])
     }
-    fn verify(&self, _input: &[u8], _signature: &[u8]) -> Result<(), SignError> {
+    fn verify_input(&self, _input: &[u8], _signature: &[u8]) -> Result<(), SignError> {
         Err(SignError::new())
-    }
-    fn public_jwk(&self) -> Jwk {
-        Jwk::ec_p256(self.1, self.0, "AA".into(), "AA".into())
     }
 }
 
@@ -57,92 +59,77 @@ impl Clock for Fixed {
 /// A store that holds nothing; `Provider::new` never calls it.
 struct Nothing;
 
-impl Storage for Nothing {
+impl ImmediateStorage for Nothing {
     type Error = Infallible;
 
-    fn client(&self, _: &ClientId) -> impl Future<Output = Result<Option<Client>, Infallible>> {
-        ready(Ok(None))
+    fn client_now(&self, _: &ClientId) -> Result<Option<Client>, Infallible> {
+        Ok(None)
     }
-    fn insert_code(
+    fn record_jti_now(
+        &self,
+        _: &ClientId,
+        _: &str,
+        _: Range<UnixTime>,
+    ) -> Result<bool, Infallible> {
+        Ok(true)
+    }
+    fn insert_code_now(
         &self,
         _: &CodeRecord,
         _: Option<&AccessTokenRecord>,
-    ) -> impl Future<Output = Result<(), Infallible>> {
-        ready(Ok(()))
+    ) -> Result<(), Infallible> {
+        Ok(())
     }
-    fn redeem_code(
-        &self,
-        _: &SecretDigest,
-        _: UnixTime,
-    ) -> impl Future<Output = Result<Redemption, Infallible>> {
-        ready(Ok(Redemption::Unknown))
+    fn redeem_code_now(&self, _: &SecretDigest, _: UnixTime) -> Result<Redemption, Infallible> {
+        Ok(Redemption::Unknown)
     }
-    fn insert_tokens(
+    fn insert_tokens_now(
         &self,
         _: &AccessTokenRecord,
         _: Option<&RefreshTokenRecord>,
-    ) -> impl Future<Output = Result<Insertion, Infallible>> {
-        ready(Ok(Insertion::GrantRevoked))
+    ) -> Result<Insertion, Infallible> {
+        Ok(Insertion::GrantRevoked)
     }
-    fn access_token(
+    fn access_token_now(
         &self,
         _: &SecretDigest,
         _: UnixTime,
-    ) -> impl Future<Output = Result<Option<AccessTokenRecord>, Infallible>> {
-        ready(Ok(None))
+    ) -> Result<Option<AccessTokenRecord>, Infallible> {
+        Ok(None)
     }
-    fn refresh_token(
+    fn refresh_token_now(
         &self,
         _: &SecretDigest,
         _: UnixTime,
-    ) -> impl Future<Output = Result<RefreshLookup, Infallible>> {
-        ready(Ok(RefreshLookup::Unknown))
+    ) -> Result<RefreshLookup, Infallible> {
+        Ok(RefreshLookup::Unknown)
     }
-    fn rotate_refresh_token(
+    fn rotate_refresh_token_now(
         &self,
         _: &SecretDigest,
         _: &RefreshTokenRecord,
         _: UnixTime,
-    ) -> impl Future<Output = Result<Rotation, Infallible>> {
-        ready(Ok(Rotation::Unknown))
+    ) -> Result<Rotation, Infallible> {
+        Ok(Rotation::Unknown)
     }
-    fn revoke_grant(
-        &self,
-        _: &GrantId,
-        _: UnixTime,
-    ) -> impl Future<Output = Result<(), Infallible>> {
-        ready(Ok(()))
+    fn revoke_grant_now(&self, _: &GrantId, _: UnixTime) -> Result<(), Infallible> {
+        Ok(())
     }
-    fn insert_pushed_request(
-        &self,
-        _: &PushedRequestRecord,
-    ) -> impl Future<Output = Result<(), Infallible>> {
-        ready(Ok(()))
+    fn revoke_access_token_now(&self, _: &SecretDigest) -> Result<(), Infallible> {
+        Ok(())
     }
-    fn take_pushed_request(
+    fn insert_pushed_request_now(&self, _: &PushedRequestRecord) -> Result<(), Infallible> {
+        Ok(())
+    }
+    fn take_pushed_request_now(
         &self,
         _: &SecretDigest,
         _: UnixTime,
-    ) -> impl Future<Output = Result<Option<PushedRequestRecord>, Infallible>> {
-        ready(Ok(None))
+    ) -> Result<Option<PushedRequestRecord>, Infallible> {
+        Ok(None)
     }
-    fn revoke_access_token(
-        &self,
-        _: &SecretDigest,
-    ) -> impl Future<Output = Result<(), Infallible>> {
-        ready(Ok(()))
-    }
-    fn record_jti(
-        &self,
-        _: &ClientId,
-        _: &str,
-        _: UnixTime,
-        _: UnixTime,
-    ) -> impl Future<Output = Result<bool, Infallible>> {
-        ready(Ok(true))
-    }
-    fn sweep_expired(&self, _: UnixTime) -> impl Future<Output = Result<u64, Infallible>> {
-        ready(Ok(0))
+    fn sweep_expired_now(&self, _: UnixTime) -> Result<u64, Infallible> {
+        Ok(0)
     }
 }
 
@@ -160,13 +147,16 @@ fn config() -> Config {
 #[test]
 fn rs256_is_required_by_default() {
     assert_eq!(config().rs256, Rs256Policy::Require);
-    let es256_only = provider(config(), vec![Box::new(Fake(JwsAlgorithm::ES256, "es"))]);
+    let es256_only = provider(
+        config(),
+        vec![Box::new(Fake::new(JwsAlgorithm::ES256, "es"))],
+    );
     assert_eq!(es256_only.err(), Some(ConfigError::Keys));
     let both = provider(
         config(),
         vec![
-            Box::new(Fake(JwsAlgorithm::ES256, "es")),
-            Box::new(Fake(JwsAlgorithm::RS256, "rs")),
+            Box::new(Fake::new(JwsAlgorithm::ES256, "es")),
+            Box::new(Fake::new(JwsAlgorithm::RS256, "rs")),
         ],
     )
     .expect("RS256 present");
@@ -185,7 +175,7 @@ fn waived_rs256_is_never_claimed() {
         Some(ConfigError::Keys),
         "a waiver still needs a key"
     );
-    let op = provider(waived, vec![Box::new(Fake(JwsAlgorithm::ES256, "es"))])
+    let op = provider(waived, vec![Box::new(Fake::new(JwsAlgorithm::ES256, "es"))])
         .expect("waiver accepts ES256 alone");
     let discovery = op.discovery();
     assert_eq!(
@@ -203,8 +193,8 @@ fn sha384_and_sha512_keys_need_the_feature() {
         JwsAlgorithm::EdDSA,
     ] {
         let keys: Vec<Box<dyn Signer>> = vec![
-            Box::new(Fake(JwsAlgorithm::RS256, "rs")),
-            Box::new(Fake(alg, "other")),
+            Box::new(Fake::new(JwsAlgorithm::RS256, "rs")),
+            Box::new(Fake::new(alg, "other")),
         ];
         let outcome = provider(config(), keys).err();
         if cfg!(feature = "sha512") {

@@ -597,17 +597,8 @@ impl World {
                 let id_token = response
                     .id_token()
                     .expect("an openid grant has an ID token");
-                check_id_token(
-                    id_token,
-                    &self.signers,
-                    &IdTokenRules::new(ISSUER, FIXTURES[owner].id)
-                        .alg(self.clients[owner].id_token_alg().as_str())
-                        .subject(Some(self.grants[grant].subject.as_str()))
-                        .nonce(nonce.as_deref())
-                        .c_hash(None)
-                        .at_hash(Some(response.access_token()))
-                        .s_hash(None),
-                );
+                let rules = self.token_endpoint_rules(owner, grant, &response);
+                check_id_token(id_token, &self.signers, &rules.nonce(nonce.as_deref()));
                 self.record_tokens(grant, &response);
             }
             Err(error) => {
@@ -668,17 +659,8 @@ impl World {
                 assert_eq!(client, owner, "a refresh token moved to another client");
                 self.refresh[index].rotated = true;
                 if let Some(id_token) = response.id_token() {
-                    check_id_token(
-                        id_token,
-                        &self.signers,
-                        &IdTokenRules::new(ISSUER, FIXTURES[owner].id)
-                            .alg(self.clients[owner].id_token_alg().as_str())
-                            .subject(Some(self.grants[grant].subject.as_str()))
-                            .nonce(None)
-                            .c_hash(None)
-                            .at_hash(Some(response.access_token()))
-                            .s_hash(None),
-                    );
+                    let rules = self.token_endpoint_rules(owner, grant, &response);
+                    check_id_token(id_token, &self.signers, &rules.nonce(None));
                 }
                 assert!(response.refresh_token().is_some(), "refresh tokens rotate");
                 self.record_tokens(grant, &response);
@@ -782,36 +764,54 @@ impl World {
         );
     }
 
+    /// The rules of an ID token from the token endpoint for `owner`'s `grant`, issued with
+    /// `response`'s access token; the nonce is the caller's.
+    fn token_endpoint_rules<'a>(
+        &'a self,
+        owner: usize,
+        grant: usize,
+        response: &'a oidc_hybrid::TokenResponse,
+    ) -> IdTokenRules<'a> {
+        IdTokenRules::new(ISSUER, FIXTURES[owner].id)
+            .alg(self.clients[owner].id_token_alg().as_str())
+            .subject(Some(self.grants[grant].subject.as_str()))
+            .c_hash(None)
+            .at_hash(Some(response.access_token()))
+            .s_hash(None)
+    }
+
     /// The store agrees with the oracle about every token.
     fn check_store(&self) {
         let now = self.provider.now();
         let store = self.provider.storage();
         for token in &self.access {
-            let live = !token.revoked
-                && !self.grants[token.grant].revoked
-                && now.as_secs() < token.expires_at;
-            let found = block_on(store.access_token(&SecretDigest::of(&token.value), now))
-                .expect("infallible");
-            assert_eq!(
-                found.is_some(),
-                live,
-                "access token liveness (grant revoked: {})",
-                self.grants[token.grant].revoked
-            );
+            let found = block_on(store.access_token(&SecretDigest::of(&token.value), now));
+            self.assert_liveness("access", token, token.revoked, found.map(|f| f.is_some()));
         }
         for token in &self.refresh {
-            let live = !token.rotated
-                && !self.grants[token.grant].revoked
-                && now.as_secs() < token.expires_at;
-            let found = block_on(store.refresh_token(&SecretDigest::of(&token.value), now))
-                .expect("infallible");
-            assert_eq!(
-                matches!(found, RefreshLookup::Live(_)),
-                live,
-                "refresh token liveness (grant revoked: {})",
-                self.grants[token.grant].revoked
-            );
+            let found = block_on(store.refresh_token(&SecretDigest::of(&token.value), now));
+            let live = found.map(|f| matches!(f, RefreshLookup::Live(_)));
+            self.assert_liveness("refresh", token, token.rotated, live);
         }
+    }
+
+    /// Asserts that the store finds `token` live (`found`) exactly when the oracle says so: it
+    /// was not `retired` (revoked or rotated), its grant is not revoked, and it has not expired.
+    fn assert_liveness(
+        &self,
+        what: &str,
+        token: &Token,
+        retired: bool,
+        found: Result<bool, core::convert::Infallible>,
+    ) {
+        let now = self.provider.now();
+        let revoked = self.grants[token.grant].revoked;
+        let live = !retired && !revoked && now.as_secs() < token.expires_at;
+        let found = found.expect("infallible");
+        assert_eq!(
+            found, live,
+            "{what} token liveness (grant revoked: {revoked})"
+        );
     }
 
     fn step(&mut self, op: Op) {

@@ -12,6 +12,7 @@ use std::task::{Context, Poll, Waker};
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use oidc_hybrid::response::FORM_POST_SCRIPT;
+use oidc_hybrid::signer::JwkKey;
 use oidc_hybrid::{
     AuthorizationResponse, Client, Config, Jwk, JwsAlgorithm, Provider, RandomError, ResponseMode,
     SecureRandom, SignError, Signer,
@@ -40,8 +41,7 @@ pub const START: u64 = 1_800_000_000;
 /// flow-sequence run spends its time in the protocol code rather than in RSA.
 #[derive(Debug)]
 pub struct InsecureHashSigner {
-    alg: JwsAlgorithm,
-    kid: String,
+    jwk: Jwk,
     key: [u8; 32],
 }
 
@@ -50,48 +50,37 @@ impl InsecureHashSigner {
     #[must_use]
     pub fn new(alg: JwsAlgorithm, kid: &str) -> Self {
         let key: [u8; 32] = Sha256::digest(format!("fuzz-key-{kid}").as_bytes()).into();
-        Self {
-            alg,
-            kid: kid.into(),
-            key,
-        }
+        // A placeholder: the keyed hash has no public half.
+        let filler = Base64UrlUnpadded::encode_string(&[0u8; 32]);
+        let jwk = Jwk::ec_p256(kid, alg, filler.clone(), filler);
+        Self { jwk, key }
     }
 
     fn mac(&self, input: &[u8]) -> Vec<u8> {
         let mut hasher = Sha256::new();
         hasher.update(self.key);
-        hasher.update(self.alg.as_str().as_bytes());
+        hasher.update(self.jwk.alg.as_str().as_bytes());
         hasher.update([0u8]);
         hasher.update(input);
         hasher.finalize().to_vec()
     }
 }
 
-impl Signer for InsecureHashSigner {
-    fn algorithm(&self) -> JwsAlgorithm {
-        self.alg
+impl JwkKey for InsecureHashSigner {
+    fn jwk(&self) -> &Jwk {
+        &self.jwk
     }
 
-    fn key_id(&self) -> &str {
-        &self.kid
-    }
-
-    fn try_sign(&self, input: &[u8], _rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError> {
+    fn sign_input(&self, input: &[u8], _rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError> {
         Ok(self.mac(input))
     }
 
-    fn verify(&self, input: &[u8], signature: &[u8]) -> Result<(), SignError> {
+    fn verify_input(&self, input: &[u8], signature: &[u8]) -> Result<(), SignError> {
         if self.mac(input) == signature {
             Ok(())
         } else {
             Err(SignError::new())
         }
-    }
-
-    fn public_jwk(&self) -> Jwk {
-        // A placeholder: the keyed hash has no public half.
-        let filler = Base64UrlUnpadded::encode_string(&[0u8; 32]);
-        Jwk::ec_p256(&self.kid, self.alg, filler.clone(), filler)
     }
 }
 

@@ -17,6 +17,7 @@ use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
 
+use oidc_hybrid::storage::model;
 use oidc_hybrid::{
     AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, PushedRequestRecord,
     REVOCATION_GRACE_SECS, Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest,
@@ -64,6 +65,24 @@ pub struct StoreCounts {
     pub jtis: u64,
 }
 
+/// The counts of a store that keeps its entries in memory, clients left out.
+///
+/// # Panics
+///
+/// Never: no table holds 2^64 entries.
+impl From<model::Counts> for StoreCounts {
+    fn from(counts: model::Counts) -> Self {
+        let n = |count: usize| u64::try_from(count).expect("fewer than 2^64 entries");
+        Self {
+            codes: n(counts.codes),
+            access_tokens: n(counts.access_tokens),
+            refresh_tokens: n(counts.refresh_tokens),
+            grants: n(counts.grants),
+            jtis: n(counts.jtis),
+        }
+    }
+}
+
 /// Counts the entries of a store of type `S`, for the suite's count comparisons. Optional: a
 /// [`Fixture`] without one skips them (and the suite then checks less).
 ///
@@ -79,14 +98,7 @@ pub struct StoreCounts {
 ///
 /// impl CountEntries<MemoryStore> for MemoryCounts {
 ///     async fn count(&self, store: &MemoryStore) -> StoreCounts {
-///         let c = store.counts();
-///         StoreCounts {
-///             codes: c.codes as u64,
-///             access_tokens: c.access_tokens as u64,
-///             refresh_tokens: c.refresh_tokens as u64,
-///             grants: c.grants as u64,
-///             jtis: c.jtis as u64,
-///         }
+///         store.counts().into()
 ///     }
 /// }
 /// ```
@@ -97,6 +109,22 @@ pub trait CountEntries<S>: Send + Sync + 'static {
     ///
     /// May panic if the store cannot be counted (a test failure).
     fn count(&self, store: &S) -> impl Future<Output = StoreCounts> + Send;
+}
+
+/// Counts a store that keeps its entries in memory with its own counting function, e.g.
+/// `CountsOf(MemoryStore::counts)`.
+pub struct CountsOf<S>(pub fn(&S) -> model::Counts);
+
+impl<S> fmt::Debug for CountsOf<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CountsOf")
+    }
+}
+
+impl<S: Sync + 'static> CountEntries<S> for CountsOf<S> {
+    async fn count(&self, store: &S) -> StoreCounts {
+        (self.0)(store).into()
+    }
 }
 
 /// A boxed [`CountEntries`], so that a [`Fixture`] names only its store type.
@@ -318,26 +346,21 @@ fn record<T: serde::de::DeserializeOwned>(
 /// If a name is not a valid grant or client id.
 #[must_use]
 pub fn code(name: &str, grant: &str, client: &str, expires_at: u64) -> CodeRecord {
-    record(
-        name,
-        grant,
-        client,
-        expires_at,
-        json!({
-            "redirect_uri": "https://rp.example/cb?tenant=7&x=%C3%A9",
-            "response_type": "code id_token",
-            "scope": "openid profile",
-            "nonce": "n-0S6_WzA2Mj \u{e9}\u{1F600}",
-            "auth_time": T0 - 5,
-            "auth_time_required": true,
-            "acr": "urn:example:loa:2",
-            "amr": ["pwd", "otp"],
-            "code_challenge": {
-                "value": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-                "method": "S256",
-            },
-        }),
-    )
+    let own = json!({
+        "redirect_uri": "https://rp.example/cb?tenant=7&x=%C3%A9",
+        "response_type": "code id_token",
+        "scope": "openid profile",
+        "nonce": "n-0S6_WzA2Mj \u{e9}\u{1F600}",
+        "auth_time": T0 - 5,
+        "auth_time_required": true,
+        "acr": "urn:example:loa:2",
+        "amr": ["pwd", "otp"],
+        "code_challenge": {
+            "value": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "method": "S256",
+        },
+    });
+    record(name, grant, client, expires_at, own)
 }
 
 /// An access token named `name`.
@@ -347,13 +370,8 @@ pub fn code(name: &str, grant: &str, client: &str, expires_at: u64) -> CodeRecor
 /// If a name is not a valid grant or client id.
 #[must_use]
 pub fn access(name: &str, grant: &str, client: &str, expires_at: u64) -> AccessTokenRecord {
-    record(
-        name,
-        grant,
-        client,
-        expires_at,
-        json!({ "scope": "openid profile" }),
-    )
+    let own = json!({ "scope": "openid profile" });
+    record(name, grant, client, expires_at, own)
 }
 
 /// A refresh token named `name`.
@@ -363,19 +381,14 @@ pub fn access(name: &str, grant: &str, client: &str, expires_at: u64) -> AccessT
 /// If a name is not a valid grant or client id.
 #[must_use]
 pub fn refresh(name: &str, grant: &str, client: &str, expires_at: u64) -> RefreshTokenRecord {
-    record(
-        name,
-        grant,
-        client,
-        expires_at,
-        json!({
-            "scope": "openid profile offline_access",
-            "auth_time": T0 - 5,
-            "auth_time_required": false,
-            "acr": null,
-            "amr": ["pwd"],
-        }),
-    )
+    let own = json!({
+        "scope": "openid profile offline_access",
+        "auth_time": T0 - 5,
+        "auth_time_required": false,
+        "acr": null,
+        "amr": ["pwd"],
+    });
+    record(name, grant, client, expires_at, own)
 }
 
 fn is_live(lookup: &RefreshLookup) -> bool {
@@ -390,14 +403,35 @@ macro_rules! ok {
     };
 }
 
+/// Asserts that the refresh token `name` of the revoked grant `g` is retired at `secs`: looking
+/// it up finds it retired, and rotating it (into `{name}-next`) is reuse.
+async fn assert_retired_by_revocation<S: Storage>(s: &S, name: &str, secs: u64) {
+    assert_eq!(
+        lookup(s, name, secs).await,
+        RefreshLookup::Retired(grant("g"))
+    );
+    let next = refresh(&format!("{name}-next"), "g", "rs-basic", T0 + 90_000);
+    assert_eq!(
+        ok!(s.rotate_refresh_token(&digest(name), &next, at(secs))),
+        Rotation::Reused(grant("g"))
+    );
+}
+
+/// What looking the refresh token `name` up at `secs` finds.
+async fn lookup<S: Storage>(s: &S, name: &str, secs: u64) -> RefreshLookup {
+    ok!(s.refresh_token(&digest(name), at(secs)))
+}
+
+/// What redeeming the code `name` at `secs` gives.
+async fn redeem<S: Storage>(s: &S, name: &str, secs: u64) -> Redemption {
+    ok!(s.redeem_code(&digest(name), at(secs)))
+}
+
 /// Redeems code `c` (grant `g`, client `rs-basic`) and stores access token `at` (expires
 /// T0+3600) and refresh token `rt` (T0+86400) for it.
 async fn with_tokens<S: Storage>(s: &S) {
     ok!(s.insert_code(&code("c", "g", "rs-basic", T0 + 60), None));
-    assert!(matches!(
-        ok!(s.redeem_code(&digest("c"), at(T0))),
-        Redemption::Fresh(_)
-    ));
+    assert!(matches!(redeem(s, "c", T0).await, Redemption::Fresh(_)));
     assert_eq!(
         ok!(s.insert_tokens(
             &access("at", "g", "rs-basic", T0 + 3600),
@@ -431,10 +465,7 @@ pub async fn code_round_trip_returns_the_exact_record<S: Storage + 'static>(fx: 
     let front = access("fc", "g", "rs-basic", T0 + 300);
     ok!(s.insert_code(&record, Some(&front)));
     assert_eq!(ok!(s.access_token(&digest("fc"), at(T0))), Some(front));
-    assert_eq!(
-        ok!(s.redeem_code(&digest("c"), at(T0))),
-        Redemption::Fresh(record)
-    );
+    assert_eq!(redeem(s, "c", T0).await, Redemption::Fresh(record));
     // A record with every optional field empty round-trips too.
     let mut bare = code("c2", "g2", "native", T0 + 60);
     bare.nonce = None;
@@ -442,23 +473,17 @@ pub async fn code_round_trip_returns_the_exact_record<S: Storage + 'static>(fx: 
     bare.amr = Vec::new();
     bare.code_challenge = None;
     ok!(s.insert_code(&bare, None));
-    assert_eq!(
-        ok!(s.redeem_code(&digest("c2"), at(T0))),
-        Redemption::Fresh(bare)
-    );
+    assert_eq!(redeem(s, "c2", T0).await, Redemption::Fresh(bare));
 }
 
 /// A second redemption is a replay naming the grant, however often it is tried.
 pub async fn code_redeemed_twice_is_replayed_with_its_grant<S: Storage + 'static>(fx: &Fixture<S>) {
     let s = &*fx.store;
     ok!(s.insert_code(&code("c", "g", "rs-basic", T0 + 60), None));
-    assert!(matches!(
-        ok!(s.redeem_code(&digest("c"), at(T0))),
-        Redemption::Fresh(_)
-    ));
+    assert!(matches!(redeem(s, "c", T0).await, Redemption::Fresh(_)));
     for _ in 0..3 {
         assert_eq!(
-            ok!(s.redeem_code(&digest("c"), at(T0 + 1))),
+            redeem(s, "c", T0 + 1).await,
             Redemption::Replayed(grant("g"))
         );
     }
@@ -469,15 +494,9 @@ pub async fn unknown_ids_are_unknown<S: Storage + 'static>(fx: &Fixture<S>) {
     let s = &*fx.store;
     with_tokens(s).await;
     let before = fx.counts().await;
-    assert_eq!(
-        ok!(s.redeem_code(&digest("nope"), at(T0))),
-        Redemption::Unknown
-    );
+    assert_eq!(redeem(s, "nope", T0).await, Redemption::Unknown);
     assert_eq!(ok!(s.access_token(&digest("nope"), at(T0))), None);
-    assert_eq!(
-        ok!(s.refresh_token(&digest("nope"), at(T0))),
-        RefreshLookup::Unknown
-    );
+    assert_eq!(lookup(s, "nope", T0).await, RefreshLookup::Unknown);
     assert_eq!(
         ok!(s.rotate_refresh_token(
             &digest("nope"),
@@ -490,14 +509,8 @@ pub async fn unknown_ids_are_unknown<S: Storage + 'static>(fx: &Fixture<S>) {
     // Digests of one kind are not found in another table.
     assert_eq!(ok!(s.access_token(&digest("rt"), at(T0))), None);
     assert_eq!(ok!(s.access_token(&digest("c"), at(T0))), None);
-    assert_eq!(
-        ok!(s.refresh_token(&digest("at"), at(T0))),
-        RefreshLookup::Unknown
-    );
-    assert_eq!(
-        ok!(s.redeem_code(&digest("at"), at(T0))),
-        Redemption::Unknown
-    );
+    assert_eq!(lookup(s, "at", T0).await, RefreshLookup::Unknown);
+    assert_eq!(redeem(s, "at", T0).await, Redemption::Unknown);
     assert_eq!(fx.counts().await, before);
     // An unknown grant can be revoked (a marker), which blocks it from then on.
     ok!(s.revoke_grant(&grant("ghost"), at(T0)));
@@ -515,22 +528,19 @@ pub async fn code_expiry_boundary<S: Storage + 'static>(fx: &Fixture<S>) {
     let expires = T0 + 60;
     ok!(s.insert_code(&code("c", "g", "rs-basic", expires), None));
     assert!(matches!(
-        ok!(s.redeem_code(&digest("c"), at(expires - 1))),
+        redeem(s, "c", expires - 1).await,
         Redemption::Fresh(_)
     ));
     assert_eq!(
-        ok!(s.redeem_code(&digest("c"), at(expires - 1))),
+        redeem(s, "c", expires - 1).await,
         Redemption::Replayed(grant("g"))
     );
-    assert_eq!(
-        ok!(s.redeem_code(&digest("c"), at(expires))),
-        Redemption::Unknown
-    );
+    assert_eq!(redeem(s, "c", expires).await, Redemption::Unknown);
     for (i, now) in [expires, expires + 1].into_iter().enumerate() {
         let name = format!("late-{i}");
         ok!(s.insert_code(&code(&name, &format!("g-{i}"), "rs-basic", expires), None));
         assert_eq!(
-            ok!(s.redeem_code(&digest(&name), at(now))),
+            redeem(s, &name, now).await,
             Redemption::Unknown,
             "now = expires_at + {}",
             now - expires
@@ -538,7 +548,7 @@ pub async fn code_expiry_boundary<S: Storage + 'static>(fx: &Fixture<S>) {
         // An attempt at or after expiry does not use the code up (seen with an earlier clock,
         // as another node's might be, it is still fresh).
         assert!(matches!(
-            ok!(s.redeem_code(&digest(&name), at(expires - 1))),
+            redeem(s, &name, expires - 1).await,
             Redemption::Fresh(_)
         ));
     }
@@ -552,10 +562,7 @@ pub async fn code_with_token_of_another_grant_stores_neither<S: Storage + 'stati
     let token = access("fc", "other", "rs-basic", T0 + 3600);
     ok!(s.insert_code(&code("c", "g", "rs-basic", T0 + 60), Some(&token)));
     assert_eq!(ok!(s.access_token(&digest("fc"), at(T0))), None);
-    assert_eq!(
-        ok!(s.redeem_code(&digest("c"), at(T0))),
-        Redemption::Unknown
-    );
+    assert_eq!(redeem(s, "c", T0).await, Redemption::Unknown);
     fx.check_counts(|c| assert_eq!(c, StoreCounts::default()))
         .await;
 }
@@ -568,12 +575,9 @@ pub async fn code_insert_never_overwrites_and_cannot_revive_a_used_code<S: Stora
     let s = &*fx.store;
     let record = code("c", "g", "rs-basic", T0 + 60);
     ok!(s.insert_code(&record, None));
-    ok!(s.redeem_code(&digest("c"), at(T0)));
+    redeem(s, "c", T0).await;
     ok!(s.insert_code(&record, None));
-    assert_eq!(
-        ok!(s.redeem_code(&digest("c"), at(T0))),
-        Redemption::Replayed(grant("g"))
-    );
+    assert_eq!(redeem(s, "c", T0).await, Redemption::Replayed(grant("g")));
     ok!(s.insert_code(&record, Some(&access("fc", "g", "rs-basic", T0 + 3600))));
     assert_eq!(ok!(s.access_token(&digest("fc"), at(T0))), None);
     // A front-channel token digest already taken: the new code is not stored either.
@@ -585,10 +589,7 @@ pub async fn code_insert_never_overwrites_and_cannot_revive_a_used_code<S: Stora
         &code("c3", "g2", "rs-basic", T0 + 60),
         Some(&access("fc2", "g2", "rs-basic", T0 + 3600))
     ));
-    assert_eq!(
-        ok!(s.redeem_code(&digest("c3"), at(T0))),
-        Redemption::Unknown
-    );
+    assert_eq!(redeem(s, "c3", T0).await, Redemption::Unknown);
 }
 
 /// A code for a revoked grant is refused, with its front-channel token.
@@ -599,10 +600,7 @@ pub async fn code_for_a_revoked_grant_is_not_stored<S: Storage + 'static>(fx: &F
         &code("c", "g", "rs-basic", T0 + 60),
         Some(&access("fc", "g", "rs-basic", T0 + 3600)),
     ));
-    assert_eq!(
-        ok!(s.redeem_code(&digest("c"), at(T0))),
-        Redemption::Unknown
-    );
+    assert_eq!(redeem(s, "c", T0).await, Redemption::Unknown);
     assert_eq!(ok!(s.access_token(&digest("fc"), at(T0))), None);
 }
 
@@ -612,10 +610,10 @@ pub async fn records_of_different_clients_stay_apart<S: Storage + 'static>(fx: &
     let s = &*fx.store;
     ok!(s.insert_code(&code("ca", "ga", "rs-basic", T0 + 60), None));
     ok!(s.insert_code(&code("cb", "gb", "es-post", T0 + 60), None));
-    let Redemption::Fresh(b) = ok!(s.redeem_code(&digest("cb"), at(T0))) else {
+    let Redemption::Fresh(b) = redeem(s, "cb", T0).await else {
         panic!("code of es-post not fresh");
     };
-    let Redemption::Fresh(a) = ok!(s.redeem_code(&digest("ca"), at(T0))) else {
+    let Redemption::Fresh(a) = redeem(s, "ca", T0).await else {
         panic!("code of rs-basic not fresh");
     };
     assert_eq!(
@@ -645,7 +643,7 @@ pub async fn records_of_different_clients_stay_apart<S: Storage + 'static>(fx: &
     ok!(s.revoke_grant(&grant("ga"), at(T0)));
     assert_eq!(ok!(s.access_token(&digest("at-a"), at(T0))), None);
     assert_eq!(ok!(s.access_token(&digest("at-b"), at(T0))), Some(at_b));
-    let RefreshLookup::Live(rt_b) = ok!(s.refresh_token(&digest("rt-b"), at(T0))) else {
+    let RefreshLookup::Live(rt_b) = lookup(s, "rt-b", T0).await else {
         panic!("refresh token of es-post not live");
     };
     assert_eq!(rt_b.client_id.as_str(), "es-post");
@@ -715,10 +713,7 @@ pub async fn token_round_trips<S: Storage + 'static>(fx: &Fixture<S>) {
         Insertion::Stored
     );
     assert_eq!(ok!(s.access_token(&digest("at"), at(T0))), Some(at_record));
-    assert_eq!(
-        ok!(s.refresh_token(&digest("rt"), at(T0))),
-        RefreshLookup::Live(rt_record)
-    );
+    assert_eq!(lookup(s, "rt", T0).await, RefreshLookup::Live(rt_record));
     let alone = access("at2", "g2", "es-post", T0 + 3600);
     assert_eq!(ok!(s.insert_tokens(&alone, None)), Insertion::Stored);
     assert_eq!(ok!(s.access_token(&digest("at2"), at(T0))), Some(alone));
@@ -733,17 +728,9 @@ pub async fn token_expiry_boundaries<S: Storage + 'static>(fx: &Fixture<S>) {
     assert!(ok!(s.access_token(&digest("at"), at(at_exp - 1))).is_some());
     assert!(ok!(s.access_token(&digest("at"), at(at_exp))).is_none());
     assert!(ok!(s.access_token(&digest("at"), at(at_exp + 1))).is_none());
-    assert!(is_live(
-        &ok!(s.refresh_token(&digest("rt"), at(rt_exp - 1)))
-    ));
-    assert_eq!(
-        ok!(s.refresh_token(&digest("rt"), at(rt_exp))),
-        RefreshLookup::Unknown
-    );
-    assert_eq!(
-        ok!(s.refresh_token(&digest("rt"), at(rt_exp + 1))),
-        RefreshLookup::Unknown
-    );
+    assert!(is_live(&lookup(s, "rt", rt_exp - 1).await));
+    assert_eq!(lookup(s, "rt", rt_exp).await, RefreshLookup::Unknown);
+    assert_eq!(lookup(s, "rt", rt_exp + 1).await, RefreshLookup::Unknown);
 }
 
 /// A retried insertion reports `Stored` and changes nothing; it cannot revive a retired token.
@@ -767,7 +754,7 @@ pub async fn token_insert_retried_is_idempotent_and_never_revives<S: Storage + '
     ));
     ok!(s.insert_tokens(&at_record, Some(&rt_record)));
     assert_eq!(
-        ok!(s.refresh_token(&digest("rt"), at(T0 + 1))),
+        lookup(s, "rt", T0 + 1).await,
         RefreshLookup::Retired(grant("g"))
     );
 }
@@ -796,7 +783,7 @@ pub async fn revoke_access_token_removes_only_that_token<S: Storage + 'static>(f
     ok!(s.revoke_access_token(&digest("at")));
     assert_eq!(ok!(s.access_token(&digest("at"), at(T0))), None);
     assert!(ok!(s.access_token(&digest("at2"), at(T0))).is_some());
-    assert!(is_live(&ok!(s.refresh_token(&digest("rt"), at(T0)))));
+    assert!(is_live(&lookup(s, "rt", T0).await));
     ok!(s.revoke_access_token(&digest("at")));
 }
 
@@ -816,38 +803,24 @@ pub async fn replay_then_revoke_ends_every_token_of_the_grant<S: Storage + 'stat
         Some(&refresh("rt2", "g2", "rs-basic", T0 + 86_400)),
     ));
 
-    let Redemption::Replayed(replayed) = ok!(s.redeem_code(&digest("c"), at(T0 + 1))) else {
+    let Redemption::Replayed(replayed) = redeem(s, "c", T0 + 1).await else {
         panic!("second redemption not a replay");
     };
     assert_eq!(replayed, grant("g"));
     ok!(s.revoke_grant(&replayed, at(T0 + 1)));
 
     assert_eq!(ok!(s.access_token(&digest("at"), at(T0 + 1))), None);
+    assert_retired_by_revocation(s, "rt", T0 + 1).await;
+    assert_eq!(lookup(s, "rt-next", T0 + 1).await, RefreshLookup::Unknown);
     assert_eq!(
-        ok!(s.refresh_token(&digest("rt"), at(T0 + 1))),
-        RefreshLookup::Retired(grant("g"))
-    );
-    assert_eq!(
-        ok!(s.rotate_refresh_token(
-            &digest("rt"),
-            &refresh("rt-next", "g", "rs-basic", T0 + 90_000),
-            at(T0 + 1)
-        )),
-        Rotation::Reused(grant("g"))
-    );
-    assert_eq!(
-        ok!(s.refresh_token(&digest("rt-next"), at(T0 + 1))),
-        RefreshLookup::Unknown
-    );
-    assert_eq!(
-        ok!(s.redeem_code(&digest("c"), at(T0 + 2))),
+        redeem(s, "c", T0 + 2).await,
         Redemption::Replayed(grant("g"))
     );
 
     assert!(ok!(s.access_token(&digest("at2"), at(T0 + 1))).is_some());
-    assert!(is_live(&ok!(s.refresh_token(&digest("rt2"), at(T0 + 1)))));
+    assert!(is_live(&lookup(s, "rt2", T0 + 1).await));
     assert!(matches!(
-        ok!(s.redeem_code(&digest("c2"), at(T0 + 1))),
+        redeem(s, "c2", T0 + 1).await,
         Redemption::Fresh(_)
     ));
 }
@@ -865,10 +838,7 @@ pub async fn revoke_grant_makes_an_unused_code_unusable_and_removes_front_channe
         Some(&access("fc", "g", "rs-basic", T0 + 3600)),
     ));
     ok!(s.revoke_grant(&grant("g"), at(T0)));
-    assert_eq!(
-        ok!(s.redeem_code(&digest("c"), at(T0))),
-        Redemption::Replayed(grant("g"))
-    );
+    assert_eq!(redeem(s, "c", T0).await, Redemption::Replayed(grant("g")));
     assert_eq!(ok!(s.access_token(&digest("fc"), at(T0))), None);
 }
 
@@ -878,7 +848,7 @@ pub async fn insert_tokens_after_revoke_is_refused_and_stores_nothing<S: Storage
 ) {
     let s = &*fx.store;
     ok!(s.insert_code(&code("c", "g", "rs-basic", T0 + 60), None));
-    ok!(s.redeem_code(&digest("c"), at(T0)));
+    redeem(s, "c", T0).await;
     ok!(s.revoke_grant(&grant("g"), at(T0)));
     let before = fx.counts().await;
     assert_eq!(
@@ -890,10 +860,7 @@ pub async fn insert_tokens_after_revoke_is_refused_and_stores_nothing<S: Storage
     );
     assert_eq!(fx.counts().await, before);
     assert_eq!(ok!(s.access_token(&digest("at"), at(T0))), None);
-    assert_eq!(
-        ok!(s.refresh_token(&digest("rt"), at(T0))),
-        RefreshLookup::Unknown
-    );
+    assert_eq!(lookup(s, "rt", T0).await, RefreshLookup::Unknown);
 }
 
 /// Revoking twice is harmless.
@@ -906,7 +873,7 @@ pub async fn revoke_grant_is_idempotent<S: Storage + 'static>(fx: &Fixture<S>) {
     assert_eq!(fx.counts().await, after_first);
     assert_eq!(ok!(s.access_token(&digest("at"), at(T0 + 5))), None);
     assert_eq!(
-        ok!(s.refresh_token(&digest("rt"), at(T0 + 5))),
+        lookup(s, "rt", T0 + 5).await,
         RefreshLookup::Retired(grant("g"))
     );
 }
@@ -984,7 +951,7 @@ pub async fn rotation_retires_the_old_token_and_stores_the_new_one<S: Storage + 
 ) {
     let s = &*fx.store;
     with_tokens(s).await;
-    let RefreshLookup::Live(old) = ok!(s.refresh_token(&digest("rt"), at(T0 + 10))) else {
+    let RefreshLookup::Live(old) = lookup(s, "rt", T0 + 10).await else {
         panic!("refresh token not live");
     };
     let new = refresh("rt2", "g", "rs-basic", T0 + 90_000);
@@ -993,11 +960,11 @@ pub async fn rotation_retires_the_old_token_and_stores_the_new_one<S: Storage + 
         Rotation::Rotated(old)
     );
     assert_eq!(
-        ok!(s.refresh_token(&digest("rt"), at(T0 + 10))),
+        lookup(s, "rt", T0 + 10).await,
         RefreshLookup::Retired(grant("g"))
     );
     assert_eq!(
-        ok!(s.refresh_token(&digest("rt2"), at(T0 + 10))),
+        lookup(s, "rt2", T0 + 10).await,
         RefreshLookup::Live(new.clone())
     );
     let another = refresh("rt3", "g", "rs-basic", T0 + 90_000);
@@ -1005,27 +972,13 @@ pub async fn rotation_retires_the_old_token_and_stores_the_new_one<S: Storage + 
         ok!(s.rotate_refresh_token(&digest("rt"), &another, at(T0 + 20))),
         Rotation::Reused(grant("g"))
     );
-    assert_eq!(
-        ok!(s.refresh_token(&digest("rt3"), at(T0 + 20))),
-        RefreshLookup::Unknown
-    );
+    assert_eq!(lookup(s, "rt3", T0 + 20).await, RefreshLookup::Unknown);
     assert!(matches!(
         ok!(s.rotate_refresh_token(&digest("rt2"), &another, at(T0 + 30))),
         Rotation::Rotated(r) if r == new
     ));
     ok!(s.revoke_grant(&grant("g"), at(T0 + 40)));
-    assert_eq!(
-        ok!(s.refresh_token(&digest("rt3"), at(T0 + 40))),
-        RefreshLookup::Retired(grant("g"))
-    );
-    assert_eq!(
-        ok!(s.rotate_refresh_token(
-            &digest("rt3"),
-            &refresh("rt4", "g", "rs-basic", T0 + 90_000),
-            at(T0 + 40)
-        )),
-        Rotation::Reused(grant("g"))
-    );
+    assert_retired_by_revocation(s, "rt3", T0 + 40).await;
 }
 
 /// Unknown and expired tokens do not rotate; a retired token reports reuse until its own
@@ -1073,18 +1026,13 @@ pub async fn refresh_lookup_reports_retired_until_the_old_token_would_have_expir
         at(T0 + 1),
     ));
     assert_eq!(
-        ok!(s.refresh_token(&digest("rt"), at(rt_exp - 1))),
+        lookup(s, "rt", rt_exp - 1).await,
         RefreshLookup::Retired(grant("g"))
     );
     for now in [rt_exp, rt_exp + 1] {
-        assert_eq!(
-            ok!(s.refresh_token(&digest("rt"), at(now))),
-            RefreshLookup::Unknown
-        );
+        assert_eq!(lookup(s, "rt", now).await, RefreshLookup::Unknown);
     }
-    assert!(is_live(&ok!(
-        s.refresh_token(&digest("rt2"), at(rt_exp + 1))
-    )));
+    assert!(is_live(&lookup(s, "rt2", rt_exp + 1).await));
 }
 
 /// A rotation whose new token names another grant changes nothing.
@@ -1097,11 +1045,8 @@ pub async fn rotation_into_another_grant_is_refused<S: Storage + 'static>(fx: &F
         ok!(s.rotate_refresh_token(&digest("rt"), &foreign, at(T0))),
         Rotation::Unknown
     );
-    assert!(is_live(&ok!(s.refresh_token(&digest("rt"), at(T0)))));
-    assert_eq!(
-        ok!(s.refresh_token(&digest("rt2"), at(T0))),
-        RefreshLookup::Unknown
-    );
+    assert!(is_live(&lookup(s, "rt", T0).await));
+    assert_eq!(lookup(s, "rt2", T0).await, RefreshLookup::Unknown);
     assert_eq!(fx.counts().await, before);
 }
 
@@ -1175,10 +1120,10 @@ pub async fn concurrent_reuse_of_a_rotated_token_is_always_detected<S: Storage +
         assert_eq!(lookup.expect("lookup"), RefreshLookup::Retired(grant("g")));
         assert_eq!(rotation.expect("rotate"), Rotation::Reused(grant("g")));
     }
-    assert!(is_live(&ok!(s.refresh_token(&digest("rt2"), at(T0 + 2)))));
+    assert!(is_live(&lookup(s, "rt2", T0 + 2).await));
     ok!(s.revoke_grant(&grant("g"), at(T0 + 2)));
     assert_eq!(
-        ok!(s.refresh_token(&digest("rt2"), at(T0 + 2))),
+        lookup(s, "rt2", T0 + 2).await,
         RefreshLookup::Retired(grant("g"))
     );
     assert_eq!(ok!(s.access_token(&digest("at"), at(T0 + 2))), None);
@@ -1383,7 +1328,7 @@ pub async fn sweep_removes_exactly_what_expired<S: Storage + 'static>(fx: &Fixtu
     .await;
     assert_eq!(ok!(s.sweep_expired(at(T0 + 3600))), 1);
     fx.check_counts(|c| assert_eq!(c.access_tokens, 0)).await;
-    assert!(is_live(&ok!(s.refresh_token(&digest("rt"), at(T0 + 3600)))));
+    assert!(is_live(&lookup(s, "rt", T0 + 3600).await));
     // The refresh token, the code tombstone and the grant go together.
     assert_eq!(ok!(s.sweep_expired(at(T0 + 86_400))), 3);
     fx.check_counts(|c| assert_eq!(c, StoreCounts::default()))
@@ -1400,13 +1345,10 @@ pub async fn late_replay_is_recognised_while_the_grant_lives<S: Storage + 'stati
 ) {
     let s = &*fx.store;
     ok!(s.insert_code(&code("c", "g", "rs-basic", T0 + 60), None));
-    assert!(matches!(
-        ok!(s.redeem_code(&digest("c"), at(T0))),
-        Redemption::Fresh(_)
-    ));
+    assert!(matches!(redeem(s, "c", T0).await, Redemption::Fresh(_)));
     ok!(s.insert_tokens(&access("at", "g", "rs-basic", T0 + 3600), None));
     assert_eq!(
-        ok!(s.redeem_code(&digest("c"), at(T0 + 600))),
+        redeem(s, "c", T0 + 600).await,
         Redemption::Replayed(grant("g"))
     );
     assert_eq!(ok!(s.sweep_expired(at(T0 + 600))), 0);
@@ -1421,13 +1363,10 @@ pub async fn late_replay_is_recognised_while_the_grant_lives<S: Storage + 'stati
         at(T0 + 700)
     ));
     assert_eq!(
-        ok!(s.redeem_code(&digest("c"), at(T0 + 8999))),
+        redeem(s, "c", T0 + 8999).await,
         Redemption::Replayed(grant("g"))
     );
-    assert_eq!(
-        ok!(s.redeem_code(&digest("c"), at(T0 + 9000))),
-        Redemption::Unknown
-    );
+    assert_eq!(redeem(s, "c", T0 + 9000).await, Redemption::Unknown);
 }
 
 /// A revocation marker outlives the grant by the grace period, so late insertions are refused;
@@ -1437,7 +1376,7 @@ pub async fn sweep_keeps_revocation_markers_for_the_grace_period<S: Storage + 's
 ) {
     let s = &*fx.store;
     ok!(s.insert_code(&code("c", "g", "rs-basic", T0 + 60), None));
-    ok!(s.redeem_code(&digest("c"), at(T0)));
+    redeem(s, "c", T0).await;
     ok!(s.revoke_grant(&grant("g"), at(T0 + 10)));
     let marker_until = T0 + 60 + REVOCATION_GRACE_SECS;
     assert_eq!(ok!(s.sweep_expired(at(T0 + 60))), 1);
@@ -1484,9 +1423,7 @@ pub async fn sweep_removes_retired_refresh_tombstones_at_their_expiry<S: Storage
         )),
         Rotation::Unknown
     );
-    assert!(is_live(&ok!(
-        s.refresh_token(&digest("rt2"), at(T0 + 86_400))
-    )));
+    assert!(is_live(&lookup(s, "rt2", T0 + 86_400).await));
     fx.check_counts(|c| assert_eq!(c.grants, 1)).await;
 }
 

@@ -58,8 +58,8 @@ use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_rustcrypto::OsRandom;
 use oidc_hybrid_testkit::rp::{IdTokenRules, Jwks};
 use oidc_hybrid_tests::{
-    Directory, ES256_PEM, ISSUER, RS256_PEM, TestClock, basic, client, form, rp_hash,
-    standard_clients,
+    Directory, ES256_PEM, ISSUER, RS256_PEM, TestClock, basic, client, es256_signer, form, rp_hash,
+    rs256_signer, standard_clients,
 };
 use serde_json::json;
 use tokio::runtime::Runtime;
@@ -110,14 +110,8 @@ impl Family {
     /// The test key for `alg` (ES256 or RS256), from this family.
     fn signer(self, alg: JwsAlgorithm) -> Box<dyn Signer> {
         match (self, alg) {
-            (Self::RustCrypto, JwsAlgorithm::ES256) => Box::new(
-                oidc_hybrid_rustcrypto::Es256Signer::from_pkcs8_pem(ES256_PEM, Some("es-1"))
-                    .expect("ES256 test key loads"),
-            ),
-            (Self::RustCrypto, JwsAlgorithm::RS256) => Box::new(
-                oidc_hybrid_rustcrypto::RsaSigner::from_pkcs8_pem(RS256_PEM, alg, Some("rs-1"))
-                    .expect("RS256 test key loads"),
-            ),
+            (Self::RustCrypto, JwsAlgorithm::ES256) => Box::new(es256_signer()),
+            (Self::RustCrypto, JwsAlgorithm::RS256) => Box::new(rs256_signer()),
             (Self::Ring, JwsAlgorithm::ES256) => Box::new(
                 oidc_hybrid_ring::Es256Signer::from_pkcs8_pem(ES256_PEM, Some("es-1"))
                     .expect("ES256 test key loads"),
@@ -481,15 +475,10 @@ fn bench_token(c: &mut Criterion, rt: &Runtime, fixtures: &[Fixture]) {
         for member in ["access_token", "refresh_token", "id_token"] {
             assert!(parsed[member].is_string(), "{member} in {json}");
         }
+        let redeem_body = || fx.code_body(&fx.code(rt, "code id_token", alg));
         group.bench_function(format!("redeem/{alg}/{family}"), |b| {
             b.iter_custom(|iters| {
-                run_chunked(
-                    rt,
-                    fx,
-                    iters,
-                    || fx.code_body(&fx.code(rt, "code id_token", alg)),
-                    |body| token(fx, body, alg),
-                )
+                run_chunked(rt, fx, iters, redeem_body, |body| token(fx, body, alg))
             });
         });
 
@@ -501,15 +490,10 @@ fn bench_token(c: &mut Criterion, rt: &Runtime, fixtures: &[Fixture]) {
             .expect("a rotated refresh token");
         assert_ne!(new, old, "rotation");
         assert!(parsed["id_token"].is_string() && parsed["access_token"].is_string());
+        let rotate_body = || refresh_body(&refresh_token(fx, rt, alg));
         group.bench_function(format!("refresh/{alg}/{family}"), |b| {
             b.iter_custom(|iters| {
-                run_chunked(
-                    rt,
-                    fx,
-                    iters,
-                    || refresh_body(&refresh_token(fx, rt, alg)),
-                    |body| token(fx, body, alg),
-                )
+                run_chunked(rt, fx, iters, rotate_body, |body| token(fx, body, alg))
             });
         });
     }

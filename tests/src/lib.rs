@@ -31,6 +31,8 @@ use sha2::Digest;
 
 /// The issuer of the test provider.
 pub const ISSUER: &str = "https://op.example";
+/// The `state` of the requests built by [`auth_pairs`].
+pub const STATE: &str = "st-af0ifjsldkj";
 /// The public test RSA key (PKCS#8 PEM).
 pub const RS256_PEM: &str = include_str!("../keys/rs256.pem");
 /// The public test P-256 key (PKCS#8 PEM).
@@ -231,6 +233,42 @@ pub fn provider_over<S: Storage>(store: S, clock: TestClock) -> Provider<S, Test
     .expect("valid provider")
 }
 
+/// Binds `pairs` on `node` (a provider such as [`provider_over`] builds) and approves them
+/// with `approval`: the parameters the client receives.
+///
+/// # Panics
+///
+/// If the request does not bind or is not approved.
+pub async fn issue_on<S: Storage>(
+    node: &Provider<S, TestClock, OsRandom>,
+    pairs: &[(&str, &str)],
+    approval: Approval,
+) -> HashMap<String, String> {
+    let query = form(pairs);
+    let params = Params::parse(&query).expect("query parses");
+    let bound = node.authorize(&params).await.expect("the request binds");
+    let response = node.approve(bound, approval).await.expect("approved");
+    Delivered::from_response(&response).map()
+}
+
+/// Sends the form `pairs` to the token endpoint of `node` as `rs-basic` (HTTP Basic).
+///
+/// # Errors
+///
+/// The provider's [`EndpointError`].
+///
+/// # Panics
+///
+/// If the form does not parse (the test's own input).
+pub async fn token_on<S: Storage>(
+    node: &Provider<S, TestClock, OsRandom>,
+    pairs: &[(&str, &str)],
+) -> Result<TokenResponse, EndpointError> {
+    let body = form(pairs);
+    let params = Params::parse(&body).expect("form parses");
+    node.token(&params, Some(&basic("rs-basic", SECRET))).await
+}
+
 /// Runs a future to completion on a fresh current-thread runtime.
 ///
 /// # Panics
@@ -262,8 +300,36 @@ pub fn auth_pairs<'a>(response_type: &'a str, client_id: &'a str) -> Vec<(&'a st
         ("redirect_uri", REDIRECT_URI),
         ("scope", "openid"),
         ("nonce", "n-0S6_WzA2Mj"),
-        ("state", "st-af0ifjsldkj"),
+        ("state", STATE),
     ]
+}
+
+/// Form pairs of a code redemption (`grant_type=authorization_code`) for `code` to
+/// [`REDIRECT_URI`] (RFC 6749 §4.1.3); the client authenticates as [`Harness::token_as`] does.
+#[must_use]
+pub fn redeem_pairs(code: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT_URI),
+    ]
+}
+
+/// Form pairs of a refresh with `refresh_token`, narrowed to `scope` when one is given
+/// (RFC 6749 §6).
+#[must_use]
+pub fn refresh_pairs<'a>(
+    refresh_token: &'a str,
+    scope: Option<&'a str>,
+) -> Vec<(&'a str, &'a str)> {
+    let mut pairs = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+    ];
+    if let Some(scope) = scope {
+        pairs.push(("scope", scope));
+    }
+    pairs
 }
 
 /// Removes every pair named `name`, then appends `(name, value)` when `value` is `Some`.
@@ -305,6 +371,16 @@ pub fn assert_shown(err: &AuthorizeError, reject: oidc_hybrid::Reject, code: &st
         "no response for {reject:?}"
     );
     assert_safe_description(err.reject().description());
+}
+
+/// Asserts that an authorization error is redirected to [`REDIRECT_URI`] as `code` in the
+/// fragment, with the [`STATE`] of [`auth_pairs`]; see [`assert_redirected_to`].
+///
+/// # Panics
+///
+/// If it is not.
+pub fn assert_in_fragment(err: &AuthorizeError, code: &str) -> Delivered {
+    assert_redirected(err, code, ResponseMode::Fragment, Some(STATE))
 }
 
 /// Asserts that an authorization error is redirected to [`REDIRECT_URI`]; see
@@ -435,5 +511,48 @@ impl Harness {
             }
             _ => self.token(&form(&all), Some(&basic(client_id, SECRET))),
         }
+    }
+
+    /// Redeems `code` ([`redeem_pairs`]) as one of the standard clients ([`Harness::token_as`]).
+    ///
+    /// # Errors
+    ///
+    /// The provider's [`EndpointError`].
+    pub fn redeem(&self, client_id: &str, code: &str) -> Result<TokenResponse, EndpointError> {
+        self.token_as(client_id, &redeem_pairs(code))
+    }
+
+    /// Refreshes with `refresh_token` ([`refresh_pairs`]) as one of the standard clients
+    /// ([`Harness::token_as`]).
+    ///
+    /// # Errors
+    ///
+    /// The provider's [`EndpointError`].
+    pub fn refresh(
+        &self,
+        client_id: &str,
+        refresh_token: &str,
+        scope: Option<&str>,
+    ) -> Result<TokenResponse, EndpointError> {
+        self.token_as(client_id, &refresh_pairs(refresh_token, scope))
+    }
+
+    /// Asserts that UserInfo refuses `access_token` (unknown, expired or revoked): 401
+    /// `invalid_token` with its `Bearer` challenge (RFC 6750 §3.1).
+    ///
+    /// # Panics
+    ///
+    /// If UserInfo answers otherwise.
+    pub fn assert_token_refused(&self, access_token: &str) -> EndpointError {
+        let err = self
+            .userinfo(access_token)
+            .expect_err("the access token is refused");
+        assert_eq!(err.code().as_str(), "invalid_token");
+        assert_eq!(err.status(), 401);
+        assert_eq!(
+            err.www_authenticate(),
+            Some("Bearer error=\"invalid_token\"")
+        );
+        err
     }
 }

@@ -446,6 +446,20 @@ fn mismatch<T: fmt::Debug, U: fmt::Debug>(
     }
 }
 
+/// Compares the store's answer with the model's.
+fn agree<T: PartialEq + fmt::Debug>(
+    step: usize,
+    op: &StorageOp,
+    store: &T,
+    model: &T,
+) -> Result<(), Mismatch> {
+    if store == model {
+        Ok(())
+    } else {
+        Err(mismatch(step, op, store, model))
+    }
+}
+
 /// Unwraps a store result; a store failure is a mismatch too.
 fn ok<T, E: fmt::Debug>(step: usize, op: &StorageOp, result: Result<T, E>) -> Result<T, Mismatch> {
     result.map_err(|e| mismatch(step, op, &format!("Err({e:?})"), &"Ok(..)"))
@@ -492,17 +506,12 @@ pub async fn check<S: Storage>(store: &S, ops: &[StorageOp]) -> Result<(), Misma
                 };
                 let digest = model.codes[code].record.digest;
                 let got = ok(step, op, store.redeem_code(&digest, now).await)?;
-                let want = model.redeem(code);
-                if got != want {
-                    return Err(mismatch(step, op, &got, &want));
-                }
+                agree(step, op, &got, &model.redeem(code))?;
             }
             StorageOp::RedeemUnknown => {
                 let digest = SecretDigest::of("never-issued");
                 let got = ok(step, op, store.redeem_code(&digest, now).await)?;
-                if got != Redemption::Unknown {
-                    return Err(mismatch(step, op, &got, &Redemption::Unknown));
-                }
+                agree(step, op, &got, &Redemption::Unknown)?;
             }
             StorageOp::InsertTokens {
                 grant,
@@ -523,10 +532,7 @@ pub async fn check<S: Storage>(store: &S, ops: &[StorageOp]) -> Result<(), Misma
                     op,
                     store.insert_tokens(&access, refresh.as_ref()).await,
                 )?;
-                let want = model.insert_tokens(access, refresh);
-                if got != want {
-                    return Err(mismatch(step, op, &got, &want));
-                }
+                agree(step, op, &got, &model.insert_tokens(access, refresh))?;
             }
             StorageOp::AccessLookup { token } => {
                 let Some(token) = pick(model.access.len(), token) else {
@@ -534,10 +540,7 @@ pub async fn check<S: Storage>(store: &S, ops: &[StorageOp]) -> Result<(), Misma
                 };
                 let digest = model.access[token].record.digest;
                 let got = ok(step, op, store.access_token(&digest, now).await)?;
-                let want = model.access_lookup(token);
-                if got != want {
-                    return Err(mismatch(step, op, &got, &want));
-                }
+                agree(step, op, &got, &model.access_lookup(token))?;
             }
             StorageOp::RefreshLookup { token } => {
                 let Some(token) = pick(model.refresh.len(), token) else {
@@ -545,10 +548,7 @@ pub async fn check<S: Storage>(store: &S, ops: &[StorageOp]) -> Result<(), Misma
                 };
                 let digest = model.refresh[token].record.digest;
                 let got = ok(step, op, store.refresh_token(&digest, now).await)?;
-                let want = model.refresh_lookup(token);
-                if got != want {
-                    return Err(mismatch(step, op, &got, &want));
-                }
+                agree(step, op, &got, &model.refresh_lookup(token))?;
             }
             StorageOp::Rotate { token, ttl } => {
                 let Some(token) = pick(model.refresh.len(), token) else {
@@ -558,10 +558,7 @@ pub async fn check<S: Storage>(store: &S, ops: &[StorageOp]) -> Result<(), Misma
                 let old = model.refresh[token].record.digest;
                 let new = model.refresh_record(grant, ttl.max(1));
                 let got = ok(step, op, store.rotate_refresh_token(&old, &new, now).await)?;
-                let want = model.rotate(token, new);
-                if got != want {
-                    return Err(mismatch(step, op, &got, &want));
-                }
+                agree(step, op, &got, &model.rotate(token, new))?;
             }
             StorageOp::RevokeGrant { grant } => {
                 let Some(grant) = pick(model.grants.len(), grant) else {
@@ -591,10 +588,7 @@ pub async fn check<S: Storage>(store: &S, ops: &[StorageOp]) -> Result<(), Misma
                         .record_jti(&client_id, &jti_value, expires_at, now)
                         .await,
                 )?;
-                let want = model.record_jti(client, jti, expires_at);
-                if got != want {
-                    return Err(mismatch(step, op, &got, &want));
-                }
+                agree(step, op, &got, &model.record_jti(client, jti, expires_at))?;
             }
             StorageOp::Advance { secs } => model.now = model.now.saturating_add(secs),
             StorageOp::Sweep => {

@@ -6,21 +6,33 @@
 
 use oidc_hybrid::params::{MAX_INPUT_LEN, MAX_PARAMS, MAX_VALUE_LEN};
 use oidc_hybrid::{
-    AuthorizeError, Config, ConfigError, DisplayMode, Params, Reject, ResponseMode, ResponseType,
-    Step,
+    AuthorizeError, BoundRequest, Config, ConfigError, DisplayMode, Params, Reject, ResponseMode,
+    ResponseType, Step,
 };
 use oidc_hybrid_tests::{
-    Delivered, Harness, ISSUER, REDIRECT_URI, assert_redirected, assert_redirected_to,
-    assert_safe_description, assert_shown, auth_pairs, client, form, pkce_pair, set_param,
+    Delivered, Harness, ISSUER, REDIRECT_URI, STATE, assert_in_fragment, assert_redirected,
+    assert_redirected_to, assert_safe_description, assert_shown, auth_pairs, client, form,
+    pkce_pair, set_param,
 };
 use serde_json::json;
-
-const STATE: &str = "st-af0ifjsldkj";
 
 /// Authorizes `pairs` and expects an error.
 fn refuse(h: &Harness, pairs: &[(&str, &str)]) -> AuthorizeError {
     h.authorize(&form(pairs))
         .expect_err("the request must be refused")
+}
+
+/// Authorizes `pairs` and expects them to bind.
+fn bind(h: &Harness, pairs: &[(&str, &str)]) -> BoundRequest {
+    h.authorize(&form(pairs))
+        .unwrap_or_else(|err| panic!("{pairs:?} must bind: {err:?}"))
+}
+
+/// Authorizes `pairs` and expects an error for `reject`.
+fn refuse_as(h: &Harness, pairs: &[(&str, &str)], reject: Reject) -> AuthorizeError {
+    let err = refuse(h, pairs);
+    assert_eq!(err.reject(), reject, "{pairs:?}");
+    err
 }
 
 /// A request for `response_type` / `client_id` with `name` replaced (`Some`) or removed (`None`).
@@ -35,6 +47,11 @@ fn with<'a>(
     pairs
 }
 
+/// The plain request (`code id_token` for `rs-basic`) with `name` replaced or removed.
+fn plain_with<'a>(name: &'a str, value: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
+    with("code id_token", "rs-basic", name, value)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Client and redirect URI: shown to the user, never redirected.
 // ---------------------------------------------------------------------------------------------
@@ -44,10 +61,7 @@ fn with<'a>(
 fn missing_client_id_is_shown() {
     let h = Harness::new();
     for client_id in [None, Some("")] {
-        let err = refuse(
-            &h,
-            &with("code id_token", "rs-basic", "client_id", client_id),
-        );
+        let err = refuse(&h, &plain_with("client_id", client_id));
         assert_shown(&err, Reject::ClientIdMissing, "invalid_request");
     }
 }
@@ -78,14 +92,15 @@ fn malformed_client_id_is_shown() {
 /// response goes), never redirected (REQUIREMENTS 4, 20).
 #[test]
 fn duplicated_routing_parameters_are_shown() {
-    let h = Harness::new();
-    for (name, value) in [
+    let routing_repeats = [
         ("client_id", "rs-basic"),
         ("client_id", "es-post"),
         ("redirect_uri", REDIRECT_URI),
         ("redirect_uri", "https://attacker.example/cb"),
         ("response_mode", "fragment"),
-    ] {
+    ];
+    let h = Harness::new();
+    for (name, value) in routing_repeats {
         let mut pairs = auth_pairs("code id_token", "rs-basic");
         if name == "response_mode" {
             pairs.push(("response_mode", "fragment"));
@@ -141,10 +156,8 @@ fn redirect_uri_near_misses_are_shown() {
     for uri in near_misses {
         for client_id in ["rs-basic", "es-post", "default"] {
             // Valid otherwise.
-            let err = refuse(
-                &h,
-                &with("code id_token", client_id, "redirect_uri", Some(uri)),
-            );
+            let pairs = with("code id_token", client_id, "redirect_uri", Some(uri));
+            let err = refuse(&h, &pairs);
             assert_shown(&err, Reject::RedirectUriMismatch, "invalid_request");
             // With further errors that would otherwise be redirected.
             let mut pairs = with("token", client_id, "redirect_uri", Some(uri));
@@ -155,25 +168,14 @@ fn redirect_uri_near_misses_are_shown() {
         }
     }
     // A URI registered for one client is not valid for another.
+    let tenant = "https://rp.example/cb?tenant=7";
     let err = refuse(
         &h,
-        &with(
-            "code id_token",
-            "es-post",
-            "redirect_uri",
-            Some("https://rp.example/cb?tenant=7"),
-        ),
+        &with("code id_token", "es-post", "redirect_uri", Some(tenant)),
     );
     assert_shown(&err, Reject::RedirectUriMismatch, "invalid_request");
-    let bound = h
-        .authorize(&form(&with(
-            "code id_token",
-            "rs-basic",
-            "redirect_uri",
-            Some("https://rp.example/cb?tenant=7"),
-        )))
-        .expect("registered for rs-basic");
-    assert_eq!(bound.redirect_uri(), "https://rp.example/cb?tenant=7");
+    let bound = bind(&h, &plain_with("redirect_uri", Some(tenant)));
+    assert_eq!(bound.redirect_uri(), tenant, "registered for rs-basic");
 }
 
 /// The native client's loopback redirect URI binds on any port; errors then go to that exact
@@ -182,12 +184,13 @@ fn redirect_uri_near_misses_are_shown() {
 fn loopback_port_may_vary_for_native_client() {
     let h = Harness::new();
     let (_, challenge) = pkce_pair("native");
-    let native = |uri: &'static str| {
+    let native_pairs = |uri: &'static str| {
         let mut pairs = with("code id_token", "native", "redirect_uri", Some(uri));
         pairs.push(("code_challenge", challenge.as_str()));
         pairs.push(("code_challenge_method", "S256"));
-        h.authorize(&form(&pairs))
+        pairs
     };
+    let native = |uri: &'static str| h.authorize(&form(&native_pairs(uri)));
     for uri in [
         "http://127.0.0.1/cb",
         "http://127.0.0.1:51234/cb",
@@ -217,14 +220,7 @@ fn loopback_port_may_vary_for_native_client() {
         assert_shown(&err, Reject::RedirectUriMismatch, "invalid_request");
     }
     // A redirected error goes to the port the request named.
-    let mut pairs = with(
-        "code id_token",
-        "native",
-        "redirect_uri",
-        Some("http://127.0.0.1:51234/cb"),
-    );
-    pairs.push(("code_challenge", challenge.as_str()));
-    pairs.push(("code_challenge_method", "S256"));
+    let mut pairs = native_pairs("http://127.0.0.1:51234/cb");
     set_param(&mut pairs, "nonce", None);
     let err = refuse(&h, &pairs);
     assert_eq!(err.reject(), Reject::NonceMissing);
@@ -247,20 +243,21 @@ fn loopback_port_variation_refused_for_web_client() {
         "client_secret": oidc_hybrid_tests::SECRET,
         "redirect_uris": ["http://127.0.0.1/cb"],
     })));
-    let bound = h
-        .authorize(&form(&with(
-            "code id_token",
-            "web-loopback",
-            "redirect_uri",
-            Some("http://127.0.0.1/cb"),
-        )))
-        .expect("the exact URI binds");
-    assert_eq!(bound.redirect_uri(), "http://127.0.0.1/cb");
+    let exact = with(
+        "code id_token",
+        "web-loopback",
+        "redirect_uri",
+        Some("http://127.0.0.1/cb"),
+    );
+    let bound = bind(&h, &exact);
+    assert_eq!(
+        bound.redirect_uri(),
+        "http://127.0.0.1/cb",
+        "the exact URI binds"
+    );
     for uri in ["http://127.0.0.1:51234/cb", "http://127.0.0.1:80/cb"] {
-        let err = refuse(
-            &h,
-            &with("code id_token", "web-loopback", "redirect_uri", Some(uri)),
-        );
+        let pairs = with("code id_token", "web-loopback", "redirect_uri", Some(uri));
+        let err = refuse(&h, &pairs);
         assert_shown(&err, Reject::RedirectUriMismatch, "invalid_request");
     }
 }
@@ -269,8 +266,7 @@ fn loopback_port_variation_refused_for_web_client() {
 /// (OIDC Core §3.1.2.6; REQUIREMENTS 60, 73).
 #[test]
 fn unknown_response_mode_is_shown() {
-    let h = Harness::new();
-    for mode in [
+    let unsupported_modes = [
         "jwt",
         "query.jwt",
         "fragment.jwt",
@@ -279,9 +275,12 @@ fn unknown_response_mode_is_shown() {
         "FORM_POST",
         "web_message",
         "fragment ",
-    ] {
+    ];
+    let h = Harness::new();
+    for mode in unsupported_modes {
         for rt in ["code id_token", "code"] {
-            let err = refuse(&h, &with(rt, "rs-basic", "response_mode", Some(mode)));
+            let pairs = with(rt, "rs-basic", "response_mode", Some(mode));
+            let err = refuse(&h, &pairs);
             assert_shown(&err, Reject::ResponseModeUnsupported, "invalid_request");
         }
     }
@@ -296,38 +295,24 @@ fn unknown_response_mode_is_shown() {
 #[test]
 fn missing_response_type_is_redirected_in_fragment() {
     let h = Harness::new();
-    for value in [None, Some("")] {
-        let err = refuse(
-            &h,
-            &with("code id_token", "rs-basic", "response_type", value),
-        );
-        assert_eq!(err.reject(), Reject::ResponseTypeMissing);
-        assert_redirected(
-            &err,
-            "unsupported_response_type",
-            ResponseMode::Fragment,
-            Some(STATE),
-        );
-    }
+    let mut query = plain_with("response_type", None);
     // Even when query was asked for.
-    let mut pairs = with("code id_token", "rs-basic", "response_type", None);
-    pairs.push(("response_mode", "query"));
-    let err = refuse(&h, &pairs);
-    assert_eq!(err.reject(), Reject::ResponseTypeMissing);
-    assert_redirected(
-        &err,
-        "unsupported_response_type",
-        ResponseMode::Fragment,
-        Some(STATE),
-    );
+    query.push(("response_mode", "query"));
+    for pairs in [
+        plain_with("response_type", None),
+        plain_with("response_type", Some("")),
+        query,
+    ] {
+        let err = refuse_as(&h, &pairs, Reject::ResponseTypeMissing);
+        assert_in_fragment(&err, "unsupported_response_type");
+    }
 }
 
 /// Response types outside the four supported sets are `unsupported_response_type`, redirected
 /// in the fragment (REQUIREMENTS 6, 7, 68).
 #[test]
 fn unsupported_response_types_are_redirected() {
-    let h = Harness::new();
-    for rt in [
+    let unsupported = [
         "token",
         "id_token",
         "id_token token",
@@ -341,16 +326,13 @@ fn unsupported_response_types_are_redirected() {
         " code",
         "code id_token token extra",
         "code+id_token",
-    ] {
-        for client_id in ["rs-basic", "default"] {
-            let err = refuse(&h, &auth_pairs(rt, client_id));
-            assert_eq!(err.reject(), Reject::ResponseTypeUnsupported, "{rt:?}");
-            assert_redirected(
-                &err,
-                "unsupported_response_type",
-                ResponseMode::Fragment,
-                Some(STATE),
-            );
+    ];
+    let h = Harness::new();
+    for client_id in ["rs-basic", "default"] {
+        for rt in unsupported {
+            let pairs = auth_pairs(rt, client_id);
+            let err = refuse_as(&h, &pairs, Reject::ResponseTypeUnsupported);
+            assert_in_fragment(&err, "unsupported_response_type");
         }
     }
 }
@@ -359,19 +341,26 @@ fn unsupported_response_types_are_redirected() {
 #[test]
 fn reordered_response_types_bind() {
     let h = Harness::new();
-    for (rt, expected) in [
-        ("id_token code", ResponseType::CodeIdToken),
-        ("code id_token", ResponseType::CodeIdToken),
-        ("token code", ResponseType::CodeToken),
-        ("token id_token code", ResponseType::CodeIdTokenToken),
-        ("id_token token code", ResponseType::CodeIdTokenToken),
-        ("code token id_token", ResponseType::CodeIdTokenToken),
+    for (expected, orders) in [
+        (
+            ResponseType::CodeIdToken,
+            &["id_token code", "code id_token"][..],
+        ),
+        (ResponseType::CodeToken, &["token code"]),
+        (
+            ResponseType::CodeIdTokenToken,
+            &[
+                "token id_token code",
+                "id_token token code",
+                "code token id_token",
+            ],
+        ),
     ] {
-        let bound = h
-            .authorize(&form(&auth_pairs(rt, "rs-basic")))
-            .expect("binds");
-        assert_eq!(bound.response_type(), expected, "{rt}");
-        assert_eq!(bound.response_mode(), ResponseMode::Fragment);
+        for &rt in orders {
+            let bound = bind(&h, &auth_pairs(rt, "rs-basic"));
+            assert_eq!(bound.response_type(), expected, "{rt}");
+            assert_eq!(bound.response_mode(), ResponseMode::Fragment);
+        }
     }
 }
 
@@ -380,19 +369,10 @@ fn reordered_response_types_bind() {
 #[test]
 fn unregistered_response_type_is_unauthorized_client() {
     let h = Harness::new();
-    for (client_id, rt) in [
-        ("default", "code token"),
-        ("default", "code id_token token"),
-        ("default", "token code"),
-    ] {
-        let err = refuse(&h, &auth_pairs(rt, client_id));
-        assert_eq!(err.reject(), Reject::ResponseTypeNotAllowed);
-        assert_redirected(
-            &err,
-            "unauthorized_client",
-            ResponseMode::Fragment,
-            Some(STATE),
-        );
+    for rt in ["code token", "code id_token token", "token code"] {
+        let pairs = auth_pairs(rt, "default");
+        let err = refuse_as(&h, &pairs, Reject::ResponseTypeNotAllowed);
+        assert_in_fragment(&err, "unauthorized_client");
     }
     // In form_post mode too.
     let mut pairs = auth_pairs("code token", "default");
@@ -414,27 +394,28 @@ fn unregistered_response_type_is_unauthorized_client() {
 /// `invalid_scope` (REQUIREMENTS 8, 9, 16).
 #[test]
 fn scope_without_openid_is_invalid_scope() {
-    let h = Harness::new();
-    for scope in [
+    let without_openid = [
         None,
         Some(""),
         Some("profile email"),
         Some("OpenID"),
         Some("openid2"),
         Some("open id"),
-    ] {
+    ];
+    let h = Harness::new();
+    for scope in without_openid {
         for rt in ["code id_token", "code token", "code"] {
-            let err = refuse(&h, &with(rt, "rs-basic", "scope", scope));
-            assert_eq!(err.reject(), Reject::ScopeOpenIdMissing, "{scope:?}");
+            let pairs = with(rt, "rs-basic", "scope", scope);
+            let err = refuse_as(&h, &pairs, Reject::ScopeOpenIdMissing);
             let mode = ResponseType::parse(rt).expect("valid").default_mode();
             assert_redirected(&err, "invalid_scope", mode, Some(STATE));
         }
     }
     // Characters outside the scope-token grammar.
     for scope in ["openid \"profile", "openid\\x", "openid  profile"] {
-        let err = refuse(&h, &with("code id_token", "rs-basic", "scope", Some(scope)));
-        assert_eq!(err.reject(), Reject::ScopeMalformed, "{scope:?}");
-        assert_redirected(&err, "invalid_scope", ResponseMode::Fragment, Some(STATE));
+        let pairs = plain_with("scope", Some(scope));
+        let err = refuse_as(&h, &pairs, Reject::ScopeMalformed);
+        assert_in_fragment(&err, "invalid_scope");
     }
 }
 
@@ -442,49 +423,22 @@ fn scope_without_openid_is_invalid_scope() {
 #[test]
 fn unknown_scope_values_are_ignored() {
     let h = Harness::new();
-    let bound = h
-        .authorize(&form(&with(
-            "code id_token",
-            "rs-basic",
-            "scope",
-            Some("urn:example:unknown openid profile"),
-        )))
-        .expect("binds");
+    let unknown = Some("urn:example:unknown openid profile");
+    let bound = bind(&h, &plain_with("scope", unknown));
     assert!(bound.scope().contains("openid"));
     // Ignored means gone: not granted, not for consent, not in tokens (OIDC Core §3.1.2.1).
     assert_eq!(bound.scope().to_string(), "openid profile");
     let params = h.issue(
-        &with(
-            "code id_token token",
-            "rs-basic",
-            "scope",
-            Some("urn:example:unknown openid profile"),
-        ),
+        &with("code id_token token", "rs-basic", "scope", unknown),
         "alice",
     );
-    let token = h
-        .token_as(
-            "rs-basic",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &params["code"]),
-                ("redirect_uri", REDIRECT_URI),
-            ],
-        )
-        .expect("tokens");
+    let token = h.redeem("rs-basic", &params["code"]).expect("tokens");
     assert_eq!(token.scope(), "openid profile");
     // A value the host registers is kept.
     let mut config = Config::new(ISSUER).expect("issuer");
     config.scopes_supported.push("urn:example:unknown".into());
     let h = Harness::with_config(config);
-    let bound = h
-        .authorize(&form(&with(
-            "code id_token",
-            "rs-basic",
-            "scope",
-            Some("urn:example:unknown openid profile"),
-        )))
-        .expect("binds");
+    let bound = bind(&h, &plain_with("scope", unknown));
     assert_eq!(
         bound.scope().to_string(),
         "openid profile urn:example:unknown"
@@ -509,8 +463,7 @@ fn scopes_supported_is_checked() {
 /// `invalid_request` (REQUIREMENTS 4).
 #[test]
 fn duplicated_parameters_are_invalid_request() {
-    let h = Harness::new();
-    for (name, value) in [
+    let repeats = [
         ("scope", "openid"),
         ("scope", "openid profile"),
         ("nonce", "other"),
@@ -521,21 +474,21 @@ fn duplicated_parameters_are_invalid_request() {
             "code_challenge",
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
         ),
-    ] {
+    ];
+    let h = Harness::new();
+    for (name, value) in repeats {
         let mut pairs = auth_pairs("code id_token", "rs-basic");
         if !pairs.iter().any(|(n, _)| *n == name) {
             pairs.push((name, value));
         }
         pairs.push((name, value));
-        let err = refuse(&h, &pairs);
-        assert_eq!(err.reject(), Reject::ParameterDuplicated, "{name}");
-        assert_redirected(&err, "invalid_request", ResponseMode::Fragment, Some(STATE));
+        let err = refuse_as(&h, &pairs, Reject::ParameterDuplicated);
+        assert_in_fragment(&err, "invalid_request");
     }
     // A repeated state cannot be echoed: the error goes without one.
     let mut pairs = auth_pairs("code id_token", "rs-basic");
     pairs.push(("state", "second"));
-    let err = refuse(&h, &pairs);
-    assert_eq!(err.reject(), Reject::ParameterDuplicated);
+    let err = refuse_as(&h, &pairs, Reject::ParameterDuplicated);
     assert_redirected(&err, "invalid_request", ResponseMode::Fragment, None);
 }
 
@@ -545,9 +498,9 @@ fn nonce_required_when_an_id_token_is_returned() {
     let h = Harness::new();
     for rt in ["code id_token", "code id_token token", "id_token code"] {
         for nonce in [None, Some("")] {
-            let err = refuse(&h, &with(rt, "rs-basic", "nonce", nonce));
-            assert_eq!(err.reject(), Reject::NonceMissing);
-            assert_redirected(&err, "invalid_request", ResponseMode::Fragment, Some(STATE));
+            let pairs = with(rt, "rs-basic", "nonce", nonce);
+            let err = refuse_as(&h, &pairs, Reject::NonceMissing);
+            assert_in_fragment(&err, "invalid_request");
         }
     }
 }
@@ -557,10 +510,8 @@ fn nonce_required_when_an_id_token_is_returned() {
 fn nonce_optional_without_front_channel_id_token() {
     let h = Harness::new();
     for rt in ["code token", "code"] {
-        let bound = h
-            .authorize(&form(&with(rt, "rs-basic", "nonce", None)))
-            .expect("binds without nonce");
-        assert!(bound.nonce().is_none());
+        let bound = bind(&h, &with(rt, "rs-basic", "nonce", None));
+        assert!(bound.nonce().is_none(), "binds without nonce");
         let response = h.approve(bound, "alice").expect("approved");
         assert!(!response.is_error());
     }
@@ -576,9 +527,9 @@ fn nonce_optional_without_front_channel_id_token() {
 fn query_mode_with_tokens_is_refused_in_the_fragment() {
     let h = Harness::new();
     for rt in ["code id_token", "code token", "code id_token token"] {
-        let err = refuse(&h, &with(rt, "rs-basic", "response_mode", Some("query")));
-        assert_eq!(err.reject(), Reject::ResponseModeQueryWithTokens);
-        assert_redirected(&err, "invalid_request", ResponseMode::Fragment, Some(STATE));
+        let pairs = with(rt, "rs-basic", "response_mode", Some("query"));
+        let err = refuse_as(&h, &pairs, Reject::ResponseModeQueryWithTokens);
+        assert_in_fragment(&err, "invalid_request");
         let location = err
             .into_response()
             .and_then(|r| r.location())
@@ -588,15 +539,15 @@ fn query_mode_with_tokens_is_refused_in_the_fragment() {
         assert!(!location.contains('?'), "{location}");
     }
     // Plain code may use the query.
-    let bound = h
-        .authorize(&form(&with(
-            "code",
-            "rs-basic",
-            "response_mode",
-            Some("query"),
-        )))
-        .expect("code in query mode binds");
-    assert_eq!(bound.response_mode(), ResponseMode::Query);
+    let bound = bind(
+        &h,
+        &with("code", "rs-basic", "response_mode", Some("query")),
+    );
+    assert_eq!(
+        bound.response_mode(),
+        ResponseMode::Query,
+        "code in query mode binds"
+    );
 }
 
 /// With `response_mode=form_post`, errors are posted too (REQUIREMENTS 59, 185, 203).
@@ -647,8 +598,7 @@ fn errors_honour_form_post() {
             set_param(&mut pairs, name, value);
         }
         pairs.push(("response_mode", "form_post"));
-        let err = refuse(&h, &pairs);
-        assert_eq!(err.reject(), reject);
+        let err = refuse_as(&h, &pairs, reject);
         let delivered = assert_redirected(&err, code, ResponseMode::FormPost, Some(STATE));
         assert_eq!(delivered.target, REDIRECT_URI);
         let Some(response) = err.into_response() else {
@@ -672,38 +622,34 @@ fn errors_honour_form_post() {
 #[test]
 fn request_objects_are_never_ignored() {
     let h = Harness::new();
-    for rt in ["code id_token", "code"] {
-        let mut pairs = auth_pairs(rt, "rs-basic");
-        pairs.push(("request", "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln"));
-        let err = refuse(&h, &pairs);
-        assert_shown(
-            &err,
+    let cases = [
+        (
+            ("request", "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln"),
             Reject::RequestObjectAlgorithmRefused,
             "invalid_request_object",
-        );
-
-        let mut pairs = auth_pairs(rt, "rs-basic");
-        pairs.push(("request", "eyJhbGciOiJub25lIn0.e30."));
-        let err = refuse(&h, &pairs);
-        assert_shown(
-            &err,
+        ),
+        (
+            ("request", "eyJhbGciOiJub25lIn0.e30."),
             Reject::RequestObjectAlgorithmRefused,
             "invalid_request_object",
-        );
-
-        let mut pairs = auth_pairs(rt, "rs-basic");
-        pairs.push(("request_uri", "https://rp.example/request.jwt"));
-        let err = refuse(&h, &pairs);
-        assert_shown(
-            &err,
+        ),
+        (
+            ("request_uri", "https://rp.example/request.jwt"),
             Reject::RequestUriNotSupported,
             "request_uri_not_supported",
-        );
-
-        let mut pairs = auth_pairs(rt, "rs-basic");
-        pairs.push(("request_uri", "urn:ietf:params:oauth:request_uri:abc"));
-        let err = refuse(&h, &pairs);
-        assert_shown(&err, Reject::RequestUriInvalid, "invalid_request_uri");
+        ),
+        (
+            ("request_uri", "urn:ietf:params:oauth:request_uri:abc"),
+            Reject::RequestUriInvalid,
+            "invalid_request_uri",
+        ),
+    ];
+    for rt in ["code id_token", "code"] {
+        for (param, reject, code) in cases {
+            let mut pairs = auth_pairs(rt, "rs-basic");
+            pairs.push(param);
+            assert_shown(&refuse(&h, &pairs), reject, code);
+        }
     }
 }
 
@@ -716,22 +662,25 @@ fn request_objects_are_never_ignored() {
 #[test]
 fn prompt_errors() {
     let h = Harness::new();
-    for (prompt, reject) in [
-        ("none login", Reject::PromptNoneWithOther),
-        ("login none", Reject::PromptNoneWithOther),
-        ("none consent", Reject::PromptNoneWithOther),
-        ("none select_account", Reject::PromptNoneWithOther),
-        ("bogus", Reject::PromptUnsupported),
-        ("login bogus", Reject::PromptUnsupported),
-        ("None", Reject::PromptUnsupported),
-        ("create", Reject::PromptUnsupported),
+    for (reject, prompts) in [
+        (
+            Reject::PromptNoneWithOther,
+            [
+                "none login",
+                "login none",
+                "none consent",
+                "none select_account",
+            ],
+        ),
+        (
+            Reject::PromptUnsupported,
+            ["bogus", "login bogus", "None", "create"],
+        ),
     ] {
-        let err = refuse(
-            &h,
-            &with("code id_token", "rs-basic", "prompt", Some(prompt)),
-        );
-        assert_eq!(err.reject(), reject, "{prompt}");
-        assert_redirected(&err, "invalid_request", ResponseMode::Fragment, Some(STATE));
+        for prompt in prompts {
+            let err = refuse_as(&h, &plain_with("prompt", Some(prompt)), reject);
+            assert_in_fragment(&err, "invalid_request");
+        }
     }
     for prompt in [
         "none",
@@ -740,15 +689,7 @@ fn prompt_errors() {
         "select_account",
         "login consent",
     ] {
-        let bound = h
-            .authorize(&form(&with(
-                "code id_token",
-                "rs-basic",
-                "prompt",
-                Some(prompt),
-            )))
-            .expect("valid prompt binds");
-        let p = bound.prompt();
+        let p = bind(&h, &plain_with("prompt", Some(prompt))).prompt();
         assert_eq!(p.none, prompt == "none");
         assert_eq!(p.login, prompt.contains("login"));
         assert_eq!(p.consent, prompt.contains("consent"));
@@ -759,8 +700,7 @@ fn prompt_errors() {
 /// `max_age` must be a non-negative integer (REQUIREMENTS 8, 41).
 #[test]
 fn malformed_max_age_is_invalid_request() {
-    let h = Harness::new();
-    for max_age in [
+    let malformed = [
         "-1",
         "abc",
         "1.5",
@@ -770,23 +710,15 @@ fn malformed_max_age_is_invalid_request() {
         "0x10",
         "99999999999",
         "+5",
-    ] {
-        let err = refuse(
-            &h,
-            &with("code id_token", "rs-basic", "max_age", Some(max_age)),
-        );
-        assert_eq!(err.reject(), Reject::MaxAgeMalformed, "{max_age:?}");
-        assert_redirected(&err, "invalid_request", ResponseMode::Fragment, Some(STATE));
+    ];
+    let h = Harness::new();
+    for max_age in malformed {
+        let pairs = plain_with("max_age", Some(max_age));
+        let err = refuse_as(&h, &pairs, Reject::MaxAgeMalformed);
+        assert_in_fragment(&err, "invalid_request");
     }
     for (max_age, expected) in [("0", 0), ("10", 10), ("3600", 3600)] {
-        let bound = h
-            .authorize(&form(&with(
-                "code id_token",
-                "rs-basic",
-                "max_age",
-                Some(max_age),
-            )))
-            .expect("binds");
+        let bound = bind(&h, &plain_with("max_age", Some(max_age)));
         assert_eq!(bound.max_age(), Some(expected));
     }
 }
@@ -853,23 +785,17 @@ fn pkce_request_errors() {
         if let Some(method) = method {
             pairs.push(("code_challenge_method", method));
         }
-        let err = refuse(&h, &pairs);
-        assert_eq!(err.reject(), reject, "{challenge:?} {method:?}");
+        let err = refuse_as(&h, &pairs, reject);
         assert_eq!(err.reject().code().as_str(), "invalid_request");
-        assert_redirected(&err, "invalid_request", ResponseMode::Fragment, Some(STATE));
+        assert_in_fragment(&err, "invalid_request");
     }
     // The public native client must use PKCE.
-    let mut pairs = with(
-        "code id_token",
-        "native",
-        "redirect_uri",
-        Some("http://127.0.0.1:4000/cb"),
-    );
-    let err = refuse(&h, &pairs);
-    assert_eq!(err.reject(), Reject::CodeChallengeMissing);
+    let loopback = "http://127.0.0.1:4000/cb";
+    let mut pairs = with("code id_token", "native", "redirect_uri", Some(loopback));
+    let err = refuse_as(&h, &pairs, Reject::CodeChallengeMissing);
     assert_redirected_to(
         &err,
-        "http://127.0.0.1:4000/cb",
+        loopback,
         "invalid_request",
         ResponseMode::Fragment,
         Some(STATE),
@@ -877,8 +803,12 @@ fn pkce_request_errors() {
     // With S256 it binds.
     pairs.push(("code_challenge", good.as_str()));
     pairs.push(("code_challenge_method", "S256"));
-    let bound = h.authorize(&form(&pairs)).expect("binds with PKCE");
-    assert_eq!(bound.response_type(), ResponseType::CodeIdToken);
+    let bound = bind(&h, &pairs);
+    assert_eq!(
+        bound.response_type(),
+        ResponseType::CodeIdToken,
+        "binds with PKCE"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -898,15 +828,8 @@ fn optional_and_unknown_parameters_bind() {
         ("fullscreen", None),
         ("PAGE", None),
     ] {
-        let bound = h
-            .authorize(&form(&with(
-                "code id_token",
-                "rs-basic",
-                "display",
-                Some(display),
-            )))
-            .expect("display never fails");
-        assert_eq!(bound.display(), expected, "{display}");
+        let bound = bind(&h, &plain_with("display", Some(display)));
+        assert_eq!(bound.display(), expected, "{display}: display never fails");
     }
     let mut pairs = auth_pairs("code id_token token", "rs-basic");
     pairs.extend([
@@ -920,7 +843,7 @@ fn optional_and_unknown_parameters_bind() {
         ("registration", "{}"),
         ("unknown_flag", ""),
     ]);
-    let bound = h.authorize(&form(&pairs)).expect("binds");
+    let bound = bind(&h, &pairs);
     assert_eq!(bound.ui_locales(), ["fr-CA", "fr", "en", "xx-NOPE"]);
     assert_eq!(bound.claims_locales(), ["de", "en"]);
     assert_eq!(
@@ -944,27 +867,17 @@ fn optional_and_unknown_parameters_bind() {
 fn empty_values_are_absent() {
     let h = Harness::new();
     // state= : no state in the response.
-    let bound = h
-        .authorize(&form(&with("code id_token", "rs-basic", "state", Some(""))))
-        .expect("binds");
+    let bound = bind(&h, &plain_with("state", Some("")));
     assert!(bound.state().is_none());
     let params = Delivered::from_response(&h.approve(bound, "alice").expect("approved")).map();
     assert!(!params.contains_key("state"));
     // ... and none in an error either.
-    let mut pairs = with("code id_token", "rs-basic", "state", Some(""));
+    let mut pairs = plain_with("state", Some(""));
     set_param(&mut pairs, "nonce", Some(""));
-    let err = refuse(&h, &pairs);
-    assert_eq!(err.reject(), Reject::NonceMissing);
+    let err = refuse_as(&h, &pairs, Reject::NonceMissing);
     assert_redirected(&err, "invalid_request", ResponseMode::Fragment, None);
     // response_mode= : the default mode.
-    let bound = h
-        .authorize(&form(&with(
-            "code id_token",
-            "rs-basic",
-            "response_mode",
-            Some(""),
-        )))
-        .expect("binds");
+    let bound = bind(&h, &plain_with("response_mode", Some("")));
     assert_eq!(bound.response_mode(), ResponseMode::Fragment);
     // Empty optional parameters change nothing.
     let mut pairs = auth_pairs("code id_token", "rs-basic");
@@ -981,7 +894,7 @@ fn empty_values_are_absent() {
     ] {
         pairs.push((name, ""));
     }
-    let bound = h.authorize(&form(&pairs)).expect("binds");
+    let bound = bind(&h, &pairs);
     assert_eq!(bound.max_age(), None);
     assert_eq!(bound.prompt(), oidc_hybrid::Prompt::default());
     assert!(bound.id_token_hint().is_none());
@@ -1036,12 +949,10 @@ fn oversized_requests_are_shown() {
 fn form_post_escapes_state() {
     let h = Harness::new();
     let state = "\"><script>alert(1)</script><img src=x onerror='a`b'>&amp;";
-    let mut pairs = with("code id_token", "rs-basic", "state", Some(state));
+    let mut pairs = plain_with("state", Some(state));
     pairs.push(("response_mode", "form_post"));
 
-    let response = h
-        .approve(h.authorize(&form(&pairs)).expect("binds"), "alice")
-        .expect("approved");
+    let response = h.approve(bind(&h, &pairs), "alice").expect("approved");
     let html = response.form_post_html();
     assert!(!html.contains("<script>alert"), "{html}");
     assert!(!html.contains("<img"), "{html}");
@@ -1068,7 +979,7 @@ fn form_post_escapes_state() {
 fn fragment_encodes_state() {
     let h = Harness::new();
     let state = "a b&c=d#e\"<x>";
-    let mut pairs = with("code id_token", "rs-basic", "state", Some(state));
+    let mut pairs = plain_with("state", Some(state));
     set_param(&mut pairs, "nonce", None);
     let err = refuse(&h, &pairs);
     let delivered = assert_redirected(&err, "invalid_request", ResponseMode::Fragment, Some(state));
@@ -1174,7 +1085,7 @@ fn user_denial_is_access_denied() {
         if let Some(mode) = mode {
             pairs.push(("response_mode", mode));
         }
-        let bound = h.authorize(&form(&pairs)).expect("binds");
+        let bound = bind(&h, &pairs);
         let expected_mode = bound.response_mode();
         let response = h.provider.deny(bound);
         check_error_response(&response, "access_denied", expected_mode, Some(STATE));

@@ -8,21 +8,20 @@ use std::collections::HashMap;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use oidc_hybrid::{
-    AccessToken, Approval, AuthTimePolicy, AuthorizationCode, BoundRequest, Client, ClientMetadata,
-    ClientSecret, Config, ConfigError, Consent, Credentials, JwsAlgorithm, Params, Provider,
-    RefreshToken, Reject, ResponseMode, Session, Signer, Step, Subject, TokenResponse, UnixTime,
+    AccessToken, Approval, AuthTimePolicy, AuthorizationCode, AuthorizeError, BoundRequest, Client,
+    ClientMetadata, ClientSecret, Config, ConfigError, Consent, Credentials, JwsAlgorithm, Params,
+    Provider, RefreshToken, Reject, ResponseMode, Session, Signer, Step, Subject, TokenResponse,
+    UnixTime,
 };
 use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_rustcrypto::{Es256Signer, OsRandom, RsaSigner};
 use oidc_hybrid_testkit::rp::{IdTokenRules, Jws};
 use oidc_hybrid_tests::{
-    Delivered, Directory, ES256_PEM, Harness, ISSUER, REDIRECT_URI, RS256_PEM, SECRET, TestClock,
-    TestProvider, assert_redirected, auth_pairs, basic, block_on, es256_signer, form, rs256_signer,
-    set_param, standard_clients,
+    Delivered, Directory, ES256_PEM, Harness, ISSUER, REDIRECT_URI, RS256_PEM, SECRET, STATE,
+    TestClock, TestProvider, assert_in_fragment, assert_redirected, auth_pairs, basic, block_on,
+    es256_signer, form, rs256_signer, set_param, standard_clients,
 };
 use serde_json::{Value, json};
-
-const STATE: &str = "st-af0ifjsldkj";
 
 fn subject(s: &str) -> Subject {
     Subject::new(s).expect("valid subject")
@@ -32,22 +31,18 @@ fn secs_ago(h: &Harness, secs: u64) -> UnixTime {
     UnixTime::from_secs(h.now().as_secs() - secs)
 }
 
+/// A session of `who`, authenticated `secs` seconds ago.
+fn session(h: &Harness, who: &str, secs: u64) -> Session {
+    Session::new(subject(who), secs_ago(h, secs))
+}
+
 /// A code flow for `rs-basic` with `scope`, redeemed: the front-channel parameters and the
 /// token response.
 fn flow(h: &Harness, response_type: &str, scope: &str) -> (HashMap<String, String>, TokenResponse) {
     let mut pairs = auth_pairs(response_type, "rs-basic");
     set_param(&mut pairs, "scope", Some(scope));
     let params = h.issue(&pairs, "alice");
-    let token = h
-        .token_as(
-            "rs-basic",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &params["code"]),
-                ("redirect_uri", REDIRECT_URI),
-            ],
-        )
-        .expect("redeems");
+    let token = h.redeem("rs-basic", &params["code"]).expect("redeems");
     (params, token)
 }
 
@@ -77,20 +72,13 @@ fn userinfo_without_token() {
 fn userinfo_unknown_token() {
     let h = Harness::new();
     for token in ["unknown", "A".repeat(43).as_str(), "a.b.c"] {
-        let err = h.userinfo(token).expect_err("refused");
+        let err = h.assert_token_refused(token);
         assert_eq!(err.reject(), Reject::TokenInvalid);
-        assert_eq!(err.code().as_str(), "invalid_token");
-        assert_eq!(err.status(), 401);
-        assert_eq!(
-            err.www_authenticate(),
-            Some("Bearer error=\"invalid_token\"")
-        );
     }
     // A refresh token or a code is not an access token.
     let (params, token) = flow(&h, "code id_token", "openid");
     for not_access in [token.refresh_token().expect("refresh"), &params["code"]] {
-        let err = h.userinfo(not_access).expect_err("refused");
-        assert_eq!(err.code().as_str(), "invalid_token");
+        h.assert_token_refused(not_access);
     }
 }
 
@@ -187,17 +175,10 @@ fn userinfo_expired_token() {
     h.userinfo(&params["access_token"])
         .expect("front token alive");
     h.clock.advance(2);
-    let err = h.userinfo(&params["access_token"]).expect_err("expired");
-    assert_eq!(err.code().as_str(), "invalid_token");
+    h.assert_token_refused(&params["access_token"]);
     h.userinfo(token.access_token()).expect("back token alive");
     h.clock.advance(3600 - 301);
-    let err = h.userinfo(token.access_token()).expect_err("expired");
-    assert_eq!(err.code().as_str(), "invalid_token");
-    assert_eq!(err.status(), 401);
-    assert_eq!(
-        err.www_authenticate(),
-        Some("Bearer error=\"invalid_token\"")
-    );
+    h.assert_token_refused(token.access_token());
 }
 
 /// A token narrowed to a scope without `openid` is refused with 403 `insufficient_scope`, and
@@ -206,15 +187,9 @@ fn userinfo_expired_token() {
 fn userinfo_requires_openid_scope() {
     let h = Harness::new();
     let (_, token) = flow(&h, "code id_token", "openid email");
+    let rt = token.refresh_token().expect("refresh");
     let narrowed = h
-        .token_as(
-            "rs-basic",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", token.refresh_token().expect("refresh")),
-                ("scope", "email"),
-            ],
-        )
+        .refresh("rs-basic", rt, Some("email"))
         .expect("narrowing to email");
     assert!(narrowed.id_token().is_none(), "no openid, no ID token");
     let err = h.userinfo(narrowed.access_token()).expect_err("no openid");
@@ -247,14 +222,10 @@ fn revoking_a_refresh_token_revokes_the_grant() {
             .expect("revoked (idempotent)");
     }
     for at in [token.access_token(), params["access_token"].as_str()] {
-        let err = h.userinfo(at).expect_err("grant revoked");
-        assert_eq!(err.code().as_str(), "invalid_token");
+        h.assert_token_refused(at);
     }
     let err = h
-        .token_as(
-            "rs-basic",
-            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-        )
+        .refresh("rs-basic", rt, None)
         .expect_err("refresh token revoked");
     assert_eq!(err.code().as_str(), "invalid_grant");
 }
@@ -272,18 +243,12 @@ fn revoking_an_access_token_revokes_only_it() {
         Some(&basic("rs-basic", SECRET)),
     )
     .expect("revoked");
-    let err = h.userinfo(token.access_token()).expect_err("revoked");
-    assert_eq!(err.code().as_str(), "invalid_token");
+    h.assert_token_refused(token.access_token());
     h.userinfo(&params["access_token"])
         .expect("the front-channel token of the same grant still works");
+    let rt = token.refresh_token().expect("refresh");
     let refreshed = h
-        .token_as(
-            "rs-basic",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", token.refresh_token().expect("refresh")),
-            ],
-        )
+        .refresh("rs-basic", rt, None)
         .expect("the refresh token still works");
     h.userinfo(refreshed.access_token()).expect("works");
 }
@@ -307,11 +272,7 @@ fn revoking_tokens_of_others_or_unknown_tokens() {
         .expect("success without effect");
     }
     h.userinfo(token.access_token()).expect("still works");
-    h.token_as(
-        "rs-basic",
-        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-    )
-    .expect("still works");
+    h.refresh("rs-basic", rt, None).expect("still works");
     for unknown in ["unknown", "A".repeat(43).as_str()] {
         h.revoke(
             &form(&[("token", unknown)]),
@@ -522,6 +483,27 @@ fn provider_key_configuration() {
 // Session logic: prompt, max_age, consent
 // ---------------------------------------------------------------------------------------------
 
+/// The next step for `bound` with `session` and remembered consent.
+fn step(h: &Harness, bound: &BoundRequest, session: &Session) -> Result<Step, AuthorizeError> {
+    h.provider
+        .next_step(bound, Some(session), Consent::Remembered)
+}
+
+/// Binds a request with `extra` for which a session of alice from `age` seconds ago is too old:
+/// the host is told to show the login page, and approving with that authentication anyway is
+/// `login_required` in the fragment.
+fn bind_too_old(h: &Harness, extra: &[(&str, &str)], age: u64) -> BoundRequest {
+    let bound = bind(h, extra);
+    let old = session(h, "alice", age);
+    assert_eq!(step(h, &bound, &old), Ok(Step::Login));
+    let err = h
+        .approve_at(bound.clone(), "alice", old.auth_time)
+        .expect_err("stale authentication");
+    assert_eq!(err.reject(), Reject::LoginRequired);
+    assert_in_fragment(&err, "login_required");
+    bound
+}
+
 fn bind(h: &Harness, extra: &[(&str, &str)]) -> BoundRequest {
     let mut pairs = auth_pairs("code id_token", "rs-basic");
     for (name, value) in extra {
@@ -542,26 +524,16 @@ fn prompt_none_outcomes() {
             .next_step(&bound, None, consent)
             .expect_err("no session");
         assert_eq!(err.reject(), Reject::LoginRequired);
-        assert_redirected(&err, "login_required", ResponseMode::Fragment, Some(STATE));
+        assert_in_fragment(&err, "login_required");
     }
-    let session = Session::new(subject("alice"), secs_ago(&h, 3600));
+    let session = session(&h, "alice", 3600);
     let err = h
         .provider
         .next_step(&bound, Some(&session), Consent::Missing)
         .expect_err("no consent");
     assert_eq!(err.reject(), Reject::ConsentRequired);
-    assert_redirected(
-        &err,
-        "consent_required",
-        ResponseMode::Fragment,
-        Some(STATE),
-    );
-    assert_eq!(
-        h.provider
-            .next_step(&bound, Some(&session), Consent::Remembered)
-            .expect("silent"),
-        Step::Approve
-    );
+    assert_in_fragment(&err, "consent_required");
+    assert_eq!(step(&h, &bound, &session).expect("silent"), Step::Approve);
     let response = h
         .approve_at(bound, "alice", session.auth_time)
         .expect("approved");
@@ -581,26 +553,16 @@ fn prompt_none_outcomes() {
 fn interactive_steps() {
     let h = Harness::new();
     let bound = bind(&h, &[]);
-    let session = Session::new(subject("alice"), secs_ago(&h, 60));
-    assert_eq!(
-        h.provider.next_step(&bound, None, Consent::Remembered),
-        Ok(Step::Login)
-    );
-    assert_eq!(
-        h.provider
-            .next_step(&bound, Some(&session), Consent::Missing),
-        Ok(Step::Consent)
-    );
-    assert_eq!(
-        h.provider
-            .next_step(&bound, Some(&session), Consent::Remembered),
-        Ok(Step::Approve)
-    );
-    assert_eq!(
-        h.provider
-            .next_step(&bound, Some(&session), Consent::GivenNow),
-        Ok(Step::Approve)
-    );
+    let session = session(&h, "alice", 60);
+    for (session, consent, expected) in [
+        (None, Consent::Remembered, Step::Login),
+        (Some(&session), Consent::Missing, Step::Consent),
+        (Some(&session), Consent::Remembered, Step::Approve),
+        (Some(&session), Consent::GivenNow, Step::Approve),
+    ] {
+        let step = h.provider.next_step(&bound, session, consent);
+        assert_eq!(step, Ok(expected), "{session:?} {consent:?}");
+    }
 }
 
 /// `prompt=login`: a session from before the request is not enough; an authentication during
@@ -608,29 +570,13 @@ fn interactive_steps() {
 #[test]
 fn prompt_login_requires_fresh_authentication() {
     let h = Harness::new();
-    let old = secs_ago(&h, 30);
-    let bound = bind(&h, &[("prompt", "login")]);
-    let session = Session::new(subject("alice"), old);
-    assert_eq!(
-        h.provider
-            .next_step(&bound, Some(&session), Consent::Remembered),
-        Ok(Step::Login)
-    );
-    let err = h
-        .approve_at(bound.clone(), "alice", old)
-        .expect_err("stale authentication");
-    assert_eq!(err.reject(), Reject::LoginRequired);
-    assert_redirected(&err, "login_required", ResponseMode::Fragment, Some(STATE));
+    let bound = bind_too_old(&h, &[("prompt", "login")], 30);
 
     // Logged in again during the request (a few seconds later).
     h.clock.advance(5);
     let fresh = h.now();
     let session = Session::new(subject("alice"), fresh);
-    assert_eq!(
-        h.provider
-            .next_step(&bound, Some(&session), Consent::Remembered),
-        Ok(Step::Approve)
-    );
+    assert_eq!(step(&h, &bound, &session), Ok(Step::Approve));
     h.clock.advance(5);
     let response = h.approve_at(bound.clone(), "alice", fresh).expect("fresh");
     assert!(!response.is_error());
@@ -645,39 +591,18 @@ fn prompt_login_requires_fresh_authentication() {
 #[test]
 fn max_age_limits_session_age() {
     let h = Harness::new();
-    let bound = bind(&h, &[("max_age", "10")]);
-    let stale = Session::new(subject("alice"), secs_ago(&h, 11));
-    assert_eq!(
-        h.provider
-            .next_step(&bound, Some(&stale), Consent::Remembered),
-        Ok(Step::Login)
-    );
-    let err = h
-        .approve_at(bound.clone(), "alice", stale.auth_time)
-        .expect_err("too old");
-    assert_eq!(err.reject(), Reject::LoginRequired);
-    assert_redirected(&err, "login_required", ResponseMode::Fragment, Some(STATE));
-    let edge = Session::new(subject("alice"), secs_ago(&h, 10));
-    assert_eq!(
-        h.provider
-            .next_step(&bound, Some(&edge), Consent::Remembered),
-        Ok(Step::Approve)
-    );
+    let bound = bind_too_old(&h, &[("max_age", "10")], 11);
+    let edge = session(&h, "alice", 10);
+    assert_eq!(step(&h, &bound, &edge), Ok(Step::Approve));
     // prompt=none turns the stale session into login_required.
     let silent = bind(&h, &[("max_age", "10"), ("prompt", "none")]);
-    let err = h
-        .provider
-        .next_step(&silent, Some(&stale), Consent::Remembered)
-        .expect_err("stale");
-    assert_redirected(&err, "login_required", ResponseMode::Fragment, Some(STATE));
+    let stale = session(&h, "alice", 11);
+    let err = step(&h, &silent, &stale).expect_err("stale");
+    assert_in_fragment(&err, "login_required");
 
     let bound = bind(&h, &[("max_age", "10000")]);
-    let session = Session::new(subject("alice"), secs_ago(&h, 9000));
-    assert_eq!(
-        h.provider
-            .next_step(&bound, Some(&session), Consent::Remembered),
-        Ok(Step::Approve)
-    );
+    let session = session(&h, "alice", 9000);
+    assert_eq!(step(&h, &bound, &session), Ok(Step::Approve));
     h.approve_at(bound, "alice", session.auth_time)
         .expect("within max_age");
 }
@@ -687,18 +612,7 @@ fn max_age_limits_session_age() {
 #[test]
 fn max_age_zero_requires_fresh_authentication() {
     let h = Harness::new();
-    let bound = bind(&h, &[("max_age", "0")]);
-    let old = Session::new(subject("alice"), secs_ago(&h, 1));
-    assert_eq!(
-        h.provider
-            .next_step(&bound, Some(&old), Consent::Remembered),
-        Ok(Step::Login)
-    );
-    let err = h
-        .approve_at(bound.clone(), "alice", old.auth_time)
-        .expect_err("stale");
-    assert_eq!(err.reject(), Reject::LoginRequired);
-    assert_redirected(&err, "login_required", ResponseMode::Fragment, Some(STATE));
+    let bound = bind_too_old(&h, &[("max_age", "0")], 1);
     let now = h.now();
     h.approve_at(bound, "alice", now).expect("fresh");
 }
@@ -765,17 +679,12 @@ fn first_step_starts_with_the_login_page_when_asked() {
     let err = silent
         .first_step(Some(&now), Consent::Remembered, ISSUER)
         .expect_err("no login possible");
-    assert_redirected(&err, "login_required", ResponseMode::Fragment, Some(STATE));
+    assert_in_fragment(&err, "login_required");
     // Errors of `next_step` come first.
     let err = silent
         .first_step(Some(&now), Consent::Missing, ISSUER)
         .expect_err("no consent");
-    assert_redirected(
-        &err,
-        "consent_required",
-        ResponseMode::Fragment,
-        Some(STATE),
-    );
+    assert_in_fragment(&err, "consent_required");
 }
 
 /// With the `WhenRequired` policy, `auth_time` appears in both ID tokens exactly when `max_age`
@@ -798,16 +707,7 @@ fn auth_time_included_when_max_age_sent() {
             .at(h.now());
         let front = expect.validate(&params["id_token"], &rp);
         assert_eq!(front.get("auth_time").is_some(), expected, "{max_age:?}");
-        let token = h
-            .token_as(
-                "rs-basic",
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("code", &params["code"]),
-                    ("redirect_uri", REDIRECT_URI),
-                ],
-            )
-            .expect("redeems");
+        let token = h.redeem("rs-basic", &params["code"]).expect("redeems");
         let back = expect.validate(token.id_token().expect("ID token"), &rp);
         assert_eq!(back.get("auth_time").is_some(), expected);
         if expected {
@@ -822,17 +722,14 @@ fn auth_time_included_when_max_age_sent() {
 fn prompt_consent_asks_again() {
     let h = Harness::new();
     let bound = bind(&h, &[("prompt", "consent")]);
-    let session = Session::new(subject("alice"), secs_ago(&h, 5));
-    assert_eq!(
-        h.provider
-            .next_step(&bound, Some(&session), Consent::Remembered),
-        Ok(Step::Consent)
-    );
-    assert_eq!(
-        h.provider
-            .next_step(&bound, Some(&session), Consent::GivenNow),
-        Ok(Step::Approve)
-    );
+    let session = session(&h, "alice", 5);
+    for (consent, expected) in [
+        (Consent::Remembered, Step::Consent),
+        (Consent::GivenNow, Step::Approve),
+    ] {
+        let step = h.provider.next_step(&bound, Some(&session), consent);
+        assert_eq!(step, Ok(expected), "{consent:?}");
+    }
 }
 
 /// A granted scope without `openid` cannot be approved (REQUIREMENTS 48).
@@ -844,7 +741,7 @@ fn granting_without_openid_is_access_denied() {
         .with_granted_scope(oidc_hybrid::Scope::parse("profile").expect("scope"));
     let err = block_on(h.provider.approve(bound, approval)).expect_err("no openid");
     assert_eq!(err.reject(), Reject::AccessDenied);
-    assert_redirected(&err, "access_denied", ResponseMode::Fragment, Some(STATE));
+    assert_in_fragment(&err, "access_denied");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -890,29 +787,22 @@ fn id_token_hint_binds_the_subject() {
         let hint = id_token_from(&h.provider, h.now(), client_id);
         let bound = h.authorize(&form(&hinted(&hint))).expect("valid hint");
         assert_eq!(bound.hint_subject().map(Subject::as_str), Some("alice"));
-        let alice = Session::new(subject("alice"), secs_ago(&h, 10));
-        assert_eq!(
-            h.provider
-                .next_step(&bound, Some(&alice), Consent::Remembered),
-            Ok(Step::Approve)
-        );
-        let bob = Session::new(subject("bob"), secs_ago(&h, 10));
-        let err = h
-            .provider
-            .next_step(&bound, Some(&bob), Consent::Remembered)
-            .expect_err("another user");
+        let alice = session(&h, "alice", 10);
+        assert_eq!(step(&h, &bound, &alice), Ok(Step::Approve));
+        let bob = session(&h, "bob", 10);
+        let err = step(&h, &bound, &bob).expect_err("another user");
         assert_eq!(err.reject(), Reject::IdTokenHintSubjectMismatch);
-        assert_redirected(&err, "login_required", ResponseMode::Fragment, Some(STATE));
+        assert_in_fragment(&err, "login_required");
         let err = h
             .provider
             .next_step(&bound, None, Consent::Remembered)
             .expect_err("no session");
-        assert_redirected(&err, "login_required", ResponseMode::Fragment, Some(STATE));
+        assert_in_fragment(&err, "login_required");
         let err = h
             .approve_at(bound.clone(), "bob", h.now())
             .expect_err("never tokens for another user");
         assert_eq!(err.reject(), Reject::IdTokenHintSubjectMismatch);
-        assert_redirected(&err, "login_required", ResponseMode::Fragment, Some(STATE));
+        assert_in_fragment(&err, "login_required");
         let response = h.approve_at(bound, "alice", h.now()).expect("alice");
         assert!(!response.is_error());
     }
@@ -921,12 +811,8 @@ fn id_token_hint_binds_the_subject() {
     let mut pairs = auth_pairs("code id_token", "rs-basic");
     pairs.push(("id_token_hint", &hint));
     let bound = h.authorize(&form(&pairs)).expect("binds");
-    let bob = Session::new(subject("bob"), secs_ago(&h, 10));
-    assert_eq!(
-        h.provider
-            .next_step(&bound, Some(&bob), Consent::Remembered),
-        Ok(Step::Login)
-    );
+    let bob = session(&h, "bob", 10);
+    assert_eq!(step(&h, &bound, &bob), Ok(Step::Login));
 }
 
 /// Hints this provider did not issue are `invalid_request`: tampered, another issuer, unknown
@@ -1006,7 +892,7 @@ fn invalid_id_token_hints_are_refused() {
     for (hint, why) in &hints {
         let err = h.authorize(&form(&hinted(hint))).expect_err("hint refused");
         assert_eq!(err.reject(), Reject::IdTokenHintInvalid, "{why}");
-        assert_redirected(&err, "invalid_request", ResponseMode::Fragment, Some(STATE));
+        assert_in_fragment(&err, "invalid_request");
     }
     // The genuine one binds.
     h.authorize(&form(&hinted(&genuine))).expect("genuine hint");
@@ -1019,12 +905,8 @@ fn expired_id_token_hint_is_accepted() {
     let hint = id_token_from(&h.provider, h.now(), "rs-basic");
     h.clock.advance(601);
     let bound = h.authorize(&form(&hinted(&hint))).expect("expired hint ok");
-    let alice = Session::new(subject("alice"), secs_ago(&h, 5));
-    assert_eq!(
-        h.provider
-            .next_step(&bound, Some(&alice), Consent::Remembered),
-        Ok(Step::Approve)
-    );
+    let alice = session(&h, "alice", 5);
+    assert_eq!(step(&h, &bound, &alice), Ok(Step::Approve));
     h.clock.advance(30 * 24 * 3600);
     h.authorize(&form(&hinted(&hint)))
         .expect("a month-old hint is still ours");
@@ -1136,6 +1018,11 @@ fn register(metadata: Value) -> Result<Client, Reject> {
     Client::register(metadata)
 }
 
+/// Asserts that registering `metadata` is refused for `reject`.
+fn assert_refused(metadata: Value, reject: Reject) {
+    assert_eq!(register(metadata.clone()).err(), Some(reject), "{metadata}");
+}
+
 fn web(redirect_uris: &[&str]) -> Value {
     json!({
         "client_id": "new-client",
@@ -1200,7 +1087,7 @@ fn registration_redirect_uri_rules() {
         ),
         (web(&[]), Reject::RedirectUrisMissing),
     ] {
-        assert_eq!(register(metadata.clone()).err(), Some(reject), "{metadata}");
+        assert_refused(metadata, reject);
         assert_eq!(
             reject.code().as_str(),
             if reject == Reject::RedirectUriMalformed
@@ -1237,11 +1124,7 @@ fn registration_refuses_http_to_hosts_starting_with_localhost() {
         "http://localhost.attacker.example/cb",
         "http://localhostattacker.example/cb",
     ] {
-        assert_eq!(
-            register(web(&[uri])).err(),
-            Some(Reject::RedirectUriInsecure),
-            "{uri}"
-        );
+        assert_refused(web(&[uri]), Reject::RedirectUriInsecure);
     }
 }
 
@@ -1299,7 +1182,7 @@ fn registration_secret_and_grant_rules() {
             Reject::ClientIdMalformed,
         ),
     ] {
-        assert_eq!(register(metadata.clone()).err(), Some(reject), "{metadata}");
+        assert_refused(metadata, reject);
     }
     // 32 characters are enough; hybrid types with implicit are consistent.
     register(json!({
@@ -1328,11 +1211,7 @@ fn registration_refuses_code_running_and_non_reverse_domain_schemes() {
         "view-source:https://rp.example/cb",
     ] {
         for metadata in [native(&[uri]), web(&[uri])] {
-            assert_eq!(
-                register(metadata.clone()).err(),
-                Some(Reject::RedirectUriSchemeForbidden),
-                "{metadata}"
-            );
+            assert_refused(metadata, Reject::RedirectUriSchemeForbidden);
         }
         // A stored registration from before this rule no longer loads.
         let mut stored: ClientMetadata =
@@ -1350,11 +1229,7 @@ fn registration_refuses_code_running_and_non_reverse_domain_schemes() {
         "com..example:/cb",
         "com.example.:/cb",
     ] {
-        assert_eq!(
-            register(native(&[uri])).err(),
-            Some(Reject::RedirectUriSchemeNotReverseDomain),
-            "{uri}"
-        );
+        assert_refused(native(&[uri]), Reject::RedirectUriSchemeNotReverseDomain);
     }
     for ok in ["com.example.app:/cb", "com.example-app.ios:/oauth2redirect"] {
         register(native(&[ok])).unwrap_or_else(|e| panic!("{ok}: {e:?}"));
@@ -1370,17 +1245,14 @@ fn registration_refuses_code_running_and_non_reverse_domain_schemes() {
 /// (RFC 6749 §3.1.2; REQUIREMENTS 22).
 #[test]
 fn registration_decodes_reserved_parameter_names() {
-    for uri in [
+    let encoded_names = [
         "https://rp.example/cb?%73tate=fixed",
         "https://rp.example/cb?%63ode=1",
         "https://rp.example/cb?a=1&%69%73%73=x",
         "https://rp.example/cb?id%5Ftoken=x",
-    ] {
-        assert_eq!(
-            register(web(&[uri])).err(),
-            Some(Reject::RedirectUriMalformed),
-            "{uri}"
-        );
+    ];
+    for uri in encoded_names {
+        assert_refused(web(&[uri]), Reject::RedirectUriMalformed);
     }
     assert_eq!(
         register(web(&["https://rp.example/cb?x=%ff"])).err(),

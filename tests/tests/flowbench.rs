@@ -25,7 +25,22 @@ impl Run {
     fn context(&self) -> String {
         format!("stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr)
     }
+
+    /// Asserts that the report on standard output contains `needle`.
+    fn assert_reported(&self, needle: &str) {
+        assert!(self.stdout.contains(needle), "{needle}\n{}", self.context());
+    }
+
+    /// Asserts that the log on standard error contains each of `needles`.
+    fn assert_logged(&self, needles: &[&str]) {
+        for needle in needles {
+            assert!(self.stderr.contains(needle), "{needle}\n{}", self.context());
+        }
+    }
 }
+
+/// The `--form` arguments that log the demo user in.
+const LOGIN: [&str; 4] = ["--form", "username=alice", "--form", "password=wonderland"];
 
 /// Runs the built binary against `demo` as `client` with the demo user's credentials, the
 /// given extra arguments and this process as the OP.
@@ -128,68 +143,40 @@ fn assert_clean(run: &Run) {
         "| **flow** |",
         "| validated flows |",
     ] {
-        assert!(run.stdout.contains(needle), "{needle}\n{}", run.context());
+        run.assert_reported(needle);
     }
-    assert!(run.stderr.contains("session ready"), "{}", run.context());
+    run.assert_logged(&["session ready"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn es256_client_with_client_secret_post() {
     let demo = start_demo().await;
-    let run = flowbench(
-        &demo,
-        ES_CLIENT,
-        &[
-            "--auth-method=post",
-            "--client-secret",
-            SECRET,
-            "--form",
-            "username=alice",
-            "--form",
-            "password=wonderland",
-        ],
-    )
-    .await;
+    let args = [
+        &["--auth-method=post", "--client-secret", SECRET][..],
+        &LOGIN,
+    ]
+    .concat();
+    let run = flowbench(&demo, ES_CLIENT, &args).await;
     assert_clean(&run);
     // The login and the consent page were both submitted on the way.
-    assert!(run.stderr.contains("/login"), "{}", run.context());
-    assert!(run.stderr.contains("/consent"), "{}", run.context());
+    run.assert_logged(&["/login", "/consent"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rs256_client_with_client_secret_basic_pkce_a_front_token_and_three_sessions() {
     let demo = start_demo().await;
-    let run = flowbench(
-        &demo,
-        RS_CLIENT,
-        &[
-            "--auth-method",
-            "basic",
-            "--client-secret",
-            SECRET,
-            "--form",
-            "username=alice",
-            "--form",
-            "password=wonderland",
-            "--pkce",
-            "--response-type",
-            "code id_token token",
-            "--sessions",
-            "3",
-        ],
-    )
-    .await;
+    let args = [
+        &["--auth-method", "basic", "--client-secret", SECRET][..],
+        &LOGIN,
+        &["--pkce", "--response-type", "code id_token token"],
+        &["--sessions", "3"],
+    ]
+    .concat();
+    let run = flowbench(&demo, RS_CLIENT, &args).await;
     assert_clean(&run);
-    assert!(
-        run.stderr.contains("3 sessions ready"),
-        "three logins: {}",
-        run.context()
-    );
-    assert!(
-        run.stdout.contains("code id_token token"),
-        "{}",
-        run.context()
-    );
+    // Three logins.
+    run.assert_logged(&["3 sessions ready"]);
+    run.assert_reported("code id_token token");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -201,23 +188,14 @@ async fn a_wrong_client_secret_is_reported_as_token_errors() {
         (ES_CLIENT, "post", "token: HTTP 400 invalid_client"),
         (RS_CLIENT, "basic", "token: HTTP 401 invalid_client"),
     ] {
-        let run = flowbench(
-            &demo,
-            client,
-            &[
-                "--auth-method",
-                method,
-                "--client-secret",
-                "not-the-secret-of-this-client-0123456789",
-                "--form",
-                "username=alice",
-                "--form",
-                "password=wonderland",
-                "--duration",
-                "500ms",
-            ],
-        )
-        .await;
+        let wrong = "not-the-secret-of-this-client-0123456789";
+        let args = [
+            &["--auth-method", method, "--client-secret", wrong][..],
+            &LOGIN,
+            &["--duration", "500ms"],
+        ]
+        .concat();
+        let run = flowbench(&demo, client, &args).await;
         assert!(
             !run.ok,
             "a wrong secret must fail the run\n{}",
@@ -235,50 +213,37 @@ async fn a_wrong_client_secret_is_reported_as_token_errors() {
             kinds.keys().all(|k| k == kind || k == throttled),
             "{json:#}"
         );
-        assert!(
-            run.stdout.contains(&format!("| {kind} |")),
-            "{}",
-            run.context()
-        );
-        assert!(run.stdout.contains("First errors"), "{}", run.context());
-        assert!(
-            run.stderr.contains("more than --max-errors 0"),
-            "{}",
-            run.context()
-        );
+        run.assert_reported(&format!("| {kind} |"));
+        run.assert_reported("First errors");
+        run.assert_logged(&["more than --max-errors 0"]);
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_stops_the_bootstrap_naming_the_page() {
     let demo = start_demo().await;
-    let run = flowbench(
-        &demo,
-        ES_CLIENT,
-        &[
-            "--auth-method",
-            "post",
-            "--client-secret",
-            SECRET,
-            "--form",
-            "username=alice",
-            "--form",
-            "password=not-wonderland",
-        ],
-    )
-    .await;
+    let wrong_login = [
+        "--form",
+        "username=alice",
+        "--form",
+        "password=not-wonderland",
+    ];
+    let args = [
+        &["--auth-method", "post", "--client-secret", SECRET][..],
+        &wrong_login,
+    ]
+    .concat();
+    let run = flowbench(&demo, ES_CLIENT, &args).await;
     assert!(!run.ok, "{}", run.context());
     assert!(run.json.is_none(), "no load ran");
     // The bootstrap submits the login page it gets back until the demo stops checking
     // passwords for the account: 429 after six failures (docs/decisions/0013).
-    assert!(
-        run.stderr.contains("session bootstrap")
-            && run.stderr.contains("POST")
-            && run.stderr.contains("/login answered HTTP 429")
-            && run.stderr.contains("Too many failed sign-ins"),
-        "{}",
-        run.context()
-    );
+    run.assert_logged(&[
+        "session bootstrap",
+        "POST",
+        "/login answered HTTP 429",
+        "Too many failed sign-ins",
+    ]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,12 +4,12 @@
 
 use std::path::Path;
 
-use oidc_hybrid::{Approval, Clock, Params, Provider, Subject};
+use oidc_hybrid::{Approval, Clock, Provider, Subject};
 use oidc_hybrid_rustcrypto::OsRandom;
 use oidc_hybrid_sql::SqliteStore;
 use oidc_hybrid_tests::{
-    Delivered, Directory, REDIRECT_URI, SECRET, TestClock, auth_pairs, backends, basic, form,
-    provider_over, standard_clients,
+    Directory, TestClock, auth_pairs, backends, issue_on, provider_over, redeem_pairs,
+    standard_clients, token_on,
 };
 
 type Node = Provider<SqliteStore, TestClock, OsRandom>;
@@ -30,18 +30,10 @@ async fn stop(node: Node) {
 }
 
 async fn redeem(node: &Node, code: &str) -> Result<String, String> {
-    let body = form(&[
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", REDIRECT_URI),
-    ]);
-    node.token(
-        &Params::parse(&body).expect("form parses"),
-        Some(&basic("rs-basic", SECRET)),
-    )
-    .await
-    .map(|t| t.access_token().to_owned())
-    .map_err(|e| e.code().as_str().to_owned())
+    token_on(node, &redeem_pairs(code))
+        .await
+        .map(|t| t.access_token().to_owned())
+        .map_err(|e| e.code().as_str().to_owned())
 }
 
 async fn userinfo(node: &Node, token: &str) -> Result<(), String> {
@@ -60,19 +52,9 @@ async fn a_code_survives_a_restart_and_stays_single_use_across_restarts() {
     // First run: register the clients, issue a code.
     let node = start(&path, &clock).await;
     backends::register(node.storage(), standard_clients()).await;
-    let query = form(&auth_pairs("code id_token", "rs-basic"));
-    let bound = node
-        .authorize(&Params::parse(&query).expect("query parses"))
-        .await
-        .expect("request binds");
-    let response = node
-        .approve(
-            bound,
-            Approval::new(Subject::new("alice").expect("subject"), clock.now()),
-        )
-        .await
-        .expect("approved");
-    let code = Delivered::from_response(&response).map()["code"].clone();
+    let approval = Approval::new(Subject::new("alice").expect("subject"), clock.now());
+    let pairs = auth_pairs("code id_token", "rs-basic");
+    let code = issue_on(&node, &pairs, approval).await["code"].clone();
     stop(node).await;
 
     // Second run: the clients and the code are still there; the code redeems.

@@ -185,7 +185,6 @@ macro_rules! registration_tests {
             async fn registration_stores_rfc7591_metadata_and_only_a_secret_digest() {
                 let Some(fx) = $fixture.await else { return };
                 let s = &*fx.store;
-                let before = s.counts().await.expect("counts");
                 let input = metadata(json!({
                     "client_id": "web",
                     "client_secret": SECRET,
@@ -196,6 +195,7 @@ macro_rules! registration_tests {
                     "id_token_signed_response_alg": "ES256",
                     "scope": "openid email",
                 }));
+                let before = s.counts().await.expect("counts");
                 let client = s.register_client(&input).await.expect("registers");
                 assert_eq!(s.counts().await.expect("counts").clients, before.clients + 1);
                 let id = ClientId::new("web").expect("id");

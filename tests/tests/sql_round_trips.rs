@@ -10,16 +10,23 @@
 //! PostgreSQL tests are skipped with `skipped: no PostgreSQL at …` when no server is reachable,
 //! and fail instead under `CI=true`.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use oidc_hybrid::{Approval, Client, ClientId, Clock, Params, Provider, Reject, Storage, Subject};
+use oidc_hybrid::{
+    Approval, Client, ClientId, Clock, Insertion, Params, Provider, Redemption, Reject, Storage,
+    Subject,
+};
 use oidc_hybrid_rustcrypto::OsRandom;
 use oidc_hybrid_sql::sqlx::ConnectOptions as _;
 use oidc_hybrid_sql::{Backend, PostgresStore, SqlError, SqlStore, SqliteStore};
+use oidc_hybrid_testkit::contract::{
+    CONCURRENCY, RACE_ROUNDS, T0, access, at, code, digest, race, refresh,
+};
 use oidc_hybrid_tests::backends::{self, PgDatabase};
 use oidc_hybrid_tests::{
-    Delivered, Directory, REDIRECT_URI, SECRET, TestClock, auth_pairs, basic, client, form,
-    provider_over, standard_clients,
+    Directory, REDIRECT_URI, SECRET, TestClock, auth_pairs, client, form, issue_on, provider_over,
+    redeem_pairs, refresh_pairs, standard_clients, token_on,
 };
 use serde_json::json;
 
@@ -97,17 +104,11 @@ where
         assert_eq!(claims["sub"], "alice");
     };
 
-    let start = trips();
-    let query = form(&auth_pairs(response_type, "rs-basic"));
-    let bound = node
-        .authorize(&Params::parse(&query).expect("query parses"))
-        .await
-        .expect("the request binds");
     let approval =
         Approval::new(Subject::new("alice").expect("subject"), clock.now()).with_amr(["pwd"]);
-    let response = node.approve(bound, approval).await.expect("approved");
+    let start = trips();
+    let delivered = issue_on(node, &auth_pairs(response_type, "rs-basic"), approval).await;
     let authorize = trips() - start;
-    let delivered = Delivered::from_response(&response).map();
     let code = delivered["code"].clone();
 
     let front_userinfo = match delivered.get("access_token") {
@@ -125,19 +126,9 @@ where
     );
 
     clock.advance(1);
-    let body = form(&[
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT_URI),
-    ]);
+    let redeem = redeem_pairs(&code);
     let start = trips();
-    let tokens = node
-        .token(
-            &Params::parse(&body).expect("form parses"),
-            Some(&basic("rs-basic", SECRET)),
-        )
-        .await
-        .expect("the code redeems");
+    let tokens = token_on(node, &redeem).await.expect("the code redeems");
     let token = trips() - start;
     assert!(tokens.id_token().is_some());
 
@@ -147,16 +138,9 @@ where
 
     clock.advance(1);
     let refresh_token = tokens.refresh_token().expect("a refresh token");
-    let body = form(&[
-        ("grant_type", "refresh_token"),
-        ("refresh_token", refresh_token),
-    ]);
+    let refresh = refresh_pairs(refresh_token, None);
     let start = trips();
-    let refreshed = node
-        .token(
-            &Params::parse(&body).expect("form parses"),
-            Some(&basic("rs-basic", SECRET)),
-        )
+    let refreshed = token_on(node, &refresh)
         .await
         .expect("the refresh token refreshes");
     let refresh = trips() - start;
@@ -456,6 +440,62 @@ async fn postgres_changes_through_another_node_are_seen_within_the_ttl() {
     assert_eq!(b.client(&id).await.expect("lookup"), None);
 }
 
+/// The two single-statement writes that store a second digest besides their own: a code with
+/// its front-channel access token, and an access token with its refresh token.
+#[derive(Clone, Copy, Debug)]
+enum SharedWrite {
+    CodeWithToken,
+    TokenWithRefresh,
+}
+
+impl SharedWrite {
+    /// Call `i` of `round`: its own record, with the record all calls of the round share.
+    async fn write<DB: Backend>(self, store: &SqlStore<DB>, round: usize, i: usize)
+    where
+        SqlStore<DB>: Storage<Error = SqlError>,
+    {
+        let grant = format!("g-{round}");
+        match self {
+            Self::CodeWithToken => {
+                let record = code(&format!("c-{round}-{i}"), &grant, "rs-basic", T0 + 60);
+                let token = access(&format!("fc-{round}"), &grant, "rs-basic", T0 + 300);
+                store
+                    .insert_code(&record, Some(&token))
+                    .await
+                    .expect("insert_code");
+            }
+            Self::TokenWithRefresh => {
+                let token = access(&format!("at-{round}-{i}"), &grant, "rs-basic", T0 + 3600);
+                let refresh = refresh(&format!("rt-{round}"), &grant, "rs-basic", T0 + 86_400);
+                let insertion = store.insert_tokens(&token, Some(&refresh)).await;
+                assert_eq!(insertion.expect("insert_tokens"), Insertion::Stored);
+            }
+        }
+    }
+
+    /// Whether the own record of call `i` of `round` was stored.
+    async fn stored<DB: Backend>(self, store: &SqlStore<DB>, round: usize, i: usize) -> bool
+    where
+        SqlStore<DB>: Storage<Error = SqlError>,
+    {
+        match self {
+            Self::CodeWithToken => {
+                let digest = digest(&format!("c-{round}-{i}"));
+                match store.redeem_code(&digest, at(T0)).await.expect("redeem") {
+                    Redemption::Fresh(_) => true,
+                    Redemption::Unknown => false,
+                    other => panic!("round {round}, code {i}: {other:?}"),
+                }
+            }
+            Self::TokenWithRefresh => {
+                let digest = digest(&format!("at-{round}-{i}"));
+                let found = store.access_token(&digest, at(T0)).await.expect("lookup");
+                found.is_some()
+            }
+        }
+    }
+}
+
 /// The single-statement writes keep "both or neither" when a second digest is stored by a
 /// concurrent call after the statement's snapshot (the path where PostgreSQL undoes the whole
 /// statement): of `CONCURRENCY` calls sharing a token digest, exactly one stores its code (or
@@ -464,76 +504,29 @@ async fn shared_digests_under_races_store_both_or_neither<DB: Backend>(store: Sq
 where
     SqlStore<DB>: Storage<Error = SqlError> + 'static,
 {
-    use oidc_hybrid::{Insertion, Redemption};
-    use oidc_hybrid_testkit::contract::{
-        CONCURRENCY, RACE_ROUNDS, T0, access, at, code, digest, race, refresh,
-    };
-    use std::sync::Arc;
-
     let store = Arc::new(store);
     for round in 0..RACE_ROUNDS {
-        let grant = format!("g-{round}");
-        let front = format!("fc-{round}");
-        let outcomes = race(CONCURRENCY, |i| {
-            let store = store.clone();
-            let record = code(&format!("c-{round}-{i}"), &grant, "rs-basic", T0 + 60);
-            let token = access(&front, &grant, "rs-basic", T0 + 300);
-            async move { store.insert_code(&record, Some(&token)).await }
-        })
-        .await;
-        for outcome in outcomes {
-            outcome.expect("insert_code");
-        }
-        let mut stored = 0;
-        for i in 0..CONCURRENCY {
-            match store
-                .redeem_code(&digest(&format!("c-{round}-{i}")), at(T0))
-                .await
-                .expect("redeem")
-            {
-                Redemption::Fresh(_) => stored += 1,
-                Redemption::Unknown => {}
-                other => panic!("round {round}, code {i}: {other:?}"),
+        for write in [SharedWrite::CodeWithToken, SharedWrite::TokenWithRefresh] {
+            race(CONCURRENCY, |i| {
+                let store = store.clone();
+                async move { write.write(&store, round, i).await }
+            })
+            .await;
+            let mut stored = 0;
+            for i in 0..CONCURRENCY {
+                stored += usize::from(write.stored(&store, round, i).await);
+            }
+            assert_eq!(
+                stored, 1,
+                "round {round}: {write:?} stored with the shared one"
+            );
+            if let SharedWrite::CodeWithToken = write {
+                let front = store
+                    .access_token(&digest(&format!("fc-{round}")), at(T0))
+                    .await;
+                assert!(front.expect("lookup").is_some());
             }
         }
-        assert_eq!(
-            stored, 1,
-            "round {round}: codes stored with the shared token"
-        );
-        assert!(
-            store
-                .access_token(&digest(&front), at(T0))
-                .await
-                .expect("lookup")
-                .is_some()
-        );
-
-        let shared = format!("rt-{round}");
-        let outcomes = race(CONCURRENCY, |i| {
-            let store = store.clone();
-            let token = access(&format!("at-{round}-{i}"), &grant, "rs-basic", T0 + 3600);
-            let refresh = refresh(&shared, &grant, "rs-basic", T0 + 86_400);
-            async move { store.insert_tokens(&token, Some(&refresh)).await }
-        })
-        .await;
-        for outcome in outcomes {
-            assert_eq!(outcome.expect("insert_tokens"), Insertion::Stored);
-        }
-        let mut stored = 0;
-        for i in 0..CONCURRENCY {
-            if store
-                .access_token(&digest(&format!("at-{round}-{i}")), at(T0))
-                .await
-                .expect("lookup")
-                .is_some()
-            {
-                stored += 1;
-            }
-        }
-        assert_eq!(
-            stored, 1,
-            "round {round}: access tokens stored with the shared refresh token"
-        );
     }
 }
 

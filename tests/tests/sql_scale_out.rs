@@ -4,13 +4,13 @@
 //!
 //! Skipped with `skipped: no PostgreSQL at …` when no server is reachable; fails under `CI=true`.
 
-use oidc_hybrid::{Approval, Clock, Params, Provider, Subject};
+use oidc_hybrid::{Approval, Clock, Provider, Subject};
 use oidc_hybrid_rustcrypto::OsRandom;
 use oidc_hybrid_sql::PostgresStore;
 use oidc_hybrid_tests::backends::{self, PgDatabase};
 use oidc_hybrid_tests::{
-    Delivered, Directory, REDIRECT_URI, SECRET, TestClock, auth_pairs, basic, form, provider_over,
-    standard_clients,
+    Directory, TestClock, auth_pairs, issue_on, provider_over, redeem_pairs, refresh_pairs,
+    standard_clients, token_on,
 };
 
 type Node = Provider<PostgresStore, TestClock, OsRandom>;
@@ -25,9 +25,7 @@ async fn userinfo(node: &Node, token: &str) -> Result<String, String> {
 }
 
 async fn token(node: &Node, pairs: &[(&str, &str)]) -> Result<(String, String), String> {
-    let body = form(pairs);
-    let params = Params::parse(&body).expect("form parses");
-    node.token(&params, Some(&basic("rs-basic", SECRET)))
+    token_on(node, pairs)
         .await
         .map(|t| {
             (
@@ -55,19 +53,11 @@ async fn code_issued_on_one_node_redeems_on_the_other_and_its_replay_revokes_eve
     let b = provider_over(store_b, clock_b.clone());
 
     // Authorize and approve on node A.
-    let query = form(&auth_pairs("code id_token token", "rs-basic"));
-    let bound = a
-        .authorize(&Params::parse(&query).expect("query parses"))
-        .await
-        .expect("request binds on A (the client registered via A is known)");
-    let response = a
-        .approve(
-            bound,
-            Approval::new(Subject::new("alice").expect("subject"), clock_a.now()).with_amr(["pwd"]),
-        )
-        .await
-        .expect("approved on A");
-    let delivered = Delivered::from_response(&response).map();
+    // The request binds on A: the client registered via A is known.
+    let approval =
+        Approval::new(Subject::new("alice").expect("subject"), clock_a.now()).with_amr(["pwd"]);
+    let pairs = auth_pairs("code id_token token", "rs-basic");
+    let delivered = issue_on(&a, &pairs, approval).await;
     let code = delivered["code"].clone();
     let front_token = delivered["access_token"].clone();
     assert_eq!(userinfo(&b, &front_token).await.as_deref(), Ok("alice"));
@@ -75,11 +65,7 @@ async fn code_issued_on_one_node_redeems_on_the_other_and_its_replay_revokes_eve
     // Redeem on node B.
     clock_a.advance(2);
     clock_b.advance(2);
-    let redeem = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT_URI),
-    ];
+    let redeem = redeem_pairs(&code);
     let (access, refresh) = token(&b, &redeem).await.expect("node B redeems A's code");
     assert_eq!(userinfo(&a, &access).await.as_deref(), Ok("alice"));
     assert_eq!(userinfo(&b, &access).await.as_deref(), Ok("alice"));
@@ -96,14 +82,7 @@ async fn code_issued_on_one_node_redeems_on_the_other_and_its_replay_revokes_eve
                 Err("invalid_token".to_owned())
             );
         }
-        let refreshed = token(
-            node,
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh.as_str()),
-            ],
-        )
-        .await;
+        let refreshed = token(node, &refresh_pairs(&refresh, None)).await;
         assert_eq!(refreshed, Err("invalid_grant".to_owned()));
     }
 }

@@ -84,19 +84,39 @@ mod lock;
 mod tables;
 
 use core::fmt;
-use core::future::{Future, ready};
+use core::ops::Range;
 
+use oidc_hybrid::storage::model::{self, ImmediateStorage};
 use oidc_hybrid::{
     AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, PushedRequestRecord,
-    Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest, Storage, UnixTime,
+    Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest, UnixTime,
 };
 
 use lock::Lock;
 use tables::Tables;
 
+// The crate documentation names the contract's methods.
+#[cfg(doc)]
+use oidc_hybrid::Storage;
+
 /// How long, in seconds, a revoked grant's marker is kept after the later of the revocation time
-/// and the latest expiry of anything of the grant (the same as `oidc-hybrid-memory`).
-pub const REVOCATION_GRACE_SECS: u64 = 600;
+/// and the latest expiry of anything of the grant: the contract's value (the same as
+/// `oidc-hybrid-memory`), [`oidc_hybrid::REVOCATION_GRACE_SECS`].
+pub use oidc_hybrid::REVOCATION_GRACE_SECS;
+
+/// Builders of [`Capacity`], each setting one table's room.
+macro_rules! with_room {
+    ($($(#[$doc:meta])* $with:ident => $table:ident;)*) => {
+        $(
+            $(#[$doc])*
+            #[must_use]
+            pub const fn $with(mut self, n: usize) -> Self {
+                self.$table = n;
+                self
+            }
+        )*
+    };
+}
 
 /// How many entries each table of an [`EmbeddedStore`] holds at most. Tombstones (used codes,
 /// rotated refresh tokens) and revocation markers take a slot until they expire and are swept.
@@ -135,46 +155,19 @@ impl Capacity {
         }
     }
 
-    /// With room for `n` clients.
-    #[must_use]
-    pub const fn with_clients(mut self, n: usize) -> Self {
-        self.clients = n;
-        self
-    }
-
-    /// With room for `n` codes.
-    #[must_use]
-    pub const fn with_codes(mut self, n: usize) -> Self {
-        self.codes = n;
-        self
-    }
-
-    /// With room for `n` access tokens.
-    #[must_use]
-    pub const fn with_access_tokens(mut self, n: usize) -> Self {
-        self.access_tokens = n;
-        self
-    }
-
-    /// With room for `n` refresh tokens.
-    #[must_use]
-    pub const fn with_refresh_tokens(mut self, n: usize) -> Self {
-        self.refresh_tokens = n;
-        self
-    }
-
-    /// With room for `n` grants.
-    #[must_use]
-    pub const fn with_grants(mut self, n: usize) -> Self {
-        self.grants = n;
-        self
-    }
-
-    /// With room for `n` `jti`s.
-    #[must_use]
-    pub const fn with_jtis(mut self, n: usize) -> Self {
-        self.jtis = n;
-        self
+    with_room! {
+        /// With room for `n` clients.
+        with_clients => clients;
+        /// With room for `n` codes.
+        with_codes => codes;
+        /// With room for `n` access tokens.
+        with_access_tokens => access_tokens;
+        /// With room for `n` refresh tokens.
+        with_refresh_tokens => refresh_tokens;
+        /// With room for `n` grants.
+        with_grants => grants;
+        /// With room for `n` `jti`s.
+        with_jtis => jtis;
     }
 
     /// With room for `n` pushed authorization requests.
@@ -205,6 +198,12 @@ pub enum Table {
     RefreshTokens,
 }
 
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Table {
     /// A lower-case name for messages.
     #[must_use]
@@ -218,12 +217,6 @@ impl Table {
             Self::PushedRequests => "pushed request",
             Self::RefreshTokens => "refresh token",
         }
-    }
-}
-
-impl fmt::Display for Table {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -256,24 +249,7 @@ impl core::error::Error for StoreError {}
 
 /// How many entries each table of an [`EmbeddedStore`] holds, tombstones, markers and expired
 /// but not yet swept entries included.
-#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
-#[non_exhaustive]
-pub struct Counts {
-    /// Registered clients.
-    pub clients: usize,
-    /// Codes, live or used.
-    pub codes: usize,
-    /// Access tokens.
-    pub access_tokens: usize,
-    /// Refresh tokens, live or retired.
-    pub refresh_tokens: usize,
-    /// Grant entries (revocation markers included).
-    pub grants: usize,
-    /// Recorded `jti`s.
-    pub jtis: usize,
-    /// Pushed authorization requests not yet used.
-    pub pushed_requests: usize,
-}
+pub use model::Counts;
 
 /// A bounded, in-memory [`Storage`] behind one lock; see the crate documentation.
 ///
@@ -284,16 +260,7 @@ pub struct EmbeddedStore {
 
 impl fmt::Debug for EmbeddedStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let counts = self.counts();
-        f.debug_struct("EmbeddedStore")
-            .field("clients", &counts.clients)
-            .field("codes", &counts.codes)
-            .field("access_tokens", &counts.access_tokens)
-            .field("refresh_tokens", &counts.refresh_tokens)
-            .field("grants", &counts.grants)
-            .field("jtis", &counts.jtis)
-            .field("pushed_requests", &counts.pushed_requests)
-            .finish()
+        self.counts().debug_store("EmbeddedStore", f)
     }
 }
 
@@ -345,118 +312,55 @@ impl EmbeddedStore {
     }
 }
 
+/// [`ImmediateStorage`] methods, each running the `Tables` operation it names in one critical
+/// section: `= op` for an operation that may fail, `= Ok(op)` for one that cannot.
+macro_rules! locked {
+    () => {};
+    (fn $name:ident($($arg:ident: $type:ty),*) -> $output:ty = Ok($op:ident); $($rest:tt)*) => {
+        fn $name(&self, $($arg: $type),*) -> Result<$output, StoreError> {
+            Ok(self.tables.with(|t| t.$op($($arg),*)))
+        }
+        locked!($($rest)*);
+    };
+    (fn $name:ident($($arg:ident: $type:ty),*) -> $output:ty = $op:ident; $($rest:tt)*) => {
+        fn $name(&self, $($arg: $type),*) -> Result<$output, StoreError> {
+            self.tables.with(|t| t.$op($($arg),*))
+        }
+        locked!($($rest)*);
+    };
+}
+
 /// Every method does its work when called, in one critical section, and returns an already
-/// completed future (dropping it unpolled does not undo the work).
-impl Storage for EmbeddedStore {
+/// completed future through the [`Storage`] implementation of every [`ImmediateStorage`]
+/// (dropping it unpolled does not undo the work).
+impl ImmediateStorage for EmbeddedStore {
     type Error = StoreError;
 
-    fn client(
-        &self,
-        id: &ClientId,
-    ) -> impl Future<Output = Result<Option<Client>, Self::Error>> + Send {
-        ready(Ok(self.tables.with(|t| t.client(id))))
-    }
-
-    fn insert_code(
-        &self,
-        code: &CodeRecord,
-        front_channel_token: Option<&AccessTokenRecord>,
-    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
-        ready(
-            self.tables
-                .with(|t| t.insert_code(code, front_channel_token)),
-        )
-    }
-
-    fn redeem_code(
-        &self,
-        digest: &SecretDigest,
-        now: UnixTime,
-    ) -> impl Future<Output = Result<Redemption, Self::Error>> + Send {
-        ready(Ok(self.tables.with(|t| t.redeem_code(digest, now))))
-    }
-
-    fn insert_tokens(
-        &self,
-        access: &AccessTokenRecord,
-        refresh: Option<&RefreshTokenRecord>,
-    ) -> impl Future<Output = Result<Insertion, Self::Error>> + Send {
-        ready(self.tables.with(|t| t.insert_tokens(access, refresh)))
-    }
-
-    fn access_token(
-        &self,
-        digest: &SecretDigest,
-        now: UnixTime,
-    ) -> impl Future<Output = Result<Option<AccessTokenRecord>, Self::Error>> + Send {
-        ready(Ok(self.tables.with(|t| t.access_token(digest, now))))
-    }
-
-    fn refresh_token(
-        &self,
-        digest: &SecretDigest,
-        now: UnixTime,
-    ) -> impl Future<Output = Result<RefreshLookup, Self::Error>> + Send {
-        ready(Ok(self.tables.with(|t| t.refresh_token(digest, now))))
-    }
-
-    fn rotate_refresh_token(
-        &self,
-        old: &SecretDigest,
-        new: &RefreshTokenRecord,
-        now: UnixTime,
-    ) -> impl Future<Output = Result<Rotation, Self::Error>> + Send {
-        ready(self.tables.with(|t| t.rotate_refresh_token(old, new, now)))
-    }
-
-    fn revoke_grant(
-        &self,
-        grant: &GrantId,
-        now: UnixTime,
-    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
-        ready(self.tables.with(|t| t.revoke_grant(grant, now)))
-    }
-
-    fn revoke_access_token(
-        &self,
-        digest: &SecretDigest,
-    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
-        self.tables.with(|t| t.revoke_access_token(digest));
-        ready(Ok(()))
-    }
-
-    fn record_jti(
-        &self,
-        client: &ClientId,
-        jti: &str,
-        expires_at: UnixTime,
-        now: UnixTime,
-    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
-        ready(
-            self.tables
-                .with(|t| t.record_jti(client, jti, expires_at, now)),
-        )
-    }
-
-    fn insert_pushed_request(
-        &self,
-        record: &PushedRequestRecord,
-    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
-        ready(self.tables.with(|t| t.insert_pushed_request(record)))
-    }
-
-    fn take_pushed_request(
-        &self,
-        digest: &SecretDigest,
-        now: UnixTime,
-    ) -> impl Future<Output = Result<Option<PushedRequestRecord>, Self::Error>> + Send {
-        ready(Ok(self.tables.with(|t| t.take_pushed_request(digest, now))))
-    }
-
-    fn sweep_expired(
-        &self,
-        now: UnixTime,
-    ) -> impl Future<Output = Result<u64, Self::Error>> + Send {
-        ready(Ok(self.sweep(now)))
+    locked! {
+        fn client_now(id: &ClientId) -> Option<Client> = Ok(client);
+        fn record_jti_now(
+            client: &ClientId, jti: &str, span: Range<UnixTime>
+        ) -> bool = record_jti;
+        fn insert_code_now(code: &CodeRecord, token: Option<&AccessTokenRecord>) -> () = insert_code;
+        fn redeem_code_now(digest: &SecretDigest, now: UnixTime) -> Redemption = Ok(redeem_code);
+        fn insert_tokens_now(
+            access: &AccessTokenRecord, refresh: Option<&RefreshTokenRecord>
+        ) -> Insertion = insert_tokens;
+        fn access_token_now(
+            digest: &SecretDigest, now: UnixTime
+        ) -> Option<AccessTokenRecord> = Ok(access_token);
+        fn refresh_token_now(
+            digest: &SecretDigest, now: UnixTime
+        ) -> RefreshLookup = Ok(refresh_token);
+        fn rotate_refresh_token_now(
+            old: &SecretDigest, new: &RefreshTokenRecord, now: UnixTime
+        ) -> Rotation = rotate_refresh_token;
+        fn revoke_grant_now(grant: &GrantId, now: UnixTime) -> () = revoke_grant;
+        fn revoke_access_token_now(digest: &SecretDigest) -> () = Ok(revoke_access_token);
+        fn insert_pushed_request_now(record: &PushedRequestRecord) -> () = insert_pushed_request;
+        fn take_pushed_request_now(
+            digest: &SecretDigest, now: UnixTime
+        ) -> Option<PushedRequestRecord> = Ok(take_pushed_request);
+        fn sweep_expired_now(now: UnixTime) -> u64 = Ok(sweep);
     }
 }

@@ -1,101 +1,19 @@
 //! The tables and every operation on them. Callers hold the lock; nothing here blocks, awaits or
 //! calls code outside this crate but `Clone` of records.
 
-use alloc::boxed::Box;
 use alloc::vec::Vec;
+use core::ops::Range;
 
+use oidc_hybrid::storage::model::{
+    Entry, alive, renew_jti, revocation_marker_until, unless_revoked,
+};
 use oidc_hybrid::{
     AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, PushedRequestRecord,
     Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest, UnixTime,
 };
 use sha2::{Digest, Sha256};
 
-use crate::{Capacity, Counts, REVOCATION_GRACE_SECS, StoreError, Table};
-
-/// Whether something that stops being valid at `expires_at` is still valid at `now`: live while
-/// `now < expires_at`, expired from `expires_at` on.
-fn alive(expires_at: UnixTime, now: UnixTime) -> bool {
-    now < expires_at
-}
-
-/// A stored authorization code.
-enum CodeEntry {
-    /// Not yet redeemed.
-    Live(Box<CodeRecord>),
-    /// Redeemed, or its grant revoked: kept until the code would have expired or, if later,
-    /// until the last token of its grant expires.
-    Used {
-        grant_id: GrantId,
-        expires_at: UnixTime,
-    },
-}
-
-impl CodeEntry {
-    fn grant_id(&self) -> &GrantId {
-        match self {
-            Self::Live(record) => &record.grant_id,
-            Self::Used { grant_id, .. } => grant_id,
-        }
-    }
-
-    fn expires_at(&self) -> UnixTime {
-        match self {
-            Self::Live(record) => record.expires_at,
-            Self::Used { expires_at, .. } => *expires_at,
-        }
-    }
-
-    /// Turns a live code into its tombstone, returning the record it held (if it was live).
-    fn retire(&mut self) -> Option<CodeRecord> {
-        let tombstone = Self::Used {
-            grant_id: self.grant_id().clone(),
-            expires_at: self.expires_at(),
-        };
-        match core::mem::replace(self, tombstone) {
-            Self::Live(record) => Some(*record),
-            Self::Used { .. } => None,
-        }
-    }
-}
-
-/// A stored refresh token.
-enum RefreshEntry {
-    /// Usable.
-    Live(Box<RefreshTokenRecord>),
-    /// Rotated away, or its grant revoked: kept until the token would have expired.
-    Retired {
-        grant_id: GrantId,
-        expires_at: UnixTime,
-    },
-}
-
-impl RefreshEntry {
-    fn grant_id(&self) -> &GrantId {
-        match self {
-            Self::Live(record) => &record.grant_id,
-            Self::Retired { grant_id, .. } => grant_id,
-        }
-    }
-
-    fn expires_at(&self) -> UnixTime {
-        match self {
-            Self::Live(record) => record.expires_at,
-            Self::Retired { expires_at, .. } => *expires_at,
-        }
-    }
-
-    /// Turns a live token into its tombstone, returning the record it held (if it was live).
-    fn retire(&mut self) -> Option<RefreshTokenRecord> {
-        let tombstone = Self::Retired {
-            grant_id: self.grant_id().clone(),
-            expires_at: self.expires_at(),
-        };
-        match core::mem::replace(self, tombstone) {
-            Self::Live(record) => Some(*record),
-            Self::Retired { .. } => None,
-        }
-    }
-}
+use crate::{Capacity, Counts, StoreError, Table};
 
 /// What the store knows about a grant. Its members are found by scanning the other tables for
 /// its id, so no member lists are kept.
@@ -121,22 +39,13 @@ fn jti_key(client: &ClientId, jti: &str) -> JtiKey {
     hash.finalize().into()
 }
 
-/// Fails with [`StoreError::Full`] if `len` entries already fill `capacity`.
-fn room(table: Table, len: usize, capacity: usize) -> Result<(), StoreError> {
-    if len < capacity {
-        Ok(())
-    } else {
-        Err(StoreError::Full { table, capacity })
-    }
-}
-
 /// Every table, each a `Vec` reserved to its capacity.
 pub(crate) struct Tables {
     pub(crate) capacity: Capacity,
     clients: Vec<Client>,
-    codes: Vec<(SecretDigest, CodeEntry)>,
+    codes: Vec<(SecretDigest, Entry<CodeRecord>)>,
     access: Vec<AccessTokenRecord>,
-    refresh: Vec<(SecretDigest, RefreshEntry)>,
+    refresh: Vec<(SecretDigest, Entry<RefreshTokenRecord>)>,
     grants: Vec<GrantEntry>,
     jtis: Vec<(JtiKey, UnixTime)>,
     pushed: Vec<PushedRequestRecord>,
@@ -157,15 +66,15 @@ impl Tables {
     }
 
     pub(crate) fn counts(&self) -> Counts {
-        Counts {
-            clients: self.clients.len(),
-            codes: self.codes.len(),
-            access_tokens: self.access.len(),
-            refresh_tokens: self.refresh.len(),
-            grants: self.grants.len(),
-            jtis: self.jtis.len(),
-            pushed_requests: self.pushed.len(),
-        }
+        Counts::new(
+            self.clients.len(),
+            self.codes.len(),
+            self.access.len(),
+            self.refresh.len(),
+            self.grants.len(),
+            self.jtis.len(),
+            self.pushed.len(),
+        )
     }
 
     // -----------------------------------------------------------------------------------------
@@ -175,7 +84,7 @@ impl Tables {
         if let Some(slot) = self.clients.iter_mut().find(|c| c.id() == client.id()) {
             return Ok(Some(core::mem::replace(slot, client)));
         }
-        room(Table::Clients, self.clients.len(), self.capacity.clients)?;
+        self.room(Table::Clients)?;
         self.clients.push(client);
         Ok(None)
     }
@@ -212,12 +121,30 @@ impl Tables {
         self.refresh.iter().any(|(d, _)| d == digest)
     }
 
+    /// Fails with [`StoreError::Full`] if `table` is at its capacity.
+    fn room(&self, table: Table) -> Result<(), StoreError> {
+        let (len, capacity) = match table {
+            Table::AccessTokens => (self.access.len(), self.capacity.access_tokens),
+            Table::Clients => (self.clients.len(), self.capacity.clients),
+            Table::Codes => (self.codes.len(), self.capacity.codes),
+            Table::Grants => (self.grants.len(), self.capacity.grants),
+            Table::Jtis => (self.jtis.len(), self.capacity.jtis),
+            Table::PushedRequests => (self.pushed.len(), self.capacity.pushed_requests),
+            Table::RefreshTokens => (self.refresh.len(), self.capacity.refresh_tokens),
+        };
+        if len < capacity {
+            Ok(())
+        } else {
+            Err(StoreError::Full { table, capacity })
+        }
+    }
+
     /// Checks that a grant entry for `id` exists or can be added.
     fn grant_room(&self, id: &GrantId) -> Result<(), StoreError> {
         if self.grant(id).is_some() {
             Ok(())
         } else {
-            room(Table::Grants, self.grants.len(), self.capacity.grants)
+            self.room(Table::Grants)
         }
     }
 
@@ -249,13 +176,8 @@ impl Tables {
     /// code replayed while tokens from it live must still be recognised (RFC 6749 §4.1.2).
     fn extend_code_tombstones(&mut self, id: &GrantId, until: UnixTime) {
         for (_, entry) in &mut self.codes {
-            if let CodeEntry::Used {
-                grant_id,
-                expires_at,
-            } = entry
-                && grant_id == id
-            {
-                *expires_at = (*expires_at).max(until);
+            if entry.grant_id() == id {
+                entry.extend_tombstone(until);
             }
         }
     }
@@ -276,17 +198,12 @@ impl Tables {
             // Already stored: a retried call (digests of random secrets do not collide).
             return Ok(());
         }
-        room(Table::Codes, self.codes.len(), self.capacity.codes)?;
+        self.room(Table::Codes)?;
         if token.is_some() {
-            room(
-                Table::AccessTokens,
-                self.access.len(),
-                self.capacity.access_tokens,
-            )?;
+            self.room(Table::AccessTokens)?;
         }
         self.grant_room(&code.grant_id)?;
-        self.codes
-            .push((code.digest, CodeEntry::Live(Box::new(code.clone()))));
+        self.codes.push((code.digest, Entry::live(code.clone())));
         self.extend_grant(&code.grant_id, code.expires_at);
         if let Some(token) = token {
             self.access.push(token.clone());
@@ -296,16 +213,10 @@ impl Tables {
     }
 
     pub(crate) fn redeem_code(&mut self, digest: &SecretDigest, now: UnixTime) -> Redemption {
-        let Some((_, entry)) = self.codes.iter_mut().find(|(d, _)| d == digest) else {
-            return Redemption::Unknown;
-        };
-        if !alive(entry.expires_at(), now) {
-            return Redemption::Unknown;
-        }
-        match entry.retire() {
-            Some(record) => Redemption::Fresh(record),
-            None => Redemption::Replayed(entry.grant_id().clone()),
-        }
+        self.codes
+            .iter_mut()
+            .find(|(d, _)| d == digest)
+            .map_or(Redemption::Unknown, |(_, entry)| entry.redeem(now))
     }
 
     // -----------------------------------------------------------------------------------------
@@ -325,26 +236,16 @@ impl Tables {
             // Already stored: a retried call.
             return Ok(Insertion::Stored);
         }
-        room(
-            Table::AccessTokens,
-            self.access.len(),
-            self.capacity.access_tokens,
-        )?;
+        self.room(Table::AccessTokens)?;
         if refresh.is_some() {
-            room(
-                Table::RefreshTokens,
-                self.refresh.len(),
-                self.capacity.refresh_tokens,
-            )?;
+            self.room(Table::RefreshTokens)?;
         }
         self.grant_room(&access.grant_id)?;
         self.access.push(access.clone());
         let mut until = self.extend_grant(&access.grant_id, access.expires_at);
         if let Some(refresh) = refresh {
-            self.refresh.push((
-                refresh.digest,
-                RefreshEntry::Live(Box::new(refresh.clone())),
-            ));
+            self.refresh
+                .push((refresh.digest, Entry::live(refresh.clone())));
             until = self.extend_grant(&access.grant_id, refresh.expires_at);
         }
         self.extend_code_tombstones(&access.grant_id, until);
@@ -364,19 +265,12 @@ impl Tables {
     }
 
     pub(crate) fn refresh_token(&self, digest: &SecretDigest, now: UnixTime) -> RefreshLookup {
-        match self.refresh.iter().find(|(d, _)| d == digest) {
-            None => RefreshLookup::Unknown,
-            Some((_, entry)) if !alive(entry.expires_at(), now) => RefreshLookup::Unknown,
-            Some((_, RefreshEntry::Retired { grant_id, .. })) => {
-                RefreshLookup::Retired(grant_id.clone())
-            }
-            Some((_, RefreshEntry::Live(record))) if self.grant_revoked(&record.grant_id) => {
-                RefreshLookup::Retired(record.grant_id.clone())
-            }
-            Some((_, RefreshEntry::Live(record))) => {
-                RefreshLookup::Live(RefreshTokenRecord::clone(record))
-            }
-        }
+        let lookup = self
+            .refresh
+            .iter()
+            .find(|(d, _)| d == digest)
+            .map_or(RefreshLookup::Unknown, |(_, entry)| entry.lookup(now));
+        unless_revoked(lookup, |grant| self.grant_revoked(grant))
     }
 
     pub(crate) fn rotate_refresh_token(
@@ -387,30 +281,17 @@ impl Tables {
     ) -> Result<Rotation, StoreError> {
         let revoked = self.grant_revoked(&new.grant_id);
         let new_present = self.has_refresh(&new.digest);
-        let refresh_len = self.refresh.len();
         let Some(index) = self.refresh.iter().position(|(d, _)| d == old) else {
             return Ok(Rotation::Unknown);
         };
-        let entry = &mut self.refresh[index].1;
-        if !alive(entry.expires_at(), now) || entry.grant_id() != &new.grant_id {
-            // Expired, or a `new` of another grant: a caller bug that must not move a token out
-            // of its grant's revocation. Nothing changes.
-            return Ok(Rotation::Unknown);
-        }
-        if revoked {
-            // `revoke_grant` has already retired every refresh token of the grant.
-            entry.retire();
-            return Ok(Rotation::Reused(new.grant_id.clone()));
-        }
-        if matches!(entry, RefreshEntry::Retired { .. }) {
-            return Ok(Rotation::Reused(new.grant_id.clone()));
+        if let Some(refused) = self.refresh[index]
+            .1
+            .refuse_rotation(&new.grant_id, now, revoked)
+        {
+            return Ok(refused);
         }
         if !new_present {
-            room(
-                Table::RefreshTokens,
-                refresh_len,
-                self.capacity.refresh_tokens,
-            )?;
+            self.room(Table::RefreshTokens)?;
         }
         self.grant_room(&new.grant_id)?;
         let Some(retired) = self.refresh[index].1.retire() else {
@@ -418,8 +299,7 @@ impl Tables {
             return Ok(Rotation::Reused(new.grant_id.clone()));
         };
         if !new_present {
-            self.refresh
-                .push((new.digest, RefreshEntry::Live(Box::new(new.clone()))));
+            self.refresh.push((new.digest, Entry::live(new.clone())));
         }
         let until = self.extend_grant(&new.grant_id, new.expires_at);
         self.extend_code_tombstones(&new.grant_id, until);
@@ -433,11 +313,9 @@ impl Tables {
         self.grant_room(id)?;
         let grant = self.grant_entry(id);
         grant.revoked = true;
-        let marker_until = grant
+        grant.expires_at = grant
             .expires_at
-            .max(now)
-            .saturating_add_secs(REVOCATION_GRACE_SECS);
-        grant.expires_at = grant.expires_at.max(marker_until);
+            .max(revocation_marker_until(grant.expires_at, now));
         for (_, entry) in &mut self.codes {
             if entry.grant_id() == id {
                 entry.retire();
@@ -465,22 +343,15 @@ impl Tables {
         &mut self,
         client: &ClientId,
         jti: &str,
-        expires_at: UnixTime,
-        now: UnixTime,
+        span: Range<UnixTime>,
     ) -> Result<bool, StoreError> {
         let key = jti_key(client, jti);
-        match self.jtis.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, seen_until)) if alive(*seen_until, now) => Ok(false),
-            Some((_, seen_until)) => {
-                *seen_until = expires_at;
-                Ok(true)
-            }
-            None => {
-                room(Table::Jtis, self.jtis.len(), self.capacity.jtis)?;
-                self.jtis.push((key, expires_at));
-                Ok(true)
-            }
+        if let Some((_, seen_until)) = self.jtis.iter_mut().find(|(k, _)| *k == key) {
+            return Ok(renew_jti(seen_until, span));
         }
+        self.room(Table::Jtis)?;
+        self.jtis.push((key, span.end));
+        Ok(true)
     }
 
     // -----------------------------------------------------------------------------------------
@@ -490,11 +361,7 @@ impl Tables {
         &mut self,
         record: &PushedRequestRecord,
     ) -> Result<(), StoreError> {
-        room(
-            Table::PushedRequests,
-            self.pushed.len(),
-            self.capacity.pushed_requests,
-        )?;
+        self.room(Table::PushedRequests)?;
         self.pushed.push(record.clone());
         Ok(())
     }

@@ -5,9 +5,8 @@
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
 use core::future::Future;
-use core::pin::pin;
-use core::task::{Context, Poll, Waker};
 
+use oidc_hybrid::storage::model::complete_now;
 use oidc_hybrid::{
     AccessTokenRecord, Approval, Client, ClientMetadata, CodeRecord, Config, ConfigError, Consent,
     JwsAlgorithm, Params, Provider, RandomError, Redemption, SecretDigest, SecureRandom, Session,
@@ -15,54 +14,21 @@ use oidc_hybrid::{
 };
 use oidc_hybrid_embedded_store::{Capacity, EmbeddedStore, StoreError, Table};
 use oidc_hybrid_rustcrypto::Es256Signer;
-use serde_json::json;
-
-const T0: u64 = 1_700_000_000;
+use oidc_hybrid_testkit::contract::{self, T0};
 
 /// Polls a future that is already complete (every store operation returns one).
 fn now<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("store futures are always ready"),
-    }
+    complete_now(future).expect("store futures are always ready")
 }
 
+/// A code of the client `rp`.
 fn code(name: &str, grant: &str, expires_at: u64) -> CodeRecord {
-    serde_json::from_value(json!({
-        "digest": SecretDigest::of(name).to_base64url(),
-        "grant_id": grant,
-        "client_id": "rp",
-        "redirect_uri": "https://rp.example/cb",
-        "response_type": "code id_token",
-        "scope": "openid",
-        "nonce": "n",
-        "subject": "alice",
-        "auth_time": T0,
-        "auth_time_required": false,
-        "acr": null,
-        "amr": [],
-        "code_challenge": null,
-        "issued_at": T0,
-        "expires_at": expires_at,
-    }))
-    .unwrap()
+    contract::code(name, grant, "rp", expires_at)
 }
 
+/// An access token of the client `rp`.
 fn access(name: &str, grant: &str, expires_at: u64) -> AccessTokenRecord {
-    serde_json::from_value(json!({
-        "digest": SecretDigest::of(name).to_base64url(),
-        "grant_id": grant,
-        "client_id": "rp",
-        "subject": "alice",
-        "scope": "openid",
-        "issued_at": T0,
-        "expires_at": expires_at,
-    }))
-    .unwrap()
+    contract::access(name, grant, "rp", expires_at)
 }
 
 fn client() -> Client {
@@ -179,24 +145,19 @@ fn es256_alone_runs_a_flow_only_under_the_waiver() {
         store.insert_client(client()).unwrap();
         store
     };
+    let provider = |config| {
+        Provider::new(
+            config,
+            store(),
+            vec![Box::new(key())],
+            Fixed,
+            Counter(0.into()),
+        )
+    };
     let config = Config::new("https://op.example").unwrap();
-    let refused = Provider::new(
-        config.clone(),
-        store(),
-        vec![Box::new(key())],
-        Fixed,
-        Counter(0.into()),
-    );
-    assert_eq!(refused.err(), Some(ConfigError::Keys));
+    assert_eq!(provider(config.clone()).err(), Some(ConfigError::Keys));
 
-    let op = Provider::new(
-        config.waive_rs256_nonconforming(),
-        store(),
-        vec![Box::new(key())],
-        Fixed,
-        Counter(0.into()),
-    )
-    .unwrap();
+    let op = provider(config.waive_rs256_nonconforming()).unwrap();
     assert!(!op.discovery().to_json().contains("RS256"));
     let params = Params::parse(
         "response_type=code%20id_token&client_id=rp&redirect_uri=https%3A%2F%2Frp.example%2Fcb\

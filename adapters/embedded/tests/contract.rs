@@ -4,25 +4,7 @@
 
 use oidc_hybrid::Client;
 use oidc_hybrid_embedded_store::{Capacity, EmbeddedStore};
-use oidc_hybrid_testkit::contract::{CountEntries, Fixture, StoreCounts};
-
-/// Counts a bounded store's entries.
-#[derive(Debug)]
-struct Entries;
-
-impl CountEntries<EmbeddedStore> for Entries {
-    async fn count(&self, store: &EmbeddedStore) -> StoreCounts {
-        let counts = store.counts();
-        let n = |count: usize| u64::try_from(count).expect("fewer than 2^64 entries");
-        StoreCounts {
-            codes: n(counts.codes),
-            access_tokens: n(counts.access_tokens),
-            refresh_tokens: n(counts.refresh_tokens),
-            grants: n(counts.grants),
-            jtis: n(counts.jtis),
-        }
-    }
-}
+use oidc_hybrid_testkit::contract::{CountsOf, Fixture};
 
 /// A fresh store holding `clients`.
 async fn store(clients: Vec<Client>) -> Fixture<EmbeddedStore> {
@@ -30,7 +12,7 @@ async fn store(clients: Vec<Client>) -> Fixture<EmbeddedStore> {
     for client in clients {
         store.insert_client(client).expect("room for the clients");
     }
-    Fixture::new(store).counted_by(Entries)
+    Fixture::new(store).counted_by(CountsOf(EmbeddedStore::counts))
 }
 
 oidc_hybrid_testkit::storage_contract!(embedded, store);

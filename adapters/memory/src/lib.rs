@@ -138,19 +138,26 @@ mod tests;
 use alloc::sync::Arc;
 use core::convert::Infallible;
 use core::fmt;
-use core::future::{Future, ready};
+use core::ops::Range;
 use core::time::Duration;
 use std::collections::HashMap;
 use std::sync::RwLock;
 
+use oidc_hybrid::storage::model::{
+    self, Entry, ImmediateStorage, alive, renew_jti, revocation_marker_until, unless_revoked,
+};
 use oidc_hybrid::{
     AccessTokenRecord, Client, ClientId, Clock, CodeRecord, GrantId, Insertion,
     PushedRequestRecord, Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest,
-    Storage, UnixTime,
+    UnixTime,
 };
 
 pub use sweeper::SweeperHandle;
-use table::{AccessEntry, CodeEntry, GrantEntry, JtiKey, RefreshEntry, Table, alive};
+use table::{AccessEntry, GrantEntry, JtiKey, Table};
+
+// The crate documentation names the contract's methods.
+#[cfg(doc)]
+use oidc_hybrid::Storage;
 
 /// How long, in seconds, a revoked grant's marker is kept after the later of the revocation
 /// time and the latest expiry of anything of the grant (see the crate docs, *Expiry*): the
@@ -168,9 +175,9 @@ pub type MemoryError = Infallible;
 /// never digests or records.
 pub struct MemoryStore {
     clients: RwLock<HashMap<ClientId, Client>>,
-    codes: Table<SecretDigest, CodeEntry>,
+    codes: Table<SecretDigest, Entry<CodeRecord>>,
     access: Table<SecretDigest, AccessEntry>,
-    refresh: Table<SecretDigest, RefreshEntry>,
+    refresh: Table<SecretDigest, Entry<RefreshTokenRecord>>,
     grants: Table<GrantId, GrantEntry>,
     jtis: Table<JtiKey, UnixTime>,
     pushed: Table<SecretDigest, PushedRequestRecord>,
@@ -179,24 +186,7 @@ pub struct MemoryStore {
 /// How many entries each table of a [`MemoryStore`] holds, tombstones and expired but not yet
 /// swept entries included. Each table is counted shard by shard, so under concurrent use the
 /// numbers are approximate.
-#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
-#[non_exhaustive]
-pub struct Counts {
-    /// Registered clients.
-    pub clients: usize,
-    /// Codes, live or used.
-    pub codes: usize,
-    /// Access tokens.
-    pub access_tokens: usize,
-    /// Refresh tokens, live or retired.
-    pub refresh_tokens: usize,
-    /// Grant entries (membership and revocation markers).
-    pub grants: usize,
-    /// Recorded `jti`s.
-    pub jtis: usize,
-    /// Pushed authorization requests not yet used.
-    pub pushed_requests: usize,
-}
+pub use model::Counts;
 
 impl Default for MemoryStore {
     fn default() -> Self {
@@ -206,16 +196,7 @@ impl Default for MemoryStore {
 
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let counts = self.counts();
-        f.debug_struct("MemoryStore")
-            .field("clients", &counts.clients)
-            .field("codes", &counts.codes)
-            .field("access_tokens", &counts.access_tokens)
-            .field("refresh_tokens", &counts.refresh_tokens)
-            .field("grants", &counts.grants)
-            .field("jtis", &counts.jtis)
-            .field("pushed_requests", &counts.pushed_requests)
-            .finish()
+        self.counts().debug_store("MemoryStore", f)
     }
 }
 
@@ -258,15 +239,15 @@ impl MemoryStore {
     /// How many entries each table holds.
     #[must_use]
     pub fn counts(&self) -> Counts {
-        Counts {
-            clients: table::read(&self.clients).len(),
-            codes: self.codes.len(),
-            access_tokens: self.access.len(),
-            refresh_tokens: self.refresh.len(),
-            grants: self.grants.len(),
-            jtis: self.jtis.len(),
-            pushed_requests: self.pushed.len(),
-        }
+        Counts::new(
+            table::read(&self.clients).len(),
+            self.codes.len(),
+            self.access.len(),
+            self.refresh.len(),
+            self.grants.len(),
+            self.jtis.len(),
+            self.pushed.len(),
+        )
     }
 
     /// Deletes every entry expired at `now` (`expires_at <= now`): codes, used-code and
@@ -311,90 +292,6 @@ impl MemoryStore {
             .is_some_and(|g| g.revoked)
     }
 
-    fn insert_code_now(&self, code: &CodeRecord, token: Option<&AccessTokenRecord>) {
-        if token.is_some_and(|t| t.grant_id != code.grant_id) {
-            return;
-        }
-        let mut grants = self.grants.shard(&code.grant_id);
-        if grants.get(&code.grant_id).is_some_and(|g| g.revoked) {
-            return;
-        }
-        let code_taken = self.codes.shard(&code.digest).contains_key(&code.digest);
-        let token_taken =
-            token.is_some_and(|t| self.access.shard(&t.digest).contains_key(&t.digest));
-        if code_taken || token_taken {
-            // Already stored: a retried call (digests of random secrets do not collide).
-            return;
-        }
-        let grant = grants.entry(code.grant_id.clone()).or_default();
-        self.codes
-            .shard(&code.digest)
-            .insert(code.digest, CodeEntry::Live(Box::new(code.clone())));
-        grant.codes.insert(code.digest, code.expires_at);
-        grant.extend(code.expires_at);
-        if let Some(token) = token {
-            self.access
-                .shard(&token.digest)
-                .insert(token.digest, token.clone());
-            grant.access.insert(token.digest, token.expires_at);
-            grant.extend(token.expires_at);
-        }
-    }
-
-    fn redeem_code_now(&self, digest: &SecretDigest, now: UnixTime) -> Redemption {
-        let mut codes = self.codes.shard(digest);
-        let Some(entry) = codes.get_mut(digest) else {
-            return Redemption::Unknown;
-        };
-        if !alive(entry.expires_at(), now) {
-            return Redemption::Unknown;
-        }
-        match entry.retire() {
-            Some(record) => Redemption::Fresh(record),
-            None => Redemption::Replayed(entry.grant_id().clone()),
-        }
-    }
-
-    fn insert_tokens_now(
-        &self,
-        access: &AccessTokenRecord,
-        refresh: Option<&RefreshTokenRecord>,
-    ) -> Insertion {
-        if refresh.is_some_and(|r| r.grant_id != access.grant_id) {
-            return Insertion::GrantRevoked;
-        }
-        let mut grants = self.grants.shard(&access.grant_id);
-        if grants.get(&access.grant_id).is_some_and(|g| g.revoked) {
-            return Insertion::GrantRevoked;
-        }
-        let access_taken = self
-            .access
-            .shard(&access.digest)
-            .contains_key(&access.digest);
-        let refresh_taken =
-            refresh.is_some_and(|r| self.refresh.shard(&r.digest).contains_key(&r.digest));
-        if access_taken || refresh_taken {
-            // Already stored: a retried call (digests of random secrets do not collide).
-            return Insertion::Stored;
-        }
-        let grant = grants.entry(access.grant_id.clone()).or_default();
-        self.access
-            .shard(&access.digest)
-            .insert(access.digest, access.clone());
-        grant.access.insert(access.digest, access.expires_at);
-        grant.extend(access.expires_at);
-        if let Some(refresh) = refresh {
-            self.refresh.shard(&refresh.digest).insert(
-                refresh.digest,
-                RefreshEntry::Live(Box::new(refresh.clone())),
-            );
-            grant.refresh.insert(refresh.digest, refresh.expires_at);
-            grant.extend(refresh.expires_at);
-        }
-        self.extend_code_tombstones(grant);
-        Insertion::Stored
-    }
-
     /// Pushes the tombstones of the grant's used codes out to the grant's expiry: a code replayed
     /// while tokens from it live must still be recognised (RFC 6749 §4.1.2). Called with the
     /// grant's shard locked (lock order: grant, then code).
@@ -407,31 +304,147 @@ impl MemoryStore {
             }
         }
     }
+}
 
-    fn access_token_now(&self, digest: &SecretDigest, now: UnixTime) -> Option<AccessTokenRecord> {
+/// Every method does its work when called and returns an already completed future (dropping
+/// the future unpolled does not undo it), through the [`Storage`] implementation of every
+/// [`ImmediateStorage`]; see the crate docs for the atomicity of each. The error type is
+/// [`Infallible`]: these methods cannot fail.
+impl ImmediateStorage for MemoryStore {
+    type Error = MemoryError;
+
+    fn client_now(&self, id: &ClientId) -> Result<Option<Client>, MemoryError> {
+        Ok(table::read(&self.clients).get(id).cloned())
+    }
+
+    fn record_jti_now(
+        &self,
+        client: &ClientId,
+        jti: &str,
+        span: Range<UnixTime>,
+    ) -> Result<bool, MemoryError> {
+        let key: JtiKey = (client.clone(), jti.to_owned());
+        let mut jtis = self.jtis.shard(&key);
+        Ok(match jtis.get_mut(&key) {
+            Some(seen_until) => renew_jti(seen_until, span),
+            None => {
+                jtis.insert(key, span.end);
+                true
+            }
+        })
+    }
+
+    fn insert_code_now(
+        &self,
+        code: &CodeRecord,
+        token: Option<&AccessTokenRecord>,
+    ) -> Result<(), MemoryError> {
+        if token.is_some_and(|t| t.grant_id != code.grant_id) {
+            return Ok(());
+        }
+        let mut grants = self.grants.shard(&code.grant_id);
+        if grants.get(&code.grant_id).is_some_and(|g| g.revoked) {
+            return Ok(());
+        }
+        let code_taken = self.codes.shard(&code.digest).contains_key(&code.digest);
+        let token_taken =
+            token.is_some_and(|t| self.access.shard(&t.digest).contains_key(&t.digest));
+        if code_taken || token_taken {
+            // Already stored: a retried call (digests of random secrets do not collide).
+            return Ok(());
+        }
+        let grant = grants.entry(code.grant_id.clone()).or_default();
+        self.codes
+            .shard(&code.digest)
+            .insert(code.digest, Entry::live(code.clone()));
+        grant.codes.insert(code.digest, code.expires_at);
+        grant.extend(code.expires_at);
+        if let Some(token) = token {
+            self.access
+                .shard(&token.digest)
+                .insert(token.digest, token.clone());
+            grant.access.insert(token.digest, token.expires_at);
+            grant.extend(token.expires_at);
+        }
+        Ok(())
+    }
+
+    fn redeem_code_now(
+        &self,
+        digest: &SecretDigest,
+        now: UnixTime,
+    ) -> Result<Redemption, MemoryError> {
+        let mut codes = self.codes.shard(digest);
+        Ok(codes
+            .get_mut(digest)
+            .map_or(Redemption::Unknown, |entry| entry.redeem(now)))
+    }
+
+    fn insert_tokens_now(
+        &self,
+        access: &AccessTokenRecord,
+        refresh: Option<&RefreshTokenRecord>,
+    ) -> Result<Insertion, MemoryError> {
+        if refresh.is_some_and(|r| r.grant_id != access.grant_id) {
+            return Ok(Insertion::GrantRevoked);
+        }
+        let mut grants = self.grants.shard(&access.grant_id);
+        if grants.get(&access.grant_id).is_some_and(|g| g.revoked) {
+            return Ok(Insertion::GrantRevoked);
+        }
+        let access_taken = self
+            .access
+            .shard(&access.digest)
+            .contains_key(&access.digest);
+        let refresh_taken =
+            refresh.is_some_and(|r| self.refresh.shard(&r.digest).contains_key(&r.digest));
+        if access_taken || refresh_taken {
+            // Already stored: a retried call (digests of random secrets do not collide).
+            return Ok(Insertion::Stored);
+        }
+        let grant = grants.entry(access.grant_id.clone()).or_default();
+        self.access
+            .shard(&access.digest)
+            .insert(access.digest, access.clone());
+        grant.access.insert(access.digest, access.expires_at);
+        grant.extend(access.expires_at);
+        if let Some(refresh) = refresh {
+            self.refresh
+                .shard(&refresh.digest)
+                .insert(refresh.digest, Entry::live(refresh.clone()));
+            grant.refresh.insert(refresh.digest, refresh.expires_at);
+            grant.extend(refresh.expires_at);
+        }
+        self.extend_code_tombstones(grant);
+        Ok(Insertion::Stored)
+    }
+
+    fn access_token_now(
+        &self,
+        digest: &SecretDigest,
+        now: UnixTime,
+    ) -> Result<Option<AccessTokenRecord>, MemoryError> {
         let record = self
             .access
             .shard(digest)
             .get(digest)
             .filter(|r| alive(r.expires_at, now))
-            .cloned()?;
-        (!self.grant_revoked(&record.grant_id)).then_some(record)
+            .cloned();
+        Ok(record.filter(|r| !self.grant_revoked(&r.grant_id)))
     }
 
-    fn refresh_token_now(&self, digest: &SecretDigest, now: UnixTime) -> RefreshLookup {
-        let record = match self.refresh.shard(digest).get(digest) {
-            Some(entry) if !alive(entry.expires_at(), now) => return RefreshLookup::Unknown,
-            Some(RefreshEntry::Live(record)) => RefreshTokenRecord::clone(record),
-            Some(RefreshEntry::Retired { grant_id, .. }) => {
-                return RefreshLookup::Retired(grant_id.clone());
-            }
-            None => return RefreshLookup::Unknown,
-        };
-        if self.grant_revoked(&record.grant_id) {
-            RefreshLookup::Retired(record.grant_id)
-        } else {
-            RefreshLookup::Live(record)
-        }
+    fn refresh_token_now(
+        &self,
+        digest: &SecretDigest,
+        now: UnixTime,
+    ) -> Result<RefreshLookup, MemoryError> {
+        // The token's shard is released before the grant's is taken (lock order).
+        let lookup = self
+            .refresh
+            .shard(digest)
+            .get(digest)
+            .map_or(RefreshLookup::Unknown, |entry| entry.lookup(now));
+        Ok(unless_revoked(lookup, |grant| self.grant_revoked(grant)))
     }
 
     fn rotate_refresh_token_now(
@@ -439,50 +452,38 @@ impl MemoryStore {
         old: &SecretDigest,
         new: &RefreshTokenRecord,
         now: UnixTime,
-    ) -> Rotation {
+    ) -> Result<Rotation, MemoryError> {
         let mut grants = self.grants.shard(&new.grant_id);
         let revoked = grants.get(&new.grant_id).is_some_and(|g| g.revoked);
         let retired = {
             let mut refresh = self.refresh.shard(old);
             let Some(entry) = refresh.get_mut(old) else {
-                return Rotation::Unknown;
+                return Ok(Rotation::Unknown);
             };
-            if !alive(entry.expires_at(), now) || entry.grant_id() != &new.grant_id {
-                // Expired, or a `new` of another grant: a caller bug that must not move a
-                // token out of its grant's revocation. Nothing changes.
-                return Rotation::Unknown;
-            }
-            if revoked {
-                // `revoke_grant` has already retired every refresh token of the grant; this
-                // only makes sure, and refuses.
-                entry.retire();
-                return Rotation::Reused(new.grant_id.clone());
+            if let Some(refused) = entry.refuse_rotation(&new.grant_id, now, revoked) {
+                return Ok(refused);
             }
             match entry.retire() {
                 Some(record) => record,
-                None => return Rotation::Reused(new.grant_id.clone()),
+                None => return Ok(Rotation::Reused(new.grant_id.clone())),
             }
         };
         let grant = grants.entry(new.grant_id.clone()).or_default();
         self.refresh
             .shard(&new.digest)
             .entry(new.digest)
-            .or_insert_with(|| RefreshEntry::Live(Box::new(new.clone())));
+            .or_insert_with(|| Entry::live(new.clone()));
         grant.refresh.insert(new.digest, new.expires_at);
         grant.extend(new.expires_at);
         self.extend_code_tombstones(grant);
-        Rotation::Rotated(retired)
+        Ok(Rotation::Rotated(retired))
     }
 
-    fn revoke_grant_now(&self, grant_id: &GrantId, now: UnixTime) {
+    fn revoke_grant_now(&self, grant_id: &GrantId, now: UnixTime) -> Result<(), MemoryError> {
         let mut grants = self.grants.shard(grant_id);
         let grant = grants.entry(grant_id.clone()).or_default();
         grant.revoked = true;
-        let marker_until = grant
-            .expires_at
-            .max(now)
-            .saturating_add_secs(REVOCATION_GRACE_SECS);
-        grant.extend(marker_until);
+        grant.extend(revocation_marker_until(grant.expires_at, now));
         for digest in grant.codes.keys() {
             if let Some(entry) = self.codes.shard(digest).get_mut(digest)
                 && entry.grant_id() == grant_id
@@ -507,150 +508,33 @@ impl MemoryStore {
         grant.codes.clear();
         grant.access.clear();
         grant.refresh.clear();
+        Ok(())
     }
 
-    fn revoke_access_token_now(&self, digest: &SecretDigest) {
+    fn revoke_access_token_now(&self, digest: &SecretDigest) -> Result<(), MemoryError> {
         self.access.shard(digest).remove(digest);
+        Ok(())
     }
 
-    fn record_jti_now(
-        &self,
-        client: &ClientId,
-        jti: &str,
-        expires_at: UnixTime,
-        now: UnixTime,
-    ) -> bool {
-        let key: JtiKey = (client.clone(), jti.to_owned());
-        let mut jtis = self.jtis.shard(&key);
-        match jtis.get_mut(&key) {
-            Some(seen_until) if alive(*seen_until, now) => false,
-            Some(seen_until) => {
-                *seen_until = expires_at;
-                true
-            }
-            None => {
-                jtis.insert(key, expires_at);
-                true
-            }
-        }
-    }
-}
-
-/// Every method does its work when called and returns an already completed future (dropping
-/// the future unpolled does not undo it); see the crate docs for the atomicity of each. The
-/// error type is [`Infallible`]: these methods cannot fail.
-impl Storage for MemoryStore {
-    type Error = MemoryError;
-
-    fn client(
-        &self,
-        id: &ClientId,
-    ) -> impl Future<Output = Result<Option<Client>, Self::Error>> + Send {
-        ready(Ok(table::read(&self.clients).get(id).cloned()))
-    }
-
-    fn insert_code(
-        &self,
-        code: &CodeRecord,
-        front_channel_token: Option<&AccessTokenRecord>,
-    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
-        self.insert_code_now(code, front_channel_token);
-        ready(Ok(()))
-    }
-
-    fn redeem_code(
-        &self,
-        digest: &SecretDigest,
-        now: UnixTime,
-    ) -> impl Future<Output = Result<Redemption, Self::Error>> + Send {
-        ready(Ok(self.redeem_code_now(digest, now)))
-    }
-
-    fn insert_tokens(
-        &self,
-        access: &AccessTokenRecord,
-        refresh: Option<&RefreshTokenRecord>,
-    ) -> impl Future<Output = Result<Insertion, Self::Error>> + Send {
-        ready(Ok(self.insert_tokens_now(access, refresh)))
-    }
-
-    fn access_token(
-        &self,
-        digest: &SecretDigest,
-        now: UnixTime,
-    ) -> impl Future<Output = Result<Option<AccessTokenRecord>, Self::Error>> + Send {
-        ready(Ok(self.access_token_now(digest, now)))
-    }
-
-    fn refresh_token(
-        &self,
-        digest: &SecretDigest,
-        now: UnixTime,
-    ) -> impl Future<Output = Result<RefreshLookup, Self::Error>> + Send {
-        ready(Ok(self.refresh_token_now(digest, now)))
-    }
-
-    fn rotate_refresh_token(
-        &self,
-        old: &SecretDigest,
-        new: &RefreshTokenRecord,
-        now: UnixTime,
-    ) -> impl Future<Output = Result<Rotation, Self::Error>> + Send {
-        ready(Ok(self.rotate_refresh_token_now(old, new, now)))
-    }
-
-    fn revoke_grant(
-        &self,
-        grant: &GrantId,
-        now: UnixTime,
-    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
-        self.revoke_grant_now(grant, now);
-        ready(Ok(()))
-    }
-
-    fn revoke_access_token(
-        &self,
-        digest: &SecretDigest,
-    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
-        self.revoke_access_token_now(digest);
-        ready(Ok(()))
-    }
-
-    fn record_jti(
-        &self,
-        client: &ClientId,
-        jti: &str,
-        expires_at: UnixTime,
-        now: UnixTime,
-    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
-        ready(Ok(self.record_jti_now(client, jti, expires_at, now)))
-    }
-
-    fn insert_pushed_request(
-        &self,
-        record: &PushedRequestRecord,
-    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+    fn insert_pushed_request_now(&self, record: &PushedRequestRecord) -> Result<(), MemoryError> {
         self.pushed
             .shard(&record.digest)
             .insert(record.digest, record.clone());
-        ready(Ok(()))
+        Ok(())
     }
 
     /// One critical section on the digest's shard removes the entry: of concurrent takes,
     /// exactly one finds it.
-    fn take_pushed_request(
+    fn take_pushed_request_now(
         &self,
         digest: &SecretDigest,
         now: UnixTime,
-    ) -> impl Future<Output = Result<Option<PushedRequestRecord>, Self::Error>> + Send {
+    ) -> Result<Option<PushedRequestRecord>, MemoryError> {
         let taken = self.pushed.shard(digest).remove(digest);
-        ready(Ok(taken.filter(|record| alive(record.expires_at, now))))
+        Ok(taken.filter(|record| alive(record.expires_at, now)))
     }
 
-    fn sweep_expired(
-        &self,
-        now: UnixTime,
-    ) -> impl Future<Output = Result<u64, Self::Error>> + Send {
-        ready(Ok(self.sweep(now)))
+    fn sweep_expired_now(&self, now: UnixTime) -> Result<u64, MemoryError> {
+        Ok(self.sweep(now))
     }
 }

@@ -5,21 +5,12 @@ use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use oidc_hybrid::{AccessTokenRecord, ClientId, CodeRecord, GrantId, RefreshTokenRecord};
-use oidc_hybrid::{SecretDigest, UnixTime};
+use oidc_hybrid::storage::model::alive;
+use oidc_hybrid::{AccessTokenRecord, ClientId, GrantId, SecretDigest, UnixTime};
 
 /// Number of shards per table. A power of two that divides 256, so that the first byte of a
 /// SHA-256 digest picks a shard uniformly.
 pub(crate) const SHARDS: usize = 32;
-
-/// Whether something that stops being valid at `expires_at` is still valid at `now`.
-///
-/// The one expiry rule of the crate: an entry is live while `now < expires_at` and expired from
-/// `expires_at` on (`expires_at <= now`).
-#[inline]
-pub(crate) fn alive(expires_at: UnixTime, now: UnixTime) -> bool {
-    now < expires_at
-}
 
 /// Locks a mutex, recovering the data if a thread panicked while holding it.
 ///
@@ -108,95 +99,6 @@ impl<K: ShardKey + Eq + Hash, V> Table<K, V> {
             removed += (before - map.len()) as u64;
         }
         removed
-    }
-}
-
-/// A stored authorization code.
-pub(crate) enum CodeEntry {
-    /// Not yet redeemed.
-    Live(Box<CodeRecord>),
-    /// Redeemed (or its grant revoked): only what a replay needs is kept, until the code would
-    /// have expired or, if later, until the last token issued from its grant expires.
-    Used {
-        grant_id: GrantId,
-        expires_at: UnixTime,
-    },
-}
-
-impl CodeEntry {
-    pub(crate) fn grant_id(&self) -> &GrantId {
-        match self {
-            Self::Live(record) => &record.grant_id,
-            Self::Used { grant_id, .. } => grant_id,
-        }
-    }
-
-    pub(crate) fn expires_at(&self) -> UnixTime {
-        match self {
-            Self::Live(record) => record.expires_at,
-            Self::Used { expires_at, .. } => *expires_at,
-        }
-    }
-
-    /// Keeps a tombstone at least until `until`, so that a replay is recognised (and revokes
-    /// the grant) for as long as anything issued from the grant can be used. Live codes keep
-    /// their own expiry.
-    pub(crate) fn extend_tombstone(&mut self, until: UnixTime) {
-        if let Self::Used { expires_at, .. } = self {
-            *expires_at = (*expires_at).max(until);
-        }
-    }
-
-    /// Turns a live code into its tombstone, returning the record it held (if it was live).
-    pub(crate) fn retire(&mut self) -> Option<CodeRecord> {
-        let tombstone = Self::Used {
-            grant_id: self.grant_id().clone(),
-            expires_at: self.expires_at(),
-        };
-        match core::mem::replace(self, tombstone) {
-            Self::Live(record) => Some(*record),
-            Self::Used { .. } => None,
-        }
-    }
-}
-
-/// A stored refresh token.
-pub(crate) enum RefreshEntry {
-    /// Usable.
-    Live(Box<RefreshTokenRecord>),
-    /// Rotated away (or its grant revoked): kept until the token would have expired, so that
-    /// reuse is detected.
-    Retired {
-        grant_id: GrantId,
-        expires_at: UnixTime,
-    },
-}
-
-impl RefreshEntry {
-    pub(crate) fn grant_id(&self) -> &GrantId {
-        match self {
-            Self::Live(record) => &record.grant_id,
-            Self::Retired { grant_id, .. } => grant_id,
-        }
-    }
-
-    pub(crate) fn expires_at(&self) -> UnixTime {
-        match self {
-            Self::Live(record) => record.expires_at,
-            Self::Retired { expires_at, .. } => *expires_at,
-        }
-    }
-
-    /// Turns a live token into its tombstone, returning the record it held (if it was live).
-    pub(crate) fn retire(&mut self) -> Option<RefreshTokenRecord> {
-        let tombstone = Self::Retired {
-            grant_id: self.grant_id().clone(),
-            expires_at: self.expires_at(),
-        };
-        match core::mem::replace(self, tombstone) {
-            Self::Live(record) => Some(*record),
-            Self::Retired { .. } => None,
-        }
     }
 }
 

@@ -9,14 +9,13 @@
 
 use alloc::sync::Arc;
 use core::future::Future;
-use core::pin::pin;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use core::task::{Context, Poll, Waker};
 use core::time::Duration;
 use std::sync::Barrier;
 use std::thread;
 use std::time::Instant;
 
+use oidc_hybrid::storage::model::complete_now;
 use oidc_hybrid::{
     Client, ClientId, ClientMetadata, Clock, GrantId, Insertion, Redemption, RefreshLookup,
     Rotation, Storage, UnixTime,
@@ -30,14 +29,7 @@ use crate::{Counts, MemoryStore};
 
 /// Polls a future that must already be complete (every `MemoryStore` method returns one).
 fn now_ready<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("MemoryStore futures are always ready"),
-    }
+    complete_now(future).expect("MemoryStore futures are always ready")
 }
 
 /// Unwraps an `Infallible` result.

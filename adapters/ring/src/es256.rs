@@ -2,7 +2,10 @@
 
 use core::fmt;
 
-use oidc_hybrid::{Jwk, JwsAlgorithm, SecureRandom, SignError, Signer};
+#[cfg(doc)]
+use oidc_hybrid::Signer;
+use oidc_hybrid::signer::JwkKey;
+use oidc_hybrid::{Jwk, JwsAlgorithm, SecureRandom, SignError};
 use p256::elliptic_curve::sec1::ToSec1Point;
 use p256::pkcs8::DecodePrivateKey;
 use ring::rand::SystemRandom;
@@ -53,9 +56,7 @@ use crate::{b64, pkcs8};
 pub struct Es256Signer {
     key: EcdsaKeyPair,
     rng: SystemRandom,
-    kid: String,
-    x: String,
-    y: String,
+    jwk: Jwk,
 }
 
 impl Es256Signer {
@@ -122,7 +123,8 @@ impl Es256Signer {
     /// The RFC 7638 JWK thumbprint of the public key (the default `kid`).
     #[must_use]
     pub fn thumbprint(&self) -> String {
-        ec_thumbprint(&self.x, &self.y)
+        // An EC JWK with `crv`, `x` and `y` set always has a thumbprint (RFC 7638 §3.2).
+        self.jwk.thumbprint().unwrap_or_default()
     }
 
     fn new(key: EcdsaKeyPair, rng: SystemRandom, kid: Option<&str>) -> Result<Self, KeyError> {
@@ -132,19 +134,11 @@ impl Es256Signer {
         else {
             return Err(KeyError::InvalidKey);
         };
-        let (x, y) = (b64::encode(x), b64::encode(y));
-        let kid = match kid {
-            Some("") => return Err(KeyError::EmptyKeyId),
-            Some(kid) => kid.into(),
-            None => ec_thumbprint(&x, &y),
-        };
-        Ok(Self {
-            key,
-            rng,
-            kid,
-            x,
-            y,
-        })
+        // The public JWK: `kty` `EC`, `crv` `P-256`, 32-byte `x` and `y` (RFC 7518 §6.2.1).
+        let jwk = Jwk::ec_p256("", JwsAlgorithm::ES256, b64::encode(x), b64::encode(y))
+            .named(kid)
+            .ok_or(KeyError::EmptyKeyId)?;
+        Ok(Self { key, rng, jwk })
     }
 }
 
@@ -165,27 +159,16 @@ fn with_derived_public_key(der: &[u8], rng: &SystemRandom) -> Result<EcdsaKeyPai
     .map_err(|_| KeyError::InvalidKey)
 }
 
-fn ec_thumbprint(x: &str, y: &str) -> String {
-    Jwk::ec_p256("", JwsAlgorithm::ES256, x.into(), y.into())
-        .thumbprint()
-        // An EC JWK with `crv`, `x` and `y` set always has a thumbprint (RFC 7638 §3.2).
-        .unwrap_or_default()
-}
-
-impl Signer for Es256Signer {
-    fn algorithm(&self) -> JwsAlgorithm {
-        JwsAlgorithm::ES256
-    }
-
-    fn key_id(&self) -> &str {
-        &self.kid
+impl JwkKey for Es256Signer {
+    fn jwk(&self) -> &Jwk {
+        &self.jwk
     }
 
     /// Signs per RFC 7515 §5.1 step 5 with ES256 (RFC 7518 §3.4); returns the 64-byte `R || S`.
     ///
     /// `rng` is not used: randomness comes from the signer's own [`SystemRandom`] (see the
     /// type's documentation).
-    fn try_sign(&self, input: &[u8], _rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError> {
+    fn sign_input(&self, input: &[u8], _rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError> {
         let signature = self
             .key
             .sign(&self.rng, input)
@@ -194,33 +177,25 @@ impl Signer for Es256Signer {
     }
 
     /// Verifies a 64-byte `R || S` ES256 signature (RFC 7518 §3.4); DER is refused.
-    fn verify(&self, input: &[u8], signature: &[u8]) -> Result<(), SignError> {
+    fn verify_input(&self, input: &[u8], signature: &[u8]) -> Result<(), SignError> {
         UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, self.key.public_key().as_ref())
             .verify(input, signature)
             .map_err(|_| SignError::new())
-    }
-
-    /// The public JWK: `kty` `EC`, `crv` `P-256`, 32-byte `x` and `y` (RFC 7518 §6.2.1).
-    fn public_jwk(&self) -> Jwk {
-        Jwk::ec_p256(
-            &self.kid,
-            JwsAlgorithm::ES256,
-            self.x.clone(),
-            self.y.clone(),
-        )
     }
 }
 
 impl fmt::Debug for Es256Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Es256Signer")
-            .field("kid", &self.kid)
+            .field("kid", &self.jwk.kid)
             .finish_non_exhaustive()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use oidc_hybrid::Signer;
+
     use super::*;
 
     const NO_PUBLIC_PEM: &str = include_str!("../tests/keys/p256-no-public.pkcs8.pem");

@@ -3,7 +3,10 @@
 
 use core::fmt;
 
-use oidc_hybrid::{Jwk, JwsAlgorithm, SecureRandom, SignError, Signer};
+#[cfg(doc)]
+use oidc_hybrid::Signer;
+use oidc_hybrid::signer::JwkKey;
+use oidc_hybrid::{Jwk, JwsAlgorithm, SecureRandom, SignError};
 use ring::rand::SystemRandom;
 use ring::rsa::PublicKeyComponents;
 use ring::signature::{
@@ -50,14 +53,11 @@ use crate::{b64, pkcs8};
 /// ```
 pub struct RsaSigner {
     key: RsaKeyPair,
-    alg: JwsAlgorithm,
     encoding: &'static dyn RsaEncoding,
     verification: &'static RsaParameters,
     rng: SystemRandom,
     bits: u32,
-    kid: String,
-    n: String,
-    e: String,
+    jwk: Jwk,
 }
 
 impl RsaSigner {
@@ -100,22 +100,18 @@ impl RsaSigner {
         }
         let key = RsaKeyPair::from_pkcs8(der).map_err(|_| KeyError::InvalidKey)?;
         let components = PublicKeyComponents::<Vec<u8>>::from(key.public());
+        // The public JWK: `kty` `RSA`, big-endian minimal `n` and `e` (RFC 7518 §6.3.1).
         let (n, e) = (b64::encode(&components.n), b64::encode(&components.e));
-        let kid = match kid {
-            Some("") => return Err(KeyError::EmptyKeyId),
-            Some(kid) => kid.into(),
-            None => rsa_thumbprint(&n, &e),
-        };
+        let jwk = Jwk::rsa("", alg, n, e)
+            .named(kid)
+            .ok_or(KeyError::EmptyKeyId)?;
         Ok(Self {
             key,
-            alg,
             encoding,
             verification,
             rng: SystemRandom::new(),
             bits: pkcs8::bit_length(&components.n),
-            kid,
-            n,
-            e,
+            jwk,
         })
     }
 
@@ -145,24 +141,14 @@ impl RsaSigner {
     /// The RFC 7638 JWK thumbprint of the public key (the default `kid`).
     #[must_use]
     pub fn thumbprint(&self) -> String {
-        rsa_thumbprint(&self.n, &self.e)
-    }
-}
-
-fn rsa_thumbprint(n: &str, e: &str) -> String {
-    Jwk::rsa("", JwsAlgorithm::RS256, n.into(), e.into())
-        .thumbprint()
         // An RSA JWK with `n` and `e` set always has a thumbprint (RFC 7638 §3.2).
-        .unwrap_or_default()
+        self.jwk.thumbprint().unwrap_or_default()
+    }
 }
 
-impl Signer for RsaSigner {
-    fn algorithm(&self) -> JwsAlgorithm {
-        self.alg
-    }
-
-    fn key_id(&self) -> &str {
-        &self.kid
+impl JwkKey for RsaSigner {
+    fn jwk(&self) -> &Jwk {
+        &self.jwk
     }
 
     /// Signs per RFC 7515 §5.1 step 5: RSASSA-PKCS1-v1_5 (RFC 8017 §8.2.1) for RS256 or
@@ -171,7 +157,7 @@ impl Signer for RsaSigner {
     ///
     /// `rng` is not used: blinding and PSS salts come from the signer's own [`SystemRandom`]
     /// (see the type's documentation).
-    fn try_sign(&self, input: &[u8], _rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError> {
+    fn sign_input(&self, input: &[u8], _rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError> {
         let mut signature = vec![0; self.key.public().modulus_len()];
         self.key
             .sign(self.encoding, &self.rng, input, &mut signature)
@@ -181,23 +167,19 @@ impl Signer for RsaSigner {
 
     /// Verifies an RS256 (RFC 7518 §3.3) or PS256 (RFC 7518 §3.5) signature, whichever this
     /// signer was built for.
-    fn verify(&self, input: &[u8], signature: &[u8]) -> Result<(), SignError> {
+    fn verify_input(&self, input: &[u8], signature: &[u8]) -> Result<(), SignError> {
         UnparsedPublicKey::new(self.verification, self.key.public().as_ref())
             .verify(input, signature)
             .map_err(|_| SignError::new())
-    }
-
-    /// The public JWK: `kty` `RSA`, big-endian minimal `n` and `e` (RFC 7518 §6.3.1).
-    fn public_jwk(&self) -> Jwk {
-        Jwk::rsa(&self.kid, self.alg, self.n.clone(), self.e.clone())
     }
 }
 
 impl fmt::Debug for RsaSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Jwk { alg, kid, .. } = &self.jwk;
         f.debug_struct("RsaSigner")
-            .field("alg", &self.alg)
-            .field("kid", &self.kid)
+            .field("alg", alg)
+            .field("kid", kid)
             .field("bits", &self.bits)
             .finish_non_exhaustive()
     }

@@ -4,7 +4,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use oidc_hybrid::{Jwk, JwsAlgorithm, SecureRandom, SignError, Signer};
+#[cfg(doc)]
+use oidc_hybrid::Signer;
+use oidc_hybrid::signer::JwkKey;
+use oidc_hybrid::{Jwk, JwsAlgorithm, SecureRandom, SignError};
 use p256::ecdsa::signature::RandomizedSigner;
 use p256::ecdsa::{Signature, SigningKey};
 use p256::elliptic_curve::Generate;
@@ -15,7 +18,6 @@ use crate::error::KeyError;
 use crate::pkcs8_export;
 use crate::public_key::{self, PublicKey};
 use crate::rng::FallibleRng;
-use crate::thumbprint;
 
 /// An ES256 signing key (ECDSA P-256 SHA-256, RFC 7518 §3.4), the recommended default
 /// ID Token signing key.
@@ -49,9 +51,7 @@ use crate::thumbprint;
 /// ```
 pub struct Es256Signer {
     key: SigningKey,
-    kid: String,
-    x: String,
-    y: String,
+    jwk: Jwk,
 }
 
 impl Es256Signer {
@@ -61,13 +61,12 @@ impl Es256Signer {
     ///
     /// [`KeyError::EmptyKeyId`] for `Some("")`.
     pub fn new(key: SigningKey, kid: Option<&str>) -> Result<Self, KeyError> {
+        // The public JWK: `kty` `EC`, `crv` `P-256`, 32-byte `x` and `y` (RFC 7518 §6.2.1).
         let (x, y) = public_key::p256_coordinates(key.verifying_key());
-        let kid = match kid {
-            Some("") => return Err(KeyError::EmptyKeyId),
-            Some(kid) => kid.into(),
-            None => thumbprint::ec("P-256", &x, &y),
-        };
-        Ok(Self { key, kid, x, y })
+        let jwk = Jwk::ec_p256("", JwsAlgorithm::ES256, x, y)
+            .named(kid)
+            .ok_or(KeyError::EmptyKeyId)?;
+        Ok(Self { key, jwk })
     }
 
     /// Loads a key from its raw private scalar: 32 bytes, big-endian (SEC 1 §2.3.7; the `d` of
@@ -143,7 +142,8 @@ impl Es256Signer {
     /// The RFC 7638 JWK thumbprint of the public key (the default `kid`).
     #[must_use]
     pub fn thumbprint(&self) -> String {
-        thumbprint::ec("P-256", &self.x, &self.y)
+        // An EC JWK with `crv`, `x` and `y` set always has a thumbprint (RFC 7638 §3.2).
+        self.jwk.thumbprint().unwrap_or_default()
     }
 
     /// A verifier for this key's signatures, pinned to ES256 and carrying the same `kid`.
@@ -152,22 +152,18 @@ impl Es256Signer {
         PublicKey::p256(
             *self.key.verifying_key(),
             Some(JwsAlgorithm::ES256),
-            Some(&self.kid),
+            Some(&self.jwk.kid),
         )
     }
 }
 
-impl Signer for Es256Signer {
-    fn algorithm(&self) -> JwsAlgorithm {
-        JwsAlgorithm::ES256
-    }
-
-    fn key_id(&self) -> &str {
-        &self.kid
+impl JwkKey for Es256Signer {
+    fn jwk(&self) -> &Jwk {
+        &self.jwk
     }
 
     /// Signs per RFC 7515 §5.1 step 5 with ES256 (RFC 7518 §3.4); returns the 64-byte `R || S`.
-    fn try_sign(&self, input: &[u8], rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError> {
+    fn sign_input(&self, input: &[u8], rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError> {
         let signature: Signature = self
             .key
             .try_sign_with_rng(&mut FallibleRng(rng), input)
@@ -175,25 +171,15 @@ impl Signer for Es256Signer {
         Ok(signature.to_bytes().to_vec())
     }
 
-    fn verify(&self, input: &[u8], signature: &[u8]) -> Result<(), SignError> {
+    fn verify_input(&self, input: &[u8], signature: &[u8]) -> Result<(), SignError> {
         public_key::verify_es256(self.key.verifying_key(), input, signature)
-    }
-
-    /// The public JWK: `kty` `EC`, `crv` `P-256`, 32-byte `x` and `y` (RFC 7518 §6.2.1).
-    fn public_jwk(&self) -> Jwk {
-        Jwk::ec_p256(
-            &self.kid,
-            JwsAlgorithm::ES256,
-            self.x.clone(),
-            self.y.clone(),
-        )
     }
 }
 
 impl fmt::Debug for Es256Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Es256Signer")
-            .field("kid", &self.kid)
+            .field("kid", &self.jwk.kid)
             .finish_non_exhaustive()
     }
 }

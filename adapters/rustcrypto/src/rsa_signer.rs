@@ -5,7 +5,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use oidc_hybrid::{Jwk, JwsAlgorithm, SecureRandom, SignError, Signer};
+#[cfg(doc)]
+use oidc_hybrid::Signer;
+use oidc_hybrid::signer::JwkKey;
+use oidc_hybrid::{Jwk, JwsAlgorithm, SecureRandom, SignError};
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::pkcs8::{DecodePrivateKey, LineEnding};
 use rsa::traits::{PublicKeyParts, SignatureScheme};
@@ -17,7 +20,6 @@ use crate::error::KeyError;
 use crate::pkcs8_export;
 use crate::public_key::{self, PublicKey};
 use crate::rng::{FallibleRng, LatchingRng};
-use crate::thumbprint;
 
 /// An RSA signing key for RS256 or PS256; the algorithm is fixed when the signer is built
 /// (OIDC Core §10.1: one key, one algorithm).
@@ -50,10 +52,25 @@ use crate::thumbprint;
 /// ```
 pub struct RsaSigner {
     key: RsaPrivateKey,
-    alg: JwsAlgorithm,
-    kid: String,
-    n: String,
-    e: String,
+    jwk: Jwk,
+}
+
+/// Key loaders of [`RsaSigner`]: each decodes its input with the named `rsa` function, then
+/// wraps the key as [`RsaSigner::new`] does.
+macro_rules! decoders {
+    ($($(#[$doc:meta])* $name:ident($input:ident: $type:ty) = $decode:path;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(
+                $input: $type,
+                alg: JwsAlgorithm,
+                kid: Option<&str>,
+            ) -> Result<Self, KeyError> {
+                let key = $decode($input).map_err(|_| KeyError::InvalidEncoding)?;
+                Self::new(alg, key, kid)
+            }
+        )*
+    };
 }
 
 impl RsaSigner {
@@ -77,19 +94,12 @@ impl RsaSigner {
             _ => return Err(KeyError::UnsupportedAlgorithm),
         }
         public_key::check_rsa_bits(modulus_bits(&key))?;
+        // The public JWK: `kty` `RSA`, big-endian minimal `n` and `e` (RFC 7518 §6.3.1).
         let (n, e) = public_key::rsa_components(&key);
-        let kid = match kid {
-            Some("") => return Err(KeyError::EmptyKeyId),
-            Some(kid) => kid.into(),
-            None => thumbprint::rsa(&e, &n),
-        };
-        Ok(Self {
-            key,
-            alg,
-            kid,
-            n,
-            e,
-        })
+        let jwk = Jwk::rsa("", alg, n, e)
+            .named(kid)
+            .ok_or(KeyError::EmptyKeyId)?;
+        Ok(Self { key, jwk })
     }
 
     /// An RS256 signer (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3).
@@ -141,66 +151,40 @@ impl RsaSigner {
         Self::new(alg, key, kid)
     }
 
-    /// Loads a PKCS#8 `PrivateKeyInfo` (RFC 5958 §2) holding an RSA key, DER-encoded.
-    ///
-    /// # Errors
-    ///
-    /// [`KeyError::InvalidEncoding`] if `der` is not an RSA PKCS#8 key, and the errors of
-    /// [`new`](Self::new).
-    pub fn from_pkcs8_der(
-        der: &[u8],
-        alg: JwsAlgorithm,
-        kid: Option<&str>,
-    ) -> Result<Self, KeyError> {
-        let key = RsaPrivateKey::from_pkcs8_der(der).map_err(|_| KeyError::InvalidEncoding)?;
-        Self::new(alg, key, kid)
-    }
+    decoders! {
+        /// Loads a PKCS#8 `PrivateKeyInfo` (RFC 5958 §2) holding an RSA key, DER-encoded.
+        ///
+        /// # Errors
+        ///
+        /// [`KeyError::InvalidEncoding`] if `der` is not an RSA PKCS#8 key, and the errors of
+        /// [`new`](Self::new).
+        from_pkcs8_der(der: &[u8]) = RsaPrivateKey::from_pkcs8_der;
 
-    /// Loads a PEM `PRIVATE KEY` (PKCS#8, RFC 7468 §10) holding an RSA key, e.g. the output of
-    /// `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`.
-    ///
-    /// # Errors
-    ///
-    /// [`KeyError::InvalidEncoding`] if `pem` is not an RSA PKCS#8 PEM key, and the errors of
-    /// [`new`](Self::new).
-    pub fn from_pkcs8_pem(
-        pem: &str,
-        alg: JwsAlgorithm,
-        kid: Option<&str>,
-    ) -> Result<Self, KeyError> {
-        let key = RsaPrivateKey::from_pkcs8_pem(pem).map_err(|_| KeyError::InvalidEncoding)?;
-        Self::new(alg, key, kid)
-    }
+        /// Loads a PEM `PRIVATE KEY` (PKCS#8, RFC 7468 §10) holding an RSA key, e.g. the output
+        /// of `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`.
+        ///
+        /// # Errors
+        ///
+        /// [`KeyError::InvalidEncoding`] if `pem` is not an RSA PKCS#8 PEM key, and the errors
+        /// of [`new`](Self::new).
+        from_pkcs8_pem(pem: &str) = RsaPrivateKey::from_pkcs8_pem;
 
-    /// Loads a PKCS#1 `RSAPrivateKey` (RFC 8017 Appendix A.1.2), DER-encoded.
-    ///
-    /// # Errors
-    ///
-    /// [`KeyError::InvalidEncoding`] if `der` is not a PKCS#1 RSA key, and the errors of
-    /// [`new`](Self::new).
-    pub fn from_pkcs1_der(
-        der: &[u8],
-        alg: JwsAlgorithm,
-        kid: Option<&str>,
-    ) -> Result<Self, KeyError> {
-        let key = RsaPrivateKey::from_pkcs1_der(der).map_err(|_| KeyError::InvalidEncoding)?;
-        Self::new(alg, key, kid)
-    }
+        /// Loads a PKCS#1 `RSAPrivateKey` (RFC 8017 Appendix A.1.2), DER-encoded.
+        ///
+        /// # Errors
+        ///
+        /// [`KeyError::InvalidEncoding`] if `der` is not a PKCS#1 RSA key, and the errors of
+        /// [`new`](Self::new).
+        from_pkcs1_der(der: &[u8]) = RsaPrivateKey::from_pkcs1_der;
 
-    /// Loads a PEM `RSA PRIVATE KEY` (PKCS#1, RFC 8017 Appendix A.1.2), e.g. the output of
-    /// `openssl rsa -traditional`.
-    ///
-    /// # Errors
-    ///
-    /// [`KeyError::InvalidEncoding`] if `pem` is not a PKCS#1 RSA PEM key, and the errors of
-    /// [`new`](Self::new).
-    pub fn from_pkcs1_pem(
-        pem: &str,
-        alg: JwsAlgorithm,
-        kid: Option<&str>,
-    ) -> Result<Self, KeyError> {
-        let key = RsaPrivateKey::from_pkcs1_pem(pem).map_err(|_| KeyError::InvalidEncoding)?;
-        Self::new(alg, key, kid)
+        /// Loads a PEM `RSA PRIVATE KEY` (PKCS#1, RFC 8017 Appendix A.1.2), e.g. the output of
+        /// `openssl rsa -traditional`.
+        ///
+        /// # Errors
+        ///
+        /// [`KeyError::InvalidEncoding`] if `pem` is not a PKCS#1 RSA PEM key, and the errors
+        /// of [`new`](Self::new).
+        from_pkcs1_pem(pem: &str) = RsaPrivateKey::from_pkcs1_pem;
     }
 
     /// The private key as PKCS#8 DER (RFC 5958), in a buffer that is zeroed on drop.
@@ -255,14 +239,16 @@ impl RsaSigner {
     /// The RFC 7638 JWK thumbprint of the public key (the default `kid`).
     #[must_use]
     pub fn thumbprint(&self) -> String {
-        thumbprint::rsa(&self.e, &self.n)
+        // An RSA JWK with `n` and `e` set always has a thumbprint (RFC 7638 §3.2).
+        self.jwk.thumbprint().unwrap_or_default()
     }
 
     /// A verifier for this key's signatures, pinned to this signer's algorithm and carrying
     /// the same `kid`.
     #[must_use]
     pub fn public_key(&self) -> PublicKey {
-        PublicKey::rsa(self.key.to_public_key(), Some(self.alg), Some(&self.kid))
+        let (alg, kid) = (self.jwk.alg, &self.jwk.kid);
+        PublicKey::rsa(self.key.to_public_key(), Some(alg), Some(kid))
     }
 }
 
@@ -271,22 +257,18 @@ fn modulus_bits(key: &impl PublicKeyParts) -> u32 {
     key.n().as_ref().bits_vartime()
 }
 
-impl Signer for RsaSigner {
-    fn algorithm(&self) -> JwsAlgorithm {
-        self.alg
-    }
-
-    fn key_id(&self) -> &str {
-        &self.kid
+impl JwkKey for RsaSigner {
+    fn jwk(&self) -> &Jwk {
+        &self.jwk
     }
 
     /// Signs per RFC 7515 §5.1 step 5: RSASSA-PKCS1-v1_5 (RFC 8017 §8.2.1) for RS256 or
     /// RSASSA-PSS (RFC 8017 §8.1.1) for PS256, both over SHA-256, with the private-key
     /// operation blinded by `rng`. The signature has the modulus' length in bytes.
-    fn try_sign(&self, input: &[u8], rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError> {
+    fn sign_input(&self, input: &[u8], rng: &dyn SecureRandom) -> Result<Vec<u8>, SignError> {
         let digest = Sha256::digest(input);
         let mut rng = FallibleRng(rng);
-        let signature = match self.alg {
+        let signature = match self.jwk.alg {
             JwsAlgorithm::RS256 => {
                 Pkcs1v15Sign::new::<Sha256>().sign(Some(&mut rng), &self.key, &digest)
             }
@@ -298,21 +280,16 @@ impl Signer for RsaSigner {
         signature.map_err(|_| SignError::new())
     }
 
-    fn verify(&self, input: &[u8], signature: &[u8]) -> Result<(), SignError> {
-        public_key::verify_rsa(self.key.as_public_key(), self.alg, input, signature)
-    }
-
-    /// The public JWK: `kty` `RSA`, big-endian minimal `n` and `e` (RFC 7518 §6.3.1).
-    fn public_jwk(&self) -> Jwk {
-        Jwk::rsa(&self.kid, self.alg, self.n.clone(), self.e.clone())
+    fn verify_input(&self, input: &[u8], signature: &[u8]) -> Result<(), SignError> {
+        public_key::verify_rsa(self.key.as_public_key(), self.jwk.alg, input, signature)
     }
 }
 
 impl fmt::Debug for RsaSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RsaSigner")
-            .field("alg", &self.alg)
-            .field("kid", &self.kid)
+            .field("alg", &self.jwk.alg)
+            .field("kid", &self.jwk.kid)
             .field("bits", &self.bits())
             .finish_non_exhaustive()
     }

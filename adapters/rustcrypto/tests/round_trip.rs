@@ -89,21 +89,24 @@ fn es256_refuses_der_signatures() {
     );
 }
 
-#[test]
-fn rs256_round_trip_and_is_deterministic() {
-    let signer = rs256();
+/// Round-trips a 256-byte RSA-2048 signature of `signer`, then signs the same input again.
+fn signed_twice(signer: &RsaSigner) -> (Vec<u8>, Vec<u8>) {
     let signature = round_trip(signer, &signer.public_key());
     assert_eq!(signature.len(), 256);
     let again = signer.try_sign(INPUT, &TestRng::new(12)).expect("signs");
+    (signature, again)
+}
+
+#[test]
+fn rs256_round_trip_and_is_deterministic() {
+    let (signature, again) = signed_twice(rs256());
     assert_eq!(again, signature, "RSASSA-PKCS1-v1_5 is deterministic");
 }
 
 #[test]
 fn ps256_round_trip_and_is_randomised() {
     let signer = ps256();
-    let signature = round_trip(signer, &signer.public_key());
-    assert_eq!(signature.len(), 256);
-    let again = signer.try_sign(INPUT, &TestRng::new(12)).expect("signs");
+    let (signature, again) = signed_twice(signer);
     assert_ne!(again, signature, "RSASSA-PSS salts differ");
     assert_eq!(signer.verify(INPUT, &again), Ok(()));
 }
@@ -130,16 +133,10 @@ fn public_jwks_carry_no_private_material() {
     let ec_jwk = ec.public_jwk();
     assert_eq!(ec_jwk.kty, "EC");
     assert_eq!(ec_jwk.crv.as_deref(), Some("P-256"));
-    assert_eq!(
-        ec_jwk.x.as_deref().map(str::len),
-        Some(43),
-        "32 bytes, unpadded"
-    );
-    assert_eq!(
-        ec_jwk.y.as_deref().map(str::len),
-        Some(43),
-        "32 bytes, unpadded"
-    );
+    for coordinate in [&ec_jwk.x, &ec_jwk.y] {
+        let len = coordinate.as_deref().map(str::len);
+        assert_eq!(len, Some(43), "32 bytes, unpadded");
+    }
     let rsa_jwk = rs256().public_jwk();
     assert_eq!(rsa_jwk.e.as_deref(), Some("AQAB"));
     assert_eq!(

@@ -53,11 +53,7 @@ impl<DB: Backend> Tx<'_, DB> {
     /// Commits (one round trip: `COMMIT`; if it fails, sqlx still rolls back, counted as
     /// another).
     pub(crate) async fn commit(self) -> Result<(), SqlError> {
-        let Self { tx, mut unfinished } = self;
-        unfinished.store.count_round_trip();
-        tx.commit().await?;
-        unfinished.armed = false;
-        Ok(())
+        self.end(true).await
     }
 
     /// Ends the transaction without writing anything (one round trip: `ROLLBACK`).
@@ -66,9 +62,18 @@ impl<DB: Backend> Tx<'_, DB> {
         expect(dead_code, reason = "only the SQLite writes roll back explicitly")
     )]
     pub(crate) async fn rollback(self) -> Result<(), SqlError> {
+        self.end(false).await
+    }
+
+    /// Commits or rolls back, counting the round trip; the transaction is then finished.
+    async fn end(self, commit: bool) -> Result<(), SqlError> {
         let Self { tx, mut unfinished } = self;
         unfinished.store.count_round_trip();
-        tx.rollback().await?;
+        if commit {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
         unfinished.armed = false;
         Ok(())
     }
@@ -123,9 +128,8 @@ impl<DB: Backend> SqlStore<DB> {
     /// is taken; [`SqlError::Database`]. Nothing is written on error.
     pub async fn insert_client(&self, client: &Client) -> Result<(), SqlError> {
         let stored = encode_client(client)?;
-        let result = retrying(DB::retryable, || DB::insert_client_once(self, &stored)).await;
-        self.forget_client(&stored.id);
-        result
+        self.write_client(&stored.id, || DB::insert_client_once(self, &stored))
+            .await
     }
 
     /// Registration from RFC 7591 JSON (OpenID Connect Dynamic Client Registration §2): parses,
@@ -152,9 +156,8 @@ impl<DB: Backend> SqlStore<DB> {
     /// As for [`insert_client`](Self::insert_client), except that an existing id is not one.
     pub async fn replace_client(&self, client: &Client) -> Result<(), SqlError> {
         let stored = encode_client(client)?;
-        let result = retrying(DB::retryable, || DB::upsert_client(self, &stored)).await;
-        self.forget_client(&stored.id);
-        result
+        self.write_client(&stored.id, || DB::upsert_client(self, &stored))
+            .await
     }
 
     /// Removes the client with this id; returns whether there was one. Codes and tokens already
@@ -164,8 +167,18 @@ impl<DB: Backend> SqlStore<DB> {
     ///
     /// [`SqlError::Database`].
     pub async fn remove_client(&self, id: &ClientId) -> Result<bool, SqlError> {
-        let result = retrying(DB::retryable, || DB::delete_client(self, id)).await;
-        self.forget_client(id.as_str());
+        self.write_client(id.as_str(), || DB::delete_client(self, id))
+            .await
+    }
+
+    /// Runs a write of the client `id` (again while the backend says it may), then drops the
+    /// client from this store's cache, whatever the outcome.
+    async fn write_client<T, F>(&self, id: &str, attempt: impl FnMut() -> F) -> Result<T, SqlError>
+    where
+        F: Future<Output = Result<T, SqlError>>,
+    {
+        let result = retrying(DB::retryable, attempt).await;
+        self.forget_client(id);
         result
     }
 

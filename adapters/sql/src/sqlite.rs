@@ -102,12 +102,7 @@ async fn lock_grant(tx: &mut Tx<'_, Db>, grant: &GrantId) -> Result<(bool, i64),
 
 /// Pushes the grant's expiry out to `until` (never back).
 async fn extend_grant(tx: &mut Tx<'_, Db>, grant: &GrantId, until: i64) -> Result<(), SqlError> {
-    sqlx::query(write_sql::EXTEND_GRANT)
-        .bind(grant.as_str())
-        .bind(until)
-        .execute(tx.db())
-        .await?;
-    Ok(())
+    extend(tx, write_sql::EXTEND_GRANT, grant, until).await
 }
 
 /// Pushes the tombstones of the grant's used codes out to `until`, so that a replay is
@@ -117,7 +112,17 @@ async fn extend_tombstones(
     grant: &GrantId,
     until: i64,
 ) -> Result<(), SqlError> {
-    sqlx::query(write_sql::EXTEND_TOMBSTONES)
+    extend(tx, write_sql::EXTEND_TOMBSTONES, grant, until).await
+}
+
+/// Runs `statement`, which pushes an expiry of `grant` out to `until`.
+async fn extend(
+    tx: &mut Tx<'_, Db>,
+    statement: &'static str,
+    grant: &GrantId,
+    until: i64,
+) -> Result<(), SqlError> {
+    sqlx::query(statement)
         .bind(grant.as_str())
         .bind(until)
         .execute(tx.db())
@@ -127,23 +132,15 @@ async fn extend_tombstones(
 
 /// Inserts an access token unless its digest is taken; returns whether it was inserted.
 async fn insert_access(tx: &mut Tx<'_, Db>, token: &AccessTokenRecord) -> Result<bool, SqlError> {
-    let row = TokenRow::of(
-        &token.digest,
-        &token.grant_id,
-        &token.client_id,
-        token.expires_at,
-    );
+    let (digest, grant, client) = (&token.digest, &token.grant_id, &token.client_id);
+    let row = TokenRow::of(digest, grant, client, token.expires_at);
     insert_token(tx, write_sql::INSERT_ACCESS, row, to_json(token)?).await
 }
 
 /// Inserts a live refresh token unless its digest is taken; returns whether it was inserted.
 async fn insert_refresh(tx: &mut Tx<'_, Db>, token: &RefreshTokenRecord) -> Result<bool, SqlError> {
-    let row = TokenRow::of(
-        &token.digest,
-        &token.grant_id,
-        &token.client_id,
-        token.expires_at,
-    );
+    let (digest, grant, client) = (&token.digest, &token.grant_id, &token.client_id);
+    let row = TokenRow::of(digest, grant, client, token.expires_at);
     insert_token(tx, write_sql::INSERT_REFRESH, row, to_json(token)?).await
 }
 

@@ -25,10 +25,9 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::future::Future;
-use core::pin::pin;
-use core::task::{Context, Poll, Waker};
 
 use cortex_m_rt::entry;
+use oidc_hybrid::storage::model::complete_now;
 use oidc_hybrid::{
     Approval, Client, ClientMetadata, Config, Consent, JwsAlgorithm, Params, Provider, Reject,
     SecretDigest, Session, Signer, Step, Storage, Subject, UnixTime,
@@ -211,12 +210,5 @@ fn basic_auth() -> String {
 /// Polls a future that completes without waiting: every `EmbeddedStore` operation returns a
 /// completed future, so the provider's futures never pend here.
 fn ready<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => fail("a provider future pended"),
-    }
+    complete_now(future).unwrap_or_else(|| fail("a provider future pended"))
 }

@@ -115,6 +115,20 @@ pub struct IdTokenRules<'a> {
     s_hash: Expected<'a>,
 }
 
+/// Builder methods of [`IdTokenRules`], each setting the rule of the claim it is named after.
+macro_rules! expect_rules {
+    ($($(#[$doc:meta])* $claim:ident;)*) => {
+        $(
+            $(#[$doc])*
+            #[must_use]
+            pub fn $claim(mut self, rule: impl Into<Expected<'a>>) -> Self {
+                self.$claim = rule.into();
+                self
+            }
+        )*
+    };
+}
+
 impl<'a> IdTokenRules<'a> {
     /// ID tokens of `issuer` for `client_id`, [`Profile::Strict`], times not checked.
     #[must_use]
@@ -175,43 +189,21 @@ impl<'a> IdTokenRules<'a> {
         self
     }
 
-    /// What `sub` must be.
-    #[must_use]
-    pub fn subject(mut self, rule: impl Into<Expected<'a>>) -> Self {
-        self.subject = rule.into();
-        self
-    }
-
-    /// What `nonce` must be: `Some(nonce)` the nonce sent, `None` absent (none was sent); on a
-    /// refresh, [`Expected::AbsentOr`] the original nonce (§12.2).
-    #[must_use]
-    pub fn nonce(mut self, rule: impl Into<Expected<'a>>) -> Self {
-        self.nonce = rule.into();
-        self
-    }
-
-    /// What `c_hash` must cover: `Some(code)` the code returned with the ID token (§3.3.2.11),
-    /// `None` no `c_hash`.
-    #[must_use]
-    pub fn c_hash(mut self, rule: impl Into<Expected<'a>>) -> Self {
-        self.c_hash = rule.into();
-        self
-    }
-
-    /// What `at_hash` must cover: `Some(token)` the access token returned with the ID token,
-    /// `None` no `at_hash`; [`Expected::AbsentOr`] where it is optional (the token endpoint,
-    /// §3.3.3.6).
-    #[must_use]
-    pub fn at_hash(mut self, rule: impl Into<Expected<'a>>) -> Self {
-        self.at_hash = rule.into();
-        self
-    }
-
-    /// What `s_hash` must cover: the `state` sent (FAPI 1.0 Part 2 §5.1).
-    #[must_use]
-    pub fn s_hash(mut self, rule: impl Into<Expected<'a>>) -> Self {
-        self.s_hash = rule.into();
-        self
+    expect_rules! {
+        /// What `sub` must be.
+        subject;
+        /// What `nonce` must be: `Some(nonce)` the nonce sent, `None` absent (none was sent); on
+        /// a refresh, [`Expected::AbsentOr`] the original nonce (§12.2).
+        nonce;
+        /// What `c_hash` must cover: `Some(code)` the code returned with the ID token
+        /// (§3.3.2.11), `None` no `c_hash`.
+        c_hash;
+        /// What `at_hash` must cover: `Some(token)` the access token returned with the ID token,
+        /// `None` no `at_hash`; [`Expected::AbsentOr`] where it is optional (the token endpoint,
+        /// §3.3.3.6).
+        at_hash;
+        /// What `s_hash` must cover: the `state` sent (FAPI 1.0 Part 2 §5.1).
+        s_hash;
     }
 
     /// Validates `token` and reports every check.

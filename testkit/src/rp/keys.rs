@@ -30,11 +30,12 @@ pub enum JwsError {
 
 impl fmt::Display for JwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        let message = match self {
             Self::Parts => "not three dot-separated parts",
             Self::Header => "the header is not a base64url JSON object",
             Self::Payload => "the payload is not a base64url JSON object",
-        })
+        };
+        f.write_str(message)
     }
 }
 

@@ -2,7 +2,7 @@
 //! browser would, by following the OP's redirects and submitting its login and consent forms.
 
 use oidc_hybrid_testkit::html;
-use reqwest::header::{CONTENT_TYPE, HeaderValue, LOCATION};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION};
 use reqwest::{Client, StatusCode, Url};
 use serde_json::Value;
 
@@ -37,6 +37,14 @@ async fn get_json(client: &Client, url: &str, what: &str) -> Result<Value, Strin
         ));
     }
     serde_json::from_slice(&bytes).map_err(|e| format!("{what}: {url} is not JSON ({e})"))
+}
+
+/// The `Location` header, if it is text.
+pub(crate) fn location(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// An error with its sources.
@@ -130,11 +138,7 @@ pub(crate) async fn session(
             .await
             .map_err(|e| format!("step {step}: {method} {url}: {}", chain(&e)))?;
         let status = response.status();
-        let location = response
-            .headers()
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let location = location(response.headers());
         let body = response
             .text()
             .await

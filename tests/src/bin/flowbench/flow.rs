@@ -2,6 +2,7 @@
 //! runs.
 
 use std::collections::BTreeMap;
+use std::ops::Deref;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -11,14 +12,14 @@ use oidc_hybrid_testkit::html;
 use oidc_hybrid_testkit::rp::FlowEvidence;
 use reqwest::cookie::{CookieStore as _, Jar};
 use reqwest::header::{
-    ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE, HeaderMap, HeaderValue, LOCATION, SET_COOKIE,
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE, HeaderMap, HeaderValue, SET_COOKIE,
 };
 use reqwest::{Client, StatusCode, Url};
 use serde_json::Value;
 use sha2::Digest as _;
 
 use crate::args::{Args, AuthMethod};
-use crate::bootstrap::Discovery;
+use crate::bootstrap::{Discovery, location};
 use crate::validate::Verifier;
 
 /// xoshiro256++: a fast non-cryptographic generator, seeded once per task from the operating
@@ -215,6 +216,28 @@ pub(crate) struct Sample {
     pub(crate) validated: bool,
 }
 
+/// Sends `request` for `leg` and reads the whole answer: its status and body.
+async fn exchange(
+    request: reqwest::RequestBuilder,
+    leg: &'static str,
+) -> Result<(StatusCode, impl Deref<Target = [u8]>), Failure> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| Failure::transport(leg, &e))?;
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| Failure::transport(leg, &e))?;
+    Ok((status, bytes))
+}
+
+/// The first 300 bytes of an answer, as text, for an error report.
+fn excerpt(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned()
+}
+
 fn micros(d: Duration) -> u32 {
     u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
 }
@@ -364,11 +387,7 @@ impl Target {
             .map_err(|e| Failure::transport("authorize", &e))?;
         cookies.absorb(response.headers());
         let status = response.status();
-        let location = response
-            .headers()
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let location = location(response.headers());
         let body = response
             .bytes()
             .await
@@ -439,16 +458,7 @@ impl Target {
         if let Some(basic) = &self.basic {
             request = request.header(AUTHORIZATION, basic.clone());
         }
-        let response = request
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| Failure::transport("token", &e))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| Failure::transport("token", &e))?;
+        let (status, bytes) = exchange(request.body(body), "token").await?;
         let t2 = Instant::now();
         let json: Option<Value> = serde_json::from_slice(&bytes).ok();
         if status != StatusCode::OK {
@@ -458,14 +468,11 @@ impl Target {
                 .map_or_else(String::new, |e| format!(" {e}"));
             return Err(Failure::new(
                 format!("token: HTTP {}{code}", status.as_u16()),
-                String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned(),
+                excerpt(&bytes),
             ));
         }
         let Some(json) = json else {
-            return Err(Failure::new(
-                "token: not JSON",
-                String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned(),
-            ));
+            return Err(Failure::new("token: not JSON", excerpt(&bytes)));
         };
         let Some(access_token) = json["access_token"].as_str() else {
             return Err(Failure::new(
@@ -492,24 +499,15 @@ impl Target {
                     "the access token does not fit a header",
                 )
             })?;
-            let response = client
+            let request = client
                 .get(url.clone())
                 .header(AUTHORIZATION, value)
-                .header(ACCEPT, HeaderValue::from_static("application/json"))
-                .send()
-                .await
-                .map_err(|e| Failure::transport("userinfo", &e))?;
-            let status = response.status();
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|e| Failure::transport("userinfo", &e))?;
+                .header(ACCEPT, HeaderValue::from_static("application/json"));
+            let (status, bytes) = exchange(request, "userinfo").await?;
             t3 = Instant::now();
             if status != StatusCode::OK {
-                return Err(Failure::new(
-                    format!("userinfo: HTTP {}", status.as_u16()),
-                    String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned(),
-                ));
+                let what = format!("userinfo: HTTP {}", status.as_u16());
+                return Err(Failure::new(what, excerpt(&bytes)));
             }
             userinfo_us = Some(micros(t3 - t2));
             userinfo_body = Some(bytes);
