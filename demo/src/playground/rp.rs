@@ -192,17 +192,17 @@ impl Rp {
         }
         let (state, nonce, verifier) = (random_token(), random_token(), random_token());
         let challenge = Base64UrlUnpadded::encode_string(&Sha256::digest(verifier.as_bytes()));
+        let scope = scope.join(" ");
         let mut pairs = vec![
             ("response_type", response_type.as_str()),
             ("client_id", &client.client_id),
             ("redirect_uri", &self.redirect_uri),
+            ("scope", &scope),
             ("state", &state),
             ("nonce", &nonce),
             ("code_challenge", &challenge),
             ("code_challenge_method", "S256"),
         ];
-        let scope = scope.join(" ");
-        pairs.insert(3, ("scope", &scope));
         if mode != response_type.default_mode() {
             pairs.push(("response_mode", mode.as_str()));
         }
@@ -363,9 +363,13 @@ impl Rp {
         let mut pairs = pairs.to_vec();
         let secret = client.secret.as_deref().unwrap_or_default();
         let assertion = jwt::assertion(client, &self.issuer, SystemClock.now())?;
+        // A pushed request names its client already.
+        let named = pairs.iter().any(|(name, _)| *name == "client_id");
+        if !named && client.method != TokenEndpointAuthMethod::ClientSecretBasic {
+            pairs.push(("client_id", &client.client_id));
+        }
         match (client.method, &assertion) {
             (_, Some(assertion)) => pairs.extend([
-                ("client_id", client.client_id.as_str()),
                 ("client_assertion_type", JWT_BEARER),
                 ("client_assertion", assertion),
             ]),
@@ -379,12 +383,9 @@ impl Rp {
                 );
             }
             (TokenEndpointAuthMethod::ClientSecretPost, None) => {
-                pairs.extend([
-                    ("client_id", client.client_id.as_str()),
-                    ("client_secret", secret),
-                ]);
+                pairs.push(("client_secret", secret));
             }
-            _ => pairs.push(("client_id", &client.client_id)),
+            _ => {}
         }
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
