@@ -266,6 +266,50 @@ mod tests {
     }
 
     #[test]
+    fn jwt_clients_join_the_builtin_list_only() {
+        let key: Arc<dyn Signer> = Arc::new(
+            oidc_hybrid_rustcrypto::Es256Signer::generate(&oidc_hybrid_rustcrypto::OsRandom, None)
+                .expect("key"),
+        );
+        let mut loaded = load(None, ISSUER).expect("built-in clients");
+        add_jwt_clients(&mut loaded, ISSUER, Arc::clone(&key)).expect("registered");
+        let methods: Vec<&str> = loaded
+            .playground
+            .iter()
+            .map(|c| c.method.as_str())
+            .collect();
+        assert_eq!(
+            methods,
+            [
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt",
+                "client_secret_jwt"
+            ]
+        );
+        assert_eq!(loaded.clients.len(), 4);
+        let jwt = &loaded.playground[2];
+        assert!(jwt.key.is_some() && jwt.secret.is_none());
+        // Only the public key is registered.
+        let registered = serde_json::to_value(key.public_jwk()).expect("JWK");
+        assert!(registered.get("d").is_none());
+        // A clients file gets nothing added, and the playground skips key clients it has no
+        // key for.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("clients.json");
+        let file = serde_json::json!([{
+            "client_id": "pkj", "token_endpoint_auth_method": "private_key_jwt",
+            "jwks": {"keys": [key.public_jwk()]},
+            "redirect_uris": [callback(ISSUER)],
+        }]);
+        std::fs::write(&path, file.to_string()).expect("write");
+        let mut loaded = load(Some(&path), ISSUER).expect("the file loads");
+        add_jwt_clients(&mut loaded, ISSUER, key).expect("nothing to add");
+        assert_eq!(loaded.clients.len(), 1);
+        assert!(loaded.playground.is_empty());
+    }
+
+    #[test]
     fn bad_files_name_the_file_the_entry_and_the_reason() {
         let e = error(
             r#"[{"client_id": "rp", "client_secret": "0123456789abcdef0123456789abcdef",
