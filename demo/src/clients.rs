@@ -1,13 +1,16 @@
 //! The demo's clients: built-in ones for the playground, or a `--clients` JSON file of RFC 7591
-//! metadata.
+//! metadata (with RFC 7523 / RFC 9101 / RFC 9126 members: `jwks`, `jwks_uri`,
+//! `token_endpoint_auth_signing_alg`, `request_object_signing_alg`,
+//! `require_pushed_authorization_requests`).
 
+use alloc::sync::Arc;
 use std::collections::HashSet;
 use std::path::Path;
 
 use oidc_hybrid::{
-    Client, ClientMetadata, GrantType, JwsAlgorithm, ResponseType, TokenEndpointAuthMethod,
+    Client, ClientMetadata, GrantType, JwsAlgorithm, ResponseType, Signer, TokenEndpointAuthMethod,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::DemoError;
 use crate::users::entry_label;
@@ -24,6 +27,20 @@ pub(crate) struct PlaygroundClient {
     pub(crate) method: TokenEndpointAuthMethod,
     pub(crate) alg: JwsAlgorithm,
     pub(crate) response_types: Vec<ResponseType>,
+    /// The client's own key (`private_key_jwt`, request objects), if the playground holds it.
+    pub(crate) key: Option<Arc<dyn Signer>>,
+}
+
+impl PlaygroundClient {
+    /// Whether the playground can authenticate as this client: it knows its secret, or holds
+    /// its key for `private_key_jwt`.
+    fn usable(&self) -> bool {
+        match self.method {
+            TokenEndpointAuthMethod::PrivateKeyJwt => self.key.is_some(),
+            TokenEndpointAuthMethod::None => true,
+            _ => self.secret.is_some(),
+        }
+    }
 }
 
 /// The clients to register.
@@ -77,6 +94,79 @@ fn builtin(issuer: &str) -> Vec<ClientMetadata> {
     ]
 }
 
+/// The built-in clients that authenticate with JWTs (RFC 7523): `demo-client-jwt`
+/// (`private_key_jwt` with `key`, whose public half is its registered `jwks`; it signs request
+/// objects with it too) and `demo-client-hs256` (`client_secret_jwt`, HS256 with the built-in
+/// secret). Nothing is added when the clients come from a file.
+pub(crate) fn add_jwt_clients(
+    loaded: &mut Loaded,
+    issuer: &str,
+    key: Arc<dyn Signer>,
+) -> Result<(), DemoError> {
+    if !loaded.builtin {
+        return Ok(());
+    }
+    let alg = key.algorithm().as_str();
+    let common = json!({
+        "redirect_uris": [callback(issuer)],
+        "response_types": ["code", "code id_token", "code token", "code id_token token"],
+        "grant_types": ["authorization_code", "implicit", "refresh_token"],
+        "id_token_signed_response_alg": "ES256",
+    });
+    let entries = [
+        (
+            json!({"client_id": "demo-client-jwt",
+                   "client_name": "Demo client (ES256, private_key_jwt, request objects)",
+                   "token_endpoint_auth_method": "private_key_jwt",
+                   "token_endpoint_auth_signing_alg": alg, "request_object_signing_alg": alg,
+                   "jwks": {"keys": [key.public_jwk()]}}),
+            Some(key),
+        ),
+        (
+            json!({"client_id": "demo-client-hs256",
+                   "client_name": "Demo client (ES256, client_secret_jwt with HS256)",
+                   "client_secret": BUILTIN_CLIENT_SECRET,
+                   "token_endpoint_auth_method": "client_secret_jwt",
+                   "token_endpoint_auth_signing_alg": "HS256"}),
+            None,
+        ),
+    ];
+    for (mut value, key) in entries {
+        for (name, member) in common.as_object().into_iter().flatten() {
+            value[name] = member.clone();
+        }
+        let fail = |e: String| DemoError::Clients(format!("built-in client {value}: {e}"));
+        let metadata: ClientMetadata =
+            serde_json::from_value(value.clone()).map_err(|e| fail(e.to_string()))?;
+        let client = Client::register(metadata.clone())
+            .map_err(|reject| fail(reject.description().to_owned()))?;
+        loaded
+            .playground
+            .push(playground_client(&client, &metadata, key));
+        loaded.clients.push(client);
+    }
+    Ok(())
+}
+
+fn playground_client(
+    client: &Client,
+    metadata: &ClientMetadata,
+    key: Option<Arc<dyn Signer>>,
+) -> PlaygroundClient {
+    PlaygroundClient {
+        client_id: client.id().to_string(),
+        name: metadata
+            .client_name
+            .clone()
+            .unwrap_or_else(|| client.id().to_string()),
+        secret: metadata.client_secret.clone(),
+        method: client.auth_method(),
+        alg: client.id_token_alg(),
+        response_types: client.response_types().to_vec(),
+        key,
+    }
+}
+
 /// Loads the clients file (or the built-in clients) and validates every registration.
 pub(crate) fn load(path: Option<&Path>, issuer: &str) -> Result<Loaded, DemoError> {
     let (entries, origin) = match path {
@@ -125,7 +215,6 @@ pub(crate) fn load(path: Option<&Path>, issuer: &str) -> Result<Loaded, DemoErro
                 metadata.client_id
             )));
         }
-        let secret = metadata.client_secret.clone();
         let client = Client::register(metadata.clone()).map_err(|reject| {
             fail(format!(
                 "{} ({})",
@@ -133,22 +222,13 @@ pub(crate) fn load(path: Option<&Path>, issuer: &str) -> Result<Loaded, DemoErro
                 reject.code().as_str()
             ))
         })?;
-        if client
+        let registered_for_playground = client
             .redirect_uris()
             .iter()
-            .any(|u| u.as_str() == callback)
-        {
-            loaded.playground.push(PlaygroundClient {
-                client_id: client.id().to_string(),
-                name: metadata
-                    .client_name
-                    .clone()
-                    .unwrap_or_else(|| client.id().to_string()),
-                secret,
-                method: client.auth_method(),
-                alg: client.id_token_alg(),
-                response_types: client.response_types().to_vec(),
-            });
+            .any(|u| u.as_str() == callback);
+        let playground = playground_client(&client, &metadata, None);
+        if registered_for_playground && playground.usable() {
+            loaded.playground.push(playground);
         }
         loaded.clients.push(client);
     }
@@ -183,6 +263,50 @@ mod tests {
                     .is_some()
             );
         }
+    }
+
+    #[test]
+    fn jwt_clients_join_the_builtin_list_only() {
+        let key: Arc<dyn Signer> = Arc::new(
+            oidc_hybrid_rustcrypto::Es256Signer::generate(&oidc_hybrid_rustcrypto::OsRandom, None)
+                .expect("key"),
+        );
+        let mut loaded = load(None, ISSUER).expect("built-in clients");
+        add_jwt_clients(&mut loaded, ISSUER, Arc::clone(&key)).expect("registered");
+        let methods: Vec<&str> = loaded
+            .playground
+            .iter()
+            .map(|c| c.method.as_str())
+            .collect();
+        assert_eq!(
+            methods,
+            [
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt",
+                "client_secret_jwt"
+            ]
+        );
+        assert_eq!(loaded.clients.len(), 4);
+        let jwt = &loaded.playground[2];
+        assert!(jwt.key.is_some() && jwt.secret.is_none());
+        // Only the public key is registered.
+        let registered = serde_json::to_value(key.public_jwk()).expect("JWK");
+        assert!(registered.get("d").is_none());
+        // A clients file gets nothing added, and the playground skips key clients it has no
+        // key for.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("clients.json");
+        let file = serde_json::json!([{
+            "client_id": "pkj", "token_endpoint_auth_method": "private_key_jwt",
+            "jwks": {"keys": [key.public_jwk()]},
+            "redirect_uris": [callback(ISSUER)],
+        }]);
+        std::fs::write(&path, file.to_string()).expect("write");
+        let mut loaded = load(Some(&path), ISSUER).expect("the file loads");
+        add_jwt_clients(&mut loaded, ISSUER, key).expect("nothing to add");
+        assert_eq!(loaded.clients.len(), 1);
+        assert!(loaded.playground.is_empty());
     }
 
     #[test]

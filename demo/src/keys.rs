@@ -1,6 +1,9 @@
 //! The signing keys, kept as PKCS#8 PEM files: loaded if present, generated and written
-//! (owner-only permissions) on first start.
+//! (owner-only permissions) on first start. Besides the provider's keys, the playground's
+//! `private_key_jwt` client has an ES256 key of its own (`{stem}.client-es256.pem`): only its
+//! public half is registered, in the client's `jwks`.
 
+use alloc::sync::Arc;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -15,6 +18,8 @@ use crate::DemoError;
 pub(crate) struct Keys {
     pub(crate) rs256: RsaSigner,
     pub(crate) es256: Es256Signer,
+    /// The playground client's own key (client assertions, request objects).
+    pub(crate) client_es256: Arc<dyn Signer>,
     pub(crate) note: String,
 }
 
@@ -52,26 +57,11 @@ pub(crate) fn load_or_create_keys(dir: &Path, stem: &str) -> Result<Keys, DemoEr
         .map_err(|e| DemoError::Keys(format!("cannot create {}: {e}", dir.display())))?;
     let es_path: PathBuf = dir.join(format!("{stem}.es256.pem"));
     let rs_path: PathBuf = dir.join(format!("{stem}.rs256.pem"));
+    let client_path: PathBuf = dir.join(format!("{stem}.client-es256.pem"));
     let mut created = Vec::new();
 
-    let es256 = match read(&es_path)? {
-        Some(pem) => Es256Signer::from_pkcs8_pem(&pem, None).map_err(|e| {
-            DemoError::Keys(format!(
-                "{}: not a PKCS#8 P-256 private key ({e})",
-                es_path.display()
-            ))
-        })?,
-        None => {
-            let key = Es256Signer::generate(&OsRandom, None)
-                .map_err(|e| DemoError::Keys(format!("cannot generate the ES256 key: {e}")))?;
-            let pem = key
-                .to_pkcs8_pem()
-                .map_err(|e| DemoError::Keys(format!("cannot encode the ES256 key: {e}")))?;
-            write_new(&es_path, &pem)?;
-            created.push(es_path.display().to_string());
-            key
-        }
-    };
+    let es256 = load_or_create_es256(&es_path, &mut created)?;
+    let client_es256 = Arc::new(load_or_create_es256(&client_path, &mut created)?);
     let rs256 = match read(&rs_path)? {
         Some(pem) => RsaSigner::from_pkcs8_pem(&pem, JwsAlgorithm::RS256, None).map_err(|e| {
             DemoError::Keys(format!(
@@ -92,22 +82,60 @@ pub(crate) fn load_or_create_keys(dir: &Path, stem: &str) -> Result<Keys, DemoEr
         }
     };
     let note = if created.is_empty() {
-        format!("loaded {} and {}", es_path.display(), rs_path.display())
+        format!(
+            "loaded {}, {} and {}",
+            es_path.display(),
+            rs_path.display(),
+            client_path.display()
+        )
     } else {
         format!("created {}", created.join(" and "))
     };
-    Ok(Keys { rs256, es256, note })
+    Ok(Keys {
+        rs256,
+        es256,
+        client_es256,
+        note,
+    })
+}
+
+/// Loads the ES256 key at `path`, or generates it and writes it there (and into `created`).
+fn load_or_create_es256(path: &Path, created: &mut Vec<String>) -> Result<Es256Signer, DemoError> {
+    if let Some(pem) = read(path)? {
+        return Es256Signer::from_pkcs8_pem(&pem, None).map_err(|e| {
+            DemoError::Keys(format!(
+                "{}: not a PKCS#8 P-256 private key ({e})",
+                path.display()
+            ))
+        });
+    }
+    let key = Es256Signer::generate(&OsRandom, None)
+        .map_err(|e| DemoError::Keys(format!("cannot generate an ES256 key: {e}")))?;
+    let pem = key
+        .to_pkcs8_pem()
+        .map_err(|e| DemoError::Keys(format!("cannot encode an ES256 key: {e}")))?;
+    write_new(path, &pem)?;
+    created.push(path.display().to_string());
+    Ok(key)
 }
 
 /// New ES256 and RS256 keys, kept in memory only (`--database-url memory:` without
 /// `--keys-dir`): nothing is read or written.
 pub(crate) fn generate_in_memory() -> Result<Keys, DemoError> {
-    let es256 = Es256Signer::generate(&OsRandom, None)
-        .map_err(|e| DemoError::Keys(format!("cannot generate the ES256 key: {e}")))?;
+    let generate_es256 = || {
+        Es256Signer::generate(&OsRandom, None)
+            .map_err(|e| DemoError::Keys(format!("cannot generate an ES256 key: {e}")))
+    };
+    let (es256, client_es256) = (generate_es256()?, Arc::new(generate_es256()?));
     let rs256 = RsaSigner::generate(&OsRandom, 2048, JwsAlgorithm::RS256, None)
         .map_err(|e| DemoError::Keys(format!("cannot generate the RS256 key: {e}")))?;
     let note = "generated in memory, written nowhere (--keys-dir DIR keeps them)".into();
-    Ok(Keys { rs256, es256, note })
+    Ok(Keys {
+        rs256,
+        es256,
+        client_es256,
+        note,
+    })
 }
 
 /// The same keys behind ring's signers (same `kid`s: RFC 7638 thumbprints of the same keys).

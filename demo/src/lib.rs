@@ -62,6 +62,7 @@ use std::path::{Path, PathBuf};
 use axum::Router;
 use axum::routing::{get, post};
 use oidc_hybrid::{Client, ClientId, Config, Provider, Signer, Storage, SystemClock};
+use oidc_hybrid_axum::fetch::{Guard, GuardedFetcher};
 use oidc_hybrid_axum::{Endpoints, Timeouts, route_path};
 use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_rustcrypto::OsRandom;
@@ -319,18 +320,10 @@ async fn assemble<S: DemoStore>(
     store: S,
     options: &Options,
     config: Config,
-    clients: clients::Loaded,
+    mut clients: clients::Loaded,
     users: users::Users,
     local_addr: SocketAddr,
 ) -> Result<Demo, DemoError> {
-    store
-        .migrate_schema()
-        .await
-        .map_err(|e| DemoError::Database(format!("migrations failed: {e}")))?;
-    let removed = sync_clients(&store, &clients.clients).await?;
-    for id in &removed {
-        info!(client_id = %id, "client removed: the clients list no longer names it");
-    }
     let keys = match (&options.keys_dir, options.database_url.as_str()) {
         (None, "memory:") => keys::generate_in_memory()?,
         (dir, url) => {
@@ -339,6 +332,16 @@ async fn assemble<S: DemoStore>(
             keys::load_or_create_keys(&dir, &stem)?
         }
     };
+    let client_key = Arc::clone(&keys.client_es256);
+    clients::add_jwt_clients(&mut clients, &config.issuer, client_key)?;
+    store
+        .migrate_schema()
+        .await
+        .map_err(|e| DemoError::Database(format!("migrations failed: {e}")))?;
+    let removed = sync_clients(&store, &clients.clients).await?;
+    for id in &removed {
+        info!(client_id = %id, "client removed: the clients list no longer names it");
+    }
     let key_note = format!("keys:        {} ({:?} signers)", keys.note, options.signer);
     let signers = match options.signer {
         SignerKind::RustCrypto => {
@@ -384,6 +387,17 @@ async fn assemble<S: DemoStore>(
     let provider = Provider::new(config, store, signers, SystemClock, OsRandom)
         .map_err(|e| DemoError::Keys(e.to_string()))?
         .with_error_observer(|e| error!(error = %e, "internal failure"));
+    // Clients' keys: verified with the chosen crypto; `jwks_uri` fetched through the guard
+    // (https, public addresses only).
+    let provider = match options.signer {
+        SignerKind::RustCrypto => {
+            provider.with_jws_verifier(oidc_hybrid_rustcrypto::ClientKeyVerifier)
+        }
+        SignerKind::Ring => provider.with_jws_verifier(oidc_hybrid_ring::ClientKeyVerifier),
+    };
+    let fetcher = GuardedFetcher::new(Guard::new())
+        .map_err(|e| DemoError::Keys(format!("the jwks_uri fetcher cannot start: {e}")))?;
+    let provider = provider.with_jwks_fetcher(fetcher);
     let host = DemoHost::new(&base, users, sessions);
     let endpoints = Endpoints::new(Arc::new(provider), host);
     let router = routes(&endpoints, playground);

@@ -30,9 +30,12 @@ Options:
   --refresh-token-lifetime SECS
                          refresh token lifetime (default 2592000, 30 days)
   --sweep-every SECS     how often expired codes and tokens are removed (default 60)
-  --keys-dir DIR         where the signing keys are kept (default: beside the SQLite file,
-                         or the working directory for PostgreSQL; in memory for memory:)
-  --clients FILE         client registrations: a JSON array of RFC 7591 metadata
+  --keys-dir DIR         where the signing keys (and the playground client's key) are kept
+                         (default: beside the SQLite file, or the working directory for
+                         PostgreSQL; in memory for memory:)
+  --clients FILE         client registrations: a JSON array of RFC 7591 metadata, with
+                         jwks / jwks_uri, token_endpoint_auth_signing_alg,
+                         request_object_signing_alg, require_pushed_authorization_requests
                          (default: the built-in demo clients). The list is the source of
                          truth: clients the database holds from an earlier run that it
                          does not name are removed at start

@@ -5,11 +5,17 @@
 //! `c_hash` / `at_hash` / `s_hash`, redeems the code, validates the second ID token, checks
 //! that both ID tokens agree, calls UserInfo and refreshes.
 //!
+//! The flow can be started as a plain query, as a request object signed by the client
+//! (RFC 9101), or pushed first (RFC 9126); the client authenticates with its registered method,
+//! `private_key_jwt` and `client_secret_jwt` included.
+//!
 //! The handlers here keep the flows in the browser's session; `rp` plays the relying party,
-//! `checks` holds its ID-token checks and `html` renders the pages.
+//! `jwt` makes its client assertions and request objects, `checks` holds its ID-token checks and
+//! `html` renders the pages.
 
 mod checks;
 mod html;
+mod jwt;
 mod rp;
 
 use alloc::sync::Arc;
@@ -128,6 +134,7 @@ async fn start(State(playground): State<Arc<Playground>>, request: Request) -> R
         started.flow.response_type,
         started.mode,
     );
+    let (par, request_object) = (started.par, started.request_object);
     let csrf = form.get("csrf").unwrap_or_default();
     let iid = Sessions::interaction_of(&parts).filter(|iid| playground.sessions.csrf_ok(iid, csrf));
     let Some(iid) = iid else {
@@ -138,6 +145,11 @@ async fn start(State(playground): State<Arc<Playground>>, request: Request) -> R
              playground and try again.",
         );
     };
+    // Signed and pushed only for a form of this session.
+    let location = match playground.rp.location(&started, now).await {
+        Ok(location) => location,
+        Err(text) => return playground.problem(StatusCode::BAD_GATEWAY, "Cannot start", &text),
+    };
     playground
         .sessions
         .with_interaction_or_new(&iid, now, |i| i.add_flow(started.state, started.flow));
@@ -145,10 +157,12 @@ async fn start(State(playground): State<Arc<Playground>>, request: Request) -> R
         client_id = %client_id,
         response_type = response_type.as_str(),
         response_mode = mode.as_str(),
+        par,
+        request_object,
         "playground: flow started"
     );
     let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(location) = HeaderValue::try_from(started.location) {
+    if let Ok(location) = HeaderValue::try_from(location) {
         response.headers_mut().insert(LOCATION, location);
     }
     let cookie = playground.sessions.interaction_cookie(&iid);

@@ -1,6 +1,7 @@
 //! A real browser against the demo IdP: Debian's headless Chromium, driven by playwright-core
 //! (`tests/interop/node/browser.mjs`), logs in on the login page, approves on the consent page
-//! and runs the playground's flows in fragment, form_post and (for `code`) query mode; the test
+//! and runs the playground's flows in fragment, form_post and (for `code`) query mode, with
+//! `private_key_jwt` and `client_secret_jwt` clients, a signed request object and PAR; the test
 //! asserts what the playground shows (all checks passed, `c_hash` OK, both ID tokens
 //! consistent, the UserInfo `sub`). Screenshots of the playground, login, consent and result
 //! pages are left in `target/tmp/browser/`.
@@ -61,7 +62,7 @@ async fn playground_flows_in_headless_chromium() {
         .filter(|l| l.starts_with('{'))
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();
-    assert_eq!(flows.len(), 4, "{stdout}");
+    assert_eq!(flows.len(), 7, "{stdout}");
     for flow in &flows {
         let front_id_token = flow["responseType"]
             .as_str()
@@ -89,6 +90,22 @@ async fn playground_flows_in_headless_chromium() {
     assert_eq!(flows[1]["mode"], "form_post");
     assert_eq!(flows[2]["steps"], serde_json::json!([]));
     assert_eq!(flows[3]["mode"], "query");
+    // The key clients: pushed with a request object and private_key_jwt, pushed with
+    // client_secret_jwt, a request object by value; each new client asks for consent once.
+    assert_eq!(flows[4]["client"], "demo-client-jwt");
+    assert_eq!(flows[4]["steps"], serde_json::json!(["consent"]));
+    assert_eq!(flows[5]["client"], "demo-client-hs256");
+    assert_eq!(flows[5]["steps"], serde_json::json!(["consent"]));
+    assert_eq!(flows[6]["steps"], serde_json::json!([]));
+    for flow in &flows[4..] {
+        let token_section = flow["token_method"].as_str().unwrap_or_default();
+        let method = if flow["client"] == "demo-client-jwt" {
+            "private_key_jwt"
+        } else {
+            "client_secret_jwt"
+        };
+        assert!(token_section.contains(method), "{flow}");
+    }
     for page in ["login.png", "consent.png", "result.png"] {
         assert!(shots.join(page).exists(), "screenshot {page}");
     }

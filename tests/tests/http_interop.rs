@@ -4,6 +4,11 @@
 //! response type in fragment and form_post mode, both client authentication methods, the
 //! front-channel `c_hash` / `at_hash`, the second ID token and its consistency with the first,
 //! UserInfo and refresh; then the negative cases.
+//!
+//! The `openidconnect` crate (4.x, on `oauth2` 5) authenticates clients only with
+//! `client_secret_basic` and `client_secret_post`: it has no client assertions, request objects
+//! or PAR, so `private_key_jwt`, `client_secret_jwt` and PAR are checked with `openid-client`
+//! (http_node.rs) and the playground (http_browser.rs).
 
 mod http_support;
 

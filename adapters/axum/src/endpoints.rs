@@ -25,8 +25,8 @@ use tracing::{Level, Span, info, warn};
 use crate::respond::{self, Reply, public_json};
 use crate::throttle::Backoff;
 use crate::{
-    Authentication, AuthorizeInput, Endpoints, Host, HttpProvider, RevocationInput, TokenInput,
-    UserInfoInput,
+    Authentication, AuthorizeInput, Endpoints, Host, HttpProvider, PushInput, RevocationInput,
+    TokenInput, UserInfoInput,
 };
 
 /// The route path a configured URL is served at: the path of the absolute URL `url`, without
@@ -46,6 +46,8 @@ pub fn route_path(url: &str) -> String {
 
 pub(crate) fn routes<P: HttpProvider, H: Host>(endpoints: Endpoints<P, H>) -> Router {
     let config: &Config = endpoints.provider().config();
+    let par = route_path(&config.pushed_authorization_request_endpoint);
+    let revocation = route_path(&config.revocation_endpoint);
     Router::new()
         .route(
             &route_path(&config.authorization_endpoint),
@@ -55,6 +57,7 @@ pub(crate) fn routes<P: HttpProvider, H: Host>(endpoints: Endpoints<P, H>) -> Ro
                 .head(|| async { (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "GET, POST")]) }),
         )
         .route(&route_path(&config.token_endpoint), post(token::<P, H>))
+        .route(&par, post(push::<P, H>))
         .route(
             &route_path(&config.userinfo_endpoint),
             get(userinfo::<P, H>)
@@ -62,10 +65,7 @@ pub(crate) fn routes<P: HttpProvider, H: Host>(endpoints: Endpoints<P, H>) -> Ro
                 .options(|| preflight("GET, POST, OPTIONS", "Authorization, Content-Type"))
                 .layer(axum::middleware::map_response(any_origin)),
         )
-        .route(
-            &route_path(&config.revocation_endpoint),
-            post(revoke::<P, H>),
-        )
+        .route(&revocation, post(revoke::<P, H>))
         .route(
             &route_path(&config.discovery_url()),
             get(discovery::<P, H>).options(|| preflight("GET, HEAD, OPTIONS", "*")),
@@ -110,15 +110,10 @@ pub fn trace_layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, Pat
 async fn authorize<P: HttpProvider, H: Host>(
     State(endpoints): State<Endpoints<P, H>>,
     input: AuthorizeInput,
-) -> Response {
-    let params = match input.params() {
-        Ok(params) => params,
-        Err(rejection) => return rejection.into_response(),
-    };
-    let request = match endpoints.provider().authorize(&params).await {
-        Ok(request) => request,
-        Err(error) => return authorize_error(error),
-    };
+) -> Result<Response, Response> {
+    let params = input.params().map_err(IntoResponse::into_response)?;
+    let request = endpoints.provider().authorize(&params).await;
+    let request = request.map_err(authorize_error)?;
     info!(
         endpoint = "authorize",
         client_id = %request.client_id(),
@@ -136,7 +131,7 @@ async fn authorize<P: HttpProvider, H: Host>(
     let session = authentication.as_ref().map(Authentication::session);
     let issuer = &endpoints.provider().config().issuer;
     let step = request.first_step(session.as_ref(), consent, issuer);
-    proceed(&endpoints, request, step, authentication.as_ref(), parts).await
+    Ok(proceed(&endpoints, request, step, authentication.as_ref(), parts).await)
 }
 
 /// Acts on the step the core decided: approves, hands the request to the host's page, or
@@ -228,16 +223,17 @@ fn authorize_error(error: AuthorizeError) -> Response {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Token and revocation endpoints
+// Token, revocation and PAR endpoints
 
-/// The client a token or revocation request names (form body or `Authorization` header, as the
-/// core reads them), for the logs and the failure count.
-fn client_of(params: &Params<'_>, authorization: Option<&str>) -> Option<ClientId> {
-    let credentials = Credentials::parse(params, authorization).ok()?;
-    Some(credentials.client_id().clone())
+/// The client a token, revocation or PAR request names (form body or `Authorization` header, as
+/// the core reads them), for the logs and the failure count; and whether the header was used.
+fn client_of(params: &Params<'_>, authorization: Option<&str>) -> (Option<ClientId>, bool) {
+    let credentials = Credentials::parse(params, authorization).ok();
+    let client = credentials.map(|c| c.client_id().clone());
+    (client, authorization.is_some())
 }
 
-/// Runs a token or revocation call under its (client, address) failure count (RFC 6749 §2.3.1):
+/// Runs a token, revocation or PAR call under its (client, address) failure count (RFC 6749 §2.3.1):
 /// 429 while it must wait; `invalid_client` counts a failure, other answers clear the count.
 async fn counted<T>(
     backoff: &Backoff<(ClientId, Option<IpAddr>)>,
@@ -283,13 +279,9 @@ async fn counted<T>(
 async fn token<P: HttpProvider, H: Host>(
     State(endpoints): State<Endpoints<P, H>>,
     input: TokenInput,
-) -> Response {
-    let params = match input.params() {
-        Ok(params) => params,
-        Err(rejection) => return rejection.into_response(),
-    };
-    let client = client_of(&params, input.authorization());
-    let basic_auth = input.authorization().is_some();
+) -> Result<Response, Response> {
+    let params = input.params().map_err(IntoResponse::into_response)?;
+    let (client, basic_auth) = client_of(&params, input.authorization());
     let grant_type = match params.get("grant_type") {
         Ok(Some(grant @ ("authorization_code" | "refresh_token"))) => grant,
         Ok(None) => "",
@@ -298,52 +290,60 @@ async fn token<P: HttpProvider, H: Host>(
     let call = endpoints.provider().token(&params, input.authorization());
     let context = ("token", grant_type, basic_auth);
     let target = (client.clone(), input.client_addr());
-    match counted(&endpoints.inner.client_auth, context, target, call).await {
-        Ok(tokens) => {
-            info!(
-                endpoint = "token",
-                client_id = client.as_ref().map_or("", ClientId::as_str),
-                basic_auth,
-                grant_type,
-                scope = tokens.scope(),
-                refresh_token = tokens.refresh_token().is_some(),
-                id_token = tokens.id_token().is_some(),
-                "tokens issued"
-            );
-            Reply(tokens).into_response()
-        }
-        Err(response) => response,
-    }
+    let tokens = counted(&endpoints.inner.client_auth, context, target, call).await?;
+    info!(
+        endpoint = "token",
+        client_id = client.as_ref().map_or("", ClientId::as_str),
+        basic_auth,
+        grant_type,
+        scope = tokens.scope(),
+        refresh_token = tokens.refresh_token().is_some(),
+        id_token = tokens.id_token().is_some(),
+        "tokens issued"
+    );
+    Ok(Reply(tokens).into_response())
 }
 
 async fn revoke<P: HttpProvider, H: Host>(
     State(endpoints): State<Endpoints<P, H>>,
     input: RevocationInput,
-) -> Response {
-    let params = match input.params() {
-        Ok(params) => params,
-        Err(rejection) => return rejection.into_response(),
-    };
-    let client = client_of(&params, input.authorization());
-    let basic_auth = input.authorization().is_some();
+) -> Result<Response, Response> {
+    let params = input.params().map_err(IntoResponse::into_response)?;
+    let (client, basic_auth) = client_of(&params, input.authorization());
     let call = endpoints.provider().revoke(&params, input.authorization());
     let context = ("revoke", "", basic_auth);
     let target = (client.clone(), input.client_addr());
-    match counted(&endpoints.inner.client_auth, context, target, call).await {
-        Ok(()) => {
-            let client_id = client.as_ref().map_or("", ClientId::as_str);
-            info!(
-                endpoint = "revoke",
-                client_id, basic_auth, "revocation request processed"
-            );
-            let no_store = [
-                (CACHE_CONTROL, HeaderValue::from_static("no-store")),
-                (PRAGMA, HeaderValue::from_static("no-cache")),
-            ];
-            (StatusCode::OK, no_store).into_response()
-        }
-        Err(response) => response,
-    }
+    counted(&endpoints.inner.client_auth, context, target, call).await?;
+    let client_id = client.as_ref().map_or("", ClientId::as_str);
+    info!(
+        endpoint = "revoke",
+        client_id, basic_auth, "revocation request processed"
+    );
+    let no_store = [(CACHE_CONTROL, "no-store"), (PRAGMA, "no-cache")];
+    Ok((StatusCode::OK, no_store).into_response())
+}
+
+/// The pushed authorization request endpoint (RFC 9126): the client authenticates as at the
+/// token endpoint (and is throttled the same way); the answer is 201 with the `request_uri`.
+async fn push<P: HttpProvider, H: Host>(
+    State(endpoints): State<Endpoints<P, H>>,
+    input: PushInput,
+) -> Result<Response, Response> {
+    let params = input.params().map_err(IntoResponse::into_response)?;
+    let (client, basic_auth) = client_of(&params, input.authorization());
+    let call = endpoints.provider().push(&params, input.authorization());
+    let context = ("par", "", basic_auth);
+    let target = (client.clone(), input.client_addr());
+    let pushed = counted(&endpoints.inner.client_auth, context, target, call).await?;
+    let (client_id, expires_in) = (
+        client.as_ref().map_or("", ClientId::as_str),
+        pushed.expires_in(),
+    );
+    info!(
+        endpoint = "par",
+        client_id, basic_auth, expires_in, "request pushed"
+    );
+    Ok(Reply(pushed).into_response())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -362,35 +362,34 @@ async fn any_origin(mut response: Response) -> Response {
 async fn userinfo<P: HttpProvider, H: Host>(
     State(endpoints): State<Endpoints<P, H>>,
     input: UserInfoInput,
-) -> Response {
-    let params = match input.params() {
-        Ok(params) => params,
-        Err(rejection) => return rejection.into_response(),
-    };
-    match endpoints
-        .provider()
-        .userinfo(endpoints.host(), input.authorization(), params.as_ref())
-        .await
-    {
-        Ok(claims) => {
-            info!(
-                endpoint = "userinfo",
-                claims = claims.len(),
-                "claims released"
-            );
-            Reply(claims).into_response()
-        }
-        Err(error) => {
-            info!(
-                endpoint = "userinfo",
-                error = error.code().as_str(),
-                reason = ?error.reject(),
-                status = error.status(),
-                "userinfo request refused"
-            );
-            Reply(error).into_response()
-        }
-    }
+) -> Result<Response, Response> {
+    let params = input.params().map_err(IntoResponse::into_response)?;
+    Ok(
+        match endpoints
+            .provider()
+            .userinfo(endpoints.host(), input.authorization(), params.as_ref())
+            .await
+        {
+            Ok(claims) => {
+                info!(
+                    endpoint = "userinfo",
+                    claims = claims.len(),
+                    "claims released"
+                );
+                Reply(claims).into_response()
+            }
+            Err(error) => {
+                info!(
+                    endpoint = "userinfo",
+                    error = error.code().as_str(),
+                    reason = ?error.reject(),
+                    status = error.status(),
+                    "userinfo request refused"
+                );
+                Reply(error).into_response()
+            }
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -406,22 +405,14 @@ async fn jwks<P: HttpProvider, H: Host>(State(endpoints): State<Endpoints<P, H>>
 
 /// A CORS preflight answer: any origin, `methods`, request `headers`, no credentials.
 async fn preflight(methods: &'static str, headers: &'static str) -> Response {
-    (
-        StatusCode::NO_CONTENT,
-        [
-            (ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
-            (
-                ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static(methods),
-            ),
-            (
-                ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static(headers),
-            ),
-            (ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400")),
-        ],
-    )
-        .into_response()
+    let origin = (ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    let (methods, headers) = (
+        (ACCESS_CONTROL_ALLOW_METHODS, methods),
+        (ACCESS_CONTROL_ALLOW_HEADERS, headers),
+    );
+    let max_age = (ACCESS_CONTROL_MAX_AGE, "86400");
+    let headers = [origin, methods, headers, max_age];
+    (StatusCode::NO_CONTENT, headers).into_response()
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@ use crate::respond::{Reply, error_page, error_status};
 pub enum Endpoint {
     /// The authorization endpoint: refusals are HTML pages, never redirects.
     Authorize,
+    /// The pushed authorization request endpoint (RFC 9126): refusals are JSON errors.
+    Par,
     /// The revocation endpoint (RFC 7009): refusals are JSON errors.
     Revoke,
     /// The token endpoint: refusals are JSON errors (RFC 6749 §5.2).
@@ -36,6 +38,7 @@ impl Endpoint {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Authorize => "authorize",
+            Self::Par => "par",
             Self::Revoke => "revoke",
             Self::Token => "token",
             Self::UserInfo => "userinfo",
@@ -174,8 +177,8 @@ impl<S: Send + Sync> FromRequest<S> for AuthorizeInput {
     }
 }
 
-/// The form body and the `Authorization` header of a client's request (token, revocation),
-/// each read once.
+/// The form body and the `Authorization` header of a client's request (token, revocation,
+/// PAR), each read once.
 struct ClientForm {
     form: String,
     authorization: Option<String>,
@@ -219,6 +222,10 @@ pub struct TokenInput(ClientForm);
 #[derive(Debug)]
 pub struct RevocationInput(ClientForm);
 
+/// A pushed authorization request (RFC 9126 §2.1): its form body and `Authorization` header.
+#[derive(Debug)]
+pub struct PushInput(ClientForm);
+
 macro_rules! client_input {
     ($input:ident, $endpoint:expr) => {
         impl $input {
@@ -257,6 +264,7 @@ macro_rules! client_input {
 
 client_input!(TokenInput, Endpoint::Token);
 client_input!(RevocationInput, Endpoint::Revoke);
+client_input!(PushInput, Endpoint::Par);
 
 /// A UserInfo request: the bearer token in the `Authorization` header, or a form body with
 /// `access_token` (RFC 6750 §2.2: for a `POST` with a form content type only).

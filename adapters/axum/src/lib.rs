@@ -27,8 +27,9 @@ use oidc_hybrid::{
 
 pub use endpoints::{PathOnlySpan, route_path, trace_layer};
 pub use extract::{
-    AuthorizeInput, Endpoint, InputRejection, RevocationInput, TokenInput, UserInfoInput,
+    AuthorizeInput, Endpoint, InputRejection, PushInput, RevocationInput, TokenInput, UserInfoInput,
 };
+pub use oidc_hybrid_fetch as fetch;
 pub use respond::Reply;
 pub use serve::{Timeouts, serve};
 use throttle::Backoff;

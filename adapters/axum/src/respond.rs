@@ -14,8 +14,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use oidc_hybrid::response::{FORM_POST_CSP, push_escaped};
 use oidc_hybrid::{
-    AuthorizationResponse, AuthorizeError, Claims, EndpointError, JwkSet, ProviderMetadata, Reject,
-    TokenResponse,
+    AuthorizationResponse, AuthorizeError, Claims, EndpointError, JwkSet, ProviderMetadata,
+    PushedResponse, Reject, TokenResponse,
 };
 
 /// A core answer as an HTTP response: `Reply(answer).into_response()`.
@@ -25,6 +25,7 @@ use oidc_hybrid::{
 /// | [`AuthorizationResponse`] | **303 See Other** to the redirect URI (fragment or query; never 307, which would repost a login form to the client), or the form_post page under [`FORM_POST_CSP`]; `Cache-Control: no-store` |
 /// | [`AuthorizeError`] | redirected to the client like a response, or, when the client cannot be trusted with it, an escaped HTML page (400; 500 for `server_error`) |
 /// | [`TokenResponse`], [`Claims`] | 200 JSON with `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1) |
+/// | [`PushedResponse`] | **201 Created**, JSON with `Cache-Control: no-store` and `Pragma: no-cache` (RFC 9126 §2.2) |
 /// | [`EndpointError`] | its status (401 for `invalid_client` after Basic authentication and for `invalid_token`), its `WWW-Authenticate` challenge and its JSON body (RFC 6749 §5.2, RFC 6750 §3); a request without any token gets the bare `Bearer` challenge and no body (RFC 6750 §3.1) |
 /// | [`ProviderMetadata`], [`JwkSet`] | 200 JSON readable from any origin (`Access-Control-Allow-Origin: *`), cacheable for five minutes |
 #[derive(Clone, Debug)]
@@ -49,6 +50,12 @@ impl IntoResponse for Reply<AuthorizeError> {
 impl IntoResponse for Reply<TokenResponse> {
     fn into_response(self) -> Response {
         json_no_store(StatusCode::OK, self.0.to_json())
+    }
+}
+
+impl IntoResponse for Reply<PushedResponse> {
+    fn into_response(self) -> Response {
+        json_no_store(StatusCode::CREATED, self.0.to_json())
     }
 }
 
@@ -98,19 +105,13 @@ impl IntoResponse for Reply<JwkSet> {
 
 /// Public metadata: JSON, readable from any origin, cacheable for five minutes.
 pub(crate) fn public_json(body: Bytes) -> Response {
-    (
-        StatusCode::OK,
-        [
-            (CONTENT_TYPE, HeaderValue::from_static(JSON)),
-            (ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
-            (
-                CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=300"),
-            ),
-        ],
-        body,
-    )
-        .into_response()
+    let cache = (CACHE_CONTROL, "public, max-age=300");
+    let headers = [
+        (CONTENT_TYPE, JSON),
+        (ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        cache,
+    ];
+    (StatusCode::OK, headers, body).into_response()
 }
 
 /// The Content-Security-Policy of the adapter's own pages (error pages): nothing loads, nothing
@@ -218,16 +219,12 @@ pub(crate) fn error_page(reject: Reject) -> Response {
 /// A JSON response (`application/json`) with `Cache-Control: no-store` and `Pragma: no-cache`
 /// (RFC 6749 §5.1: token responses must not be cached).
 pub(crate) fn json_no_store(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [
-            (CONTENT_TYPE, HeaderValue::from_static(JSON)),
-            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            (PRAGMA, HeaderValue::from_static("no-cache")),
-        ],
-        body,
-    )
-        .into_response()
+    let headers = [
+        (CONTENT_TYPE, JSON),
+        (CACHE_CONTROL, "no-store"),
+        (PRAGMA, "no-cache"),
+    ];
+    (status, headers, body).into_response()
 }
 
 /// **429** with `Retry-After: secs`: a client that must wait after failed authentications.
@@ -244,7 +241,7 @@ pub(crate) fn too_many_attempts(secs: u64) -> Response {
 /// CSP header when the page's own policy has no `frame-ancestors`), `Cache-Control: no-store`
 /// with `Pragma: no-cache`, `Referrer-Policy: no-referrer` and `X-Content-Type-Options: nosniff`.
 pub async fn harden_html(mut response: Response) -> Response {
-    let headers = response.headers_mut();
+    let (headers, fixed) = (response.headers_mut(), HeaderValue::from_static);
     let is_html = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -255,20 +252,18 @@ pub async fn harden_html(mut response: Response) -> Response {
         });
     headers
         .entry(X_CONTENT_TYPE_OPTIONS)
-        .or_insert(HeaderValue::from_static("nosniff"));
+        .or_insert(fixed("nosniff"));
     if !is_html {
         return response;
     }
-    headers
-        .entry(X_FRAME_OPTIONS)
-        .or_insert(HeaderValue::from_static("DENY"));
+    headers.entry(X_FRAME_OPTIONS).or_insert(fixed("DENY"));
     if !headers.contains_key(CACHE_CONTROL) {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
     }
     headers
         .entry(REFERRER_POLICY)
-        .or_insert(HeaderValue::from_static("no-referrer"));
+        .or_insert(fixed("no-referrer"));
     let framing_denied = headers
         .get_all(CONTENT_SECURITY_POLICY)
         .iter()

@@ -800,3 +800,81 @@ async fn slow_requests_are_cut_off() {
     let answer = String::from_utf8_lossy(&answer[..read]);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
 }
+
+#[tokio::test]
+async fn pushed_authorization_requests_over_http() {
+    let server = Server::start().await;
+    let pushed = authorize_query("code id_token", &[]);
+    // Pushed with client_secret_basic: 201, JSON, never cached (RFC 9126 §2.2).
+    let (status, headers, text) = server
+        .post(
+            "/par",
+            pushed.clone(),
+            &[("authorization", &basic("rp", SECRET))],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{text}");
+    assert_eq!(header(&headers, "content-type"), Some("application/json"));
+    assert_eq!(header(&headers, "cache-control"), Some("no-store"));
+    assert_eq!(header(&headers, "pragma"), Some("no-cache"));
+    let answer: Value = serde_json::from_str(&text).expect("JSON");
+    let request_uri = answer["request_uri"].as_str().expect("request_uri");
+    assert!(request_uri.starts_with("urn:ietf:params:oauth:request_uri:"));
+    assert_eq!(answer["expires_in"], 60);
+    // The authorization endpoint resolves it once.
+    let query = form(&[("client_id", "rp"), ("request_uri", request_uri)]);
+    let (status, headers, _) = server
+        .get(&format!("/authorize?{query}"), &[("x-test-user", "carol")])
+        .await;
+    let response = fragment_of(status, &headers);
+    assert!(response.contains_key("code") && response.contains_key("id_token"));
+    assert_eq!(response["state"], "st<\"&'>");
+    let (status, _, text) = server
+        .get(&format!("/authorize?{query}"), &[("x-test-user", "carol")])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "used once: {text}");
+
+    // Errors are JSON with the status and challenge of the core's error.
+    let (status, headers, text) = server
+        .post(
+            "/par",
+            pushed.clone(),
+            &[("authorization", &basic("rp", "x"))],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
+    assert!(header(&headers, "www-authenticate").is_some_and(|c| c.starts_with("Basic")));
+    assert!(text.contains("\"invalid_client\""), "{text}");
+    let with_uri = format!("{pushed}&request_uri=urn%3Ax");
+    let (status, _, text) = server
+        .post("/par", with_uri, &[("authorization", &basic("rp", SECRET))])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    assert!(text.contains("\"invalid_request\""), "{text}");
+    // The token endpoint's input limits.
+    let (status, _, _) = server.get("/par", &[]).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    let big = format!("{pushed}&x={}", "a".repeat(17 * 1024));
+    let (status, _, _) = server.post("/par", big, &[]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    // Failed authentications are throttled like the token endpoint's: five are free, the sixth
+    // costs a wait (the request above authenticated, which cleared the count).
+    for _ in 0..6 {
+        server
+            .post(
+                "/par",
+                pushed.clone(),
+                &[("authorization", &basic("rp", "x"))],
+            )
+            .await;
+    }
+    let (status, headers, _) = server
+        .post(
+            "/par",
+            pushed.clone(),
+            &[("authorization", &basic("rp", SECRET))],
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(header(&headers, "retry-after"), Some("1"));
+}

@@ -108,6 +108,11 @@ pub(super) fn start_page(page: &StartPage<'_>) -> String {
          <label><input type=\"checkbox\" checked disabled> openid</label>{scopes}</fieldset>\
          <p class=\"muted\"><code>offline_access</code> is granted only with \
          <code>prompt=consent</code> (OIDC Core §11).</p>\
+         <fieldset><legend>Request</legend>\
+         <label><input type=\"checkbox\" name=\"par\" value=\"on\"> push it first \
+         (PAR, RFC 9126)</label>\
+         <label><input type=\"checkbox\" name=\"request_object\" value=\"on\"> as a request \
+         object signed with the client's key (RFC 9101; key clients only)</label></fieldset>\
          <div class=\"actions\"><button type=\"submit\" class=\"primary\" id=\"start\">\
          Start the flow</button></div></form></div>\
          <div class=\"card\"><h2>Session</h2>{session}</div>",

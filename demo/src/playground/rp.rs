@@ -9,16 +9,23 @@ use std::collections::HashMap;
 
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use base64ct::{Base64, Base64UrlUnpadded, Encoding as _};
-use oidc_hybrid::{Config, JwkSet, ResponseMode, ResponseType, TokenEndpointAuthMethod, UnixTime};
+use oidc_hybrid::{
+    Clock as _, Config, JwkSet, ResponseMode, ResponseType, SystemClock, TokenEndpointAuthMethod,
+    UnixTime,
+};
 use oidc_hybrid_axum::route_path;
 use oidc_hybrid_rustcrypto::PublicKey;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use super::checks::{self, Check, Expect, IdToken, validate_id_token};
+use super::jwt;
 use crate::clients::{PlaygroundClient, callback};
 use crate::form::Form;
 use crate::session::{Flow, random_token};
+
+/// `client_assertion_type` for JWT client assertions (RFC 7523 §2.2).
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// Scope values the playground offers besides `openid`.
 pub(super) const SCOPES: [&str; 5] = ["profile", "email", "address", "phone", "offline_access"];
@@ -31,6 +38,7 @@ pub(super) struct Rp {
     pub(super) redirect_uri: String,
     pub(super) clients: Vec<PlaygroundClient>,
     authorization_endpoint: String,
+    par_endpoint: String,
     token_endpoint: String,
     userinfo_endpoint: String,
     jwks_uri: String,
@@ -40,13 +48,17 @@ pub(super) struct Rp {
 }
 
 /// A flow ready to start: the record to keep in the browser's session under `state`, and the
-/// authorization request to send the browser to.
+/// authorization request's parameters, and how to send them ([`Rp::location`]).
 #[derive(Debug)]
 pub(super) struct Started {
     pub(super) state: String,
     pub(super) flow: Flow,
     pub(super) mode: ResponseMode,
-    pub(super) location: String,
+    pairs: Vec<(String, String)>,
+    /// Push the request first (RFC 9126).
+    pub(super) par: bool,
+    /// Send the parameters as a request object signed by the client (RFC 9101).
+    pub(super) request_object: bool,
 }
 
 /// What the result page shows: one section per step, and the verdicts shown at the top.
@@ -121,6 +133,7 @@ impl Rp {
             redirect_uri: callback(&config.issuer),
             clients,
             authorization_endpoint: config.authorization_endpoint.clone(),
+            par_endpoint: config.pushed_authorization_request_endpoint.clone(),
             token_endpoint: config.token_endpoint.clone(),
             userinfo_endpoint: config.userinfo_endpoint.clone(),
             jwks_uri: config.jwks_uri.clone(),
@@ -172,28 +185,36 @@ impl Rp {
         if max_age.len() > 9 || !max_age.bytes().all(|b| b.is_ascii_digit()) {
             return Err("max_age must be a number of seconds.");
         }
+        let par = form.get("par").is_some();
+        let request_object = form.get("request_object").is_some();
+        if request_object && client.key.is_none() {
+            return Err("Only a client whose key the playground holds signs request objects.");
+        }
         let (state, nonce, verifier) = (random_token(), random_token(), random_token());
         let challenge = Base64UrlUnpadded::encode_string(&Sha256::digest(verifier.as_bytes()));
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query
-            .append_pair("response_type", response_type.as_str())
-            .append_pair("client_id", &client.client_id)
-            .append_pair("redirect_uri", &self.redirect_uri)
-            .append_pair("scope", &scope.join(" "))
-            .append_pair("state", &state)
-            .append_pair("nonce", &nonce)
-            .append_pair("code_challenge", &challenge)
-            .append_pair("code_challenge_method", "S256");
+        let scope = scope.join(" ");
+        let mut pairs = vec![
+            ("response_type", response_type.as_str()),
+            ("client_id", &client.client_id),
+            ("redirect_uri", &self.redirect_uri),
+            ("scope", &scope),
+            ("state", &state),
+            ("nonce", &nonce),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ];
         if mode != response_type.default_mode() {
-            query.append_pair("response_mode", mode.as_str());
+            pairs.push(("response_mode", mode.as_str()));
         }
-        if !prompt.is_empty() {
-            query.append_pair("prompt", prompt);
-        }
-        if !max_age.is_empty() {
-            query.append_pair("max_age", max_age);
-        }
-        let location = format!("{}?{}", self.authorization_endpoint, query.finish());
+        pairs.extend(
+            [("prompt", prompt), ("max_age", max_age)]
+                .iter()
+                .filter(|p| !p.1.is_empty()),
+        );
+        let pairs = pairs
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
         let flow = Flow {
             client_id: client.client_id.clone(),
             response_type,
@@ -205,8 +226,62 @@ impl Rp {
             state,
             flow,
             mode,
-            location,
+            pairs,
+            par,
+            request_object,
         })
+    }
+
+    /// Where to send the browser for `started`: the authorization endpoint with the parameters
+    /// in the query; or, for a request object, with the client's signed JWT in `request` (and
+    /// the parameters OIDC Core §6.1 wants outside it); or, with PAR, after pushing either of
+    /// those to the PAR endpoint, with only `client_id` and the `request_uri` it returned.
+    ///
+    /// # Errors
+    ///
+    /// The message for the user when signing or pushing fails.
+    pub(super) async fn location(
+        &self,
+        started: &Started,
+        now: UnixTime,
+    ) -> Result<String, String> {
+        let client = self
+            .client(&started.flow.client_id)
+            .ok_or("the client is no longer registered")?;
+        let param = |name: &str| {
+            started
+                .pairs
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        let mut pairs = started.pairs.clone();
+        if started.request_object {
+            let object = jwt::request_object(client, &self.issuer, &started.pairs, now)?;
+            let outer = if started.par {
+                vec![]
+            } else {
+                ["response_type", "scope"]
+                    .map(|n| (n.to_owned(), param(n).unwrap_or_default()))
+                    .to_vec()
+            };
+            pairs = [("client_id".to_owned(), client.client_id.clone())]
+                .into_iter()
+                .chain(outer)
+                .chain([("request".to_owned(), object)])
+                .collect();
+        }
+        if started.par {
+            let request_uri = self.push(client, &pairs).await?;
+            pairs = vec![
+                ("client_id".to_owned(), client.client_id.clone()),
+                ("request_uri".to_owned(), request_uri),
+            ];
+        }
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        Ok(format!("{}?{query}", self.authorization_endpoint))
     }
 
     /// Plays the rest of `flow` after its authorization response `pairs` (in `mode`) arrived,
@@ -273,19 +348,32 @@ impl Rp {
             .collect()
     }
 
-    /// A token request as `client` (its registered authentication method).
-    async fn token(
+    /// A POST of `pairs` to `endpoint` as `client`, authenticated with its registered method
+    /// (a fresh client assertion for the JWT methods).
+    async fn client_post(
         &self,
         client: &PlaygroundClient,
-        mut pairs: Vec<(&str, &str)>,
-    ) -> Result<(u16, Value), String> {
+        endpoint: &str,
+        pairs: &[(&str, &str)],
+    ) -> Result<(u16, String), String> {
         let mut request = self
             .http()?
-            .post(self.url(&self.token_endpoint))
+            .post(self.url(endpoint))
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
+        let mut pairs = pairs.to_vec();
         let secret = client.secret.as_deref().unwrap_or_default();
-        match client.method {
-            TokenEndpointAuthMethod::ClientSecretBasic => {
+        let assertion = jwt::assertion(client, &self.issuer, SystemClock.now())?;
+        // A pushed request names its client already.
+        let named = pairs.iter().any(|(name, _)| *name == "client_id");
+        if !named && client.method != TokenEndpointAuthMethod::ClientSecretBasic {
+            pairs.push(("client_id", &client.client_id));
+        }
+        match (client.method, &assertion) {
+            (_, Some(assertion)) => pairs.extend([
+                ("client_assertion_type", JWT_BEARER),
+                ("client_assertion", assertion),
+            ]),
+            (TokenEndpointAuthMethod::ClientSecretBasic, None) => {
                 let encode =
                     |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
                 let credentials = format!("{}:{}", encode(&client.client_id), encode(secret));
@@ -294,19 +382,47 @@ impl Rp {
                     format!("Basic {}", Base64::encode_string(credentials.as_bytes())),
                 );
             }
-            TokenEndpointAuthMethod::ClientSecretPost => {
-                pairs.push(("client_id", &client.client_id));
+            (TokenEndpointAuthMethod::ClientSecretPost, None) => {
                 pairs.push(("client_secret", secret));
             }
-            _ => pairs.push(("client_id", &client.client_id)),
+            _ => {}
         }
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish();
-        let (status, text) = self.call(request.body(body)).await?;
+        self.call(request.body(body)).await
+    }
+
+    /// A token request as `client`.
+    async fn token(
+        &self,
+        client: &PlaygroundClient,
+        pairs: Vec<(&str, &str)>,
+    ) -> Result<(u16, Value), String> {
+        let (status, text) = self
+            .client_post(client, &self.token_endpoint, &pairs)
+            .await?;
         let json = serde_json::from_str(&text)
             .map_err(|_| format!("the token endpoint answered {status} with no JSON"))?;
         Ok((status, json))
+    }
+
+    /// Pushes `pairs` as `client` (RFC 9126 §2.1); returns the `request_uri`.
+    async fn push(
+        &self,
+        client: &PlaygroundClient,
+        pairs: &[(String, String)],
+    ) -> Result<String, String> {
+        let pairs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let (status, text) = self.client_post(client, &self.par_endpoint, &pairs).await?;
+        let json: Value = serde_json::from_str(&text).unwrap_or_default();
+        match (status, json["request_uri"].as_str()) {
+            (201, Some(request_uri)) => Ok(request_uri.to_owned()),
+            _ => Err(format!("the PAR endpoint answered {status}: {text}")),
+        }
     }
 
     async fn userinfo(&self, access_token: &str) -> Result<(u16, Value), String> {

@@ -47,6 +47,10 @@ try {
     { client: 'demo-client-es256', responseType: 'code id_token token', mode: 'form_post' },
     { client: 'demo-client', responseType: 'code id_token', mode: 'form_post' },
     { client: 'demo-client', responseType: 'code', mode: 'query' },
+    // Key-based client authentication, a signed request object, PAR.
+    { client: 'demo-client-jwt', responseType: 'code id_token', mode: 'fragment', par: true, requestObject: true },
+    { client: 'demo-client-hs256', responseType: 'code id_token', mode: 'form_post', par: true },
+    { client: 'demo-client-jwt', responseType: 'code id_token', mode: 'form_post', requestObject: true },
   ];
   for (const flow of flows) {
     await page.goto(`${issuer}/playground`);
@@ -54,6 +58,8 @@ try {
     await page.selectOption('#client', flow.client);
     await page.selectOption('#response_type', flow.responseType);
     await page.selectOption('#response_mode', flow.mode);
+    if (flow.par) await page.check('input[name=par]');
+    if (flow.requestObject) await page.check('input[name=request_object]');
     await page.click('#start');
     const steps = [];
     for (let i = 0; i < 6; i++) {
@@ -89,6 +95,8 @@ try {
       userinfo_sub: await text('#userinfo-sub'),
       response_mode_shown: await text('#response-mode'),
       failed_checks: await page.$$eval('li.fail', (items) => items.map((li) => li.textContent)),
+      token_method: await page.$$eval('h2', (hs) =>
+        hs.map((h) => h.textContent).find((t) => t.includes('Token response')) || ''),
     };
     if (shots && flow.shot) await page.screenshot({ path: `${shots}/result.png`, fullPage: true });
     console.log(JSON.stringify(result));

@@ -5,10 +5,14 @@
 // the front-channel ID token (signature, nonce, c_hash, state, iss), redeems the code with PKCE,
 // validates the second ID token, calls UserInfo and refreshes.
 //
-// Environment: ISSUER, CLIENT_ID, CLIENT_SECRET, AUTH (basic | post), RESPONSE_MODE
-// (fragment | form_post), ID_TOKEN_ALG (RS256 | ES256), USERNAME, PASSWORD. Prints one JSON line with the results on success;
+// Environment: ISSUER, CLIENT_ID, AUTH (basic | post | client_secret_jwt | private_key_jwt),
+// CLIENT_SECRET (the secret methods), CLIENT_KEY, CLIENT_KEY_ALG (ES256 | PS256) and
+// CLIENT_KEY_KID (private_key_jwt: a PKCS#8 PEM key), RESPONSE_MODE (fragment | form_post),
+// ID_TOKEN_ALG (RS256 | ES256), PAR=1 (push a request object signed with the client key first,
+// RFC 9126 + RFC 9101), USERNAME, PASSWORD. Prints one JSON line with the results on success;
 // exits non-zero with the reason otherwise.
 
+import { createPrivateKey } from 'node:crypto';
 import * as client from 'openid-client';
 
 const env = (name) => {
@@ -19,9 +23,27 @@ const env = (name) => {
 
 const issuer = env('ISSUER');
 const clientId = env('CLIENT_ID');
-const secret = env('CLIENT_SECRET');
 const mode = env('RESPONSE_MODE');
-const auth = env('AUTH') === 'basic' ? client.ClientSecretBasic(secret) : client.ClientSecretPost(secret);
+const par = process.env.PAR === '1';
+
+// The client's private key as WebCrypto wants it (private_key_jwt and request objects).
+async function clientKey() {
+  const der = createPrivateKey(env('CLIENT_KEY')).export({ type: 'pkcs8', format: 'der' });
+  const algorithm = env('CLIENT_KEY_ALG') === 'ES256'
+    ? { name: 'ECDSA', namedCurve: 'P-256' }
+    : { name: 'RSA-PSS', hash: 'SHA-256' };
+  const key = await crypto.subtle.importKey('pkcs8', der, algorithm, false, ['sign']);
+  return { key, kid: env('CLIENT_KEY_KID') };
+}
+
+const method = env('AUTH');
+const key = method === 'private_key_jwt' || par ? await clientKey() : undefined;
+const auth = {
+  basic: () => client.ClientSecretBasic(env('CLIENT_SECRET')),
+  post: () => client.ClientSecretPost(env('CLIENT_SECRET')),
+  client_secret_jwt: () => client.ClientSecretJwt(env('CLIENT_SECRET')),
+  private_key_jwt: () => client.PrivateKeyJwt(key),
+}[method]();
 const redirectUri = `${issuer}/playground/callback`;
 
 // --- a minimal browser: cookies, no redirect following, HTML forms --------------------------
@@ -103,9 +125,19 @@ const parameters = {
   code_challenge_method: 'S256',
 };
 if (mode === 'form_post') parameters.response_mode = 'form_post';
-const authorizationUrl = client.buildAuthorizationUrl(config, parameters);
-if (authorizationUrl.searchParams.get('response_type') !== 'code id_token') {
-  throw new Error(`unexpected response_type ${authorizationUrl.searchParams.get('response_type')}`);
+let authorizationUrl;
+if (par) {
+  // The parameters in a request object signed with the client key, pushed with client
+  // authentication; the browser gets only client_id and the request_uri.
+  const signed = await client.buildAuthorizationUrlWithJAR(config, parameters, key);
+  authorizationUrl = await client.buildAuthorizationUrlWithPAR(config, signed.searchParams);
+  const names = [...authorizationUrl.searchParams.keys()].sort().join(' ');
+  if (names !== 'client_id request_uri') throw new Error(`unexpected PAR redirect ${authorizationUrl}`);
+} else {
+  authorizationUrl = client.buildAuthorizationUrl(config, parameters);
+  if (authorizationUrl.searchParams.get('response_type') !== 'code id_token') {
+    throw new Error(`unexpected response_type ${authorizationUrl.searchParams.get('response_type')}`);
+  }
 }
 
 let page = await request(authorizationUrl.href);
@@ -150,6 +182,8 @@ const refreshedClaims = refreshed.claims();
 console.log(JSON.stringify({
   ok: true,
   mode,
+  auth: method,
+  pushed: authorizationUrl.searchParams.get('request_uri')?.startsWith('urn:ietf:params:oauth:request_uri:') ?? false,
   delivered: callback instanceof URL ? 'fragment' : 'form_post',
   iss: claims.iss,
   sub: claims.sub,
