@@ -1,18 +1,23 @@
-//! The relying party's checks: an ID token validated the way OIDC Core §3.3.2.12 and §3.1.3.7
-//! ask of a relying party (signature against the provider's JWKS, `iss`, `aud`, `azp`, `exp`,
-//! `iat`, `nonce`, and the hash claims `c_hash`, `at_hash`, `s_hash`), and the agreement of the
-//! ID tokens of one flow (§3.3.3.6, §12.2). Each outcome is a [`Check`] for the result page.
+//! The relying party's checks, made by `oidc-hybrid-testkit`'s independent RP-side validator
+//! (the one the test suites use): an ID token validated as OIDC Core §3.3.2.12 and §3.1.3.7 ask
+//! of a relying party (signature against the provider's JWKS, `iss`, `aud`, `azp`, `exp`,
+//! `iat`, `nonce`, `c_hash`, `at_hash`, `s_hash`), and the agreement of the ID tokens of one
+//! flow (§3.3.3.6, §12.2). Each outcome becomes a [`Check`] for the result page.
 //!
-//! This is the playground's only RP-side validation; nothing here knows about pages or HTTP.
+//! This module only adapts the validator to the page: the provider's keys (checked with the
+//! RustCrypto verifier) and the check identifiers shown as `data-check`.
 
 use base64ct::{Base64UrlUnpadded, Encoding as _};
-use oidc_hybrid::JwsAlgorithm;
+use oidc_hybrid::{JwsAlgorithm, UnixTime};
 use oidc_hybrid_rustcrypto::PublicKey;
+use oidc_hybrid_testkit::rp::{
+    self, Expected, IdTokenRules, Jws, KeyError, KeySet, Profile, consistency as agree,
+    refresh_consistency,
+};
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
 
-/// The claims both ID tokens of a hybrid flow must agree on (OIDC Core §3.3.3.6).
-const AGREEING: [&str; 7] = ["iss", "sub", "aud", "nonce", "auth_time", "acr", "amr"];
+/// How far a relying party allows the provider's clock to be off, in seconds.
+const LEEWAY: u64 = 60;
 
 /// One check and its outcome.
 #[derive(Debug)]
@@ -35,6 +40,16 @@ impl Check {
             ok,
             detail: detail.into(),
         }
+    }
+
+    /// The validator's `check`, identified under `prefix`.
+    fn from_rp(prefix: &str, check: rp::Check) -> Self {
+        Self::new(
+            &format!("{prefix}.{}", check.name),
+            check.name,
+            check.passed,
+            check.detail,
+        )
     }
 }
 
@@ -60,6 +75,33 @@ pub(super) struct Expect<'a> {
     pub(super) state: Option<&'a str>,
 }
 
+impl<'a> Expect<'a> {
+    /// The validator's rules for this expectation.
+    fn rules(&self) -> IdTokenRules<'a> {
+        let nonce = match self.nonce {
+            Some(sent) => Expected::Equal(sent),
+            None => Expected::AbsentOr(self.original_nonce),
+        };
+        let at_hash = match (self.access_token, self.at_hash_required) {
+            (Some(token), true) => Expected::Equal(token),
+            (Some(token), false) => Expected::AbsentOr(token),
+            (None, _) => Expected::Any,
+        };
+        let mut rules = IdTokenRules::new(self.issuer, self.client_id)
+            .profile(Profile::Interop)
+            .alg(self.alg.as_str())
+            .at(UnixTime::from_secs(self.now))
+            .leeway(LEEWAY)
+            .nonce(nonce)
+            .at_hash(at_hash)
+            .s_hash(self.state.map_or(Expected::Absent, Expected::AbsentOr));
+        if let Some(code) = self.code {
+            rules = rules.c_hash(Expected::Equal(code));
+        }
+        rules
+    }
+}
+
 /// An ID token's decoded header and claims (decoded even if a check failed, for display).
 #[derive(Debug)]
 pub(super) struct IdToken {
@@ -67,18 +109,26 @@ pub(super) struct IdToken {
     pub(super) claims: Value,
 }
 
-/// The left half of SHA-256, base64url (`c_hash`, `at_hash`, `s_hash` for the *256 algorithms,
-/// OIDC Core §3.3.2.11).
-pub(super) fn half_hash(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
-    Base64UrlUnpadded::encode_string(&digest[..16])
-}
+/// The provider's published keys, verified with the RustCrypto verifier: the key the header's
+/// `kid` names, under the header's `alg`.
+struct ProviderKeys<'k>(&'k [PublicKey]);
 
-fn decode_segment(segment: Option<&str>) -> Value {
-    segment
-        .and_then(|s| Base64UrlUnpadded::decode_vec(s).ok())
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or(Value::Null)
+impl KeySet for ProviderKeys<'_> {
+    fn verify(&self, jws: &Jws<'_>) -> Result<(), KeyError> {
+        let alg = jws
+            .alg()
+            .and_then(JwsAlgorithm::from_name)
+            .ok_or_else(|| KeyError::NoKey(format!("alg {:?}", jws.alg())))?;
+        let key = self
+            .0
+            .iter()
+            .find(|k| k.key_id() == jws.kid() && k.accepts(alg))
+            .ok_or_else(|| KeyError::NoKey(format!("kid {:?} in the JWKS", jws.kid())))?;
+        let signature = Base64UrlUnpadded::decode_vec(jws.signature())
+            .map_err(|_| KeyError::BadSignature("not base64url".into()))?;
+        key.verify(alg, jws.signing_input().as_bytes(), &signature)
+            .map_err(|_| KeyError::BadSignature(format!("kid {:?}", jws.kid())))
+    }
 }
 
 /// Validates the ID token `jwt` against `keys` and `expect`, adding a check for each rule to
@@ -89,179 +139,33 @@ pub(super) fn validate_id_token(
     keys: &[PublicKey],
     expect: &Expect<'_>,
 ) -> IdToken {
-    let mut segments = jwt.split('.');
-    let header = decode_segment(segments.next());
-    let claims = decode_segment(segments.next());
-    check_signature(checks, jwt, &header, keys, expect);
-    check_claims(checks, &claims, expect);
-    check_hashes(checks, &claims, expect);
-    IdToken { header, claims }
-}
-
-/// The registered algorithm, and a signature by a key of the provider's JWKS.
-fn check_signature(
-    checks: &mut Vec<Check>,
-    jwt: &str,
-    header: &Value,
-    keys: &[PublicKey],
-    expect: &Expect<'_>,
-) {
-    let p = expect.prefix;
-    let alg = header["alg"].as_str().unwrap_or_default();
-    checks.push(Check::new(
-        &format!("{p}.alg"),
-        "alg",
-        alg == expect.alg.as_str(),
-        format!("{alg} (registered: {})", expect.alg.as_str()),
-    ));
-    let kid = header["kid"].as_str().unwrap_or_default();
-    let verified = keys
-        .iter()
-        .filter(|k| k.key_id() == Some(kid))
-        .any(|k| k.verify_compact(&[expect.alg], jwt).is_ok());
-    checks.push(Check::new(
-        &format!("{p}.signature"),
-        "signature",
-        verified,
-        format!("kid {kid} in the provider's JWKS"),
-    ));
-}
-
-/// `iss`, `aud`, `azp`, `exp`, `iat` and `nonce`.
-fn check_claims(checks: &mut Vec<Check>, claims: &Value, expect: &Expect<'_>) {
-    let p = expect.prefix;
-    let iss = claims["iss"].as_str().unwrap_or_default();
-    checks.push(Check::new(
-        &format!("{p}.iss"),
-        "iss",
-        iss == expect.issuer,
-        iss,
-    ));
-    let aud_ok = match &claims["aud"] {
-        Value::String(aud) => aud == expect.client_id,
-        Value::Array(list) => list.iter().any(|a| a == expect.client_id),
-        _ => false,
-    };
-    checks.push(Check::new(
-        &format!("{p}.aud"),
-        "aud",
-        aud_ok,
-        claims["aud"].to_string(),
-    ));
-    let azp = claims["azp"].as_str();
-    checks.push(Check::new(
-        &format!("{p}.azp"),
-        "azp",
-        azp.is_none_or(|azp| azp == expect.client_id),
-        azp.unwrap_or("(absent)"),
-    ));
-    let exp = claims["exp"].as_u64().unwrap_or(0);
-    checks.push(Check::new(
-        &format!("{p}.exp"),
-        "exp",
-        exp > expect.now,
-        format!("expires in {} s", exp.saturating_sub(expect.now)),
-    ));
-    let iat = claims["iat"].as_u64();
-    checks.push(Check::new(
-        &format!("{p}.iat"),
-        "iat",
-        iat.is_some_and(|iat| iat <= expect.now + 60),
-        iat.map_or("(absent)".into(), |iat| iat.to_string()),
-    ));
-    checks.push(check_nonce(claims["nonce"].as_str(), expect));
-}
-
-/// The nonce sent in the request, or on refresh, absent or the original one (§12.2).
-fn check_nonce(nonce: Option<&str>, expect: &Expect<'_>) -> Check {
-    let ok = match expect.nonce {
-        Some(sent) => nonce == Some(sent),
-        None => nonce.is_none_or(|n| n == expect.original_nonce),
-    };
-    Check::new(
-        &format!("{}.nonce", expect.prefix),
-        "nonce",
-        ok,
-        match (expect.nonce, nonce) {
-            (Some(_), Some(_)) => "equals the nonce sent",
-            (Some(_), None) => "missing",
-            (None, None) => "absent (allowed on refresh)",
-            (None, Some(_)) => "repeats the original nonce",
-        },
-    )
-}
-
-/// `c_hash` of the code, `at_hash` of the access token, `s_hash` of the state.
-fn check_hashes(checks: &mut Vec<Check>, claims: &Value, expect: &Expect<'_>) {
-    let p = expect.prefix;
-    if let Some(code) = expect.code {
-        let c_hash = claims["c_hash"].as_str();
-        checks.push(Check::new(
-            &format!("{p}.c_hash"),
-            "c_hash",
-            c_hash == Some(half_hash(code).as_str()),
-            c_hash.map_or("missing".into(), |h| {
-                format!("{h} = left half of SHA-256(code)")
-            }),
-        ));
-    }
-    if let Some(token) = expect.access_token {
-        let at_hash = claims["at_hash"].as_str();
-        let ok = match at_hash {
-            Some(h) => h == half_hash(token),
-            None => !expect.at_hash_required,
-        };
-        checks.push(Check::new(
-            &format!("{p}.at_hash"),
-            "at_hash",
-            ok,
-            at_hash.map_or("absent (optional here)".into(), |h| {
-                format!("{h} = left half of SHA-256(access_token)")
-            }),
-        ));
-    }
-    if let Some(s_hash) = claims["s_hash"].as_str() {
-        let ok = expect.state.is_some_and(|s| half_hash(s) == s_hash);
-        checks.push(Check::new(
-            &format!("{p}.s_hash"),
-            "s_hash",
-            ok,
-            format!("{s_hash} = left half of SHA-256(state)"),
-        ));
+    let report = expect.rules().check(jwt, &ProviderKeys(keys));
+    checks.extend(
+        report
+            .checks()
+            .iter()
+            .cloned()
+            .map(|c| Check::from_rp(expect.prefix, c)),
+    );
+    IdToken {
+        header: report.header().clone(),
+        claims: report.claims().clone(),
     }
 }
 
 /// One check per claim the front- and back-channel ID tokens must share (OIDC Core §3.3.3.6).
 pub(super) fn consistency(front: &Value, back: &Value) -> Vec<Check> {
-    AGREEING
-        .iter()
-        .map(|claim| {
-            let (f, b) = (
-                front.get(claim).unwrap_or(&Value::Null),
-                back.get(claim).unwrap_or(&Value::Null),
-            );
-            let same = front.get(claim) == back.get(claim);
-            let detail = if same {
-                format!("equal: {f}")
-            } else {
-                format!("front {f} / back {b}")
-            };
-            Check::new(&format!("consistency.{claim}"), claim, same, detail)
-        })
+    agree(front, back)
+        .into_iter()
+        .map(|c| Check::from_rp("consistency", c))
         .collect()
 }
 
-/// A refreshed ID token keeps the original's `sub` and `auth_time` (OIDC Core §12.2).
+/// A refreshed ID token keeps the original's `iss`, `sub`, `aud`, `azp`, `auth_time` and `acr`
+/// and repeats no other nonce (OIDC Core §12.2).
 pub(super) fn same_as_original(renewed: &Value, original: &Value) -> Vec<Check> {
-    ["sub", "auth_time"]
-        .iter()
-        .map(|claim| {
-            Check::new(
-                &format!("refresh.same_{claim}"),
-                &format!("same {claim}"),
-                renewed.get(claim) == original.get(claim),
-                "as the original ID token (OIDC Core §12.2)",
-            )
-        })
+    refresh_consistency(original, renewed)
+        .into_iter()
+        .map(|c| Check::from_rp("refresh.same", c))
         .collect()
 }
