@@ -92,6 +92,36 @@ impl ClientJwk {
             && self.alg.as_deref().is_none_or(|a| a == alg.as_str())
     }
 
+    /// A public key from a JWK object, as a DPoP proof's `jwk` header carries it (RFC 9449
+    /// §4.2): `None` with private members or without a usable key.
+    #[must_use]
+    pub fn public_from_map(map: serde_json::Map<String, Value>) -> Option<Self> {
+        if PRIVATE_MEMBERS.iter().any(|m| map.contains_key(*m)) {
+            return None;
+        }
+        let jwk: Self = serde_json::from_value(Value::Object(map)).ok()?;
+        jwk.usable().then_some(jwk)
+    }
+
+    /// The RFC 7638 thumbprint of the key (the same computation as [`Jwk::thumbprint`]).
+    ///
+    /// [`Jwk::thumbprint`]: crate::Jwk::thumbprint
+    #[must_use]
+    pub fn thumbprint(&self) -> Option<String> {
+        crate::signer::Jwk {
+            kty: self.kty.clone(),
+            kid: String::new(),
+            use_: String::new(),
+            alg: JwsAlgorithm::ES256,
+            crv: self.crv.clone(),
+            x: self.x.clone(),
+            y: self.y.clone(),
+            n: self.n.clone(),
+            e: self.e.clone(),
+        }
+        .thumbprint()
+    }
+
     fn usable(&self) -> bool {
         match self.kty.as_str() {
             "EC" => self.crv.is_some() && self.x.is_some() && self.y.is_some(),

@@ -87,6 +87,11 @@ pub struct Config {
     /// Whether every client must push its authorization requests (RFC 9126 §5; per client with
     /// `require_pushed_authorization_requests`).
     pub require_pushed_authorization_requests: bool,
+    /// How far a DPoP proof's `iat` may be from now, in seconds (default 60; RFC 9449 §11.1).
+    pub dpop_proof_window: u64,
+    /// The key of stateless DPoP server nonces (RFC 9449 §8); `None` (the default): no nonce
+    /// is demanded. Nodes that share the key accept each other's nonces.
+    pub dpop_nonce_key: Option<crate::dpop::NonceKey>,
     /// The scope values the provider understands, advertised in discovery: the OpenID Connect
     /// ones by default (`openid`, `profile`, `email`, `address`, `phone`, `offline_access`);
     /// a host adds its own (e.g. `api:read`). Other requested values are ignored: not granted,
@@ -151,6 +156,8 @@ impl Config {
             pushed_authorization_request_endpoint: format!("{issuer}/par"),
             pushed_request_lifetime: 60,
             require_pushed_authorization_requests: false,
+            dpop_proof_window: 60,
+            dpop_nonce_key: None,
             assertion_max_lifetime: 300,
             clock_skew: 30,
             scopes_supported: [

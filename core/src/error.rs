@@ -16,6 +16,14 @@ use core::fmt;
 pub enum Reject {
     /// The user denied the request, or authentication failed.
     AccessDenied,
+    /// The server demands a fresh DPoP nonce (RFC 9449 §8): answer `use_dpop_nonce` with a
+    /// `DPoP-Nonce` header.
+    DpopNonceRequired,
+    /// A DPoP proof is malformed, signed wrongly, or names another request or time
+    /// (RFC 9449 §4.3).
+    DpopProofInvalid,
+    /// A DPoP proof's `jti` was seen before (RFC 9449 §11.1).
+    DpopProofReplayed,
     /// A client assertion's `aud` names neither the issuer nor the endpoint.
     AssertionAudienceMismatch,
     /// A client assertion has expired (`exp`), or is not valid yet (`iat`, `nbf`).
@@ -285,6 +293,8 @@ impl Reject {
                 C::InvalidScope
             }
             Self::RequestNotSupported => C::RequestNotSupported,
+            Self::DpopProofInvalid | Self::DpopProofReplayed => C::InvalidDpopProof,
+            Self::DpopNonceRequired => C::UseDpopNonce,
             Self::RequestObjectAlgorithmRefused
             | Self::RequestObjectAudienceMismatch
             | Self::RequestObjectClientMismatch
@@ -361,6 +371,9 @@ impl Reject {
     pub const fn description(self) -> &'static str {
         match self {
             Self::AccessDenied => "the end-user denied the request",
+            Self::DpopNonceRequired => "a fresh DPoP nonce from the server is required",
+            Self::DpopProofInvalid => "the DPoP proof is invalid",
+            Self::DpopProofReplayed => "the DPoP proof was already used",
             Self::AssertionAlgorithmRefused => {
                 "the client assertion's signature algorithm is not accepted for this client"
             }
@@ -534,6 +547,8 @@ pub enum ErrorCode {
     InvalidClient,
     /// `invalid_client_metadata` (RFC 7591)
     InvalidClientMetadata,
+    /// `invalid_dpop_proof` (RFC 9449 §5, §7.1)
+    InvalidDpopProof,
     /// `invalid_grant`
     InvalidGrant,
     /// `invalid_redirect_uri` (RFC 7591)
@@ -562,6 +577,8 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     /// `unsupported_response_type`
     UnsupportedResponseType,
+    /// `use_dpop_nonce` (RFC 9449 §8)
+    UseDpopNonce,
 }
 
 impl ErrorCode {
@@ -576,6 +593,7 @@ impl ErrorCode {
             Self::InteractionRequired => "interaction_required",
             Self::InvalidClient => "invalid_client",
             Self::InvalidClientMetadata => "invalid_client_metadata",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::InvalidGrant => "invalid_grant",
             Self::InvalidRedirectUri => "invalid_redirect_uri",
             Self::InvalidRequest => "invalid_request",
@@ -590,6 +608,7 @@ impl ErrorCode {
             Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::UseDpopNonce => "use_dpop_nonce",
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod client_keys;
 pub mod clock;
 pub mod config;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 mod id_token;
 pub mod jose;
