@@ -21,7 +21,8 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::{Client, GrantType};
+use crate::access_token::{TokenFacts, mint_access_token};
+use crate::client::{AccessTokenFormat, Client, GrantType};
 use crate::clock::UnixTime;
 use crate::config::{AuthTimePolicy, Config};
 use crate::error::Reject;
@@ -311,6 +312,11 @@ impl AuthorizeRequest {
             id_token_alg: client.id_token_alg(),
             s_hash: client.wants_s_hash(),
             refresh_allowed: client.allows_grant(GrantType::RefreshToken),
+            front_channel: FrontChannelPolicy {
+                format: client.access_token_format(),
+                lifetime: client.metadata().front_channel_token_lifetime,
+                scope: client.front_channel_scope().cloned(),
+            },
         })
     }
 }
@@ -493,6 +499,17 @@ pub struct BoundRequest {
     id_token_alg: JwsAlgorithm,
     s_hash: bool,
     refresh_allowed: bool,
+    #[serde(default)]
+    front_channel: FrontChannelPolicy,
+}
+
+/// What a client's registration says about its front-channel access tokens (seed 002: limited
+/// in lifetime, scope and audience; RFC 9700 §2.1.2).
+#[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
+struct FrontChannelPolicy {
+    format: AccessTokenFormat,
+    lifetime: Option<u64>,
+    scope: Option<Scope>,
 }
 
 impl BoundRequest {
@@ -795,14 +812,37 @@ impl BoundRequest {
         let grant_id = mint.grant_id().map_err(fail)?;
         let code = AuthorizationCode::generate(mint.rng).map_err(|_| fail(Reject::ServerError))?;
         let now = mint.now;
-        let front_token = if self.response_type.has_token() {
-            Some(AccessToken::generate(mint.rng).map_err(|_| fail(Reject::ServerError))?)
-        } else {
-            None
-        };
         let auth_time_required = self.max_age.is_some();
         let auth_time = (auth_time_required || config.auth_time == AuthTimePolicy::Always)
             .then_some(approval.auth_time);
+        // Front-channel tokens: the client's lifetime and scope limits, for the client alone.
+        let front_lifetime = self
+            .front_channel
+            .lifetime
+            .map_or(config.front_channel_token_lifetime, |l| {
+                l.min(config.front_channel_token_lifetime)
+            });
+        let front_scope = match &self.front_channel.scope {
+            Some(limit) => scope.intersection(limit),
+            None => scope.clone(),
+        };
+        let front_token = if self.response_type.has_token() {
+            let scope_text = front_scope.to_string();
+            let audience = [self.client_id.as_str().into()];
+            let facts = TokenFacts {
+                subject: approval.subject.as_str(),
+                client_id: self.client_id.as_str(),
+                audience: &audience,
+                scope: &scope_text,
+                lifetime: front_lifetime,
+                auth_time,
+                acr: approval.acr.as_deref(),
+            };
+            let format = self.front_channel.format;
+            Some(mint_access_token(format, &facts, self.id_token_alg, &mint).map_err(fail)?)
+        } else {
+            None
+        };
 
         let mut response =
             AuthorizationResponse::new(self.redirect_uri.clone(), self.response_mode);
@@ -834,12 +874,9 @@ impl BoundRequest {
         if let Some(token) = &front_token {
             response.set("access_token", token.expose());
             response.set("token_type", "Bearer");
-            response.set(
-                "expires_in",
-                config.front_channel_token_lifetime.to_string(),
-            );
-            if scope != self.scope {
-                response.set("scope", scope.to_string());
+            response.set("expires_in", front_lifetime.to_string());
+            if front_scope != self.scope {
+                response.set("scope", front_scope.to_string());
             }
         }
         if let Some(state) = &self.state {
@@ -852,9 +889,10 @@ impl BoundRequest {
             grant_id: grant_id.clone(),
             client_id: self.client_id.clone(),
             subject: approval.subject.clone(),
-            scope: scope.clone(),
+            scope: front_scope,
             issued_at: now,
-            expires_at: now.saturating_add_secs(config.front_channel_token_lifetime),
+            expires_at: now.saturating_add_secs(front_lifetime),
+            audience: Vec::new(),
         });
         let code = CodeRecord {
             digest: code.digest(),

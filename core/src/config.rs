@@ -53,6 +53,8 @@ pub struct Config {
     pub jwks_uri: String,
     /// The revocation endpoint URL (RFC 7009).
     pub revocation_endpoint: String,
+    /// The introspection endpoint URL (RFC 7662), default `{issuer}/introspect`.
+    pub introspection_endpoint: String,
     /// Authorization code lifetime in seconds (default 60, at most 600: RFC 6749 §4.1.2).
     pub code_lifetime: u64,
     /// Lifetime of access tokens from the token endpoint, in seconds (default 3600).
@@ -101,7 +103,7 @@ pub const MAX_CODE_LIFETIME: u64 = 600;
 
 impl Config {
     /// A configuration for `issuer` with endpoints at `{issuer}/authorize`, `/token`,
-    /// `/userinfo`, `/jwks` and `/revoke`, and the default lifetimes and policies.
+    /// `/userinfo`, `/jwks`, `/revoke`, `/introspect` and `/par`, and the default lifetimes and policies.
     ///
     /// The issuer must be an `https` URL without query or fragment (OIDC Core §2). Plain `http` is
     /// accepted only for loopback hosts (`127.0.0.1`, `[::1]`, `localhost`), for development.
@@ -139,6 +141,7 @@ impl Config {
             userinfo_endpoint: format!("{issuer}/userinfo"),
             jwks_uri: format!("{issuer}/jwks"),
             revocation_endpoint: format!("{issuer}/revoke"),
+            introspection_endpoint: format!("{issuer}/introspect"),
             code_lifetime: 60,
             access_token_lifetime: 3600,
             front_channel_token_lifetime: 300,

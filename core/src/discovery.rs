@@ -26,6 +26,8 @@ pub struct ProviderMetadata {
     pub jwks_uri: String,
     /// RFC 7009.
     pub revocation_endpoint: String,
+    /// RFC 7662 (RFC 8414 §2).
+    pub introspection_endpoint: String,
     /// RECOMMENDED.
     pub scopes_supported: Vec<String>,
     /// REQUIRED: the response types enabled.
@@ -48,6 +50,11 @@ pub struct ProviderMetadata {
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
     /// Algorithms accepted for client assertions at the revocation endpoint.
     pub revocation_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
+    /// Client authentication methods at the introspection endpoint: those of the token
+    /// endpoint except `none` (RFC 7662 §2.1, RFC 8414 §2).
+    pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// Algorithms accepted for client assertions at the introspection endpoint.
+    pub introspection_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     /// PKCE methods (RFC 9700 §2.1.1).
     pub code_challenge_methods_supported: Vec<&'static str>,
     /// Claims that UserInfo can return.
@@ -129,6 +136,7 @@ impl ProviderMetadata {
             userinfo_endpoint: config.userinfo_endpoint.clone(),
             jwks_uri: config.jwks_uri.clone(),
             revocation_endpoint: config.revocation_endpoint.clone(),
+            introspection_endpoint: config.introspection_endpoint.clone(),
             scopes_supported: config.scopes_supported.clone(),
             response_types_supported: crate::value::ResponseType::ALL
                 .iter()
@@ -140,7 +148,13 @@ impl ProviderMetadata {
             id_token_signing_alg_values_supported: algorithms,
             token_endpoint_auth_methods_supported: auth_methods.clone(),
             token_endpoint_auth_signing_alg_values_supported: auth_algs.clone(),
+            introspection_endpoint_auth_methods_supported: auth_methods
+                .iter()
+                .copied()
+                .filter(|m| *m != "none")
+                .collect(),
             revocation_endpoint_auth_methods_supported: auth_methods,
+            introspection_endpoint_auth_signing_alg_values_supported: auth_algs.clone(),
             revocation_endpoint_auth_signing_alg_values_supported: auth_algs,
             code_challenge_methods_supported: code_challenge_methods,
             claims_supported: claims,

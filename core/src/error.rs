@@ -93,6 +93,8 @@ pub enum Reject {
     ConsentRequired,
     /// The grant type is not allowed for this client.
     GrantTypeNotAllowed,
+    /// A client's `front_channel_token_lifetime` is zero.
+    FrontChannelLifetimeInvalid,
     /// The request has no `grant_type`.
     GrantTypeMissing,
     /// The grant type is not supported.
@@ -105,6 +107,10 @@ pub enum Reject {
     IdTokenHintSubjectMismatch,
     /// Some interaction is required and cannot happen without UI.
     InteractionRequired,
+    /// A public client tried to introspect a token (RFC 7662 §2.1).
+    IntrospectionClientPublic,
+    /// An introspection request has no `token`.
+    IntrospectionTokenMissing,
     /// A bearer token was sent in more than one way.
     InvalidTokenMultipleMethods,
     /// Authentication is required and cannot happen without UI.
@@ -267,7 +273,8 @@ impl Reject {
             | Self::ClientJwksUnavailable
             | Self::ClientAuthenticationFailed
             | Self::ClientIdConflict
-            | Self::ClientUnknown => C::InvalidClient,
+            | Self::ClientUnknown
+            | Self::IntrospectionClientPublic => C::InvalidClient,
             Self::CodeClientMismatch
             | Self::CodeExpired
             | Self::CodeReplayed
@@ -313,6 +320,7 @@ impl Reject {
             | Self::ClientSecretMissing
             | Self::ClientSecretTooShort
             | Self::ClientSecretUnexpected
+            | Self::FrontChannelLifetimeInvalid
             | Self::GrantTypesInconsistent
             | Self::JwksConflict
             | Self::JwksInvalid
@@ -330,6 +338,7 @@ impl Reject {
             | Self::CodeVerifierMalformed
             | Self::GrantTypeMissing
             | Self::IdTokenHintInvalid
+            | Self::IntrospectionTokenMissing
             | Self::InvalidTokenMultipleMethods
             | Self::MalformedAuthorizationHeader
             | Self::MalformedEncoding
@@ -410,6 +419,7 @@ impl Reject {
             Self::CodeVerifierMismatch => "code_verifier does not match the code_challenge",
             Self::CodeVerifierMissing => "code_verifier is missing",
             Self::ConsentRequired => "consent is required",
+            Self::FrontChannelLifetimeInvalid => "front_channel_token_lifetime must be positive",
             Self::GrantTypeNotAllowed => "the grant type is not allowed for this client",
             Self::GrantTypeMissing => "grant_type is missing",
             Self::GrantTypeUnsupported => "the grant type is not supported",
@@ -419,6 +429,8 @@ impl Reject {
                 "the end-user is not the one named by id_token_hint"
             }
             Self::InteractionRequired => "interaction is required",
+            Self::IntrospectionClientPublic => "a public client cannot introspect tokens",
+            Self::IntrospectionTokenMissing => "token is missing",
             Self::InvalidTokenMultipleMethods => "the access token was sent in more than one way",
             Self::LoginRequired => "login is required",
             Self::MalformedAuthorizationHeader => "the Authorization header is malformed",

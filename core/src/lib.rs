@@ -10,6 +10,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod access_token;
 pub mod authorize;
 pub mod client;
 pub mod client_auth;
@@ -19,6 +20,7 @@ pub mod config;
 pub mod discovery;
 pub mod error;
 mod id_token;
+pub mod introspection;
 pub mod jose;
 pub mod mint;
 pub mod par;
@@ -40,7 +42,7 @@ pub use authorize::{
     Approval, Approved, AuthorizeRequest, BoundRequest, Consent, DisplayMode, Session, Step,
 };
 pub use client::{
-    ApplicationType, Client, ClientMetadata, GrantType, RequestObjectSigning,
+    AccessTokenFormat, ApplicationType, Client, ClientMetadata, GrantType, RequestObjectSigning,
     TokenEndpointAuthMethod, UnsupportedMetadata,
 };
 pub use client_auth::{AuthenticatedClient, Credentials};
@@ -54,6 +56,7 @@ pub use config::{AuthTimePolicy, Config, ConfigError, Rs256Policy};
 pub use discovery::ProviderMetadata;
 pub use error::{EndpointError, ErrorCode, Reject};
 pub use id_token::IdTokenClaims;
+pub use introspection::{Introspection, IntrospectionRequest};
 pub use mint::Mint;
 pub use par::{PushRequest, PushedResponse};
 pub use params::Params;

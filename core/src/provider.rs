@@ -14,6 +14,7 @@ use crate::clock::{Clock, UnixTime};
 use crate::config::{Config, ConfigError, Rs256Policy};
 use crate::discovery::ProviderMetadata;
 use crate::error::{EndpointError, Reject};
+use crate::introspection::{Introspection, IntrospectionRequest, IntrospectionStep};
 use crate::mint::Mint;
 use crate::par::{PushRequest, PushStep, PushedResponse};
 use crate::params::Params;
@@ -500,6 +501,37 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
                 }
             }
             RevocationStep::Done => Ok(()),
+        }
+    }
+
+    /// Token introspection (RFC 7662 §2): the steps of
+    /// [`introspection`](crate::introspection) — who may learn what is decided there.
+    ///
+    /// # Errors
+    ///
+    /// Client authentication errors (a public client: `invalid_client`), `invalid_request`
+    /// without `token`, `server_error`.
+    pub async fn introspect(
+        &self,
+        params: &Params<'_>,
+        authorization: Option<&str>,
+    ) -> Result<Introspection, EndpointError> {
+        let now = self.clock.now();
+        let (credentials, pending) =
+            IntrospectionRequest::parse(params, authorization)?.into_parts();
+        let endpoint = &self.config.introspection_endpoint;
+        let client = self.authenticate_client(credentials, endpoint, now).await?;
+        let request = pending.authenticated(client)?;
+        let header = request.client().used_header();
+        let fail = |e: S::Error| EndpointError::new(self.internal(&e), header);
+        let issuer = &self.config.issuer;
+        let record = self.storage.access_token(request.digest(), now).await;
+        match request.access(record.map_err(fail)?, issuer) {
+            IntrospectionStep::Done(answer) => Ok(answer),
+            IntrospectionStep::CheckRefreshToken(step) => {
+                let lookup = self.storage.refresh_token(step.digest(), now).await;
+                Ok(step.refresh(lookup.map_err(fail)?, issuer))
+            }
         }
     }
 

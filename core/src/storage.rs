@@ -82,6 +82,23 @@ pub struct AccessTokenRecord {
     pub issued_at: UnixTime,
     /// When it expires.
     pub expires_at: UnixTime,
+    /// The resources it is meant for (RFC 8707 §2); empty: its client. Stores keep it with the
+    /// record (records written before it existed read as empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audience: Vec<String>,
+}
+
+impl AccessTokenRecord {
+    /// The token's audiences (`aud` in JWT access tokens and introspection, RFC 9068 §2.2,
+    /// RFC 7662 §2.2): its resources, or its client id when it has none.
+    #[must_use]
+    pub fn audience(&self) -> Vec<String> {
+        if self.audience.is_empty() {
+            alloc::vec![self.client_id.as_str().into()]
+        } else {
+            self.audience.clone()
+        }
+    }
 }
 
 /// A stored refresh token, one link of a grant's rotation chain.

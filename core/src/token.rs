@@ -27,7 +27,8 @@ use core::fmt;
 
 use serde::Serialize;
 
-use crate::client::GrantType;
+use crate::access_token::{TokenFacts, audience_of, mint_access_token};
+use crate::client::{Client, GrantType};
 use crate::client_auth::{AuthenticatedClient, Credentials};
 use crate::config::AuthTimePolicy;
 use crate::error::{EndpointError, Reject};
@@ -36,8 +37,7 @@ use crate::jose::sign_jwt;
 use crate::mint::Mint;
 use crate::params::Params;
 use crate::pkce::CodeVerifier;
-use crate::secret::{AccessToken, AuthorizationCode, RefreshToken, SecretDigest};
-use crate::signer::JwsAlgorithm;
+use crate::secret::{AuthorizationCode, RefreshToken, SecretDigest};
 use crate::storage::{
     AccessTokenRecord, CodeRecord, Insertion, Redemption, RefreshLookup, RefreshTokenRecord,
     Rotation,
@@ -334,9 +334,10 @@ impl CodeRedemption {
             nonce: record.nonce.as_ref().map(Nonce::as_str),
             acr: record.acr.as_deref(),
             amr: &record.amr,
+            resources: &[],
         };
         let refresh = client.allows_grant(GrantType::RefreshToken);
-        mint_tokens(&facts, refresh, client.id_token_alg(), mint)
+        mint_tokens(&facts, refresh, client, mint)
     }
 }
 
@@ -427,8 +428,9 @@ impl RefreshRequest {
             nonce: None,
             acr: record.acr.as_deref(),
             amr: &record.amr,
+            resources: &[],
         };
-        let mut issued = mint_tokens(&facts, true, client.id_token_alg(), mint)?;
+        let mut issued = mint_tokens(&facts, true, client, mint)?;
         // Stored by the rotation, not with the access token.
         let mut refresh = issued.refresh.take().ok_or(Reject::ServerError)?;
         // A narrowed access token, but the refresh chain keeps the grant's scope (RFC 6749 §6).
@@ -614,17 +616,33 @@ struct GrantFacts<'a> {
     nonce: Option<&'a str>,
     acr: Option<&'a str>,
     amr: &'a [String],
+    /// The resources (RFC 8707) the access token is for; empty: the client.
+    resources: &'a [String],
 }
 
 fn mint_tokens(
     facts: &GrantFacts<'_>,
     refresh: bool,
-    alg: JwsAlgorithm,
+    client: &Client,
     mint: Mint<'_>,
 ) -> Result<Issued, Reject> {
     let config = mint.config;
     let now = mint.now;
-    let access = AccessToken::generate(mint.rng).map_err(|_| Reject::ServerError)?;
+    let alg = client.id_token_alg();
+    let auth_time = (facts.auth_time_required || config.auth_time == AuthTimePolicy::Always)
+        .then_some(facts.auth_time);
+    let scope = facts.scope.to_string();
+    let audience = audience_of(facts.resources, facts.client_id.as_str());
+    let token_facts = TokenFacts {
+        subject: facts.subject.as_str(),
+        client_id: facts.client_id.as_str(),
+        audience: &audience,
+        scope: &scope,
+        lifetime: config.access_token_lifetime,
+        auth_time,
+        acr: facts.acr,
+    };
+    let access = mint_access_token(client.access_token_format(), &token_facts, alg, &mint)?;
     let refresh_token = if refresh {
         Some(RefreshToken::generate(mint.rng).map_err(|_| Reject::ServerError)?)
     } else {
@@ -632,8 +650,6 @@ fn mint_tokens(
     };
     let id_token = if facts.scope.contains(Scope::OPENID) {
         let signer = mint.signer(alg)?;
-        let auth_time = (facts.auth_time_required || config.auth_time == AuthTimePolicy::Always)
-            .then_some(facts.auth_time);
         let event = AuthEvent {
             issuer: &config.issuer,
             subject: facts.subject.as_str(),
@@ -660,6 +676,7 @@ fn mint_tokens(
         scope: facts.scope.clone(),
         issued_at: now,
         expires_at: now.saturating_add_secs(config.access_token_lifetime),
+        audience: facts.resources.to_vec(),
     };
     let refresh_record = refresh_token.as_ref().map(|token| RefreshTokenRecord {
         digest: token.digest(),
@@ -680,7 +697,7 @@ fn mint_tokens(
         expires_in: config.access_token_lifetime,
         refresh_token: refresh_token.as_ref().map(|t| t.expose().to_string()),
         id_token,
-        scope: facts.scope.to_string(),
+        scope,
     };
     Ok(Issued {
         response,

@@ -15,9 +15,9 @@ use std::collections::HashMap;
 
 use base64ct::{Base64UrlUnpadded, Encoding as _};
 use oidc_hybrid::{
-    Approval, AuthorizationResponse, AuthorizeError, BoundRequest, Claims, Clock, Config,
-    EndpointError, Params, Provider, ResponseMode, Signer, Storage, Subject, TokenResponse,
-    UnixTime,
+    Approval, AuthorizationResponse, AuthorizeError, BoundRequest, Claims, Client, Clock, Config,
+    EndpointError, Introspection, Params, Provider, ResponseMode, Signer, Storage, Subject,
+    TokenResponse, UnixTime,
 };
 use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_rustcrypto::{Es256Signer, OsRandom, RsaSigner};
@@ -108,9 +108,25 @@ impl Harness {
         Self::build(Config::new(ISSUER).expect("valid issuer"), keys)
     }
 
+    /// A harness with the standard clients and `extra` ones, and a given configuration.
+    ///
+    /// # Panics
+    ///
+    /// If the configuration is invalid.
+    #[must_use]
+    pub fn with_clients(config: Config, extra: Vec<Client>) -> Self {
+        let mut clients = standard_clients();
+        clients.extend(extra);
+        Self::build_with(config, test_keys(), clients)
+    }
+
     fn build(config: Config, keys: Vec<Box<dyn Signer>>) -> Self {
+        Self::build_with(config, keys, standard_clients())
+    }
+
+    fn build_with(config: Config, keys: Vec<Box<dyn Signer>>, clients: Vec<Client>) -> Self {
         let clock = TestClock::at(1_800_000_000);
-        let store = MemoryStore::with_clients(standard_clients());
+        let store = MemoryStore::with_clients(clients);
         let provider =
             Provider::new(config, store, keys, clock.clone(), OsRandom).expect("valid provider");
         Self { provider, clock }
@@ -186,6 +202,20 @@ impl Harness {
     pub fn revoke(&self, body: &str, authorization: Option<&str>) -> Result<(), EndpointError> {
         let params = Params::parse(body)?;
         block_on(self.provider.revoke(&params, authorization))
+    }
+
+    /// Token introspection (RFC 7662).
+    ///
+    /// # Errors
+    ///
+    /// The provider's [`EndpointError`].
+    pub fn introspect(
+        &self,
+        body: &str,
+        authorization: Option<&str>,
+    ) -> Result<Introspection, EndpointError> {
+        let params = Params::parse(body)?;
+        block_on(self.provider.introspect(&params, authorization))
     }
 
     /// The provider's published JWK set, as a relying party trusts it (every published key

@@ -275,6 +275,7 @@ impl Model {
             scope: Scope::parse("openid email").expect("scope"),
             issued_at: self.now(),
             expires_at: at(self.now + ttl),
+            audience: Vec::new(),
         }
     }
 

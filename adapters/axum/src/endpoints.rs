@@ -25,8 +25,8 @@ use tracing::{Level, Span, info, warn};
 use crate::respond::{self, Reply, public_json};
 use crate::throttle::Backoff;
 use crate::{
-    Authentication, AuthorizeInput, Endpoints, Host, HttpProvider, RevocationInput, TokenInput,
-    UserInfoInput,
+    Authentication, AuthorizeInput, Endpoints, Host, HttpProvider, IntrospectionInput,
+    RevocationInput, TokenInput, UserInfoInput,
 };
 
 /// The route path a configured URL is served at: the path of the absolute URL `url`, without
@@ -65,6 +65,10 @@ pub(crate) fn routes<P: HttpProvider, H: Host>(endpoints: Endpoints<P, H>) -> Ro
         .route(
             &route_path(&config.revocation_endpoint),
             post(revoke::<P, H>),
+        )
+        .route(
+            &route_path(&config.introspection_endpoint),
+            post(introspect::<P, H>),
         )
         .route(
             &route_path(&config.discovery_url()),
@@ -341,6 +345,37 @@ async fn revoke<P: HttpProvider, H: Host>(
                 (PRAGMA, HeaderValue::from_static("no-cache")),
             ];
             (StatusCode::OK, no_store).into_response()
+        }
+        Err(response) => response,
+    }
+}
+
+/// Token introspection (RFC 7662): who may learn what is the core's rule.
+async fn introspect<P: HttpProvider, H: Host>(
+    State(endpoints): State<Endpoints<P, H>>,
+    input: IntrospectionInput,
+) -> Response {
+    let params = match input.params() {
+        Ok(params) => params,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let (client, basic_auth) = (
+        client_of(&params, input.authorization()),
+        input.authorization().is_some(),
+    );
+    let call = endpoints
+        .provider()
+        .introspect(&params, input.authorization());
+    let target = (client, input.client_addr());
+    let context = ("introspect", "", basic_auth);
+    match counted(&endpoints.inner.client_auth, context, target, call).await {
+        Ok(answer) => {
+            info!(
+                endpoint = "introspect",
+                active = answer.active,
+                "token introspected"
+            );
+            Reply(answer).into_response()
         }
         Err(response) => response,
     }

@@ -22,6 +22,8 @@ use crate::respond::{Reply, error_page, error_status};
 pub enum Endpoint {
     /// The authorization endpoint: refusals are HTML pages, never redirects.
     Authorize,
+    /// The introspection endpoint (RFC 7662): refusals are JSON errors.
+    Introspect,
     /// The revocation endpoint (RFC 7009): refusals are JSON errors.
     Revoke,
     /// The token endpoint: refusals are JSON errors (RFC 6749 §5.2).
@@ -36,6 +38,7 @@ impl Endpoint {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Authorize => "authorize",
+            Self::Introspect => "introspect",
             Self::Revoke => "revoke",
             Self::Token => "token",
             Self::UserInfo => "userinfo",
@@ -219,6 +222,10 @@ pub struct TokenInput(ClientForm);
 #[derive(Debug)]
 pub struct RevocationInput(ClientForm);
 
+/// An introspection request (RFC 7662): its form body and its `Authorization` header.
+#[derive(Debug)]
+pub struct IntrospectionInput(ClientForm);
+
 macro_rules! client_input {
     ($input:ident, $endpoint:expr) => {
         impl $input {
@@ -257,6 +264,7 @@ macro_rules! client_input {
 
 client_input!(TokenInput, Endpoint::Token);
 client_input!(RevocationInput, Endpoint::Revoke);
+client_input!(IntrospectionInput, Endpoint::Introspect);
 
 /// A UserInfo request: the bearer token in the `Authorization` header, or a form body with
 /// `access_token` (RFC 6750 §2.2: for a `POST` with a form content type only).

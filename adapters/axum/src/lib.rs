@@ -27,7 +27,8 @@ use oidc_hybrid::{
 
 pub use endpoints::{PathOnlySpan, route_path, trace_layer};
 pub use extract::{
-    AuthorizeInput, Endpoint, InputRejection, RevocationInput, TokenInput, UserInfoInput,
+    AuthorizeInput, Endpoint, InputRejection, IntrospectionInput, RevocationInput, TokenInput,
+    UserInfoInput,
 };
 pub use respond::Reply;
 pub use serve::{Timeouts, serve};

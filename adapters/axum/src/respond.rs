@@ -14,8 +14,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use oidc_hybrid::response::{FORM_POST_CSP, push_escaped};
 use oidc_hybrid::{
-    AuthorizationResponse, AuthorizeError, Claims, EndpointError, JwkSet, ProviderMetadata, Reject,
-    TokenResponse,
+    AuthorizationResponse, AuthorizeError, Claims, EndpointError, Introspection, JwkSet,
+    ProviderMetadata, Reject, TokenResponse,
 };
 
 /// A core answer as an HTTP response: `Reply(answer).into_response()`.
@@ -47,6 +47,12 @@ impl IntoResponse for Reply<AuthorizeError> {
 }
 
 impl IntoResponse for Reply<TokenResponse> {
+    fn into_response(self) -> Response {
+        json_no_store(StatusCode::OK, self.0.to_json())
+    }
+}
+
+impl IntoResponse for Reply<Introspection> {
     fn into_response(self) -> Response {
         json_no_store(StatusCode::OK, self.0.to_json())
     }

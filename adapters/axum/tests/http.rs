@@ -605,6 +605,33 @@ async fn token_userinfo_and_revocation() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(header(&headers, "www-authenticate"), Some("Bearer"));
 
+    // Introspection (RFC 7662), as a resource server would call it over HTTP.
+    let (status, headers, text) = server
+        .post(
+            "/introspect",
+            form(&[("token", access)]),
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(header(&headers, "content-type"), Some("application/json"));
+    assert_eq!(header(&headers, "cache-control"), Some("no-store"));
+    let answer: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(answer["active"], true);
+    assert_eq!(answer["sub"], "carol");
+    assert_eq!(answer["client_id"], "rp");
+    assert_eq!(answer["token_type"], "Bearer");
+    let wrong = basic("rp", "not-the-secret-but-long-enough-to-look-real");
+    let (status, headers, _) = server
+        .post(
+            "/introspect",
+            form(&[("token", access)]),
+            &[("authorization", &wrong)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(header(&headers, "www-authenticate").is_some());
+
     let (status, headers, _) = server
         .post(
             "/revoke",
@@ -616,6 +643,14 @@ async fn token_userinfo_and_revocation() {
     assert_eq!(header(&headers, "cache-control"), Some("no-store"));
     let (status, _, _) = server.get("/userinfo", &[("authorization", &bearer)]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "the grant is revoked");
+    let (_, _, text) = server
+        .post(
+            "/introspect",
+            form(&[("token", access)]),
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(text, r#"{"active":false}"#, "revoked: inactive");
     let (status, _, text) = server
         .post(
             "/token",
