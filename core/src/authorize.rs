@@ -22,6 +22,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::access_token::{TokenFacts, mint_access_token};
+use crate::claims::{ClaimsRequest, ClaimsTarget};
 use crate::client::{AccessTokenFormat, Client, GrantType};
 use crate::clock::UnixTime;
 use crate::config::{AuthTimePolicy, Config};
@@ -80,6 +81,7 @@ struct Body {
     ui_locales: Vec<String>,
     claims_locales: Vec<String>,
     acr_values: Vec<String>,
+    claims: ClaimsRequest,
 }
 
 /// Reads a parameter whose duplication must be shown to the user.
@@ -204,6 +206,10 @@ impl AuthorizeRequest {
                 ui_locales: words(params.get("ui_locales")?),
                 claims_locales: words(params.get("claims_locales")?),
                 acr_values: words(params.get("acr_values")?),
+                claims: match params.get("claims")? {
+                    Some(raw) => ClaimsRequest::parse(raw)?,
+                    None => ClaimsRequest::default(),
+                },
             })
         })();
         Ok(Self {
@@ -305,6 +311,7 @@ impl AuthorizeRequest {
             login_hint: body.login_hint,
             display: body.display,
             ui_locales: body.ui_locales,
+            claims: body.claims.with_locales(body.claims_locales.clone()),
             claims_locales: body.claims_locales,
             acr_values: body.acr_values,
             received_at: now,
@@ -501,6 +508,8 @@ pub struct BoundRequest {
     refresh_allowed: bool,
     #[serde(default)]
     front_channel: FrontChannelPolicy,
+    #[serde(default)]
+    claims: ClaimsRequest,
 }
 
 /// What a client's registration says about its front-channel access tokens (seed 002: limited
@@ -627,6 +636,25 @@ impl BoundRequest {
         &self.acr_values
     }
 
+    /// The `claims` request parameter (OIDC Core §5.5), empty if none was sent.
+    #[must_use]
+    pub fn claims(&self) -> &ClaimsRequest {
+        &self.claims
+    }
+
+    /// The `acr` values the `claims` parameter requires as an essential ID token claim (OIDC
+    /// Core §5.5.1.1): the host's authentication must satisfy one of them (it may ask for more
+    /// factors), or [`BoundRequest::approve`] fails with `access_denied`. Empty: no requirement.
+    #[must_use]
+    pub fn essential_acr(&self) -> Vec<&str> {
+        match self.claims.claim(ClaimsTarget::IdToken, "acr") {
+            Some(acr) if acr.is_essential() => {
+                acr.wanted().iter().filter_map(|v| v.as_str()).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// The nonce, if sent.
     #[must_use]
     pub fn nonce(&self) -> Option<&Nonce> {
@@ -687,6 +715,25 @@ impl BoundRequest {
             && self.received_at.secs_since(auth_time) > max_age
         {
             return Err(Reject::LoginRequired);
+        }
+        Ok(())
+    }
+
+    /// Whether the approval satisfies the `claims` parameter's demands on the authentication:
+    /// an ID token `sub` requested with a value must be the End-User's (OIDC Core §5.5.1), and
+    /// an essential `acr` with values must be met, else the authentication failed
+    /// (§5.5.1.1).
+    fn claims_satisfied(&self, approval: &Approval) -> Result<(), Reject> {
+        let sub = self.claims.claim(ClaimsTarget::IdToken, "sub");
+        let wanted_sub = sub.map_or(&[][..], |s| s.wanted());
+        let subject = serde_json::Value::String(approval.subject.as_str().into());
+        if !wanted_sub.is_empty() && !wanted_sub.contains(&subject) {
+            return Err(Reject::ClaimsSubjectMismatch);
+        }
+        let essential = self.essential_acr();
+        let acr = approval.acr.as_deref().unwrap_or_default();
+        if !essential.is_empty() && !essential.contains(&acr) {
+            return Err(Reject::AcrNotSatisfied);
         }
         Ok(())
     }
@@ -797,6 +844,7 @@ impl BoundRequest {
         let fail = |reject: Reject| self.target(&config.issuer).error(reject);
         self.authentication_fresh(&approval.subject, approval.auth_time)
             .map_err(fail)?;
+        self.claims_satisfied(&approval).map_err(fail)?;
         let signer = mint.signer(self.id_token_alg).map_err(fail)?;
         let mut scope = match &approval.granted_scope {
             Some(granted) => self.scope.intersection(granted),
@@ -893,6 +941,7 @@ impl BoundRequest {
             issued_at: now,
             expires_at: now.saturating_add_secs(front_lifetime),
             audience: Vec::new(),
+            claims: self.claims.clone(),
         });
         let code = CodeRecord {
             digest: code.digest(),
@@ -910,6 +959,7 @@ impl BoundRequest {
             code_challenge: self.code_challenge,
             issued_at: now,
             expires_at: now.saturating_add_secs(config.code_lifetime),
+            claims: self.claims,
         };
         Ok(Approved {
             response,

@@ -96,6 +96,20 @@ pub struct Config {
     pub scopes_supported: Vec<String>,
     /// Whether an RS256 key is required (default: yes, OIDC Core §15.1).
     pub rs256: Rs256Policy,
+    /// The claims the provider can release, advertised in discovery (Discovery §3): by default
+    /// the ID token's own claims and the standard claims of OIDC Core §5.1. A host adds the
+    /// custom claims it supplies; only listed claims can be asked for with the `claims`
+    /// parameter (OIDC Core §5.5, [`claims`](crate::claims)).
+    pub claims_supported: Vec<String>,
+    /// Custom scope values and the claims each releases, in UserInfo and in the token
+    /// endpoint's ID token (e.g. `("roles", ["roles"])`). Each scope value must be in
+    /// [`scopes_supported`](Self::scopes_supported), no claim may be protected
+    /// ([`PROTECTED_CLAIMS`](crate::claims::PROTECTED_CLAIMS)), and each claim is added to
+    /// `claims_supported` in discovery.
+    pub scope_claims: Vec<(String, Vec<String>)>,
+    /// The `acr` values the host can satisfy, advertised in discovery (Discovery §3); empty:
+    /// not advertised.
+    pub acr_values_supported: Vec<String>,
 }
 
 /// Longest code lifetime accepted (RFC 6749 §4.1.2 recommends at most 10 minutes).
@@ -168,6 +182,9 @@ impl Config {
             .map(String::from)
             .collect(),
             rs256: Rs256Policy::Require,
+            claims_supported: default_claims_supported(),
+            scope_claims: Vec::new(),
+            acr_values_supported: Vec::new(),
         })
     }
 
@@ -214,6 +231,15 @@ impl Config {
         if !scopes_valid {
             return Err(ConfigError::Scopes);
         }
+        let claims_valid = self.scope_claims.iter().all(|(scope, claims)| {
+            self.scopes_supported.contains(scope)
+                && claims
+                    .iter()
+                    .all(|c| !crate::claims::PROTECTED_CLAIMS.contains(&c.as_str()))
+        });
+        if !claims_valid {
+            return Err(ConfigError::Claims);
+        }
         if self.code_lifetime == 0 || self.code_lifetime > MAX_CODE_LIFETIME {
             return Err(ConfigError::CodeLifetime);
         }
@@ -232,6 +258,29 @@ impl Config {
     }
 }
 
+/// The ID token's claims and the standard claims (OIDC Core §2, §5.1).
+fn default_claims_supported() -> Vec<String> {
+    let mut claims: Vec<String> = [
+        "sub",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "acr",
+        "amr",
+        "azp",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    for (_, names) in crate::claims::SCOPE_CLAIMS {
+        claims.extend(names.iter().map(|n| String::from(*n)));
+    }
+    claims
+}
+
 /// An invalid configuration.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 #[non_exhaustive]
@@ -247,6 +296,8 @@ pub enum ConfigError {
     Keys,
     /// `scopes_supported` lacks `openid` or holds a value that is not one scope token.
     Scopes,
+    /// A custom scope's claims name a scope value that is not supported, or a protected claim.
+    Claims,
     /// A signer's algorithm needs SHA-384 or SHA-512 for its hash claims, which this build
     /// leaves out (the `sha512` feature of `oidc-hybrid` is off).
     HashUnavailable,
@@ -262,6 +313,9 @@ impl core::fmt::Display for ConfigError {
                 "an RS256 signing key is required (OIDC Core 15.1), and key ids must be distinct"
             }
             Self::Scopes => "scopes_supported must contain openid and only single scope tokens",
+            Self::Claims => {
+                "scope_claims must name supported scope values and no protected claim"
+            }
             Self::HashUnavailable => {
                 "a signing key needs SHA-384/SHA-512, built only with the `sha512` feature"
             }

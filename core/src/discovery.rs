@@ -57,11 +57,14 @@ pub struct ProviderMetadata {
     pub introspection_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     /// PKCE methods (RFC 9700 §2.1.1).
     pub code_challenge_methods_supported: Vec<&'static str>,
-    /// Claims that UserInfo can return.
-    pub claims_supported: Vec<&'static str>,
+    /// The claims that can be released (from the configuration).
+    pub claims_supported: Vec<String>,
+    /// The `acr` values the host can satisfy (from the configuration; omitted when empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub acr_values_supported: Vec<String>,
     /// `page`, `popup`, `touch`, `wap` are accepted.
     pub display_values_supported: Vec<&'static str>,
-    /// The `claims` request parameter is not supported.
+    /// The `claims` request parameter is supported (OIDC Core §5.5).
     pub claims_parameter_supported: bool,
     /// Request objects by value (`request`, RFC 9101) are supported.
     pub request_parameter_supported: bool,
@@ -106,21 +109,11 @@ impl ProviderMetadata {
                 .filter(|m| m.is_built_in())
                 .map(|m| m.as_str()),
         );
-        let mut claims: Vec<&'static str> = alloc::vec![
-            "sub",
-            "iss",
-            "aud",
-            "exp",
-            "iat",
-            "auth_time",
-            "nonce",
-            "acr",
-            "amr",
-            "azp",
-        ];
-        for (_, names) in crate::userinfo::SCOPE_CLAIMS {
-            claims.extend_from_slice(names);
+        let mut claims = config.claims_supported.clone();
+        for (_, names) in &config.scope_claims {
+            claims.extend(names.iter().cloned());
         }
+        claims.dedup();
         let mut code_challenge_methods = alloc::vec!["S256"];
         if config.allow_pkce_plain {
             code_challenge_methods.push("plain");
@@ -158,8 +151,9 @@ impl ProviderMetadata {
             revocation_endpoint_auth_signing_alg_values_supported: auth_algs,
             code_challenge_methods_supported: code_challenge_methods,
             claims_supported: claims,
+            acr_values_supported: config.acr_values_supported.clone(),
             display_values_supported: alloc::vec!["page", "popup", "touch", "wap"],
-            claims_parameter_supported: false,
+            claims_parameter_supported: true,
             request_parameter_supported: true,
             request_object_signing_alg_values_supported: object_algs,
             request_uri_parameter_supported: false,

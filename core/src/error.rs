@@ -16,6 +16,9 @@ use core::fmt;
 pub enum Reject {
     /// The user denied the request, or authentication failed.
     AccessDenied,
+    /// The `claims` parameter asked for an essential `acr` with values the authentication does
+    /// not satisfy: a failed authentication (OIDC Core §5.5.1.1).
+    AcrNotSatisfied,
     /// A client assertion's `aud` names neither the issuer nor the endpoint.
     AssertionAudienceMismatch,
     /// A client assertion has expired (`exp`), or is not valid yet (`iat`, `nbf`).
@@ -47,6 +50,11 @@ pub enum Reject {
     AuthMethodMismatch,
     /// Client authentication failed (unknown client or wrong secret).
     ClientAuthenticationFailed,
+    /// The `claims` parameter is not a JSON object of the form OIDC Core §5.5 defines.
+    ClaimsMalformed,
+    /// The `claims` parameter asked for an ID token of another `sub` than the End-User's
+    /// (OIDC Core §5.5.1).
+    ClaimsSubjectMismatch,
     /// The client's `jwks_uri` could not be fetched.
     ClientJwksUnavailable,
     /// Different client ids were presented in the Authorization header and the body.
@@ -253,11 +261,13 @@ impl Reject {
     pub const fn code(self) -> ErrorCode {
         use ErrorCode as C;
         match self {
-            Self::AccessDenied => C::AccessDenied,
+            Self::AccessDenied | Self::AcrNotSatisfied => C::AccessDenied,
             Self::AccountSelectionRequired => C::AccountSelectionRequired,
             Self::ConsentRequired => C::ConsentRequired,
             Self::InteractionRequired => C::InteractionRequired,
-            Self::IdTokenHintSubjectMismatch | Self::LoginRequired => C::LoginRequired,
+            Self::ClaimsSubjectMismatch
+            | Self::IdTokenHintSubjectMismatch
+            | Self::LoginRequired => C::LoginRequired,
             Self::AssertionAlgorithmRefused
             | Self::AssertionAudienceMismatch
             | Self::AssertionExpired
@@ -329,6 +339,7 @@ impl Reject {
             | Self::SigningAlgorithmUnsupported
             | Self::SubjectMalformed => C::InvalidClientMetadata,
             Self::AssertionIncomplete
+            | Self::ClaimsMalformed
             | Self::ClientIdMalformed
             | Self::ClientIdMissing
             | Self::CodeChallengeMalformed
@@ -370,6 +381,11 @@ impl Reject {
     pub const fn description(self) -> &'static str {
         match self {
             Self::AccessDenied => "the end-user denied the request",
+            Self::AcrNotSatisfied => {
+                "the authentication does not satisfy the essential acr values requested"
+            }
+            Self::ClaimsMalformed => "the claims parameter is not a valid claims request",
+            Self::ClaimsSubjectMismatch => "the end-user is not the one the claims request names",
             Self::AssertionAlgorithmRefused => {
                 "the client assertion's signature algorithm is not accepted for this client"
             }

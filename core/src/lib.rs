@@ -12,6 +12,7 @@ extern crate std;
 
 pub mod access_token;
 pub mod authorize;
+pub mod claims;
 pub mod client;
 pub mod client_auth;
 pub mod client_keys;
@@ -41,6 +42,7 @@ pub mod value;
 pub use authorize::{
     Approval, Approved, AuthorizeRequest, BoundRequest, Consent, DisplayMode, Session, Step,
 };
+pub use claims::{ClaimsQuery, ClaimsRequest, ClaimsTarget};
 pub use client::{
     AccessTokenFormat, ApplicationType, Client, ClientMetadata, GrantType, RequestObjectSigning,
     TokenEndpointAuthMethod, UnsupportedMetadata,

@@ -25,7 +25,7 @@ use crate::revocation::{RevocationRequest, RevocationStep};
 use crate::signer::{Jwk, JwkSet, JwsAlgorithm, Signer};
 use crate::storage::Storage;
 use crate::token::{GrantStep, Refusal, TokenRequest, TokenResponse};
-use crate::userinfo::{Claims, ClaimsSource, UserInfoRequest};
+use crate::userinfo::{Claims, ClaimsSource, NoClaims, UserInfoRequest};
 use crate::value::ClientId;
 
 /// A callback that sees internal failures (storage, signing, randomness, claims source) before
@@ -359,6 +359,24 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         params: &Params<'_>,
         authorization: Option<&str>,
     ) -> Result<TokenResponse, EndpointError> {
+        self.token_with_claims(&NoClaims, params, authorization)
+            .await
+    }
+
+    /// The token endpoint as [`Provider::token`], with End-User claims from the host's `source`
+    /// in the ID token where the core releases them (custom scope claims, the `claims`
+    /// parameter's `id_token` member; [`claims`](crate::claims)). A source that answers
+    /// `Ok(None)` (the End-User is gone) gets an ID token without End-User claims.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Provider::token`]; `server_error` when the source fails.
+    pub async fn token_with_claims<Cs: ClaimsSource>(
+        &self,
+        source: &Cs,
+        params: &Params<'_>,
+        authorization: Option<&str>,
+    ) -> Result<TokenResponse, EndpointError> {
         let now = self.clock.now();
         let mint = self.mint(now);
         let (credentials, grant) = TokenRequest::parse(params, authorization)?.into_parts();
@@ -367,14 +385,26 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         let request = grant.authenticated(client, &mint)?;
         let header = request.client().used_header();
         let fail = |e: S::Error| EndpointError::new(self.internal(&e), header);
+        let source_failed = |e: Cs::Error| EndpointError::new(self.internal(&e), header);
         let minted = match request.into_step() {
             GrantStep::RedeemCode(step) => {
                 let redemption = self.storage.redeem_code(step.digest(), now).await;
-                step.redeem(redemption.map_err(fail)?, mint)
+                let redemption = redemption.map_err(fail)?;
+                let query = step.claims_query(&redemption, &self.config);
+                let host = match query {
+                    Some(query) => source.claims_for(&query).await.map_err(source_failed)?,
+                    None => None,
+                };
+                step.redeem(redemption, host, mint)
             }
             GrantStep::Refresh(step) => {
                 let lookup = self.storage.refresh_token(step.digest(), now).await;
-                match step.refresh(lookup.map_err(fail)?, mint) {
+                let lookup = lookup.map_err(fail)?;
+                let host = match step.claims_query(&lookup, &self.config) {
+                    Some(query) => source.claims_for(&query).await.map_err(source_failed)?,
+                    None => None,
+                };
+                match step.refresh(lookup, host, mint) {
                     Ok(rotate) => {
                         let rotation = self
                             .storage
@@ -445,8 +475,9 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         Err(refusal.error())
     }
 
-    /// UserInfo (OIDC Core §5.3): the claims the token's scope releases, with `sub`; the steps of
-    /// [`userinfo`](crate::userinfo).
+    /// UserInfo (OIDC Core §5.3): the claims the core releases for the token (its scope, custom
+    /// scope claims, the `claims` parameter's `userinfo` member), with `sub`; the steps of
+    /// [`userinfo`](crate::userinfo) and [`claims`](crate::claims).
     ///
     /// # Errors
     ///
@@ -463,8 +494,9 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         let record = self.storage.access_token(&request.digest(), now).await;
         let fail = |e: &dyn core::error::Error| EndpointError::from(self.internal(e));
         let request = request.authorize(record.map_err(|e| fail(&e))?)?;
-        let claims = source.claims(request.subject()).await;
-        request.release(claims.map_err(|e| fail(&e))?)
+        let query = request.query(&self.config);
+        let claims = source.claims_for(&query).await;
+        request.release(&query, claims.map_err(|e| fail(&e))?)
     }
 
     /// Token revocation (RFC 7009 §2): the steps of [`revocation`](crate::revocation).

@@ -11,6 +11,7 @@ use core::future::Future;
 
 use serde::{Deserialize, Serialize};
 
+use crate::claims::ClaimsRequest;
 use crate::client::Client;
 use crate::clock::UnixTime;
 use crate::pkce::CodeChallenge;
@@ -63,6 +64,11 @@ pub struct CodeRecord {
     pub issued_at: UnixTime,
     /// When the code stops being redeemable.
     pub expires_at: UnixTime,
+    /// The `claims` request parameter and `claims_locales` of the authorization request (OIDC
+    /// Core §5.5), honoured by every ID token and UserInfo answer of the grant (REQUIREMENTS 90).
+    /// Records written before it existed read as empty.
+    #[serde(default, skip_serializing_if = "ClaimsRequest::is_empty")]
+    pub claims: ClaimsRequest,
 }
 
 /// A stored access token.
@@ -86,6 +92,11 @@ pub struct AccessTokenRecord {
     /// record (records written before it existed read as empty).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audience: Vec<String>,
+    /// The `claims` request parameter and `claims_locales` of the authorization request (OIDC
+    /// Core §5.5), honoured by every ID token and UserInfo answer of the grant (REQUIREMENTS 90).
+    /// Records written before it existed read as empty.
+    #[serde(default, skip_serializing_if = "ClaimsRequest::is_empty")]
+    pub claims: ClaimsRequest,
 }
 
 impl AccessTokenRecord {
@@ -126,6 +137,11 @@ pub struct RefreshTokenRecord {
     pub issued_at: UnixTime,
     /// When it expires.
     pub expires_at: UnixTime,
+    /// The `claims` request parameter and `claims_locales` of the authorization request (OIDC
+    /// Core §5.5), honoured by every ID token and UserInfo answer of the grant (REQUIREMENTS 90).
+    /// Records written before it existed read as empty.
+    #[serde(default, skip_serializing_if = "ClaimsRequest::is_empty")]
+    pub claims: ClaimsRequest,
 }
 
 /// A pushed authorization request (RFC 9126 §2), stored until it is used once or expires.

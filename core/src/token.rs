@@ -28,9 +28,10 @@ use core::fmt;
 use serde::Serialize;
 
 use crate::access_token::{TokenFacts, audience_of, mint_access_token};
+use crate::claims::{Claims, ClaimsQuery, ClaimsRequest, ClaimsTarget, releasable, release};
 use crate::client::{Client, GrantType};
 use crate::client_auth::{AuthenticatedClient, Credentials};
-use crate::config::AuthTimePolicy;
+use crate::config::{AuthTimePolicy, Config};
 use crate::error::{EndpointError, Reject};
 use crate::id_token::{AuthEvent, Hashed};
 use crate::jose::sign_jwt;
@@ -283,13 +284,18 @@ impl CodeRedemption {
     /// fresh code that fails a check ([`Reject::CodeClientMismatch`], [`Reject::CodeExpired`],
     /// [`Reject::RedirectUriTokenMismatch`], PKCE) also with its grant to revoke: the code is
     /// spent and was in the wrong hands (decision 0003).
-    pub fn redeem(self, redemption: Redemption, mint: Mint<'_>) -> Result<StoreTokens, Refusal> {
+    pub fn redeem(
+        self,
+        redemption: Redemption,
+        host: Option<Claims>,
+        mint: Mint<'_>,
+    ) -> Result<StoreTokens, Refusal> {
         let record = match redemption {
             Redemption::Fresh(record) => record,
             Redemption::Replayed(grant) => return Err(self.refuse(Reject::CodeReplayed, grant)),
             Redemption::Unknown => return Err(self.error(Reject::CodeUnknown).into()),
         };
-        match self.check(&record, mint) {
+        match self.check(&record, host.as_ref(), mint) {
             Ok(issued) => Ok(StoreTokens {
                 client: self.client,
                 issued,
@@ -306,7 +312,29 @@ impl CodeRedemption {
         }
     }
 
-    fn check(&self, record: &CodeRecord, mint: Mint<'_>) -> Result<Issued, Reject> {
+    /// What to ask the host's [`ClaimsSource::claims_for`](crate::ClaimsSource::claims_for) for
+    /// the ID token of a fresh code (`None`: nothing to ask: no ID token, or no releasable
+    /// claim). Pass the answer to [`CodeRedemption::redeem`].
+    #[must_use]
+    pub fn claims_query(&self, redemption: &Redemption, config: &Config) -> Option<ClaimsQuery> {
+        match redemption {
+            Redemption::Fresh(record) => id_token_query(
+                config,
+                &record.subject,
+                &record.client_id,
+                &record.scope,
+                &record.claims,
+            ),
+            _ => None,
+        }
+    }
+
+    fn check(
+        &self,
+        record: &CodeRecord,
+        host: Option<&Claims>,
+        mint: Mint<'_>,
+    ) -> Result<Issued, Reject> {
         let client = self.client.client();
         if &record.client_id != client.id() {
             return Err(Reject::CodeClientMismatch);
@@ -335,6 +363,8 @@ impl CodeRedemption {
             acr: record.acr.as_deref(),
             amr: &record.amr,
             resources: &[],
+            claims: &record.claims,
+            host,
         };
         let refresh = client.allows_grant(GrantType::RefreshToken);
         mint_tokens(&facts, refresh, client, mint)
@@ -376,6 +406,7 @@ impl RefreshRequest {
     pub fn refresh(
         self,
         lookup: RefreshLookup,
+        host: Option<Claims>,
         mint: Mint<'_>,
     ) -> Result<RotateRefreshToken, Refusal> {
         let record = match lookup {
@@ -389,7 +420,7 @@ impl RefreshRequest {
             RefreshLookup::Unknown => return Err(self.error(Reject::RefreshTokenInvalid).into()),
         };
         let (issued, refresh) = self
-            .mint(&record, mint)
+            .mint(&record, host.as_ref(), mint)
             .map_err(|r| Refusal::from(self.error(r)))?;
         Ok(RotateRefreshToken {
             old: self.digest,
@@ -402,9 +433,30 @@ impl RefreshRequest {
         })
     }
 
+    /// What to ask the host's [`ClaimsSource::claims_for`](crate::ClaimsSource::claims_for) for
+    /// the refreshed ID token (`None`: nothing to ask). Pass the answer to
+    /// [`RefreshRequest::refresh`].
+    #[must_use]
+    pub fn claims_query(&self, lookup: &RefreshLookup, config: &Config) -> Option<ClaimsQuery> {
+        match lookup {
+            RefreshLookup::Live(record) => {
+                let scope = self.scope.as_ref().unwrap_or(&record.scope);
+                id_token_query(
+                    config,
+                    &record.subject,
+                    &record.client_id,
+                    scope,
+                    &record.claims,
+                )
+            }
+            _ => None,
+        }
+    }
+
     fn mint(
         &self,
         record: &RefreshTokenRecord,
+        host: Option<&Claims>,
         mint: Mint<'_>,
     ) -> Result<(Issued, RefreshTokenRecord), Reject> {
         let client = self.client.client();
@@ -429,6 +481,8 @@ impl RefreshRequest {
             acr: record.acr.as_deref(),
             amr: &record.amr,
             resources: &[],
+            claims: &record.claims,
+            host,
         };
         let mut issued = mint_tokens(&facts, true, client, mint)?;
         // Stored by the rotation, not with the access token.
@@ -618,6 +672,32 @@ struct GrantFacts<'a> {
     amr: &'a [String],
     /// The resources (RFC 8707) the access token is for; empty: the client.
     resources: &'a [String],
+    /// The grant's `claims` request.
+    claims: &'a ClaimsRequest,
+    /// The host's answer to the ID token's [`ClaimsQuery`], if one was asked.
+    host: Option<&'a Claims>,
+}
+
+/// The query for the claims of an ID token issued at the token endpoint, if it may carry any.
+fn id_token_query(
+    config: &Config,
+    subject: &Subject,
+    client_id: &ClientId,
+    scope: &Scope,
+    claims: &ClaimsRequest,
+) -> Option<ClaimsQuery> {
+    if !scope.contains(Scope::OPENID) {
+        return None;
+    }
+    let releasable = releasable(config, ClaimsTarget::IdToken, scope, Some(claims));
+    (!releasable.is_empty()).then(|| ClaimsQuery {
+        subject: subject.clone(),
+        client_id: client_id.clone(),
+        scope: scope.clone(),
+        target: ClaimsTarget::IdToken,
+        releasable,
+        locales: claims.locales().to_vec(),
+    })
 }
 
 fn mint_tokens(
@@ -663,7 +743,17 @@ fn mint_tokens(
             access_token: Some(access.expose()),
             ..Hashed::default()
         };
-        let claims = event.claims(now, config.id_token_lifetime, alg, hashed);
+        let mut claims = event.claims(now, config.id_token_lifetime, alg, hashed);
+        let query = id_token_query(
+            config,
+            facts.subject,
+            facts.client_id,
+            facts.scope,
+            facts.claims,
+        );
+        if let (Some(query), Some(host)) = (query, facts.host) {
+            claims.extra = release(&query, Some(facts.claims), host);
+        }
         Some(sign_jwt(signer, &claims, mint.rng).map_err(|_| Reject::ServerError)?)
     } else {
         None
@@ -677,6 +767,7 @@ fn mint_tokens(
         issued_at: now,
         expires_at: now.saturating_add_secs(config.access_token_lifetime),
         audience: facts.resources.to_vec(),
+        claims: facts.claims.clone(),
     };
     let refresh_record = refresh_token.as_ref().map(|token| RefreshTokenRecord {
         digest: token.digest(),
@@ -690,6 +781,7 @@ fn mint_tokens(
         amr: facts.amr.to_vec(),
         issued_at: now,
         expires_at: now.saturating_add_secs(config.refresh_token_lifetime),
+        claims: facts.claims.clone(),
     });
     let response = TokenResponse {
         access_token: access.expose().to_string(),

@@ -179,7 +179,10 @@ impl Harness {
         authorization: Option<&str>,
     ) -> Result<TokenResponse, EndpointError> {
         let params = Params::parse(body)?;
-        block_on(self.provider.token(&params, authorization))
+        block_on(
+            self.provider
+                .token_with_claims(&Directory, &params, authorization),
+        )
     }
 
     /// UserInfo with a bearer header.

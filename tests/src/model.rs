@@ -47,9 +47,9 @@ use std::collections::HashMap;
 use std::fmt;
 
 use oidc_hybrid::{
-    AccessTokenRecord, ClientId, CodeRecord, GrantId, Insertion, Nonce, Redemption, RedirectUri,
-    RefreshLookup, RefreshTokenRecord, ResponseType, Rotation, Scope, SecretDigest, Storage,
-    Subject, UnixTime,
+    AccessTokenRecord, ClaimsRequest, ClientId, CodeRecord, GrantId, Insertion, Nonce, Redemption,
+    RedirectUri, RefreshLookup, RefreshTokenRecord, ResponseType, Rotation, Scope, SecretDigest,
+    Storage, Subject, UnixTime,
 };
 
 /// The time every checked sequence starts at.
@@ -252,6 +252,7 @@ impl Model {
             code_challenge: None,
             issued_at: self.now(),
             expires_at: at(self.now + code_ttl),
+            claims: ClaimsRequest::default(),
         };
         self.grants.push(ModelGrant {
             id: grant_id,
@@ -276,6 +277,7 @@ impl Model {
             issued_at: self.now(),
             expires_at: at(self.now + ttl),
             audience: Vec::new(),
+            claims: ClaimsRequest::default(),
         }
     }
 
@@ -294,6 +296,7 @@ impl Model {
             amr: vec!["pwd".into()],
             issued_at: self.now(),
             expires_at: at(self.now + ttl),
+            claims: ClaimsRequest::default(),
         }
     }
 

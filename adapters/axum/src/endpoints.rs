@@ -299,7 +299,8 @@ async fn token<P: HttpProvider, H: Host>(
         Ok(None) => "",
         _ => "other",
     };
-    let call = endpoints.provider().token(&params, input.authorization());
+    let call =
+        (endpoints.provider()).token_with_claims(endpoints.host(), &params, input.authorization());
     let context = ("token", grant_type, basic_auth);
     let target = (client.clone(), input.client_addr());
     match counted(&endpoints.inner.client_auth, context, target, call).await {
