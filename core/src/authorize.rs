@@ -15,7 +15,6 @@
 //! 4. [`BoundRequest::approve`] mints the code, the optional front-channel access token and ID
 //!    token, and the response; [`BoundRequest::deny`] answers `access_denied`.
 
-use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -582,16 +581,18 @@ impl BoundRequest {
         self.hint_subject.as_ref()
     }
 
-    /// Step 2b: verifies the `id_token_hint`, if one was sent: one of `keys` signed it and its
-    /// `iss` is `issuer`; an expired hint is accepted (OIDC Core §3.1.2.2; REQUIREMENTS 43–44).
+    /// Step 2b: verifies the `id_token_hint`, if one was sent: one of `keys` (the trusted keys,
+    /// [`KeySet::trusted`](crate::keys::KeySet::trusted): active, next and still-retiring ones)
+    /// signed it and its `iss` is `issuer`; an expired hint is accepted (OIDC Core §3.1.2.2;
+    /// REQUIREMENTS 43–44).
     /// Its `sub` must then be the End-User who approves ([`BoundRequest::hint_subject`]).
     ///
     /// # Errors
     ///
     /// Redirected [`Reject::IdTokenHintInvalid`].
-    pub fn verify_id_token_hint(
+    pub fn verify_id_token_hint<'k>(
         mut self,
-        keys: &[Box<dyn Signer>],
+        keys: impl Iterator<Item = &'k dyn Signer>,
         issuer: &str,
     ) -> Result<Self, AuthorizeError> {
         let Some(hint) = self.id_token_hint.as_deref() else {

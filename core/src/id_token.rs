@@ -1,7 +1,6 @@
 //! ID token claims (OIDC Core §2) and the rules that make both ID tokens of a hybrid flow agree
 //! (OIDC Core §3.3.3.6).
 
-use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -113,14 +112,18 @@ pub(crate) struct Hashed<'a> {
 
 /// The `sub` of an `id_token_hint` that one of `keys` signed and whose `iss` is `issuer`; an
 /// expired hint is accepted (OIDC Core §3.1.2.2; REQUIREMENTS 43–44).
-pub(crate) fn hint_subject(hint: &str, keys: &[Box<dyn Signer>], issuer: &str) -> Option<Subject> {
+pub(crate) fn hint_subject<'k>(
+    hint: &str,
+    keys: impl Iterator<Item = &'k dyn Signer>,
+    issuer: &str,
+) -> Option<Subject> {
     #[derive(Deserialize)]
     struct HintClaims {
         iss: String,
         sub: String,
     }
     let jws = CompactJws::parse(hint).ok()?;
-    jws.verify_with(keys.iter().map(|k| &**k)).ok()?;
+    jws.verify_with(keys).ok()?;
     let claims: HintClaims = serde_json::from_slice(&jws.payload).ok()?;
     if claims.iss != issuer {
         return None;

@@ -23,6 +23,7 @@ pub mod error;
 mod id_token;
 pub mod introspection;
 pub mod jose;
+pub mod keys;
 pub mod mint;
 pub mod par;
 pub mod params;
@@ -59,6 +60,9 @@ pub use discovery::ProviderMetadata;
 pub use error::{EndpointError, ErrorCode, Reject};
 pub use id_token::IdTokenClaims;
 pub use introspection::{Introspection, IntrospectionRequest};
+#[cfg(feature = "std")]
+pub use keys::SharedKeys;
+pub use keys::{KeySet, KeySource, KeyState, KeysGuard};
 pub use mint::Mint;
 pub use par::{PushRequest, PushedResponse};
 pub use params::Params;

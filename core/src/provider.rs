@@ -11,10 +11,11 @@ use crate::client::Client;
 use crate::client_auth::{AuthContext, AuthenticatedClient, Authentication, Credentials};
 use crate::client_keys::{ClientJwks, FetchError, JwksFetcher, JwsVerifier};
 use crate::clock::{Clock, UnixTime};
-use crate::config::{Config, ConfigError, Rs256Policy};
+use crate::config::{Config, ConfigError};
 use crate::discovery::ProviderMetadata;
 use crate::error::{EndpointError, Reject};
 use crate::introspection::{Introspection, IntrospectionRequest, IntrospectionStep};
+use crate::keys::{KeySet, KeySource, KeysGuard};
 use crate::mint::Mint;
 use crate::par::{PushRequest, PushStep, PushedResponse};
 use crate::params::Params;
@@ -22,7 +23,7 @@ use crate::random::SecureRandom;
 use crate::request_object::{AuthorizeInput, ObjectContext};
 use crate::response::{AuthorizationResponse, AuthorizeError};
 use crate::revocation::{RevocationRequest, RevocationStep};
-use crate::signer::{Jwk, JwkSet, JwsAlgorithm, Signer};
+use crate::signer::{Jwk, JwkSet, Signer};
 use crate::storage::Storage;
 use crate::token::{GrantStep, Refusal, TokenRequest, TokenResponse};
 use crate::userinfo::{Claims, ClaimsSource, NoClaims, UserInfoRequest};
@@ -37,7 +38,7 @@ pub type ErrorObserver = fn(&dyn core::error::Error);
 pub struct Provider<S, C, R> {
     config: Config,
     storage: S,
-    keys: Vec<Box<dyn Signer>>,
+    keys: Box<dyn KeySource>,
     retired: Vec<Jwk>,
     clock: C,
     rng: R,
@@ -50,7 +51,7 @@ impl<S, C, R> fmt::Debug for Provider<S, C, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Provider")
             .field("issuer", &self.config.issuer)
-            .field("keys", &self.keys)
+            .field("keys", &self.keys.current())
             .finish_non_exhaustive()
     }
 }
@@ -73,22 +74,12 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         rng: R,
     ) -> Result<Self, ConfigError> {
         config.check()?;
-        let rs256 = keys.iter().any(|k| k.algorithm() == JwsAlgorithm::RS256);
-        if keys.is_empty() || (!rs256 && config.rs256 == Rs256Policy::Require) {
-            return Err(ConfigError::Keys);
-        }
-        if keys.iter().any(|k| !k.algorithm().hash().is_built_in()) {
-            return Err(ConfigError::HashUnavailable);
-        }
-        for (i, key) in keys.iter().enumerate() {
-            if keys[..i].iter().any(|other| other.key_id() == key.key_id()) {
-                return Err(ConfigError::Keys);
-            }
-        }
+        let keys = KeySet::new(keys);
+        keys.check(config.rs256)?;
         Ok(Self {
             config,
             storage,
-            keys,
+            keys: Box::new(keys),
             retired: Vec::new(),
             clock,
             rng,
@@ -96,6 +87,22 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
             verifier: None,
             fetcher: None,
         })
+    }
+
+    /// Takes the signing keys from `source` at the start of every request instead of the fixed
+    /// set given to [`Provider::new`]: the host can then roll keys over at runtime
+    /// ([`keys`](crate::keys), e.g. with `SharedKeys`).
+    ///
+    /// # Errors
+    ///
+    /// As for [`KeySet::check`] on the source's current set.
+    pub fn with_key_source(
+        mut self,
+        source: impl KeySource + 'static,
+    ) -> Result<Self, ConfigError> {
+        source.current().check(self.config.rs256)?;
+        self.keys = Box::new(source);
+        Ok(self)
     }
 
     /// Publishes retired public keys in the JWK set (verifiers may still hold tokens they
@@ -144,12 +151,10 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         self.clock.now()
     }
 
-    /// The active key for `alg`.
-    pub fn signer_for(&self, alg: JwsAlgorithm) -> Option<&dyn Signer> {
-        self.keys
-            .iter()
-            .find(|k| k.algorithm() == alg)
-            .map(|k| &**k)
+    /// The current signing keys (one snapshot; [`KeySet::signer`] gives the active key of an
+    /// algorithm).
+    pub fn keys(&self) -> KeysGuard<'_> {
+        self.keys.current()
     }
 
     fn internal(&self, error: &dyn core::error::Error) -> Reject {
@@ -159,10 +164,10 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         Reject::ServerError
     }
 
-    fn mint(&self, now: UnixTime) -> Mint<'_> {
+    fn mint<'a>(&'a self, now: UnixTime, keys: &'a KeySet) -> Mint<'a> {
         Mint {
             config: &self.config,
-            keys: &self.keys,
+            keys,
             rng: &self.rng,
             now,
         }
@@ -213,9 +218,10 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
                 )
             }
         };
+        let keys = self.keys.current();
         request
             .bind(&client, &self.config, now)?
-            .verify_id_token_hint(&self.keys, &self.config.issuer)
+            .verify_id_token_hint(keys.trusted(now), &self.config.issuer)
     }
 
     /// The registered client with this id, or the shown `invalid_client` error.
@@ -296,7 +302,8 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
                 verified.recorded(fresh)?
             }
         };
-        let (record, response) = validate.validate(&self.mint(now))?;
+        let keys = self.keys.current();
+        let (record, response) = validate.validate(&self.mint(now, &keys))?;
         let stored = self.storage.insert_pushed_request(&record).await;
         stored.map_err(|e| fail(&e))?;
         Ok(response)
@@ -327,7 +334,8 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         request: BoundRequest,
         approval: Approval,
     ) -> Result<AuthorizationResponse, AuthorizeError> {
-        let approved = request.approve(approval, self.mint(self.clock.now()))?;
+        let keys = self.keys.current();
+        let approved = request.approve(approval, self.mint(self.clock.now(), &keys))?;
         let stored = self
             .storage
             .insert_code(&approved.code, approved.front_channel_token.as_ref())
@@ -378,7 +386,8 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         authorization: Option<&str>,
     ) -> Result<TokenResponse, EndpointError> {
         let now = self.clock.now();
-        let mint = self.mint(now);
+        let keys = self.keys.current();
+        let mint = self.mint(now, &keys);
         let (credentials, grant) = TokenRequest::parse(params, authorization)?.into_parts();
         let endpoint = &self.config.token_endpoint;
         let client = self.authenticate_client(credentials, endpoint, now).await?;
@@ -571,16 +580,15 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
     /// algorithms of the configured keys, so RS256 appears only when an RS256 key is configured
     /// (always, unless [`Config::rs256`] waives it).
     pub fn discovery(&self) -> ProviderMetadata {
-        let mut algorithms: Vec<JwsAlgorithm> = self.keys.iter().map(|k| k.algorithm()).collect();
-        algorithms.sort_unstable();
-        algorithms.dedup();
+        let algorithms = self.keys.current().algorithms();
         let client_algorithms = self.verifier.as_ref().map_or(&[][..], |v| v.algorithms());
         ProviderMetadata::new(&self.config, algorithms, client_algorithms)
     }
 
-    /// The JWK set: every configured key's public half, then the retired keys.
+    /// The JWK set now: the public half of every active, next and still-retiring key
+    /// ([`KeySet::public_jwks`]), then the retired keys of [`Provider::with_retired_keys`].
     pub fn jwks(&self) -> JwkSet {
-        let mut keys: Vec<Jwk> = self.keys.iter().map(|k| k.public_jwk()).collect();
+        let mut keys = self.keys.current().public_jwks(self.clock.now());
         keys.extend(self.retired.iter().cloned());
         JwkSet { keys }
     }

@@ -430,14 +430,15 @@ async fn userinfo<P: HttpProvider, H: Host>(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Discovery and JWKS (serialised once, in `Endpoints::new`)
+// Discovery (serialised once, in `Endpoints::new`) and JWKS
 
 async fn discovery<P: HttpProvider, H: Host>(State(endpoints): State<Endpoints<P, H>>) -> Response {
     public_json(endpoints.inner.discovery.clone())
 }
 
+/// The JWK set of the moment: keys roll over at runtime (`oidc_hybrid::keys`).
 async fn jwks<P: HttpProvider, H: Host>(State(endpoints): State<Endpoints<P, H>>) -> Response {
-    public_json(endpoints.inner.jwks.clone())
+    Reply(endpoints.provider().jwks()).into_response()
 }
 
 /// A CORS preflight answer: any origin, `methods`, request `headers`, no credentials.

@@ -176,7 +176,6 @@ struct Inner<P, H> {
     provider: Arc<P>,
     host: H,
     discovery: Bytes,
-    jwks: Bytes,
     client_auth: Backoff<(ClientId, Option<IpAddr>)>,
 }
 
@@ -199,14 +198,11 @@ impl<P: HttpProvider, H: Host> Endpoints<P, H> {
     pub fn new(provider: Arc<P>, host: H) -> Self {
         let core = provider.provider();
         let discovery = Bytes::from(core.discovery().to_json());
-        // A set of public keys always serialises.
-        let jwks = Bytes::from(serde_json::to_string(&core.jwks()).unwrap_or_default());
         Self {
             inner: Arc::new(Inner {
                 provider,
                 host,
                 discovery,
-                jwks,
                 // Per client and address: 5 free failures, then 1 s, 2 s… up to 5 minutes.
                 client_auth: Backoff::new(5, Duration::from_secs(300), MAX_COUNTED_CLIENTS),
             }),
