@@ -73,13 +73,29 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         clock: C,
         rng: R,
     ) -> Result<Self, ConfigError> {
+        Self::from_key_source(config, storage, KeySet::new(keys), clock, rng)
+    }
+
+    /// A provider taking its signing keys from `source` at the start of every request, so the
+    /// host can roll them over at runtime ([`keys`](crate::keys); e.g. an
+    /// `Arc<SharedKeys>` the host keeps and updates).
+    ///
+    /// # Errors
+    ///
+    /// As for [`Provider::new`], on the source's current set ([`KeySet::check`]).
+    pub fn from_key_source(
+        config: Config,
+        storage: S,
+        source: impl KeySource + 'static,
+        clock: C,
+        rng: R,
+    ) -> Result<Self, ConfigError> {
         config.check()?;
-        let keys = KeySet::new(keys);
-        keys.check(config.rs256)?;
+        source.current().check(config.rs256)?;
         Ok(Self {
             config,
             storage,
-            keys: Box::new(keys),
+            keys: Box::new(source),
             retired: Vec::new(),
             clock,
             rng,
