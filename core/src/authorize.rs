@@ -29,6 +29,7 @@ use crate::error::Reject;
 use crate::id_token::{AuthEvent, Hashed};
 use crate::jose::sign_jwt;
 use crate::mint::Mint;
+use crate::pairwise::SectorKey;
 use crate::params::Params;
 use crate::pkce::CodeChallenge;
 use crate::request_object::{RequestOrigin, RequestParams};
@@ -293,6 +294,13 @@ impl AuthorizeRequest {
         if client.requires_pkce() && body.code_challenge.is_none() {
             return Err(target.error(Reject::CodeChallengeMissing));
         }
+        let sector_key = match client.sector_identifier() {
+            Some(sector) => match &config.pairwise {
+                Some(secret) => Some(secret.sector_key(sector)),
+                None => return Err(target.error(Reject::PairwiseUnavailable)),
+            },
+            None => None,
+        };
         Ok(BoundRequest {
             client_id: self.client_id,
             client_name: client.metadata().client_name.clone(),
@@ -323,6 +331,7 @@ impl AuthorizeRequest {
                 lifetime: client.metadata().front_channel_token_lifetime,
                 scope: client.front_channel_scope().cloned(),
             },
+            sector_key,
         })
     }
 }
@@ -509,6 +518,9 @@ pub struct BoundRequest {
     front_channel: FrontChannelPolicy,
     #[serde(default)]
     claims: ClaimsRequest,
+    /// A pairwise client's sector key (OIDC Core §8.1).
+    #[serde(default)]
+    sector_key: Option<SectorKey>,
 }
 
 /// What a client's registration says about its front-channel access tokens (seed 002: limited
@@ -575,7 +587,18 @@ impl BoundRequest {
         self.id_token_hint.as_deref()
     }
 
-    /// The subject named by a verified `id_token_hint`.
+    /// The `sub` the client sees for the End-User `subject`: its pairwise value for a pairwise
+    /// client (OIDC Core §8.1), else `subject` itself.
+    #[must_use]
+    pub fn public_subject(&self, subject: &Subject) -> Subject {
+        match &self.sector_key {
+            Some(key) => key.subject(subject),
+            None => subject.clone(),
+        }
+    }
+
+    /// The subject named by a verified `id_token_hint`: a pairwise value for a pairwise client
+    /// (compare it with [`BoundRequest::public_subject`]).
     #[must_use]
     pub fn hint_subject(&self) -> Option<&Subject> {
         self.hint_subject.as_ref()
@@ -705,7 +728,7 @@ impl BoundRequest {
         if self
             .hint_subject
             .as_ref()
-            .is_some_and(|hint| hint != subject)
+            .is_some_and(|hint| *hint != self.public_subject(subject))
         {
             return Err(Reject::IdTokenHintSubjectMismatch);
         }
@@ -727,7 +750,8 @@ impl BoundRequest {
     fn claims_satisfied(&self, approval: &Approval) -> Result<(), Reject> {
         let sub = self.claims.claim(ClaimsTarget::IdToken, "sub");
         let wanted_sub = sub.map_or(&[][..], |s| s.wanted());
-        let subject = serde_json::Value::String(approval.subject.as_str().into());
+        let subject = self.public_subject(&approval.subject);
+        let subject = serde_json::Value::String(subject.as_str().into());
         if !wanted_sub.is_empty() && !wanted_sub.contains(&subject) {
             return Err(Reject::ClaimsSubjectMismatch);
         }
@@ -862,6 +886,8 @@ impl BoundRequest {
         let code = AuthorizationCode::generate(mint.rng).map_err(|_| fail(Reject::ServerError))?;
         let now = mint.now;
         let auth_time_required = self.max_age.is_some();
+        let sub = self.public_subject(&approval.subject);
+        let pairwise_subject = self.sector_key.is_some().then(|| sub.clone());
         let auth_time = (auth_time_required || config.auth_time == AuthTimePolicy::Always)
             .then_some(approval.auth_time);
         // Front-channel tokens: the client's lifetime and scope limits, for the client alone.
@@ -879,7 +905,7 @@ impl BoundRequest {
             let scope_text = front_scope.to_string();
             let audience = [self.client_id.as_str().into()];
             let facts = TokenFacts {
-                subject: approval.subject.as_str(),
+                subject: sub.as_str(),
                 client_id: self.client_id.as_str(),
                 audience: &audience,
                 scope: &scope_text,
@@ -899,7 +925,7 @@ impl BoundRequest {
         if self.response_type.has_id_token() {
             let event = AuthEvent {
                 issuer: &config.issuer,
-                subject: approval.subject.as_str(),
+                subject: sub.as_str(),
                 client_id: self.client_id.as_str(),
                 auth_time,
                 nonce: self.nonce.as_ref().map(Nonce::as_str),
@@ -943,6 +969,7 @@ impl BoundRequest {
             expires_at: now.saturating_add_secs(front_lifetime),
             audience: Vec::new(),
             claims: self.claims.clone(),
+            pairwise_subject: pairwise_subject.clone(),
         });
         let code = CodeRecord {
             digest: code.digest(),
@@ -961,6 +988,7 @@ impl BoundRequest {
             issued_at: now,
             expires_at: now.saturating_add_secs(config.code_lifetime),
             claims: self.claims,
+            pairwise_subject,
         };
         Ok(Approved {
             response,

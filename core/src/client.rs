@@ -149,6 +149,20 @@ metadata_names!(GrantType, "grant_types",
     RefreshToken => "refresh_token",
 );
 
+/// The kind of `sub` a client receives (OIDC Core §8, Registration §2).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Eq, Hash, PartialEq, Serialize)]
+#[serde(try_from = "String", into = "&'static str")]
+#[non_exhaustive]
+pub enum SubjectType {
+    /// A value of its own per sector (OIDC Core §8.1, [`pairwise`](crate::pairwise)).
+    Pairwise,
+    /// The same value for every client (the default).
+    #[default]
+    Public,
+}
+
+metadata_names!(SubjectType, "subject_type", Pairwise => "pairwise", Public => "public");
+
 /// The format of a client's access tokens.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Eq, Hash, PartialEq, Serialize)]
 #[serde(try_from = "String", into = "&'static str")]
@@ -228,6 +242,13 @@ pub struct ClientMetadata {
     /// The client must push its authorization requests (RFC 9126 §6).
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// `public` (default) or `pairwise` subject identifiers (OIDC Core §8, Registration §2).
+    #[serde(default)]
+    pub subject_type: SubjectType,
+    /// For a pairwise client: an https URL listing its redirect URIs, whose host is its sector
+    /// identifier (Registration §5); without one, its redirect URIs must share one host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector_identifier_uri: Option<String>,
     /// Extension: the format of the access tokens issued to this client: `opaque` (the
     /// default) or `jwt` (RFC 9068).
     #[serde(default)]
@@ -347,6 +368,40 @@ fn is_localhost_http(uri: &str) -> bool {
             .is_none_or(|c| matches!(c, ':' | '/' | '?'))
 }
 
+/// A pairwise client's sector identifier (Registration §5): the host of its
+/// `sector_identifier_uri` (https), or the one host of its redirect URIs; `None` for a public
+/// client.
+fn sector_identifier(
+    metadata: &ClientMetadata,
+    redirect_uris: &[RedirectUri],
+) -> Result<Option<String>, Reject> {
+    if let Some(uri) = &metadata.sector_identifier_uri {
+        let parsed = RedirectUri::parse(uri).map_err(|_| Reject::SectorIdentifierUriInvalid)?;
+        if !parsed.is_https() {
+            return Err(Reject::SectorIdentifierUriInvalid);
+        }
+    }
+    if metadata.subject_type != SubjectType::Pairwise {
+        return Ok(None);
+    }
+    if let Some(uri) = &metadata.sector_identifier_uri {
+        return crate::pairwise::host_of(uri)
+            .map(Some)
+            .ok_or(Reject::SectorIdentifierUriInvalid);
+    }
+    let mut hosts = redirect_uris
+        .iter()
+        .map(|r| crate::pairwise::host_of(r.as_str()));
+    let first = hosts
+        .next()
+        .flatten()
+        .ok_or(Reject::SubjectTypeUnsupported)?;
+    if hosts.any(|h| h.as_deref() != Some(first.as_str())) {
+        return Err(Reject::SectorIdentifierRequired);
+    }
+    Ok(Some(first))
+}
+
 /// A validated client registration.
 ///
 /// Cheap to clone: the registration is shared behind an [`Arc`](alloc::sync::Arc), so a store can
@@ -406,6 +461,8 @@ struct Registration {
     id_token_alg: JwsAlgorithm,
     scope: Option<Scope>,
     front_channel_scope: Option<Scope>,
+    /// A pairwise client's sector identifier.
+    sector: Option<String>,
 }
 
 impl Client {
@@ -559,6 +616,7 @@ impl Client {
         if metadata.front_channel_token_lifetime == Some(0) {
             return Err(Reject::FrontChannelLifetimeInvalid);
         }
+        let sector = sector_identifier(&metadata, &redirect_uris)?;
         let id_token_alg = metadata
             .id_token_signed_response_alg
             .unwrap_or(JwsAlgorithm::RS256);
@@ -576,6 +634,7 @@ impl Client {
             id_token_alg,
             scope,
             front_channel_scope,
+            sector,
         })))
     }
 
@@ -674,6 +733,12 @@ impl Client {
     #[must_use]
     pub fn access_token_format(&self) -> AccessTokenFormat {
         self.0.metadata.access_token_format
+    }
+
+    /// The sector identifier of a pairwise client (OIDC Core §8.1); `None` for a public one.
+    #[must_use]
+    pub fn sector_identifier(&self) -> Option<&str> {
+        self.0.sector.as_deref()
     }
 
     /// The scope values its front-channel access tokens may carry (`None`: the granted scope).

@@ -110,6 +110,11 @@ pub struct Config {
     /// The `acr` values the host can satisfy, advertised in discovery (Discovery §3); empty:
     /// not advertised.
     pub acr_values_supported: Vec<String>,
+    /// The secret of pairwise subject identifiers (OIDC Core §8.1; see
+    /// [`pairwise`](crate::pairwise) on key management). `None` (the default): only `public`
+    /// subjects, and clients registered with `subject_type: pairwise` are refused at the
+    /// authorization endpoint.
+    pub pairwise: Option<crate::pairwise::PairwiseSecret>,
 }
 
 /// Longest code lifetime accepted (RFC 6749 §4.1.2 recommends at most 10 minutes).
@@ -185,6 +190,7 @@ impl Config {
             claims_supported: default_claims_supported(),
             scope_claims: Vec::new(),
             acr_values_supported: Vec::new(),
+            pairwise: None,
         })
     }
 
@@ -298,6 +304,8 @@ pub enum ConfigError {
     Scopes,
     /// A custom scope's claims name a scope value that is not supported, or a protected claim.
     Claims,
+    /// The pairwise secret is shorter than 32 bytes.
+    PairwiseSecret,
     /// A signer's algorithm needs SHA-384 or SHA-512 for its hash claims, which this build
     /// leaves out (the `sha512` feature of `oidc-hybrid` is off).
     HashUnavailable,
@@ -316,6 +324,7 @@ impl core::fmt::Display for ConfigError {
             Self::Claims => {
                 "scope_claims must name supported scope values and no protected claim"
             }
+            Self::PairwiseSecret => "the pairwise secret must be at least 32 bytes",
             Self::HashUnavailable => {
                 "a signing key needs SHA-384/SHA-512, built only with the `sha512` feature"
             }

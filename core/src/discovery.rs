@@ -36,7 +36,7 @@ pub struct ProviderMetadata {
     pub response_modes_supported: Vec<&'static str>,
     /// Grant types.
     pub grant_types_supported: Vec<&'static str>,
-    /// REQUIRED: `public`.
+    /// REQUIRED: `public`, and `pairwise` when a pairwise secret is configured.
     pub subject_types_supported: Vec<&'static str>,
     /// REQUIRED: the signing algorithms of the configured keys, and only those: RS256 among them
     /// unless [`Rs256Policy::WaiveNonConforming`](crate::Rs256Policy) left it out (OIDC Core
@@ -137,7 +137,11 @@ impl ProviderMetadata {
                 .collect(),
             response_modes_supported: alloc::vec!["query", "fragment", "form_post"],
             grant_types_supported: crate::token::grant_types_supported(),
-            subject_types_supported: alloc::vec!["public"],
+            subject_types_supported: if config.pairwise.is_some() {
+                alloc::vec!["public", "pairwise"]
+            } else {
+                alloc::vec!["public"]
+            },
             id_token_signing_alg_values_supported: algorithms,
             token_endpoint_auth_methods_supported: auth_methods.clone(),
             token_endpoint_auth_signing_alg_values_supported: auth_algs.clone(),

@@ -143,6 +143,9 @@ pub enum Reject {
     MultipleAuthMethods,
     /// `nonce` is required (`id_token` in the response type) and missing.
     NonceMissing,
+    /// A client registered with `subject_type: pairwise` while the provider has no pairwise
+    /// secret.
+    PairwiseUnavailable,
     /// A parameter appears more than once.
     ParameterDuplicated,
     /// A parameter value is longer than allowed.
@@ -242,8 +245,20 @@ pub enum Reject {
     ServerError,
     /// No signing key is configured for the algorithm the client registered.
     SigningKeyUnavailable,
+    /// A pairwise client's redirect URIs are on several hosts and it has no
+    /// `sector_identifier_uri` (Registration §5).
+    SectorIdentifierRequired,
+    /// A client's `sector_identifier_uri` could not be fetched (Registration §5).
+    SectorIdentifierUnavailable,
+    /// A `sector_identifier_uri` is not an https URL (Registration §5).
+    SectorIdentifierUriInvalid,
+    /// A redirect URI is not listed at the client's `sector_identifier_uri` (Registration §5).
+    SectorRedirectUriUnlisted,
     /// A subject identifier is malformed.
     SubjectMalformed,
+    /// A `subject_type` other than `public` or `pairwise`, or `pairwise` for a client whose
+    /// redirect URIs have no host.
+    SubjectTypeUnsupported,
     /// The access token is missing.
     TokenMissing,
     /// The access token is unknown, expired or revoked.
@@ -316,7 +331,9 @@ impl Reject {
             | Self::RequestObjectSignatureInvalid => C::InvalidRequestObject,
             Self::RequestUriClientMismatch | Self::RequestUriInvalid => C::InvalidRequestUri,
             Self::RequestUriNotSupported => C::RequestUriNotSupported,
-            Self::ServerError | Self::SigningKeyUnavailable => C::ServerError,
+            Self::PairwiseUnavailable | Self::ServerError | Self::SigningKeyUnavailable => {
+                C::ServerError
+            }
             Self::TokenMissing => C::InvalidRequest,
             Self::TokenInvalid => C::InvalidToken,
             Self::TokenScopeInsufficient => C::InsufficientScope,
@@ -336,8 +353,13 @@ impl Reject {
             | Self::JwksInvalid
             | Self::JwksMissing
             | Self::JwksUriInvalid
+            | Self::SectorIdentifierRequired
+            | Self::SectorIdentifierUnavailable
+            | Self::SectorIdentifierUriInvalid
+            | Self::SectorRedirectUriUnlisted
             | Self::SigningAlgorithmUnsupported
-            | Self::SubjectMalformed => C::InvalidClientMetadata,
+            | Self::SubjectMalformed
+            | Self::SubjectTypeUnsupported => C::InvalidClientMetadata,
             Self::AssertionIncomplete
             | Self::ClaimsMalformed
             | Self::ClientIdMalformed
@@ -458,6 +480,7 @@ impl Reject {
             Self::MaxAgeMalformed => "max_age is not a non-negative integer",
             Self::MultipleAuthMethods => "more than one client authentication method was used",
             Self::NonceMissing => "nonce is required for this response_type",
+            Self::PairwiseUnavailable => "pairwise subject identifiers are not enabled",
             Self::ParameterDuplicated => "a parameter appears more than once",
             Self::ParameterTooLong => "a parameter value is too long",
             Self::PromptNoneWithOther => "prompt=none cannot be combined with other values",
@@ -527,7 +550,16 @@ impl Reject {
             Self::ServerError => "the server failed to process the request",
             Self::SigningAlgorithmUnsupported => "a registered signing algorithm is not supported",
             Self::SigningKeyUnavailable => "no signing key for the client's algorithm",
+            Self::SectorIdentifierRequired => {
+                "a pairwise client with redirect_uris on several hosts needs a sector_identifier_uri"
+            }
+            Self::SectorIdentifierUnavailable => "the sector_identifier_uri could not be fetched",
+            Self::SectorIdentifierUriInvalid => "sector_identifier_uri must be an https URL",
+            Self::SectorRedirectUriUnlisted => {
+                "a redirect_uri is not listed at the sector_identifier_uri"
+            }
             Self::SubjectMalformed => "the subject identifier is malformed",
+            Self::SubjectTypeUnsupported => "subject_type must be public or pairwise",
             Self::TokenMissing => "the access token is missing",
             Self::TokenInvalid => "the access token is invalid or expired",
             Self::TokenScopeInsufficient => "the access token lacks the openid scope",

@@ -153,7 +153,7 @@ impl AuthenticatedIntrospection {
             active: true,
             scope: Some(record.scope.to_string()),
             client_id: Some(record.client_id.as_str().into()),
-            sub: Some(record.subject.as_str().into()),
+            sub: Some(record.client_subject().as_str().into()),
             exp: Some(record.expires_at),
             iat: Some(record.issued_at),
             aud: audience,
@@ -204,7 +204,14 @@ impl RefreshIntrospection {
                 active: true,
                 scope: Some(record.scope.to_string()),
                 client_id: Some(record.client_id.as_str().into()),
-                sub: Some(record.subject.as_str().into()),
+                sub: Some(
+                    record
+                        .pairwise_subject
+                        .as_ref()
+                        .unwrap_or(&record.subject)
+                        .as_str()
+                        .into(),
+                ),
                 exp: Some(record.expires_at),
                 iat: Some(record.issued_at),
                 aud: Vec::new(),

@@ -25,6 +25,7 @@ pub mod introspection;
 pub mod jose;
 pub mod keys;
 pub mod mint;
+pub mod pairwise;
 pub mod par;
 pub mod params;
 pub mod pkce;
@@ -46,7 +47,7 @@ pub use authorize::{
 pub use claims::{ClaimsQuery, ClaimsRequest, ClaimsTarget};
 pub use client::{
     AccessTokenFormat, ApplicationType, Client, ClientMetadata, GrantType, RequestObjectSigning,
-    TokenEndpointAuthMethod, UnsupportedMetadata,
+    SubjectType, TokenEndpointAuthMethod, UnsupportedMetadata,
 };
 pub use client_auth::{AuthenticatedClient, Credentials};
 pub use client_keys::{
@@ -64,6 +65,7 @@ pub use introspection::{Introspection, IntrospectionRequest};
 pub use keys::SharedKeys;
 pub use keys::{KeySet, KeySource, KeyState, KeysGuard};
 pub use mint::Mint;
+pub use pairwise::{PairwiseSecret, SectorFetcher};
 pub use par::{PushRequest, PushedResponse};
 pub use params::Params;
 pub use pkce::{CodeChallenge, CodeChallengeMethod, CodeVerifier};

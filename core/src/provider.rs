@@ -17,6 +17,7 @@ use crate::error::{EndpointError, Reject};
 use crate::introspection::{Introspection, IntrospectionRequest, IntrospectionStep};
 use crate::keys::{KeySet, KeySource, KeysGuard};
 use crate::mint::Mint;
+use crate::pairwise::{SectorFetcher, check_sector_document};
 use crate::par::{PushRequest, PushStep, PushedResponse};
 use crate::params::Params;
 use crate::random::SecureRandom;
@@ -45,6 +46,7 @@ pub struct Provider<S, C, R> {
     observer: Option<ErrorObserver>,
     verifier: Option<Box<dyn JwsVerifier>>,
     fetcher: Option<Box<dyn JwksFetcher>>,
+    sector_fetcher: Option<Box<dyn SectorFetcher>>,
 }
 
 impl<S, C, R> fmt::Debug for Provider<S, C, R> {
@@ -102,6 +104,7 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
             observer: None,
             verifier: None,
             fetcher: None,
+            sector_fetcher: None,
         })
     }
 
@@ -143,6 +146,37 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
     pub fn with_jwks_fetcher(mut self, fetcher: impl JwksFetcher + 'static) -> Self {
         self.fetcher = Some(Box::new(fetcher));
         self
+    }
+
+    /// Fetches pairwise clients' `sector_identifier_uri` with `fetcher`, for
+    /// [`Provider::verify_sector`].
+    #[must_use]
+    pub fn with_sector_fetcher(mut self, fetcher: impl SectorFetcher + 'static) -> Self {
+        self.sector_fetcher = Some(Box::new(fetcher));
+        self
+    }
+
+    /// Checks a client's `sector_identifier_uri`, if it registered one: the document it names
+    /// must list every redirect URI of the client (OIDC Registration §5). Call it when a client
+    /// is registered or its registration changes, before storing it.
+    ///
+    /// # Errors
+    ///
+    /// [`Reject::SectorIdentifierUnavailable`] when the document cannot be fetched (no fetcher,
+    /// or the fetch failed: the observer sees why); [`Reject::SectorRedirectUriUnlisted`].
+    pub async fn verify_sector(&self, client: &Client) -> Result<(), Reject> {
+        let Some(uri) = client.metadata().sector_identifier_uri.as_deref() else {
+            return Ok(());
+        };
+        let Some(fetcher) = &self.sector_fetcher else {
+            return Err(Reject::SectorIdentifierUnavailable);
+        };
+        let listed = fetcher.fetch(uri).await.map_err(|e| {
+            self.internal(&e);
+            Reject::SectorIdentifierUnavailable
+        })?;
+        let uris: Vec<&str> = client.redirect_uris().iter().map(|r| r.as_str()).collect();
+        check_sector_document(&listed, &uris)
     }
 
     /// Sets the [`ErrorObserver`].

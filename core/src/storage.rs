@@ -69,6 +69,10 @@ pub struct CodeRecord {
     /// Records written before it existed read as empty.
     #[serde(default, skip_serializing_if = "ClaimsRequest::is_empty")]
     pub claims: ClaimsRequest,
+    /// The `sub` the client sees when it differs from `subject`: a pairwise client's (OIDC Core
+    /// §8.1). Records written before it existed read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairwise_subject: Option<Subject>,
 }
 
 /// A stored access token.
@@ -97,9 +101,19 @@ pub struct AccessTokenRecord {
     /// Records written before it existed read as empty.
     #[serde(default, skip_serializing_if = "ClaimsRequest::is_empty")]
     pub claims: ClaimsRequest,
+    /// The `sub` the client sees when it differs from `subject`: a pairwise client's (OIDC Core
+    /// §8.1). Records written before it existed read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairwise_subject: Option<Subject>,
 }
 
 impl AccessTokenRecord {
+    /// The `sub` its client sees: the pairwise one, or the End-User's subject.
+    #[must_use]
+    pub fn client_subject(&self) -> &Subject {
+        self.pairwise_subject.as_ref().unwrap_or(&self.subject)
+    }
+
     /// The token's audiences (`aud` in JWT access tokens and introspection, RFC 9068 §2.2,
     /// RFC 7662 §2.2): its resources, or its client id when it has none.
     #[must_use]
@@ -142,6 +156,10 @@ pub struct RefreshTokenRecord {
     /// Records written before it existed read as empty.
     #[serde(default, skip_serializing_if = "ClaimsRequest::is_empty")]
     pub claims: ClaimsRequest,
+    /// The `sub` the client sees when it differs from `subject`: a pairwise client's (OIDC Core
+    /// §8.1). Records written before it existed read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairwise_subject: Option<Subject>,
 }
 
 /// A pushed authorization request (RFC 9126 §2), stored until it is used once or expires.

@@ -365,6 +365,7 @@ impl CodeRedemption {
             resources: &[],
             claims: &record.claims,
             host,
+            pairwise_subject: record.pairwise_subject.as_ref(),
         };
         let refresh = client.allows_grant(GrantType::RefreshToken);
         mint_tokens(&facts, refresh, client, mint)
@@ -483,6 +484,7 @@ impl RefreshRequest {
             resources: &[],
             claims: &record.claims,
             host,
+            pairwise_subject: record.pairwise_subject.as_ref(),
         };
         let mut issued = mint_tokens(&facts, true, client, mint)?;
         // Stored by the rotation, not with the access token.
@@ -676,6 +678,8 @@ struct GrantFacts<'a> {
     claims: &'a ClaimsRequest,
     /// The host's answer to the ID token's [`ClaimsQuery`], if one was asked.
     host: Option<&'a Claims>,
+    /// The `sub` the client sees, when pairwise (OIDC Core §8.1).
+    pairwise_subject: Option<&'a Subject>,
 }
 
 /// The query for the claims of an ID token issued at the token endpoint, if it may carry any.
@@ -713,8 +717,9 @@ fn mint_tokens(
         .then_some(facts.auth_time);
     let scope = facts.scope.to_string();
     let audience = audience_of(facts.resources, facts.client_id.as_str());
+    let sub = facts.pairwise_subject.unwrap_or(facts.subject);
     let token_facts = TokenFacts {
-        subject: facts.subject.as_str(),
+        subject: sub.as_str(),
         client_id: facts.client_id.as_str(),
         audience: &audience,
         scope: &scope,
@@ -732,7 +737,7 @@ fn mint_tokens(
         let signer = mint.signer(alg)?;
         let event = AuthEvent {
             issuer: &config.issuer,
-            subject: facts.subject.as_str(),
+            subject: sub.as_str(),
             client_id: facts.client_id.as_str(),
             auth_time,
             nonce: facts.nonce,
@@ -768,6 +773,7 @@ fn mint_tokens(
         expires_at: now.saturating_add_secs(config.access_token_lifetime),
         audience: facts.resources.to_vec(),
         claims: facts.claims.clone(),
+        pairwise_subject: facts.pairwise_subject.cloned(),
     };
     let refresh_record = refresh_token.as_ref().map(|token| RefreshTokenRecord {
         digest: token.digest(),
@@ -782,6 +788,7 @@ fn mint_tokens(
         issued_at: now,
         expires_at: now.saturating_add_secs(config.refresh_token_lifetime),
         claims: facts.claims.clone(),
+        pairwise_subject: facts.pairwise_subject.cloned(),
     });
     let response = TokenResponse {
         access_token: access.expose().to_string(),

@@ -200,7 +200,7 @@ impl AuthorizedUserInfo {
     ) -> Result<Claims, EndpointError> {
         let all = all.ok_or(EndpointError::new(Reject::TokenInvalid, false))?;
         let mut out = Claims::new();
-        let sub = Value::String(self.record.subject.as_str().into());
+        let sub = Value::String(self.record.client_subject().as_str().into());
         out.insert("sub".into(), sub);
         out.extend(release(query, Some(&self.record.claims), &all));
         Ok(out)

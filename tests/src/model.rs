@@ -253,6 +253,7 @@ impl Model {
             issued_at: self.now(),
             expires_at: at(self.now + code_ttl),
             claims: ClaimsRequest::default(),
+            pairwise_subject: None,
         };
         self.grants.push(ModelGrant {
             id: grant_id,
@@ -278,6 +279,7 @@ impl Model {
             expires_at: at(self.now + ttl),
             audience: Vec::new(),
             claims: ClaimsRequest::default(),
+            pairwise_subject: None,
         }
     }
 
@@ -297,6 +299,7 @@ impl Model {
             issued_at: self.now(),
             expires_at: at(self.now + ttl),
             claims: ClaimsRequest::default(),
+            pairwise_subject: None,
         }
     }
 
