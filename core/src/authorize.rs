@@ -420,6 +420,12 @@ pub struct Approval {
     pub amr: Vec<String>,
     /// The scope the End-User granted (`None`: all requested). Must keep `openid`.
     pub granted_scope: Option<Scope>,
+    /// The host's decision on a refresh token for this grant (decision 0018): `None` follows
+    /// OIDC Core §11 — one is issued when `offline_access` was requested with `prompt=consent`
+    /// and stays granted; `Some(true)` issues one (e.g. a first-party client, or consent the
+    /// host obtained otherwise); `Some(false)` never. Only ever to clients registered with the
+    /// `refresh_token` grant, and never in the front channel.
+    pub refresh_token: Option<bool>,
 }
 
 impl Approval {
@@ -432,7 +438,15 @@ impl Approval {
             acr: None,
             amr: Vec::new(),
             granted_scope: None,
+            refresh_token: None,
         }
+    }
+
+    /// Decides whether the grant gets a refresh token (see [`Approval::refresh_token`]).
+    #[must_use]
+    pub fn with_refresh_token(mut self, issue: bool) -> Self {
+        self.refresh_token = Some(issue);
+        self
     }
 
     /// Sets the `acr`.
@@ -886,6 +900,11 @@ impl BoundRequest {
         let code = AuthorizationCode::generate(mint.rng).map_err(|_| fail(Reject::ServerError))?;
         let now = mint.now;
         let auth_time_required = self.max_age.is_some();
+        // Decision 0018: OIDC Core §11 by default, else the host's decision.
+        let refresh_token = self.refresh_allowed
+            && approval
+                .refresh_token
+                .unwrap_or_else(|| scope.contains("offline_access"));
         let sub = self.public_subject(&approval.subject);
         let pairwise_subject = self.sector_key.is_some().then(|| sub.clone());
         let auth_time = (auth_time_required || config.auth_time == AuthTimePolicy::Always)
@@ -989,6 +1008,7 @@ impl BoundRequest {
             expires_at: now.saturating_add_secs(config.code_lifetime),
             claims: self.claims,
             pairwise_subject,
+            refresh_token,
         };
         Ok(Approved {
             response,

@@ -62,8 +62,18 @@ pub struct Config {
     /// Lifetime of front-channel access tokens (`code token`, `code id_token token`) in seconds
     /// (default 300: short, RFC 9700 §2.1.2).
     pub front_channel_token_lifetime: u64,
-    /// Refresh token lifetime in seconds (default 30 days).
+    /// Refresh token lifetime in seconds (default 30 days): sliding, each rotation starts it
+    /// anew.
     pub refresh_token_lifetime: u64,
+    /// The absolute lifetime of a grant's refresh-token chain, from the code's redemption, in
+    /// seconds: no rotation extends it (RFC 9700 §4.14.2 "refresh token expiration"). Default
+    /// `None`: no cap besides the sliding lifetime.
+    pub refresh_token_max_lifetime: Option<u64>,
+    /// How long, in seconds, a rotated refresh token may still be used once more without
+    /// revoking the grant, for a client's concurrent retries (RFC 9700 §4.14.2 allows it;
+    /// REQUIREMENTS 140). Default 0: any reuse revokes the grant. A use within the window
+    /// rotates again from the old token; a use after it revokes the grant as before.
+    pub refresh_token_reuse_grace: u64,
     /// ID token lifetime in seconds (default 600).
     pub id_token_lifetime: u64,
     /// Whether PKCE `plain` is accepted (default false: S256 only, RFC 9700 §2.1.1).
@@ -165,6 +175,8 @@ impl Config {
             access_token_lifetime: 3600,
             front_channel_token_lifetime: 300,
             refresh_token_lifetime: 30 * 24 * 3600,
+            refresh_token_max_lifetime: None,
+            refresh_token_reuse_grace: 0,
             id_token_lifetime: 600,
             allow_pkce_plain: false,
             auth_time: AuthTimePolicy::Always,
@@ -255,6 +267,7 @@ impl Config {
             self.front_channel_token_lifetime,
             self.refresh_token_lifetime,
             self.id_token_lifetime,
+            self.refresh_token_max_lifetime.unwrap_or(1),
         ]
         .contains(&0)
         {

@@ -407,7 +407,8 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
     /// A replayed code revokes its grant: every token issued from it stops working
     /// (RFC 6749 §4.1.2). A failed redemption of a fresh code (wrong client, redirect URI or PKCE
     /// verifier) also revokes the grant: the code is spent and was in the wrong hands. Reuse of a
-    /// rotated refresh token revokes the grant (RFC 9700 §4.14.2).
+    /// rotated refresh token revokes the grant (RFC 9700 §4.14.2), unless the configured reuse
+    /// grace window still covers it.
     ///
     /// # Errors
     ///
@@ -467,7 +468,12 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
                     Ok(rotate) => {
                         let rotation = self
                             .storage
-                            .rotate_refresh_token(rotate.old(), rotate.new_token(), now)
+                            .rotate_refresh_token(
+                                rotate.old(),
+                                rotate.new_token(),
+                                now,
+                                rotate.grace_since(),
+                            )
                             .await;
                         rotate.rotated(rotation.map_err(fail)?)
                     }

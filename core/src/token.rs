@@ -366,8 +366,13 @@ impl CodeRedemption {
             claims: &record.claims,
             host,
             pairwise_subject: record.pairwise_subject.as_ref(),
+            chain_expires_at: mint
+                .config
+                .refresh_token_max_lifetime
+                .map(|max| mint.now.saturating_add_secs(max)),
         };
-        let refresh = client.allows_grant(GrantType::RefreshToken);
+        // Decision 0018: the approval decided; the client must still have the grant type.
+        let refresh = record.refresh_token && client.allows_grant(GrantType::RefreshToken);
         mint_tokens(&facts, refresh, client, mint)
     }
 }
@@ -401,17 +406,30 @@ impl RefreshRequest {
     /// # Errors
     ///
     /// A [`Refusal`]: [`Reject::RefreshTokenReused`] with the grant to revoke for a retired
-    /// token (RFC 9700 §4.14.2); [`Reject::RefreshTokenInvalid`] if the token is unknown or
-    /// bound to another client; [`Reject::ScopeNotAllowed`] if `scope` widens the grant;
-    /// `server_error` if minting fails.
+    /// token, or a rotated one outside the reuse grace window (RFC 9700 §4.14.2; a rotated
+    /// token inside it is refreshed again, decision 0018); [`Reject::RefreshTokenInvalid`] if
+    /// the token is unknown or bound to another client; [`Reject::ScopeNotAllowed`] if `scope`
+    /// widens the grant; `server_error` if minting fails.
     pub fn refresh(
         self,
         lookup: RefreshLookup,
         host: Option<Claims>,
         mint: Mint<'_>,
     ) -> Result<RotateRefreshToken, Refusal> {
+        let grace = mint.config.refresh_token_reuse_grace;
         let record = match lookup {
             RefreshLookup::Live(record) => record,
+            RefreshLookup::Rotated(record, rotated_at)
+                if grace > 0 && mint.now < rotated_at.saturating_add_secs(grace) =>
+            {
+                record
+            }
+            RefreshLookup::Rotated(record, _) => {
+                return Err(Refusal {
+                    error: self.error(Reject::RefreshTokenReused),
+                    revoke: Some(record.grant_id),
+                });
+            }
             RefreshLookup::Retired(grant) => {
                 return Err(Refusal {
                     error: self.error(Reject::RefreshTokenReused),
@@ -423,9 +441,13 @@ impl RefreshRequest {
         let (issued, refresh) = self
             .mint(&record, host.as_ref(), mint)
             .map_err(|r| Refusal::from(self.error(r)))?;
+        // The window opens at the first rotation: `now - grace` (never before the epoch).
+        let grace_since = (grace > 0)
+            .then(|| crate::clock::UnixTime::from_secs(mint.now.as_secs().saturating_sub(grace)));
         Ok(RotateRefreshToken {
             old: self.digest,
             new: refresh,
+            grace_since,
             then: StoreTokens {
                 client: self.client,
                 issued,
@@ -440,7 +462,7 @@ impl RefreshRequest {
     #[must_use]
     pub fn claims_query(&self, lookup: &RefreshLookup, config: &Config) -> Option<ClaimsQuery> {
         match lookup {
-            RefreshLookup::Live(record) => {
+            RefreshLookup::Live(record) | RefreshLookup::Rotated(record, _) => {
                 let scope = self.scope.as_ref().unwrap_or(&record.scope);
                 id_token_query(
                     config,
@@ -485,6 +507,7 @@ impl RefreshRequest {
             claims: &record.claims,
             host,
             pairwise_subject: record.pairwise_subject.as_ref(),
+            chain_expires_at: record.chain_expires_at,
         };
         let mut issued = mint_tokens(&facts, true, client, mint)?;
         // Stored by the rotation, not with the access token.
@@ -501,6 +524,7 @@ impl RefreshRequest {
 pub struct RotateRefreshToken {
     old: SecretDigest,
     new: RefreshTokenRecord,
+    grace_since: Option<crate::clock::UnixTime>,
     then: StoreTokens,
 }
 
@@ -515,6 +539,14 @@ impl RotateRefreshToken {
     #[must_use]
     pub fn new_token(&self) -> &RefreshTokenRecord {
         &self.new
+    }
+
+    /// The start of the reuse grace window to pass to
+    /// [`Storage::rotate_refresh_token`](crate::Storage::rotate_refresh_token) (`None`: no
+    /// window, `Config::refresh_token_reuse_grace` is 0).
+    #[must_use]
+    pub fn grace_since(&self) -> Option<crate::clock::UnixTime> {
+        self.grace_since
     }
 
     /// An error answered to this request.
@@ -680,6 +712,8 @@ struct GrantFacts<'a> {
     host: Option<&'a Claims>,
     /// The `sub` the client sees, when pairwise (OIDC Core §8.1).
     pairwise_subject: Option<&'a Subject>,
+    /// The end of the refresh-token chain (absolute lifetime), if capped.
+    chain_expires_at: Option<crate::clock::UnixTime>,
 }
 
 /// The query for the claims of an ID token issued at the token endpoint, if it may carry any.
@@ -775,6 +809,7 @@ fn mint_tokens(
         claims: facts.claims.clone(),
         pairwise_subject: facts.pairwise_subject.cloned(),
     };
+    let sliding = now.saturating_add_secs(config.refresh_token_lifetime);
     let refresh_record = refresh_token.as_ref().map(|token| RefreshTokenRecord {
         digest: token.digest(),
         grant_id: facts.grant_id.clone(),
@@ -786,7 +821,10 @@ fn mint_tokens(
         acr: facts.acr.map(String::from),
         amr: facts.amr.to_vec(),
         issued_at: now,
-        expires_at: now.saturating_add_secs(config.refresh_token_lifetime),
+        expires_at: facts
+            .chain_expires_at
+            .map_or(sliding, |end| end.min(sliding)),
+        chain_expires_at: facts.chain_expires_at,
         claims: facts.claims.clone(),
         pairwise_subject: facts.pairwise_subject.cloned(),
     });

@@ -103,6 +103,7 @@ impl Storage for Nothing {
         _: &SecretDigest,
         _: &RefreshTokenRecord,
         _: UnixTime,
+        _: Option<UnixTime>,
     ) -> impl Future<Output = Result<Rotation, Infallible>> {
         ready(Ok(Rotation::Unknown))
     }

@@ -152,7 +152,8 @@ impl Harness {
         block_on(self.provider.authorize(&params))
     }
 
-    /// Approves for `subject`, authenticated now, with `pwd` as the method.
+    /// Approves for `subject`, authenticated now, with `pwd` as the method; the host decides to
+    /// issue a refresh token (to clients with the `refresh_token` grant).
     ///
     /// # Errors
     ///
@@ -162,7 +163,10 @@ impl Harness {
         request: BoundRequest,
         subject: &str,
     ) -> Result<AuthorizationResponse, AuthorizeError> {
+        // The harness host issues refresh tokens to every client that may refresh: its own
+        // decision (docs/decisions/0018), not OIDC Core §11's `offline_access` default.
         let approval = Approval::new(Subject::new(subject).expect("valid subject"), self.now())
+            .with_refresh_token(true)
             .with_amr(["pwd"])
             .with_acr("urn:example:loa:1");
         block_on(self.provider.approve(request, approval))
@@ -440,7 +444,8 @@ impl Harness {
         subject: &str,
         auth_time: UnixTime,
     ) -> Result<AuthorizationResponse, AuthorizeError> {
-        let approval = Approval::new(Subject::new(subject).expect("valid subject"), auth_time);
+        let approval = Approval::new(Subject::new(subject).expect("valid subject"), auth_time)
+            .with_refresh_token(true);
         block_on(self.provider.approve(request, approval))
     }
 

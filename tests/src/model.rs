@@ -12,7 +12,8 @@
 //!   revoked grant;
 //! - an access token is found while unexpired, not revoked and its grant not revoked;
 //! - a refresh token is [`RefreshLookup::Live`] while unexpired, not rotated and its grant not
-//!   revoked, [`RefreshLookup::Retired`] while unexpired otherwise, [`RefreshLookup::Unknown`]
+//!   revoked, [`RefreshLookup::Rotated`] with its rotation time once rotated (grant live),
+//!   [`RefreshLookup::Retired`] while unexpired otherwise, [`RefreshLookup::Unknown`]
 //!   once expired; rotation answers [`Rotation::Rotated`] with the old record exactly once,
 //!   [`Rotation::Reused`] for a retired token or a revoked grant, [`Rotation::Unknown`] for an
 //!   expired one;
@@ -188,6 +189,8 @@ struct ModelAccess {
 struct ModelRefresh {
     record: RefreshTokenRecord,
     retired: bool,
+    /// When a rotation retired it (`None`: live, or retired by a revocation).
+    rotated_at: Option<UnixTime>,
 }
 
 /// The reference model: the contract's observable state.
@@ -252,6 +255,7 @@ impl Model {
             code_challenge: None,
             issued_at: self.now(),
             expires_at: at(self.now + code_ttl),
+            refresh_token: true,
             claims: ClaimsRequest::default(),
             pairwise_subject: None,
         };
@@ -298,6 +302,7 @@ impl Model {
             amr: vec!["pwd".into()],
             issued_at: self.now(),
             expires_at: at(self.now + ttl),
+            chain_expires_at: None,
             claims: ClaimsRequest::default(),
             pairwise_subject: None,
         }
@@ -352,6 +357,7 @@ impl Model {
             self.refresh.push(ModelRefresh {
                 record,
                 retired: false,
+                rotated_at: None,
             });
         }
         Insertion::Stored
@@ -368,7 +374,11 @@ impl Model {
         let grant = &self.grants[self.grant_index(&t.record.grant_id)];
         if !self.alive(t.record.expires_at) {
             RefreshLookup::Unknown
-        } else if t.retired || grant.revoked {
+        } else if grant.revoked {
+            RefreshLookup::Retired(t.record.grant_id.clone())
+        } else if let (true, Some(at)) = (t.retired, t.rotated_at) {
+            RefreshLookup::Rotated(t.record.clone(), at)
+        } else if t.retired {
             RefreshLookup::Retired(t.record.grant_id.clone())
         } else {
             RefreshLookup::Live(t.record.clone())
@@ -386,12 +396,14 @@ impl Model {
             return Rotation::Reused(self.grants[grant].id.clone());
         }
         self.refresh[token].retired = true;
+        self.refresh[token].rotated_at = Some(self.now());
         let old = self.refresh[token].record.clone();
         let g = &mut self.grants[grant];
         g.tokens_until = g.tokens_until.max(new.expires_at);
         self.refresh.push(ModelRefresh {
             record: new,
             retired: false,
+            rotated_at: None,
         });
         Rotation::Rotated(old)
     }
@@ -564,7 +576,11 @@ pub async fn check<S: Storage>(store: &S, ops: &[StorageOp]) -> Result<(), Misma
                 let grant = model.grant_index(&model.refresh[token].record.grant_id);
                 let old = model.refresh[token].record.digest;
                 let new = model.refresh_record(grant, ttl.max(1));
-                let got = ok(step, op, store.rotate_refresh_token(&old, &new, now).await)?;
+                let got = ok(
+                    step,
+                    op,
+                    store.rotate_refresh_token(&old, &new, now, None).await,
+                )?;
                 let want = model.rotate(token, new);
                 if got != want {
                     return Err(mismatch(step, op, &got, &want));

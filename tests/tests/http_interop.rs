@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use http_support::{Agent, ES_CLIENT, Outcome, RS_CLIENT, RunningDemo, SECRET, USER};
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreJwsSigningAlgorithm, CoreProviderMetadata,
-    CoreResponseType,
+    CoreAuthPrompt, CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreJwsSigningAlgorithm,
+    CoreProviderMetadata, CoreResponseType,
 };
 use openidconnect::{
     AccessToken, AccessTokenHash, AuthType, AuthorizationCode, AuthorizationCodeHash, ClientId,
@@ -133,6 +133,9 @@ async fn run_case(demo: &RunningDemo, case: Case) {
         )
         .add_scope(Scope::new("profile".into()))
         .add_scope(Scope::new("email".into()))
+        // The flow refreshes: offline_access with prompt=consent (OIDC Core §11).
+        .add_scope(Scope::new("offline_access".into()))
+        .add_prompt(CoreAuthPrompt::Consent)
         .set_pkce_challenge(challenge);
     if case.form_post {
         request = request.add_extra_param("response_mode", "form_post");

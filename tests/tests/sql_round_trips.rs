@@ -103,8 +103,10 @@ where
         .authorize(&Params::parse(&query).expect("query parses"))
         .await
         .expect("the request binds");
-    let approval =
-        Approval::new(Subject::new("alice").expect("subject"), clock.now()).with_amr(["pwd"]);
+    let approval = Approval::new(Subject::new("alice").expect("subject"), clock.now())
+        .with_amr(["pwd"])
+        // The flow refreshes: the host issues a refresh token (decision 0018).
+        .with_refresh_token(true);
     let response = node.approve(bound, approval).await.expect("approved");
     let authorize = trips() - start;
     let delivered = Delivered::from_response(&response).map();

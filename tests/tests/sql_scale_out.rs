@@ -63,7 +63,10 @@ async fn code_issued_on_one_node_redeems_on_the_other_and_its_replay_revokes_eve
     let response = a
         .approve(
             bound,
-            Approval::new(Subject::new("alice").expect("subject"), clock_a.now()).with_amr(["pwd"]),
+            // The flow refreshes: the host issues a refresh token (decision 0018).
+            Approval::new(Subject::new("alice").expect("subject"), clock_a.now())
+                .with_amr(["pwd"])
+                .with_refresh_token(true),
         )
         .await
         .expect("approved on A");

@@ -87,8 +87,13 @@ impl Storage for FlakyStore {
         old: &SecretDigest,
         new: &RefreshTokenRecord,
         now: UnixTime,
+        grace_since: Option<UnixTime>,
     ) -> Result<Rotation, Unavailable> {
-        wrap(self.inner.rotate_refresh_token(old, new, now).await)
+        wrap(
+            self.inner
+                .rotate_refresh_token(old, new, now, grace_since)
+                .await,
+        )
     }
     async fn revoke_grant(&self, grant: &GrantId, now: UnixTime) -> Result<(), Unavailable> {
         wrap(self.inner.revoke_grant(grant, now).await)

@@ -46,6 +46,9 @@ pub struct Authentication {
     pub acr: Option<String>,
     /// The authentication methods used (`amr`, RFC 8176), e.g. `pwd`.
     pub amr: Vec<String>,
+    /// The host's refresh-token decision for the approvals it leads to
+    /// ([`Approval::refresh_token`]; `None`: OIDC Core §11).
+    pub refresh_token: Option<bool>,
 }
 
 impl Authentication {
@@ -57,6 +60,7 @@ impl Authentication {
             auth_time,
             acr: None,
             amr: Vec::new(),
+            refresh_token: None,
         }
     }
 
@@ -74,6 +78,13 @@ impl Authentication {
         self
     }
 
+    /// Decides whether approvals for this authentication issue refresh tokens.
+    #[must_use]
+    pub fn with_refresh_token(mut self, issue: bool) -> Self {
+        self.refresh_token = Some(issue);
+        self
+    }
+
     /// The core's view of this authentication, for [`BoundRequest::next_step`].
     #[must_use]
     pub fn session(&self) -> Session {
@@ -88,6 +99,7 @@ impl Authentication {
         if let Some(acr) = &self.acr {
             approval = approval.with_acr(acr.clone());
         }
+        approval.refresh_token = self.refresh_token;
         approval
     }
 }

@@ -61,7 +61,10 @@ impl Host for TestHost {
     async fn authentication(&self, parts: &Parts) -> Option<Authentication> {
         let user = parts.headers.get("x-test-user")?.to_str().ok()?;
         let now = oidc_hybrid::Clock::now(&SystemClock);
-        Some(Authentication::new(Subject::new(user).ok()?, now).with_amr(["pwd"]))
+        // The test host issues refresh tokens to clients that may refresh (its decision, not
+        // OIDC Core §11's offline_access).
+        let auth = Authentication::new(Subject::new(user).ok()?, now).with_amr(["pwd"]);
+        Some(auth.with_refresh_token(true))
     }
 
     async fn consent(&self, authentication: &Authentication, _: &BoundRequest) -> Consent {
@@ -99,7 +102,8 @@ async fn resume(
 ) -> Response {
     let request = take(&endpoints, id);
     let auth = Authentication::new(Subject::new(user).expect("subject"), endpoints.now())
-        .with_amr(["pwd"]);
+        .with_amr(["pwd"])
+        .with_refresh_token(true);
     endpoints
         .resume(request, Some(&auth), Consent::Missing, &parts)
         .await
@@ -111,7 +115,8 @@ async fn approve(
     Path((id, user)): Path<(u64, String)>,
 ) -> Response {
     let request = take(&endpoints, id);
-    let auth = Authentication::new(Subject::new(user).expect("subject"), endpoints.now());
+    let auth = Authentication::new(Subject::new(user).expect("subject"), endpoints.now())
+        .with_refresh_token(true);
     endpoints.approve(request, auth.approval()).await
 }
 

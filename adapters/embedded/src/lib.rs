@@ -405,8 +405,12 @@ impl Storage for EmbeddedStore {
         old: &SecretDigest,
         new: &RefreshTokenRecord,
         now: UnixTime,
+        grace_since: Option<UnixTime>,
     ) -> impl Future<Output = Result<Rotation, Self::Error>> + Send {
-        ready(self.tables.with(|t| t.rotate_refresh_token(old, new, now)))
+        ready(
+            self.tables
+                .with(|t| t.rotate_refresh_token(old, new, now, grace_since)),
+        )
     }
 
     fn revoke_grant(

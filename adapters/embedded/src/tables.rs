@@ -62,38 +62,41 @@ impl CodeEntry {
 enum RefreshEntry {
     /// Usable.
     Live(Box<RefreshTokenRecord>),
-    /// Rotated away, or its grant revoked: kept until the token would have expired.
+    /// Rotated away (with the time of its first rotation) or its grant revoked (`None`): kept
+    /// with its record until the token would have expired.
     Retired {
-        grant_id: GrantId,
-        expires_at: UnixTime,
+        record: Box<RefreshTokenRecord>,
+        rotated_at: Option<UnixTime>,
     },
 }
 
 impl RefreshEntry {
     fn grant_id(&self) -> &GrantId {
-        match self {
-            Self::Live(record) => &record.grant_id,
-            Self::Retired { grant_id, .. } => grant_id,
-        }
+        &self.record().grant_id
     }
 
     fn expires_at(&self) -> UnixTime {
+        self.record().expires_at
+    }
+
+    fn record(&self) -> &RefreshTokenRecord {
         match self {
-            Self::Live(record) => record.expires_at,
-            Self::Retired { expires_at, .. } => *expires_at,
+            Self::Live(record) | Self::Retired { record, .. } => record,
         }
     }
 
-    /// Turns a live token into its tombstone, returning the record it held (if it was live).
-    fn retire(&mut self) -> Option<RefreshTokenRecord> {
-        let tombstone = Self::Retired {
-            grant_id: self.grant_id().clone(),
-            expires_at: self.expires_at(),
+    /// Turns a live token into its tombstone, rotated at `rotated_at` (`None`: retired by a
+    /// revocation), returning the record it held (if it was live).
+    fn retire(&mut self, rotated_at: Option<UnixTime>) -> Option<RefreshTokenRecord> {
+        let Self::Live(record) = self else {
+            return None;
         };
-        match core::mem::replace(self, tombstone) {
-            Self::Live(record) => Some(*record),
-            Self::Retired { .. } => None,
-        }
+        let record = RefreshTokenRecord::clone(record);
+        *self = Self::Retired {
+            record: Box::new(record.clone()),
+            rotated_at,
+        };
+        Some(record)
     }
 }
 
@@ -367,9 +370,12 @@ impl Tables {
         match self.refresh.iter().find(|(d, _)| d == digest) {
             None => RefreshLookup::Unknown,
             Some((_, entry)) if !alive(entry.expires_at(), now) => RefreshLookup::Unknown,
-            Some((_, RefreshEntry::Retired { grant_id, .. })) => {
-                RefreshLookup::Retired(grant_id.clone())
-            }
+            Some((_, RefreshEntry::Retired { record, rotated_at })) => match rotated_at {
+                Some(at) if !self.grant_revoked(&record.grant_id) => {
+                    RefreshLookup::Rotated(RefreshTokenRecord::clone(record), *at)
+                }
+                _ => RefreshLookup::Retired(record.grant_id.clone()),
+            },
             Some((_, RefreshEntry::Live(record))) if self.grant_revoked(&record.grant_id) => {
                 RefreshLookup::Retired(record.grant_id.clone())
             }
@@ -384,6 +390,7 @@ impl Tables {
         old: &SecretDigest,
         new: &RefreshTokenRecord,
         now: UnixTime,
+        grace_since: Option<UnixTime>,
     ) -> Result<Rotation, StoreError> {
         let revoked = self.grant_revoked(&new.grant_id);
         let new_present = self.has_refresh(&new.digest);
@@ -399,12 +406,18 @@ impl Tables {
         }
         if revoked {
             // `revoke_grant` has already retired every refresh token of the grant.
-            entry.retire();
+            entry.retire(None);
             return Ok(Rotation::Reused(new.grant_id.clone()));
         }
-        if matches!(entry, RefreshEntry::Retired { .. }) {
-            return Ok(Rotation::Reused(new.grant_id.clone()));
-        }
+        // A rotated token is rotated again only inside the reuse grace window.
+        let again = match entry {
+            RefreshEntry::Live(_) => false,
+            RefreshEntry::Retired {
+                rotated_at: Some(at),
+                ..
+            } if grace_since.is_some_and(|since| *at >= since) => true,
+            RefreshEntry::Retired { .. } => return Ok(Rotation::Reused(new.grant_id.clone())),
+        };
         if !new_present {
             room(
                 Table::RefreshTokens,
@@ -413,9 +426,15 @@ impl Tables {
             )?;
         }
         self.grant_room(&new.grant_id)?;
-        let Some(retired) = self.refresh[index].1.retire() else {
-            // Checked live just above, under the same lock.
-            return Ok(Rotation::Reused(new.grant_id.clone()));
+        let entry = &mut self.refresh[index].1;
+        let retired = if again {
+            RefreshTokenRecord::clone(entry.record())
+        } else {
+            let Some(retired) = entry.retire(Some(now)) else {
+                // Checked live just above, under the same lock.
+                return Ok(Rotation::Reused(new.grant_id.clone()));
+            };
+            retired
         };
         if !new_present {
             self.refresh
@@ -446,7 +465,7 @@ impl Tables {
         self.access.retain(|r| &r.grant_id != id);
         for (_, entry) in &mut self.refresh {
             if entry.grant_id() == id {
-                entry.retire();
+                entry.retire(None);
             }
         }
         Ok(())

@@ -70,7 +70,9 @@
 //! - [`Storage::rotate_refresh_token`]: under the lock of the new token's grant, retires the old
 //!   token in one critical section on its shard (live → retired), then stores the new one.
 //!   Concurrent rotations of one token are serialised by that shard lock: exactly one sees it
-//!   live ([`Rotation::Rotated`]), the others see the tombstone ([`Rotation::Reused`]).
+//!   live ([`Rotation::Rotated`]), the others see the tombstone ([`Rotation::Reused`]) —
+//!   unless `grace_since` is given and the tombstone's rotation time is not before it: then the
+//!   new token is stored too ([`Rotation::Rotated`], the reuse grace window).
 //!   Because the grant lock is held throughout, no revocation can fall between retiring the old
 //!   token and storing the new one. A revoked grant gives [`Rotation::Reused`]. A `new` token of
 //!   another grant than the old one gives [`Rotation::Unknown`] and changes nothing (a token
@@ -78,9 +80,9 @@
 //!   (old) record, as it was when it was retired.
 //! - [`Storage::access_token`] and [`Storage::refresh_token`]: read the entry in one critical
 //!   section, then check the grant's flag. Revocation deletes or retires the grant's tokens
-//!   under the grant lock, so the flag check is a second line of defence only. A retired
-//!   refresh token (rotated, or its grant revoked) is reported as [`RefreshLookup::Retired`]
-//!   with its grant until it would have expired.
+//!   under the grant lock, so the flag check is a second line of defence only. A rotated
+//!   refresh token is reported as [`RefreshLookup::Rotated`] with its record and rotation time,
+//!   one of a revoked grant as [`RefreshLookup::Retired`], until it would have expired.
 //! - [`Storage::record_jti`]: test-and-set in one critical section on the key's shard.
 //! - [`Storage::sweep_expired`]: removes expired entries shard by shard, one lock at a time.
 //!
@@ -419,18 +421,22 @@ impl MemoryStore {
     }
 
     fn refresh_token_now(&self, digest: &SecretDigest, now: UnixTime) -> RefreshLookup {
-        let record = match self.refresh.shard(digest).get(digest) {
+        let (record, rotated_at) = match self.refresh.shard(digest).get(digest) {
             Some(entry) if !alive(entry.expires_at(), now) => return RefreshLookup::Unknown,
-            Some(RefreshEntry::Live(record)) => RefreshTokenRecord::clone(record),
-            Some(RefreshEntry::Retired { grant_id, .. }) => {
-                return RefreshLookup::Retired(grant_id.clone());
+            Some(RefreshEntry::Live(record)) => (RefreshTokenRecord::clone(record), None),
+            Some(RefreshEntry::Retired { record, rotated_at }) => {
+                // Retired by a revocation: the grant is revoked.
+                let Some(at) = rotated_at else {
+                    return RefreshLookup::Retired(record.grant_id.clone());
+                };
+                (RefreshTokenRecord::clone(record), Some(*at))
             }
             None => return RefreshLookup::Unknown,
         };
-        if self.grant_revoked(&record.grant_id) {
-            RefreshLookup::Retired(record.grant_id)
-        } else {
-            RefreshLookup::Live(record)
+        match rotated_at {
+            _ if self.grant_revoked(&record.grant_id) => RefreshLookup::Retired(record.grant_id),
+            Some(at) => RefreshLookup::Rotated(record, at),
+            None => RefreshLookup::Live(record),
         }
     }
 
@@ -439,6 +445,7 @@ impl MemoryStore {
         old: &SecretDigest,
         new: &RefreshTokenRecord,
         now: UnixTime,
+        grace_since: Option<UnixTime>,
     ) -> Rotation {
         let mut grants = self.grants.shard(&new.grant_id);
         let revoked = grants.get(&new.grant_id).is_some_and(|g| g.revoked);
@@ -455,12 +462,22 @@ impl MemoryStore {
             if revoked {
                 // `revoke_grant` has already retired every refresh token of the grant; this
                 // only makes sure, and refuses.
-                entry.retire();
+                entry.retire(None);
                 return Rotation::Reused(new.grant_id.clone());
             }
-            match entry.retire() {
-                Some(record) => record,
-                None => return Rotation::Reused(new.grant_id.clone()),
+            match (entry.retire(Some(now)), &*entry) {
+                (Some(record), _) => record,
+                // Inside the reuse grace window: rotated again, its rotation time unchanged.
+                (
+                    None,
+                    RefreshEntry::Retired {
+                        record,
+                        rotated_at: Some(at),
+                    },
+                ) if grace_since.is_some_and(|since| *at >= since) => {
+                    RefreshTokenRecord::clone(record)
+                }
+                (None, _) => return Rotation::Reused(new.grant_id.clone()),
             }
         };
         let grant = grants.entry(new.grant_id.clone()).or_default();
@@ -500,7 +517,7 @@ impl MemoryStore {
             if let Some(entry) = self.refresh.shard(digest).get_mut(digest)
                 && entry.grant_id() == grant_id
             {
-                entry.retire();
+                entry.retire(None);
             }
         }
         // Nothing can join a revoked grant, so its member lists are no longer needed.
@@ -595,8 +612,14 @@ impl Storage for MemoryStore {
         old: &SecretDigest,
         new: &RefreshTokenRecord,
         now: UnixTime,
+        grace_since: Option<UnixTime>,
     ) -> impl Future<Output = Result<Rotation, Self::Error>> + Send {
-        ready(Ok(self.rotate_refresh_token_now(old, new, now)))
+        ready(Ok(self.rotate_refresh_token_now(
+            old,
+            new,
+            now,
+            grace_since,
+        )))
     }
 
     fn revoke_grant(

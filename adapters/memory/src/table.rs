@@ -164,39 +164,42 @@ impl CodeEntry {
 pub(crate) enum RefreshEntry {
     /// Usable.
     Live(Box<RefreshTokenRecord>),
-    /// Rotated away (or its grant revoked): kept until the token would have expired, so that
-    /// reuse is detected.
+    /// Rotated away (with the time of its first rotation) or its grant revoked (`None`): kept
+    /// with its record until the token would have expired, so that reuse is detected and a
+    /// reuse inside the grace window can be refreshed again.
     Retired {
-        grant_id: GrantId,
-        expires_at: UnixTime,
+        record: Box<RefreshTokenRecord>,
+        rotated_at: Option<UnixTime>,
     },
 }
 
 impl RefreshEntry {
     pub(crate) fn grant_id(&self) -> &GrantId {
-        match self {
-            Self::Live(record) => &record.grant_id,
-            Self::Retired { grant_id, .. } => grant_id,
-        }
+        &self.record().grant_id
     }
 
     pub(crate) fn expires_at(&self) -> UnixTime {
+        self.record().expires_at
+    }
+
+    pub(crate) fn record(&self) -> &RefreshTokenRecord {
         match self {
-            Self::Live(record) => record.expires_at,
-            Self::Retired { expires_at, .. } => *expires_at,
+            Self::Live(record) | Self::Retired { record, .. } => record,
         }
     }
 
-    /// Turns a live token into its tombstone, returning the record it held (if it was live).
-    pub(crate) fn retire(&mut self) -> Option<RefreshTokenRecord> {
-        let tombstone = Self::Retired {
-            grant_id: self.grant_id().clone(),
-            expires_at: self.expires_at(),
+    /// Turns a live token into its tombstone, rotated at `rotated_at` (`None`: retired by a
+    /// revocation), returning the record it held (if it was live).
+    pub(crate) fn retire(&mut self, rotated_at: Option<UnixTime>) -> Option<RefreshTokenRecord> {
+        let Self::Live(record) = self else {
+            return None;
         };
-        match core::mem::replace(self, tombstone) {
-            Self::Live(record) => Some(*record),
-            Self::Retired { .. } => None,
-        }
+        let record = RefreshTokenRecord::clone(record);
+        *self = Self::Retired {
+            record: Box::new(record.clone()),
+            rotated_at,
+        };
+        Some(record)
     }
 }
 

@@ -96,7 +96,9 @@ const state = client.randomState();
 const verifier = client.randomPKCECodeVerifier();
 const parameters = {
   redirect_uri: redirectUri,
-  scope: 'openid profile email',
+  // The flow refreshes: offline_access with prompt=consent (OIDC Core §11).
+  scope: 'openid profile email offline_access',
+  prompt: 'consent',
   nonce,
   state,
   code_challenge: await client.calculatePKCECodeChallenge(verifier),
