@@ -22,7 +22,7 @@ use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::trace::{DefaultOnResponse, MakeSpan, TraceLayer};
 use tracing::{Level, Span, info, warn};
 
-use crate::respond::{self, Reply, public_json};
+use crate::respond::{self, Reply};
 use crate::throttle::Backoff;
 use crate::{
     Authentication, AuthorizeInput, Endpoints, Host, HttpProvider, IntrospectionInput,
@@ -160,12 +160,8 @@ pub(crate) async fn proceed<P: HttpProvider, H: Host>(
     if let (Step::Approve, Some(authentication)) = (step, authentication) {
         return approve(endpoints, request, authentication.approval()).await;
     }
-    info!(
-        endpoint = "authorize",
-        client_id = %request.client_id(),
-        step = ?step,
-        "interaction handed to the host"
-    );
+    let client_id = request.client_id();
+    info!(endpoint = "authorize", %client_id, ?step, "interaction handed to the host");
     endpoints.host().interact(request, step, parts).await
 }
 
@@ -211,22 +207,16 @@ fn authorize_error(error: AuthorizeError) -> Response {
     let reject = error.reject();
     let (endpoint, code) = ("authorize", reject.code().as_str());
     match error.disposition() {
-        Disposition::RedirectToClient(response) => info!(
-            endpoint,
-            error = code,
-            reason = ?reject,
-            response_mode = response.mode().as_str(),
-            "error redirected to the client"
-        ),
+        Disposition::RedirectToClient(response) => {
+            let response_mode = response.mode().as_str();
+            info!(endpoint, error = code, reason = ?reject, response_mode,
+                "error redirected to the client");
+        }
         _ if reject == Reject::ServerError => {
             warn!(endpoint, "internal failure shown to the user");
         }
-        _ => info!(
-            endpoint,
-            error = code,
-            reason = ?reject,
-            "error shown to the user (not redirected)"
-        ),
+        _ => info!(endpoint, error = code, reason = ?reject,
+            "error shown to the user (not redirected)"),
     }
     Reply(error).into_response()
 }
@@ -241,14 +231,16 @@ fn client_of(params: &Params<'_>, authorization: Option<&str>) -> Option<ClientI
     Some(credentials.client_id().clone())
 }
 
-/// Runs a token or revocation call under its (client, address) failure count (RFC 6749 §2.3.1):
-/// 429 while it must wait; `invalid_client` counts a failure, other answers clear the count.
+/// Runs a call of the token, revocation or introspection endpoint under the failure count of
+/// the (client, address) it names (RFC 6749 §2.3.1): 429 while it must wait; `invalid_client`
+/// counts a failure, other answers clear the count.
 async fn counted<T>(
     backoff: &Backoff<(ClientId, Option<IpAddr>)>,
-    (endpoint, grant_type, basic_auth): (&str, &str, bool),
-    (client, addr): (Option<ClientId>, Option<IpAddr>),
+    (endpoint, grant_type): (&str, &str),
+    (params, authorization, addr): (&Params<'_>, Option<&str>, Option<IpAddr>),
     call: impl Future<Output = Result<T, EndpointError>>,
 ) -> Result<T, Response> {
+    let (client, basic_auth) = (client_of(params, authorization), authorization.is_some());
     let client_id = client.as_ref().map_or("", ClientId::as_str);
     let key = client.clone().map(|id| (id, addr));
     if let Some(Err(wait)) = key.as_ref().map(|key| backoff.check(key, Instant::now())) {
@@ -270,16 +262,9 @@ async fn counted<T>(
         _ => {}
     }
     result.map_err(|error| {
-        info!(
-            endpoint,
-            client_id,
-            basic_auth,
-            grant_type,
-            error = error.code().as_str(),
-            reason = ?error.reject(),
-            status = error.status(),
-            "request refused"
-        );
+        let (error_code, reason, status) = (error.code().as_str(), error.reject(), error.status());
+        info!(endpoint, client_id, basic_auth, grant_type, error = error_code, reason = ?reason,
+            status, "request refused");
         Reply(error).into_response()
     })
 }
@@ -292,23 +277,28 @@ async fn token<P: HttpProvider, H: Host>(
         Ok(params) => params,
         Err(rejection) => return rejection.into_response(),
     };
-    let client = client_of(&params, input.authorization());
-    let basic_auth = input.authorization().is_some();
+    let (authorization, host) = (input.authorization(), endpoints.host());
     let grant_type = match params.get("grant_type") {
         Ok(Some(grant @ ("authorization_code" | "refresh_token"))) => grant,
         Ok(None) => "",
         _ => "other",
     };
-    let call =
-        (endpoints.provider()).token_with_claims(endpoints.host(), &params, input.authorization());
-    let context = ("token", grant_type, basic_auth);
-    let target = (client.clone(), input.client_addr());
-    match counted(&endpoints.inner.client_auth, context, target, call).await {
+    let call = (endpoints.provider()).token_with_claims(host, &params, authorization);
+    let target = (&params, authorization, input.client_addr());
+    match counted(
+        &endpoints.inner.client_auth,
+        ("token", grant_type),
+        target,
+        call,
+    )
+    .await
+    {
         Ok(tokens) => {
+            let client = client_of(&params, authorization);
             info!(
                 endpoint = "token",
                 client_id = client.as_ref().map_or("", ClientId::as_str),
-                basic_auth,
+                basic_auth = authorization.is_some(),
                 grant_type,
                 scope = tokens.scope(),
                 refresh_token = tokens.refresh_token().is_some(),
@@ -321,6 +311,7 @@ async fn token<P: HttpProvider, H: Host>(
     }
 }
 
+/// Token revocation (RFC 7009): an empty 200 whatever became of the token.
 async fn revoke<P: HttpProvider, H: Host>(
     State(endpoints): State<Endpoints<P, H>>,
     input: RevocationInput,
@@ -329,22 +320,19 @@ async fn revoke<P: HttpProvider, H: Host>(
         Ok(params) => params,
         Err(rejection) => return rejection.into_response(),
     };
-    let client = client_of(&params, input.authorization());
-    let basic_auth = input.authorization().is_some();
-    let call = endpoints.provider().revoke(&params, input.authorization());
-    let context = ("revoke", "", basic_auth);
-    let target = (client.clone(), input.client_addr());
-    match counted(&endpoints.inner.client_auth, context, target, call).await {
+    let authorization = input.authorization();
+    let call = endpoints.provider().revoke(&params, authorization);
+    let target = (&params, authorization, input.client_addr());
+    match counted(&endpoints.inner.client_auth, ("revoke", ""), target, call).await {
         Ok(()) => {
+            let client = client_of(&params, authorization);
             let client_id = client.as_ref().map_or("", ClientId::as_str);
             info!(
                 endpoint = "revoke",
-                client_id, basic_auth, "revocation request processed"
+                client_id, "revocation request processed"
             );
-            let no_store = [
-                (CACHE_CONTROL, HeaderValue::from_static("no-store")),
-                (PRAGMA, HeaderValue::from_static("no-cache")),
-            ];
+            let h = HeaderValue::from_static;
+            let no_store = [(CACHE_CONTROL, h("no-store")), (PRAGMA, h("no-cache"))];
             (StatusCode::OK, no_store).into_response()
         }
         Err(response) => response,
@@ -360,16 +348,17 @@ async fn introspect<P: HttpProvider, H: Host>(
         Ok(params) => params,
         Err(rejection) => return rejection.into_response(),
     };
-    let (client, basic_auth) = (
-        client_of(&params, input.authorization()),
-        input.authorization().is_some(),
-    );
-    let call = endpoints
-        .provider()
-        .introspect(&params, input.authorization());
-    let target = (client, input.client_addr());
-    let context = ("introspect", "", basic_auth);
-    match counted(&endpoints.inner.client_auth, context, target, call).await {
+    let authorization = input.authorization();
+    let call = endpoints.provider().introspect(&params, authorization);
+    let target = (&params, authorization, input.client_addr());
+    match counted(
+        &endpoints.inner.client_auth,
+        ("introspect", ""),
+        target,
+        call,
+    )
+    .await
+    {
         Ok(answer) => {
             info!(
                 endpoint = "introspect",
@@ -417,48 +406,35 @@ async fn userinfo<P: HttpProvider, H: Host>(
             Reply(claims).into_response()
         }
         Err(error) => {
-            info!(
-                endpoint = "userinfo",
-                error = error.code().as_str(),
-                reason = ?error.reject(),
-                status = error.status(),
-                "userinfo request refused"
-            );
+            let (code, reason, status) = (error.code().as_str(), error.reject(), error.status());
+            info!(endpoint = "userinfo", error = code, reason = ?reason, status,
+                "userinfo request refused");
             Reply(error).into_response()
         }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Discovery (serialised once, in `Endpoints::new`) and JWKS
+// Discovery and JWKS (of the moment: keys roll over at runtime, `oidc_hybrid::keys`)
 
 async fn discovery<P: HttpProvider, H: Host>(State(endpoints): State<Endpoints<P, H>>) -> Response {
-    public_json(endpoints.inner.discovery.clone())
+    Reply(endpoints.provider().discovery()).into_response()
 }
 
-/// The JWK set of the moment: keys roll over at runtime (`oidc_hybrid::keys`).
 async fn jwks<P: HttpProvider, H: Host>(State(endpoints): State<Endpoints<P, H>>) -> Response {
     Reply(endpoints.provider().jwks()).into_response()
 }
 
 /// A CORS preflight answer: any origin, `methods`, request `headers`, no credentials.
 async fn preflight(methods: &'static str, headers: &'static str) -> Response {
-    (
-        StatusCode::NO_CONTENT,
-        [
-            (ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
-            (
-                ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static(methods),
-            ),
-            (
-                ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static(headers),
-            ),
-            (ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400")),
-        ],
-    )
-        .into_response()
+    let h = HeaderValue::from_static;
+    let allow = [
+        (ACCESS_CONTROL_ALLOW_ORIGIN, h("*")),
+        (ACCESS_CONTROL_ALLOW_METHODS, h(methods)),
+        (ACCESS_CONTROL_ALLOW_HEADERS, h(headers)),
+        (ACCESS_CONTROL_MAX_AGE, h("86400")),
+    ];
+    (StatusCode::NO_CONTENT, allow).into_response()
 }
 
 #[cfg(test)]

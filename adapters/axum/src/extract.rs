@@ -214,20 +214,12 @@ impl fmt::Debug for ClientForm {
     }
 }
 
-/// A token request: its form body and its `Authorization` header (`client_secret_basic`).
-#[derive(Debug)]
-pub struct TokenInput(ClientForm);
-
-/// A revocation request (RFC 7009): its form body and its `Authorization` header.
-#[derive(Debug)]
-pub struct RevocationInput(ClientForm);
-
-/// An introspection request (RFC 7662): its form body and its `Authorization` header.
-#[derive(Debug)]
-pub struct IntrospectionInput(ClientForm);
-
 macro_rules! client_input {
-    ($input:ident, $endpoint:expr) => {
+    ($(#[$doc:meta])* $input:ident, $endpoint:expr) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $input(ClientForm);
+
         impl $input {
             /// The form parameters.
             ///
@@ -262,9 +254,18 @@ macro_rules! client_input {
     };
 }
 
-client_input!(TokenInput, Endpoint::Token);
-client_input!(RevocationInput, Endpoint::Revoke);
-client_input!(IntrospectionInput, Endpoint::Introspect);
+client_input!(
+    /// A token request: its form body and its `Authorization` header (`client_secret_basic`).
+    TokenInput, Endpoint::Token
+);
+client_input!(
+    /// A revocation request (RFC 7009): its form body and its `Authorization` header.
+    RevocationInput, Endpoint::Revoke
+);
+client_input!(
+    /// An introspection request (RFC 7662): its form body and its `Authorization` header.
+    IntrospectionInput, Endpoint::Introspect
+);
 
 /// A UserInfo request: the bearer token in the `Authorization` header, or a form body with
 /// `access_token` (RFC 6750 §2.2: for a `POST` with a form content type only).

@@ -17,7 +17,6 @@ use core::num::NonZeroUsize;
 use core::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::http::request::Parts;
 use axum::response::Response;
 use oidc_hybrid::{
@@ -75,13 +74,6 @@ impl Authentication {
     #[must_use]
     pub fn with_amr<I: IntoIterator<Item = T>, T: Into<String>>(mut self, amr: I) -> Self {
         self.amr = amr.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Decides whether approvals for this authentication issue refresh tokens.
-    #[must_use]
-    pub fn with_refresh_token(mut self, issue: bool) -> Self {
-        self.refresh_token = Some(issue);
         self
     }
 
@@ -176,7 +168,7 @@ where
     }
 }
 
-/// The provider, the host and the documents computed once: the state of the [`router`], and
+/// The provider, the host and the failure counts: the state of the [`router`], and
 /// the API the host's pages resume authorization flows with. Cloning is cheap (one `Arc`).
 pub struct Endpoints<P, H> {
     inner: Arc<Inner<P, H>>,
@@ -187,7 +179,6 @@ const MAX_COUNTED_CLIENTS: NonZeroUsize = NonZeroUsize::new(1 << 16).expect("not
 struct Inner<P, H> {
     provider: Arc<P>,
     host: H,
-    discovery: Bytes,
     client_auth: Backoff<(ClientId, Option<IpAddr>)>,
 }
 
@@ -208,13 +199,10 @@ impl<P, H> fmt::Debug for Endpoints<P, H> {
 impl<P: HttpProvider, H: Host> Endpoints<P, H> {
     /// The endpoints of `provider`, with `host` for login, consent and UserInfo claims.
     pub fn new(provider: Arc<P>, host: H) -> Self {
-        let core = provider.provider();
-        let discovery = Bytes::from(core.discovery().to_json());
         Self {
             inner: Arc::new(Inner {
                 provider,
                 host,
-                discovery,
                 // Per client and address: 5 free failures, then 1 s, 2 s… up to 5 minutes.
                 client_auth: Backoff::new(5, Duration::from_secs(300), MAX_COUNTED_CLIENTS),
             }),

@@ -63,8 +63,9 @@ impl Host for TestHost {
         let now = oidc_hybrid::Clock::now(&SystemClock);
         // The test host issues refresh tokens to clients that may refresh (its decision, not
         // OIDC Core §11's offline_access).
-        let auth = Authentication::new(Subject::new(user).ok()?, now).with_amr(["pwd"]);
-        Some(auth.with_refresh_token(true))
+        let mut auth = Authentication::new(Subject::new(user).ok()?, now).with_amr(["pwd"]);
+        auth.refresh_token = Some(true);
+        Some(auth)
     }
 
     async fn consent(&self, authentication: &Authentication, _: &BoundRequest) -> Consent {
@@ -101,9 +102,9 @@ async fn resume(
     parts: Parts,
 ) -> Response {
     let request = take(&endpoints, id);
-    let auth = Authentication::new(Subject::new(user).expect("subject"), endpoints.now())
-        .with_amr(["pwd"])
-        .with_refresh_token(true);
+    let mut auth = Authentication::new(Subject::new(user).expect("subject"), endpoints.now())
+        .with_amr(["pwd"]);
+    auth.refresh_token = Some(true);
     endpoints
         .resume(request, Some(&auth), Consent::Missing, &parts)
         .await
@@ -115,8 +116,8 @@ async fn approve(
     Path((id, user)): Path<(u64, String)>,
 ) -> Response {
     let request = take(&endpoints, id);
-    let auth = Authentication::new(Subject::new(user).expect("subject"), endpoints.now())
-        .with_refresh_token(true);
+    let mut auth = Authentication::new(Subject::new(user).expect("subject"), endpoints.now());
+    auth.refresh_token = Some(true);
     endpoints.approve(request, auth.approval()).await
 }
 
