@@ -16,8 +16,9 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AccessToken, AccessTokenHash, AuthType, AuthorizationCode, AuthorizationCodeHash, ClientId,
-    ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl,
-    Scope, SubjectIdentifier, TokenResponse,
+    ClientSecret, CsrfToken, IntrospectionUrl, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, RedirectUrl, Scope, SubjectIdentifier, TokenIntrospectionResponse,
+    TokenResponse,
 };
 use serde_json::Value;
 
@@ -253,6 +254,40 @@ async fn run_case(demo: &RunningDemo, case: Case) {
         Some("alice@wonderland.example")
     );
     assert!(userinfo.name().is_some(), "profile claims released");
+
+    // Introspection (RFC 7662) through openidconnect's client, at the endpoint discovery names.
+    let discovery: Value = http
+        .get(format!("{}/.well-known/openid-configuration", demo.issuer))
+        .send()
+        .await
+        .expect("discovery")
+        .json()
+        .await
+        .expect("JSON");
+    let endpoint = discovery["introspection_endpoint"]
+        .as_str()
+        .expect("advertised");
+    let introspector = rp
+        .clone()
+        .set_introspection_url(IntrospectionUrl::new(endpoint.into()).expect("a URL"));
+    let introspection = introspector
+        .introspect(tokens.access_token())
+        .request_async(&http)
+        .await
+        .expect("the introspection endpoint answers");
+    assert!(introspection.active(), "{case:?}");
+    assert_eq!(introspection.sub(), Some("alice"));
+    assert_eq!(
+        introspection.client_id().map(|c| c.as_str()),
+        Some(case.client)
+    );
+    let foreign = AccessToken::new("not-a-token-of-this-provider".into());
+    let unknown = introspector
+        .introspect(&foreign)
+        .request_async(&http)
+        .await
+        .expect("the introspection endpoint answers");
+    assert!(!unknown.active());
 
     // Refresh: a new ID token for the same subject and authentication.
     let refresh = tokens.refresh_token().expect("a refresh token");

@@ -3,7 +3,7 @@
 // it follows the authorization request through the demo's login and consent forms with fetch,
 // then hands the response (fragment URL or form_post request) to openid-client, which validates
 // the front-channel ID token (signature, nonce, c_hash, state, iss), redeems the code with PKCE,
-// validates the second ID token, calls UserInfo and refreshes.
+// validates the second ID token, calls UserInfo, refreshes and introspects (RFC 7662).
 //
 // Environment: ISSUER, CLIENT_ID, CLIENT_SECRET, AUTH (basic | post), RESPONSE_MODE
 // (fragment | form_post), ID_TOKEN_ALG (RS256 | ES256), USERNAME, PASSWORD. Prints one JSON line with the results on success;
@@ -148,6 +148,10 @@ const claims = tokens.claims();
 const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
 const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
 const refreshedClaims = refreshed.claims();
+// Introspection (RFC 7662) of the refreshed access token and of the first one, whose grant
+// still lives (refreshing rotates the refresh token only).
+const introspected = await client.tokenIntrospection(config, refreshed.access_token);
+const unknown = await client.tokenIntrospection(config, 'not-a-token-of-this-provider');
 
 console.log(JSON.stringify({
   ok: true,
@@ -161,4 +165,10 @@ console.log(JSON.stringify({
   email: userinfo.email,
   refreshed_sub: refreshedClaims?.sub,
   refreshed_auth_time: refreshedClaims?.auth_time,
+  introspected_active: introspected.active,
+  introspected_sub: introspected.sub,
+  introspected_client_id: introspected.client_id,
+  introspected_token_type: introspected.token_type,
+  introspected_scope: introspected.scope,
+  unknown_active: unknown.active,
 }));
