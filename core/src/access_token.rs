@@ -95,6 +95,34 @@ pub(crate) fn mint_access_token(
     Ok(AccessToken::new(jwt))
 }
 
+/// The `resource` parameters of a request (RFC 8707 §2), sorted and deduplicated: each an
+/// absolute URI without a fragment ([`Reject::ResourceInvalid`]) and, when `known` is given,
+/// one of them ([`Reject::ResourceUnknown`]). Empty when none was sent.
+pub(crate) fn requested_resources(
+    params: &crate::params::Params<'_>,
+    known: Option<&[String]>,
+) -> Result<Vec<String>, Reject> {
+    let mut out: Vec<String> = Vec::new();
+    for value in params.all("resource") {
+        let scheme = value.split_once(':').map(|(s, _)| s).unwrap_or_default();
+        let absolute = !scheme.is_empty()
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+            && value.len() > scheme.len() + 1;
+        if !absolute || value.contains('#') || !value.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+            return Err(Reject::ResourceInvalid);
+        }
+        if known.is_some_and(|known| !known.iter().any(|r| r == value)) {
+            return Err(Reject::ResourceUnknown);
+        }
+        out.push(value.into());
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
 /// The audience list of a token: `resources`, or the client id when there are none.
 pub(crate) fn audience_of(resources: &[String], client_id: &str) -> Vec<String> {
     if resources.is_empty() {

@@ -20,7 +20,7 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::access_token::{TokenFacts, mint_access_token};
+use crate::access_token::{TokenFacts, mint_access_token, requested_resources};
 use crate::claims::{ClaimsRequest, ClaimsTarget};
 use crate::client::{AccessTokenFormat, Client, GrantType};
 use crate::clock::UnixTime;
@@ -82,6 +82,7 @@ struct Body {
     claims_locales: Vec<String>,
     acr_values: Vec<String>,
     claims: ClaimsRequest,
+    resources: Vec<String>,
 }
 
 /// Reads a parameter whose duplication must be shown to the user.
@@ -210,6 +211,7 @@ impl AuthorizeRequest {
                     Some(raw) => ClaimsRequest::parse(raw)?,
                     None => ClaimsRequest::default(),
                 },
+                resources: requested_resources(params, Some(&config.resources))?,
             })
         })();
         Ok(Self {
@@ -319,6 +321,7 @@ impl AuthorizeRequest {
             display: body.display,
             ui_locales: body.ui_locales,
             claims: body.claims.with_locales(body.claims_locales.clone()),
+            resources: body.resources,
             claims_locales: body.claims_locales,
             acr_values: body.acr_values,
             received_at: now,
@@ -535,6 +538,8 @@ pub struct BoundRequest {
     /// A pairwise client's sector key (OIDC Core §8.1).
     #[serde(default)]
     sector_key: Option<SectorKey>,
+    #[serde(default)]
+    resources: Vec<String>,
 }
 
 /// What a client's registration says about its front-channel access tokens (seed 002: limited
@@ -672,6 +677,12 @@ impl BoundRequest {
     #[must_use]
     pub fn acr_values(&self) -> &[String] {
         &self.acr_values
+    }
+
+    /// The resources (RFC 8707) the access tokens of this grant are for; empty: the client.
+    #[must_use]
+    pub fn resources(&self) -> &[String] {
+        &self.resources
     }
 
     /// The `claims` request parameter (OIDC Core §5.5), empty if none was sent.
@@ -1009,6 +1020,7 @@ impl BoundRequest {
             claims: self.claims,
             pairwise_subject,
             refresh_token,
+            resources: self.resources,
         };
         Ok(Approved {
             response,

@@ -125,6 +125,10 @@ pub struct Config {
     /// subjects, and clients registered with `subject_type: pairwise` are refused at the
     /// authorization endpoint.
     pub pairwise: Option<crate::pairwise::PairwiseSecret>,
+    /// The resource indicators (RFC 8707) clients may ask access tokens for, e.g.
+    /// `https://api.example/`: absolute URIs without a fragment. A token issued for resources
+    /// has them as its audience. Empty (the default): any `resource` is `invalid_target`.
+    pub resources: Vec<String>,
 }
 
 /// Longest code lifetime accepted (RFC 6749 §4.1.2 recommends at most 10 minutes).
@@ -203,6 +207,7 @@ impl Config {
             scope_claims: Vec::new(),
             acr_values_supported: Vec::new(),
             pairwise: None,
+            resources: Vec::new(),
         })
     }
 

@@ -227,6 +227,13 @@ pub enum Reject {
     ResponseModeUnsupported,
     /// `response_mode=query` was requested for a response type that returns tokens.
     ResponseModeQueryWithTokens,
+    /// A `resource` is not an absolute URI without a fragment (RFC 8707 §2).
+    ResourceInvalid,
+    /// A `resource` at the token endpoint is not one the grant was authorized for
+    /// (RFC 8707 §2.2).
+    ResourceNotGranted,
+    /// A `resource` is not a resource indicator the provider knows (RFC 8707 §2).
+    ResourceUnknown,
     /// The request has no `response_type`.
     ResponseTypeMissing,
     /// The response type is not allowed for this client.
@@ -331,6 +338,9 @@ impl Reject {
             | Self::RequestObjectSignatureInvalid => C::InvalidRequestObject,
             Self::RequestUriClientMismatch | Self::RequestUriInvalid => C::InvalidRequestUri,
             Self::RequestUriNotSupported => C::RequestUriNotSupported,
+            Self::ResourceInvalid | Self::ResourceNotGranted | Self::ResourceUnknown => {
+                C::InvalidTarget
+            }
             Self::PairwiseUnavailable | Self::ServerError | Self::SigningKeyUnavailable => {
                 C::ServerError
             }
@@ -541,6 +551,9 @@ impl Reject {
             Self::ResponseModeQueryWithTokens => {
                 "response_mode=query is not allowed when tokens are returned"
             }
+            Self::ResourceInvalid => "resource must be an absolute URI without a fragment",
+            Self::ResourceNotGranted => "the resource was not authorized for this grant",
+            Self::ResourceUnknown => "the resource is unknown",
             Self::ResponseTypeMissing => "response_type is missing",
             Self::ResponseTypeNotAllowed => "the response_type is not allowed for this client",
             Self::ResponseTypeUnsupported => "the response_type is not supported",
@@ -606,6 +619,8 @@ pub enum ErrorCode {
     InvalidRequestUri,
     /// `invalid_scope`
     InvalidScope,
+    /// `invalid_target` (RFC 8707 §2)
+    InvalidTarget,
     /// `invalid_token` (RFC 6750)
     InvalidToken,
     /// `login_required`
@@ -642,6 +657,7 @@ impl ErrorCode {
             Self::InvalidRequestObject => "invalid_request_object",
             Self::InvalidRequestUri => "invalid_request_uri",
             Self::InvalidScope => "invalid_scope",
+            Self::InvalidTarget => "invalid_target",
             Self::InvalidToken => "invalid_token",
             Self::LoginRequired => "login_required",
             Self::RequestNotSupported => "request_not_supported",

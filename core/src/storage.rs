@@ -68,6 +68,9 @@ pub struct CodeRecord {
     /// existed read as `false`.
     #[serde(default)]
     pub refresh_token: bool,
+    /// The resources the grant was authorized for (RFC 8707); empty: none asked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
     /// The `claims` request parameter and `claims_locales` of the authorization request (OIDC
     /// Core §5.5), honoured by every ID token and UserInfo answer of the grant (REQUIREMENTS 90).
     /// Records written before it existed read as empty.
@@ -155,6 +158,10 @@ pub struct RefreshTokenRecord {
     pub issued_at: UnixTime,
     /// When it expires.
     pub expires_at: UnixTime,
+    /// The resources the grant was authorized for (RFC 8707); a refresh may narrow, never
+    /// widen them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
     /// The end of the whole rotation chain, whatever the rotations (the absolute lifetime,
     /// [`Config::refresh_token_max_lifetime`](crate::Config)); `None`: no cap.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -27,7 +27,7 @@ use core::fmt;
 
 use serde::Serialize;
 
-use crate::access_token::{TokenFacts, audience_of, mint_access_token};
+use crate::access_token::{TokenFacts, audience_of, mint_access_token, requested_resources};
 use crate::claims::{Claims, ClaimsQuery, ClaimsRequest, ClaimsTarget, releasable, release};
 use crate::client::{Client, GrantType};
 use crate::client_auth::{AuthenticatedClient, Credentials};
@@ -126,10 +126,12 @@ enum Grant {
         redirect_uri: Option<String>,
         /// Checked for syntax only once the code is known to carry a challenge.
         code_verifier: Option<Result<CodeVerifier, Reject>>,
+        resources: Vec<String>,
     },
     RefreshToken {
         refresh_token: RefreshToken,
         scope: Option<Scope>,
+        resources: Vec<String>,
     },
 }
 
@@ -141,6 +143,7 @@ impl Grant {
                 code: AuthorizationCode::new(params.get("code")?.ok_or(Reject::CodeMissing)?),
                 redirect_uri: params.get("redirect_uri")?.map(String::from),
                 code_verifier: params.get("code_verifier")?.map(CodeVerifier::parse),
+                resources: requested_resources(params, None)?,
             }),
             Some("refresh_token") => Ok(Self::RefreshToken {
                 refresh_token: RefreshToken::new(
@@ -149,6 +152,7 @@ impl Grant {
                         .ok_or(Reject::RefreshTokenMissing)?,
                 ),
                 scope: params.get("scope")?.map(Scope::parse).transpose()?,
+                resources: requested_resources(params, None)?,
             }),
             Some(_) => Err(Reject::GrantTypeUnsupported),
         }
@@ -185,19 +189,23 @@ impl AuthenticatedTokenRequest {
                 code,
                 redirect_uri,
                 code_verifier,
+                resources,
             } => GrantStep::RedeemCode(CodeRedemption {
                 client,
                 digest: code.digest(),
                 redirect_uri,
                 code_verifier,
+                resources,
             }),
             Grant::RefreshToken {
                 refresh_token,
                 scope,
+                resources,
             } => GrantStep::Refresh(RefreshRequest {
                 client,
                 digest: refresh_token.digest(),
                 scope,
+                resources,
             }),
         }
     }
@@ -254,6 +262,8 @@ pub struct CodeRedemption {
     digest: SecretDigest,
     redirect_uri: Option<String>,
     code_verifier: Option<Result<CodeVerifier, Reject>>,
+    /// The `resource`s asked for (RFC 8707 §2.2), a subset of the grant's.
+    resources: Vec<String>,
 }
 
 impl CodeRedemption {
@@ -352,6 +362,7 @@ impl CodeRedemption {
             .as_ref()
             .map(|v| v.as_ref().map_err(|r| *r));
         crate::pkce::verify(record.code_challenge.as_ref(), verifier)?;
+        let resources = narrowed(&self.resources, &record.resources)?;
         let facts = GrantFacts {
             grant_id: &record.grant_id,
             client_id: &record.client_id,
@@ -362,7 +373,8 @@ impl CodeRedemption {
             nonce: record.nonce.as_ref().map(Nonce::as_str),
             acr: record.acr.as_deref(),
             amr: &record.amr,
-            resources: &[],
+            resources,
+            grant_resources: &record.resources,
             claims: &record.claims,
             host,
             pairwise_subject: record.pairwise_subject.as_ref(),
@@ -383,6 +395,8 @@ pub struct RefreshRequest {
     client: AuthenticatedClient,
     digest: SecretDigest,
     scope: Option<Scope>,
+    /// The `resource`s asked for (RFC 8707 §2.2), a subset of the grant's.
+    resources: Vec<String>,
 }
 
 impl RefreshRequest {
@@ -503,7 +517,8 @@ impl RefreshRequest {
             nonce: None,
             acr: record.acr.as_deref(),
             amr: &record.amr,
-            resources: &[],
+            resources: narrowed(&self.resources, &record.resources)?,
+            grant_resources: &record.resources,
             claims: &record.claims,
             host,
             pairwise_subject: record.pairwise_subject.as_ref(),
@@ -706,6 +721,8 @@ struct GrantFacts<'a> {
     amr: &'a [String],
     /// The resources (RFC 8707) the access token is for; empty: the client.
     resources: &'a [String],
+    /// The resources the grant was authorized for, kept by the refresh token.
+    grant_resources: &'a [String],
     /// The grant's `claims` request.
     claims: &'a ClaimsRequest,
     /// The host's answer to the ID token's [`ClaimsQuery`], if one was asked.
@@ -714,6 +731,20 @@ struct GrantFacts<'a> {
     pairwise_subject: Option<&'a Subject>,
     /// The end of the refresh-token chain (absolute lifetime), if capped.
     chain_expires_at: Option<crate::clock::UnixTime>,
+}
+
+/// The resources an access token is for: those asked for at the token endpoint, which must all
+/// have been authorized for the grant ([`Reject::ResourceNotGranted`], RFC 8707 §2.2), or
+/// else every resource of the grant.
+fn narrowed<'a>(asked: &'a [String], granted: &'a [String]) -> Result<&'a [String], Reject> {
+    if asked.is_empty() {
+        return Ok(granted);
+    }
+    if asked.iter().all(|r| granted.contains(r)) {
+        Ok(asked)
+    } else {
+        Err(Reject::ResourceNotGranted)
+    }
 }
 
 /// The query for the claims of an ID token issued at the token endpoint, if it may carry any.
@@ -825,6 +856,7 @@ fn mint_tokens(
             .chain_expires_at
             .map_or(sliding, |end| end.min(sliding)),
         chain_expires_at: facts.chain_expires_at,
+        resources: facts.grant_resources.to_vec(),
         claims: facts.claims.clone(),
         pairwise_subject: facts.pairwise_subject.cloned(),
     });

@@ -256,6 +256,7 @@ impl Model {
             issued_at: self.now(),
             expires_at: at(self.now + code_ttl),
             refresh_token: true,
+            resources: Vec::new(),
             claims: ClaimsRequest::default(),
             pairwise_subject: None,
         };
@@ -303,6 +304,7 @@ impl Model {
             issued_at: self.now(),
             expires_at: at(self.now + ttl),
             chain_expires_at: None,
+            resources: Vec::new(),
             claims: ClaimsRequest::default(),
             pairwise_subject: None,
         }

@@ -2,6 +2,8 @@
 //! checked the way a resource server would — the JWTs with `jsonwebtoken`, another JOSE
 //! implementation — and front-channel access tokens limited by the client's policy.
 //!
+//! Resource indicators (RFC 8707) restrict the audience of access tokens.
+//!
 //! REQUIREMENTS covered: 21 (RFC 7662), 170 (`introspection_endpoint` advertised); decision 0014.
 
 use std::collections::HashMap;
@@ -35,12 +37,18 @@ fn resource_server() -> oidc_hybrid::Client {
         "client_id": "api",
         "client_secret": SECRET,
         "redirect_uris": ["https://api.example/unused"],
-        "resource_server_audiences": ["rs-basic", "jwt-rp"],
+        "resource_server_audiences": ["rs-basic", "jwt-rp", API],
     }))
 }
 
+/// A registered resource indicator (RFC 8707) the `api` resource server serves.
+const API: &str = "https://api.example/";
+/// Another registered resource.
+const OTHER: &str = "https://other.example/v1";
+
 fn harness() -> Harness {
-    let config = Config::new(ISSUER).expect("issuer");
+    let mut config = Config::new(ISSUER).expect("issuer");
+    config.resources = vec![API.into(), OTHER.into()];
     Harness::with_clients(config, vec![jwt_client(), resource_server()])
 }
 
@@ -311,4 +319,117 @@ fn discovery_advertises_introspection_without_public_clients() {
         .expect("methods");
     assert!(methods.iter().all(|m| m != "none"));
     assert!(methods.iter().any(|m| m == "client_secret_basic"));
+}
+
+/// A code flow of `jwt-rp` asking for `resources`, redeemed with `asked` at the token endpoint.
+fn with_resources(
+    h: &Harness,
+    resources: &[&str],
+    asked: &[&str],
+) -> Result<oidc_hybrid::TokenResponse, Reject> {
+    let mut pairs = auth_pairs("code", "jwt-rp");
+    for resource in resources {
+        pairs.push(("resource", resource));
+    }
+    let delivered = h.issue(&pairs, "alice");
+    let mut body = vec![
+        ("grant_type", "authorization_code"),
+        ("code", delivered["code"].as_str()),
+        ("redirect_uri", REDIRECT_URI),
+    ];
+    for resource in asked {
+        body.push(("resource", resource));
+    }
+    h.token(&form(&body), Some(&basic("jwt-rp", SECRET)))
+        .map_err(|e| e.reject())
+}
+
+#[test]
+fn resource_indicators_set_the_audience_of_access_tokens() {
+    let h = harness();
+    let issued = with_resources(&h, &[API, OTHER], &[]).expect("tokens");
+    // Every resource of the grant, validated by a resource server with jsonwebtoken.
+    let claims = validate_at_jwt(&h, issued.access_token(), API);
+    assert_eq!(
+        claims["aud"],
+        json!([OTHER, API].iter().rev().copied().collect::<Vec<_>>())
+    );
+    validate_at_jwt(&h, issued.access_token(), OTHER);
+    let answer = introspect(&h, issued.access_token(), "api");
+    assert!(answer.active, "a resource server for the token's audience");
+    assert_eq!(answer.aud, [API, OTHER]);
+
+    // One resource asked at the token endpoint: only that one (RFC 8707 §2.2).
+    let narrowed = with_resources(&h, &[API, OTHER], &[OTHER]).expect("tokens");
+    let claims = validate_at_jwt(&h, narrowed.access_token(), OTHER);
+    assert_eq!(claims["aud"], OTHER);
+    assert!(
+        !introspect(&h, narrowed.access_token(), "api").active,
+        "api serves neither jwt-rp's own audience nor other.example"
+    );
+    // A refresh may narrow to another resource of the grant, never widen.
+    let refresh = narrowed.refresh_token().expect("refresh token");
+    let body = form(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh),
+        ("resource", API),
+    ]);
+    let refreshed = h
+        .token(&body, Some(&basic("jwt-rp", SECRET)))
+        .expect("narrowed to api");
+    assert_eq!(
+        validate_at_jwt(&h, refreshed.access_token(), API)["aud"],
+        API
+    );
+    let only_api = with_resources(&h, &[API], &[]).expect("tokens");
+    let body = form(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", only_api.refresh_token().expect("rt")),
+        ("resource", OTHER),
+    ]);
+    let err = h
+        .token(&body, Some(&basic("jwt-rp", SECRET)))
+        .expect_err("not granted");
+    assert_eq!(err.reject(), Reject::ResourceNotGranted);
+    assert_eq!(err.code().as_str(), "invalid_target");
+}
+
+#[test]
+fn unknown_malformed_and_ungranted_resources_are_invalid_target() {
+    let h = harness();
+    for (resource, reject) in [
+        ("https://unknown.example/", Reject::ResourceUnknown),
+        ("not-an-absolute-uri", Reject::ResourceInvalid),
+        ("https://api.example/#frag", Reject::ResourceInvalid),
+    ] {
+        let mut pairs = auth_pairs("code", "jwt-rp");
+        pairs.push(("resource", resource));
+        let err = h.authorize(&form(&pairs)).expect_err(resource);
+        assert_eq!(err.reject(), reject, "{resource}");
+        oidc_hybrid_tests::assert_redirected(
+            &err,
+            "invalid_target",
+            oidc_hybrid::ResponseMode::Query,
+            Some("st-af0ifjsldkj"),
+        );
+    }
+    // At the token endpoint, a resource the grant was not authorized for.
+    assert_eq!(
+        with_resources(&h, &[API], &[OTHER]).expect_err("not granted"),
+        Reject::ResourceNotGranted
+    );
+    assert_eq!(
+        with_resources(&h, &[], &[API]).expect_err("none granted"),
+        Reject::ResourceNotGranted
+    );
+}
+
+#[test]
+fn front_channel_tokens_stay_for_the_client_whatever_the_resources() {
+    let h = harness();
+    let mut pairs = auth_pairs("code id_token token", "jwt-rp");
+    pairs.push(("resource", API));
+    let delivered = h.issue(&pairs, "alice");
+    let claims = validate_at_jwt(&h, delivered["access_token"].as_str(), "jwt-rp");
+    assert_eq!(claims["aud"], "jwt-rp");
 }
