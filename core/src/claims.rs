@@ -6,7 +6,7 @@
 //!
 //! - in UserInfo: `sub` (always, from the token), the standard claims of the standard scope
 //!   values granted (§5.4), the claims the configuration maps to the custom scope values granted
-//!   ([`Config::scope_claims`](crate::Config)), and the claims the `claims` request parameter
+//!   (`Config::scope_claims`), and the claims the `claims` request parameter
 //!   asked for in its `userinfo` member (§5.5) that the configuration lists in
 //!   `claims_supported`;
 //! - in the token endpoint's ID token: the claims of the custom scope values granted and those
@@ -24,7 +24,6 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::config::Config;
 use crate::error::Reject;
 use crate::value::{ClientId, Scope, Subject};
 
@@ -249,10 +248,11 @@ pub struct ClaimsQuery {
     pub locales: Vec<String>,
 }
 
-/// The claim names releasable in `target` for `scope` and `request` (see the module docs).
+/// The claim names releasable in `target` for `scope` and `request` (see the module docs),
+/// given the configuration's `scope_claims` and `claims_supported`.
 #[must_use]
 pub fn releasable(
-    config: &Config,
+    (scope_claims, claims_supported): (&[(String, Vec<String>)], &[String]),
     target: ClaimsTarget,
     scope: &Scope,
     request: Option<&ClaimsRequest>,
@@ -265,7 +265,7 @@ pub fn releasable(
             }
         }
     }
-    for (scope_value, claims) in &config.scope_claims {
+    for (scope_value, claims) in scope_claims {
         if scope.contains(scope_value) {
             names.extend(claims.iter().cloned());
         }
@@ -274,7 +274,7 @@ pub fn releasable(
         let supported = request
             .member(target)
             .keys()
-            .filter(|name| config.claims_supported.iter().any(|s| s == *name));
+            .filter(|name| claims_supported.iter().any(|s| s == *name));
         names.extend(supported.cloned());
     }
     names.retain(|name| !PROTECTED_CLAIMS.contains(&name.as_str()));

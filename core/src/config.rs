@@ -124,11 +124,52 @@ pub struct Config {
     /// [`pairwise`](crate::pairwise) on key management). `None` (the default): only `public`
     /// subjects, and clients registered with `subject_type: pairwise` are refused at the
     /// authorization endpoint.
-    pub pairwise: Option<crate::pairwise::PairwiseSecret>,
+    pub pairwise: Option<PairwiseSecret>,
     /// The resource indicators (RFC 8707) clients may ask access tokens for, e.g.
     /// `https://api.example/`: absolute URIs without a fragment. A token issued for resources
     /// has them as its audience. Empty (the default): any `resource` is `invalid_target`.
     pub resources: Vec<String>,
+}
+
+/// Shortest accepted pairwise secret, in bytes.
+pub const MIN_PAIRWISE_SECRET_LEN: usize = 32;
+
+/// The provider's secret for pairwise subjects (see [`pairwise`](crate::pairwise) on key
+/// management).
+/// `Debug` is redacted; the bytes are zeroed on drop.
+#[derive(Clone, Eq, PartialEq)]
+pub struct PairwiseSecret(Vec<u8>);
+
+impl PairwiseSecret {
+    /// A secret of at least [`MIN_PAIRWISE_SECRET_LEN`] bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::PairwiseSecret`] for a shorter one.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, ConfigError> {
+        let bytes = bytes.into();
+        if bytes.len() < MIN_PAIRWISE_SECRET_LEN {
+            return Err(ConfigError::PairwiseSecret);
+        }
+        Ok(Self(bytes))
+    }
+
+    /// The secret's bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for PairwiseSecret {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("PairwiseSecret(<redacted>)")
+    }
+}
+
+impl Drop for PairwiseSecret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
 }
 
 /// Longest code lifetime accepted (RFC 6749 §4.1.2 recommends at most 10 minutes).

@@ -28,51 +28,18 @@ use sha2::Sha256;
 use zeroize::Zeroize;
 
 use crate::client_keys::FetchError;
-use crate::config::ConfigError;
+pub use crate::config::{MIN_PAIRWISE_SECRET_LEN, PairwiseSecret};
 use crate::error::Reject;
 use crate::value::Subject;
 
-/// Shortest accepted pairwise secret, in bytes.
-pub const MIN_PAIRWISE_SECRET_LEN: usize = 32;
-
-/// The provider's secret for pairwise subjects (see the module docs on key management).
-/// `Debug` is redacted; the bytes are zeroed on drop.
-#[derive(Clone, Eq, PartialEq)]
-pub struct PairwiseSecret(Vec<u8>);
-
 impl PairwiseSecret {
-    /// A secret of at least [`MIN_PAIRWISE_SECRET_LEN`] bytes.
-    ///
-    /// # Errors
-    ///
-    /// [`ConfigError::PairwiseSecret`] for a shorter one.
-    pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, ConfigError> {
-        let bytes = bytes.into();
-        if bytes.len() < MIN_PAIRWISE_SECRET_LEN {
-            return Err(ConfigError::PairwiseSecret);
-        }
-        Ok(Self(bytes))
-    }
-
     /// The key of one sector.
     #[must_use]
     pub fn sector_key(&self, sector: &str) -> SectorKey {
         let mut input = Vec::with_capacity(24 + sector.len());
         input.extend_from_slice(b"oidc-hybrid pairwise v1\0");
         input.extend_from_slice(sector.as_bytes());
-        SectorKey(hmac_sha256(&self.0, &input).to_vec())
-    }
-}
-
-impl fmt::Debug for PairwiseSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PairwiseSecret(<redacted>)")
-    }
-}
-
-impl Drop for PairwiseSecret {
-    fn drop(&mut self) {
-        self.0.zeroize();
+        SectorKey(hmac_sha256(self.bytes(), &input).to_vec())
     }
 }
 
@@ -154,6 +121,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::config::ConfigError;
 
     fn secret(seed: u8) -> PairwiseSecret {
         PairwiseSecret::new([seed; 32].to_vec()).expect("long enough")

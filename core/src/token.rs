@@ -758,7 +758,8 @@ fn id_token_query(
     if !scope.contains(Scope::OPENID) {
         return None;
     }
-    let releasable = releasable(config, ClaimsTarget::IdToken, scope, Some(claims));
+    let policy = (&config.scope_claims[..], &config.claims_supported[..]);
+    let releasable = releasable(policy, ClaimsTarget::IdToken, scope, Some(claims));
     (!releasable.is_empty()).then(|| ClaimsQuery {
         subject: subject.clone(),
         client_id: client_id.clone(),

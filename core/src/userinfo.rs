@@ -182,7 +182,12 @@ impl AuthorizedUserInfo {
             client_id: self.record.client_id.clone(),
             scope: self.record.scope.clone(),
             target: ClaimsTarget::UserInfo,
-            releasable: releasable(config, ClaimsTarget::UserInfo, &self.record.scope, request),
+            releasable: releasable(
+                (&config.scope_claims, &config.claims_supported),
+                ClaimsTarget::UserInfo,
+                &self.record.scope,
+                request,
+            ),
             locales: self.record.claims.locales().to_vec(),
         }
     }
