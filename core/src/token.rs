@@ -59,7 +59,7 @@ impl TokenRequest {
     /// # Errors
     ///
     /// Credential errors from [`Credentials::parse`]. Grant errors (`invalid_request`,
-    /// `unsupported_grant_type`, `invalid_scope`) wait for [`TokenRequest::authenticate`], so
+    /// `unsupported_grant_type`, `invalid_scope`) wait for [`PendingGrant::authenticated`], so
     /// that an unauthenticated caller learns nothing about the grant.
     pub fn parse(params: &Params<'_>, authorization: Option<&str>) -> Result<Self, EndpointError> {
         Ok(Self {

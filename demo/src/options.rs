@@ -31,7 +31,9 @@ Options:
                          refresh token lifetime (default 2592000, 30 days)
   --sweep-every SECS     how often expired codes and tokens are removed (default 60)
   --keys-dir DIR         where the signing keys are kept (default: beside the SQLite file,
-                         or the working directory for PostgreSQL; in memory for memory:)
+                         or the working directory for PostgreSQL; in memory for memory:);
+                         a keys.json there lists the keys for a rollover (next, active,
+                         retired until) and is re-read at every sweep
   --clients FILE         client registrations: a JSON array of RFC 7591 metadata
                          (default: the built-in demo clients). The list is the source of
                          truth: clients the database holds from an earlier run that it

@@ -254,9 +254,12 @@ impl Fixture {
         UnixTime::from_secs(self.clock.now().as_secs() - 60)
     }
 
-    /// The host's approval, as the harness makes it.
+    /// The host's approval, as the harness makes it: the host issues a refresh token (the
+    /// flows refresh; docs/decisions/0018).
     fn approval(&self) -> Approval {
-        Approval::new(self.subject.clone(), self.auth_time()).with_amr(["pwd"])
+        Approval::new(self.subject.clone(), self.auth_time())
+            .with_amr(["pwd"])
+            .with_refresh_token(true)
     }
 
     /// Steps 1–2 for `response_type` (untimed set-up).
