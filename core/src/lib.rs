@@ -3,6 +3,11 @@
 //! [`token`]: crate::token
 //! [`userinfo`]: crate::userinfo
 //! [`discovery`]: crate::discovery
+//! [`introspection`]: crate::introspection
+//! [`claims`]: crate::claims
+//! [`access_token`]: crate::access_token
+//! [`pairwise`]: crate::pairwise
+//! [`keys`]: crate::keys
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -7,10 +7,13 @@
 //!        └─ PendingGrant::authenticated(client, &mint)  grant type allowed, signing key
 //!             └─ AuthenticatedTokenRequest::into_step()
 //!             ├─ GrantStep::RedeemCode(CodeRedemption)        await Storage::redeem_code
-//!             │    └─ redeem(redemption, mint)                §4.1.3 checks, PKCE, mint
+//!             │    ├─ claims_query(&redemption, config)       await ClaimsSource::claims_for
+//!             │    └─ redeem(redemption, claims, mint)        §4.1.3 checks, PKCE, mint
 //!             └─ GrantStep::Refresh(RefreshRequest)           await Storage::refresh_token
-//!                  └─ refresh(lookup, mint) → RotateRefreshToken
+//!                  ├─ claims_query(&lookup, config)           await ClaimsSource::claims_for
+//!                  └─ refresh(lookup, claims, mint) → RotateRefreshToken
 //!                       └─ rotated(rotation)                  await Storage::rotate_refresh_token
+//!                                                               (grace_since: the reuse window)
 //!                                          ↓
 //!                                  StoreTokens                await Storage::insert_tokens
 //!                                    └─ stored(insertion) → TokenResponse
