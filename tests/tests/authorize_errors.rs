@@ -891,7 +891,7 @@ fn pkce_request_errors() {
 /// one is `invalid_target` (see `api_tokens::unknown_malformed_and_ungranted_resources_…`).
 #[test]
 fn optional_and_unknown_parameters_bind() {
-    let mut config = oidc_hybrid::Config::new(oidc_hybrid_tests::ISSUER).expect("issuer");
+    let mut config = Config::new(ISSUER).expect("issuer");
     config.resources.push("https://api.example".into());
     let h = Harness::with_clients(config, Vec::new());
     for (display, expected) in [
