@@ -15,19 +15,21 @@
 //! 4. [`BoundRequest::approve`] mints the code, the optional front-channel access token and ID
 //!    token, and the response; [`BoundRequest::deny`] answers `access_denied`.
 
-use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::{Client, GrantType};
+use crate::access_token::{TokenFacts, mint_access_token, requested_resources};
+use crate::claims::{ClaimsRequest, ClaimsTarget};
+use crate::client::{AccessTokenFormat, Client, GrantType};
 use crate::clock::UnixTime;
 use crate::config::{AuthTimePolicy, Config};
 use crate::error::Reject;
 use crate::id_token::{AuthEvent, Hashed};
 use crate::jose::sign_jwt;
 use crate::mint::Mint;
+use crate::pairwise::SectorKey;
 use crate::params::Params;
 use crate::pkce::CodeChallenge;
 use crate::request_object::{RequestOrigin, RequestParams};
@@ -79,6 +81,8 @@ struct Body {
     ui_locales: Vec<String>,
     claims_locales: Vec<String>,
     acr_values: Vec<String>,
+    claims: ClaimsRequest,
+    resources: Vec<String>,
 }
 
 /// Reads a parameter whose duplication must be shown to the user.
@@ -203,6 +207,11 @@ impl AuthorizeRequest {
                 ui_locales: words(params.get("ui_locales")?),
                 claims_locales: words(params.get("claims_locales")?),
                 acr_values: words(params.get("acr_values")?),
+                claims: match params.get("claims")? {
+                    Some(raw) => ClaimsRequest::parse(raw)?,
+                    None => ClaimsRequest::default(),
+                },
+                resources: requested_resources(params, Some(&config.resources))?,
             })
         })();
         Ok(Self {
@@ -287,6 +296,13 @@ impl AuthorizeRequest {
         if client.requires_pkce() && body.code_challenge.is_none() {
             return Err(target.error(Reject::CodeChallengeMissing));
         }
+        let sector_key = match client.sector_identifier() {
+            Some(sector) => match &config.pairwise {
+                Some(secret) => Some(secret.sector_key(sector)),
+                None => return Err(target.error(Reject::PairwiseUnavailable)),
+            },
+            None => None,
+        };
         Ok(BoundRequest {
             client_id: self.client_id,
             client_name: client.metadata().client_name.clone(),
@@ -304,6 +320,8 @@ impl AuthorizeRequest {
             login_hint: body.login_hint,
             display: body.display,
             ui_locales: body.ui_locales,
+            claims: body.claims.with_locales(body.claims_locales.clone()),
+            resources: body.resources,
             claims_locales: body.claims_locales,
             acr_values: body.acr_values,
             received_at: now,
@@ -311,6 +329,12 @@ impl AuthorizeRequest {
             id_token_alg: client.id_token_alg(),
             s_hash: client.wants_s_hash(),
             refresh_allowed: client.allows_grant(GrantType::RefreshToken),
+            front_channel: FrontChannelPolicy {
+                format: client.access_token_format(),
+                lifetime: client.metadata().front_channel_token_lifetime,
+                scope: client.front_channel_scope().cloned(),
+            },
+            sector_key,
         })
     }
 }
@@ -399,6 +423,12 @@ pub struct Approval {
     pub amr: Vec<String>,
     /// The scope the End-User granted (`None`: all requested). Must keep `openid`.
     pub granted_scope: Option<Scope>,
+    /// The host's decision on a refresh token for this grant (decision 0018): `None` follows
+    /// OIDC Core §11 — one is issued when `offline_access` was requested with `prompt=consent`
+    /// and stays granted; `Some(true)` issues one (e.g. a first-party client, or consent the
+    /// host obtained otherwise); `Some(false)` never. Only ever to clients registered with the
+    /// `refresh_token` grant, and never in the front channel.
+    pub refresh_token: Option<bool>,
 }
 
 impl Approval {
@@ -411,7 +441,15 @@ impl Approval {
             acr: None,
             amr: Vec::new(),
             granted_scope: None,
+            refresh_token: None,
         }
+    }
+
+    /// Decides whether the grant gets a refresh token (see [`Approval::refresh_token`]).
+    #[must_use]
+    pub fn with_refresh_token(mut self, issue: bool) -> Self {
+        self.refresh_token = Some(issue);
+        self
     }
 
     /// Sets the `acr`.
@@ -493,6 +531,24 @@ pub struct BoundRequest {
     id_token_alg: JwsAlgorithm,
     s_hash: bool,
     refresh_allowed: bool,
+    #[serde(default)]
+    front_channel: FrontChannelPolicy,
+    #[serde(default)]
+    claims: ClaimsRequest,
+    /// A pairwise client's sector key (OIDC Core §8.1).
+    #[serde(default)]
+    sector_key: Option<SectorKey>,
+    #[serde(default)]
+    resources: Vec<String>,
+}
+
+/// What a client's registration says about its front-channel access tokens (seed 002: limited
+/// in lifetime, scope and audience; RFC 9700 §2.1.2).
+#[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
+struct FrontChannelPolicy {
+    format: AccessTokenFormat,
+    lifetime: Option<u64>,
+    scope: Option<Scope>,
 }
 
 impl BoundRequest {
@@ -550,22 +606,35 @@ impl BoundRequest {
         self.id_token_hint.as_deref()
     }
 
-    /// The subject named by a verified `id_token_hint`.
+    /// The `sub` the client sees for the End-User `subject`: its pairwise value for a pairwise
+    /// client (OIDC Core §8.1), else `subject` itself.
+    #[must_use]
+    pub fn public_subject(&self, subject: &Subject) -> Subject {
+        match &self.sector_key {
+            Some(key) => key.subject(subject),
+            None => subject.clone(),
+        }
+    }
+
+    /// The subject named by a verified `id_token_hint`: a pairwise value for a pairwise client
+    /// (compare it with [`BoundRequest::public_subject`]).
     #[must_use]
     pub fn hint_subject(&self) -> Option<&Subject> {
         self.hint_subject.as_ref()
     }
 
-    /// Step 2b: verifies the `id_token_hint`, if one was sent: one of `keys` signed it and its
-    /// `iss` is `issuer`; an expired hint is accepted (OIDC Core §3.1.2.2; REQUIREMENTS 43–44).
+    /// Step 2b: verifies the `id_token_hint`, if one was sent: one of `keys` (the trusted keys,
+    /// [`KeySet::trusted`](crate::keys::KeySet::trusted): active, next and still-retiring ones)
+    /// signed it and its `iss` is `issuer`; an expired hint is accepted (OIDC Core §3.1.2.2;
+    /// REQUIREMENTS 43–44).
     /// Its `sub` must then be the End-User who approves ([`BoundRequest::hint_subject`]).
     ///
     /// # Errors
     ///
     /// Redirected [`Reject::IdTokenHintInvalid`].
-    pub fn verify_id_token_hint(
+    pub fn verify_id_token_hint<'k>(
         mut self,
-        keys: &[Box<dyn Signer>],
+        keys: impl Iterator<Item = &'k dyn Signer>,
         issuer: &str,
     ) -> Result<Self, AuthorizeError> {
         let Some(hint) = self.id_token_hint.as_deref() else {
@@ -608,6 +677,31 @@ impl BoundRequest {
     #[must_use]
     pub fn acr_values(&self) -> &[String] {
         &self.acr_values
+    }
+
+    /// The resources (RFC 8707) the access tokens of this grant are for; empty: the client.
+    #[must_use]
+    pub fn resources(&self) -> &[String] {
+        &self.resources
+    }
+
+    /// The `claims` request parameter (OIDC Core §5.5), empty if none was sent.
+    #[must_use]
+    pub fn claims(&self) -> &ClaimsRequest {
+        &self.claims
+    }
+
+    /// The `acr` values the `claims` parameter requires as an essential ID token claim (OIDC
+    /// Core §5.5.1.1): the host's authentication must satisfy one of them (it may ask for more
+    /// factors), or [`BoundRequest::approve`] fails with `access_denied`. Empty: no requirement.
+    #[must_use]
+    pub fn essential_acr(&self) -> Vec<&str> {
+        match self.claims.claim(ClaimsTarget::IdToken, "acr") {
+            Some(acr) if acr.is_essential() => {
+                acr.wanted().iter().filter_map(|v| v.as_str()).collect()
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// The nonce, if sent.
@@ -659,7 +753,7 @@ impl BoundRequest {
         if self
             .hint_subject
             .as_ref()
-            .is_some_and(|hint| hint != subject)
+            .is_some_and(|hint| *hint != self.public_subject(subject))
         {
             return Err(Reject::IdTokenHintSubjectMismatch);
         }
@@ -670,6 +764,26 @@ impl BoundRequest {
             && self.received_at.secs_since(auth_time) > max_age
         {
             return Err(Reject::LoginRequired);
+        }
+        Ok(())
+    }
+
+    /// Whether the approval satisfies the `claims` parameter's demands on the authentication:
+    /// an ID token `sub` requested with a value must be the End-User's (OIDC Core §5.5.1), and
+    /// an essential `acr` with values must be met, else the authentication failed
+    /// (§5.5.1.1).
+    fn claims_satisfied(&self, approval: &Approval) -> Result<(), Reject> {
+        let sub = self.claims.claim(ClaimsTarget::IdToken, "sub");
+        let wanted_sub = sub.map_or(&[][..], |s| s.wanted());
+        let subject = self.public_subject(&approval.subject);
+        let subject = serde_json::Value::String(subject.as_str().into());
+        if !wanted_sub.is_empty() && !wanted_sub.contains(&subject) {
+            return Err(Reject::ClaimsSubjectMismatch);
+        }
+        let essential = self.essential_acr();
+        let acr = approval.acr.as_deref().unwrap_or_default();
+        if !essential.is_empty() && !essential.contains(&acr) {
+            return Err(Reject::AcrNotSatisfied);
         }
         Ok(())
     }
@@ -780,6 +894,7 @@ impl BoundRequest {
         let fail = |reject: Reject| self.target(&config.issuer).error(reject);
         self.authentication_fresh(&approval.subject, approval.auth_time)
             .map_err(fail)?;
+        self.claims_satisfied(&approval).map_err(fail)?;
         let signer = mint.signer(self.id_token_alg).map_err(fail)?;
         let mut scope = match &approval.granted_scope {
             Some(granted) => self.scope.intersection(granted),
@@ -795,14 +910,44 @@ impl BoundRequest {
         let grant_id = mint.grant_id().map_err(fail)?;
         let code = AuthorizationCode::generate(mint.rng).map_err(|_| fail(Reject::ServerError))?;
         let now = mint.now;
+        let auth_time_required = self.max_age.is_some();
+        // Decision 0018: OIDC Core §11 by default, else the host's decision.
+        let refresh_token = self.refresh_allowed
+            && approval
+                .refresh_token
+                .unwrap_or_else(|| scope.contains("offline_access"));
+        let sub = self.public_subject(&approval.subject);
+        let pairwise_subject = self.sector_key.is_some().then(|| sub.clone());
+        let auth_time = (auth_time_required || config.auth_time == AuthTimePolicy::Always)
+            .then_some(approval.auth_time);
+        // Front-channel tokens: the client's lifetime and scope limits, for the client alone.
+        let front_lifetime = self
+            .front_channel
+            .lifetime
+            .map_or(config.front_channel_token_lifetime, |l| {
+                l.min(config.front_channel_token_lifetime)
+            });
+        let front_scope = match &self.front_channel.scope {
+            Some(limit) => scope.intersection(limit),
+            None => scope.clone(),
+        };
         let front_token = if self.response_type.has_token() {
-            Some(AccessToken::generate(mint.rng).map_err(|_| fail(Reject::ServerError))?)
+            let scope_text = front_scope.to_string();
+            let audience = [self.client_id.as_str().into()];
+            let facts = TokenFacts {
+                subject: sub.as_str(),
+                client_id: self.client_id.as_str(),
+                audience: &audience,
+                scope: &scope_text,
+                lifetime: front_lifetime,
+                auth_time,
+                acr: approval.acr.as_deref(),
+            };
+            let format = self.front_channel.format;
+            Some(mint_access_token(format, &facts, self.id_token_alg, &mint).map_err(fail)?)
         } else {
             None
         };
-        let auth_time_required = self.max_age.is_some();
-        let auth_time = (auth_time_required || config.auth_time == AuthTimePolicy::Always)
-            .then_some(approval.auth_time);
 
         let mut response =
             AuthorizationResponse::new(self.redirect_uri.clone(), self.response_mode);
@@ -810,7 +955,7 @@ impl BoundRequest {
         if self.response_type.has_id_token() {
             let event = AuthEvent {
                 issuer: &config.issuer,
-                subject: approval.subject.as_str(),
+                subject: sub.as_str(),
                 client_id: self.client_id.as_str(),
                 auth_time,
                 nonce: self.nonce.as_ref().map(Nonce::as_str),
@@ -834,12 +979,9 @@ impl BoundRequest {
         if let Some(token) = &front_token {
             response.set("access_token", token.expose());
             response.set("token_type", "Bearer");
-            response.set(
-                "expires_in",
-                config.front_channel_token_lifetime.to_string(),
-            );
-            if scope != self.scope {
-                response.set("scope", scope.to_string());
+            response.set("expires_in", front_lifetime.to_string());
+            if front_scope != self.scope {
+                response.set("scope", front_scope.to_string());
             }
         }
         if let Some(state) = &self.state {
@@ -852,9 +994,12 @@ impl BoundRequest {
             grant_id: grant_id.clone(),
             client_id: self.client_id.clone(),
             subject: approval.subject.clone(),
-            scope: scope.clone(),
+            scope: front_scope,
             issued_at: now,
-            expires_at: now.saturating_add_secs(config.front_channel_token_lifetime),
+            expires_at: now.saturating_add_secs(front_lifetime),
+            audience: Vec::new(),
+            claims: self.claims.clone(),
+            pairwise_subject: pairwise_subject.clone(),
         });
         let code = CodeRecord {
             digest: code.digest(),
@@ -872,6 +1017,10 @@ impl BoundRequest {
             code_challenge: self.code_challenge,
             issued_at: now,
             expires_at: now.saturating_add_secs(config.code_lifetime),
+            claims: self.claims,
+            pairwise_subject,
+            refresh_token,
+            resources: self.resources,
         };
         Ok(Approved {
             response,

@@ -149,6 +149,36 @@ metadata_names!(GrantType, "grant_types",
     RefreshToken => "refresh_token",
 );
 
+/// The kind of `sub` a client receives (OIDC Core §8, Registration §2).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Eq, Hash, PartialEq, Serialize)]
+#[serde(try_from = "String", into = "&'static str")]
+#[non_exhaustive]
+pub enum SubjectType {
+    /// A value of its own per sector (OIDC Core §8.1, [`pairwise`](crate::pairwise)).
+    Pairwise,
+    /// The same value for every client (the default).
+    #[default]
+    Public,
+}
+
+metadata_names!(SubjectType, "subject_type", Pairwise => "pairwise", Public => "public");
+
+/// The format of a client's access tokens.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Eq, Hash, PartialEq, Serialize)]
+#[serde(try_from = "String", into = "&'static str")]
+#[non_exhaustive]
+pub enum AccessTokenFormat {
+    /// A JWT access token (RFC 9068): signed, `typ: at+jwt`, verifiable by a resource server
+    /// with the provider's JWK set; still revocable (its digest is stored like an opaque one).
+    Jwt,
+    /// 256 random bits, base64url: meaningful only to the provider (introspection). The
+    /// default.
+    #[default]
+    Opaque,
+}
+
+metadata_names!(AccessTokenFormat, "access_token_format", Jwt => "jwt", Opaque => "opaque");
+
 /// Client metadata in RFC 7591 / OpenID Registration field names: the wire and file format.
 ///
 /// Fields this provider does not use (`logo_uri`, `contacts`, `client_name#ja`, `policy_uri`,
@@ -212,6 +242,32 @@ pub struct ClientMetadata {
     /// The client must push its authorization requests (RFC 9126 §6).
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// `public` (default) or `pairwise` subject identifiers (OIDC Core §8, Registration §2).
+    #[serde(default)]
+    pub subject_type: SubjectType,
+    /// For a pairwise client: an https URL listing its redirect URIs, whose host is its sector
+    /// identifier (Registration §5); without one, its redirect URIs must share one host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector_identifier_uri: Option<String>,
+    /// Extension: the format of the access tokens issued to this client: `opaque` (the
+    /// default) or `jwt` (RFC 9068).
+    #[serde(default)]
+    pub access_token_format: AccessTokenFormat,
+    /// Extension: the token audiences this client serves as a resource server (client ids, or
+    /// resource indicators of RFC 8707): it may introspect the access tokens issued for them
+    /// (RFC 7662 §2.1, [`introspection`](crate::introspection)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_server_audiences: Vec<String>,
+    /// Extension: the longest lifetime, in seconds, of the front-channel access tokens
+    /// (`code token`, `code id_token token`) issued to this client; the configuration's
+    /// `front_channel_token_lifetime` caps it. Front-channel tokens are for the client itself
+    /// (their audience is the client id, never a resource) and never come with a refresh token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub front_channel_token_lifetime: Option<u64>,
+    /// Extension: the scope values a front-channel access token may carry (space-separated);
+    /// absent: the granted scope. The token endpoint's tokens carry the whole granted scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub front_channel_token_scope: Option<String>,
     /// Every other member, kept as registered (RFC 7591 §2).
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
@@ -312,6 +368,40 @@ fn is_localhost_http(uri: &str) -> bool {
             .is_none_or(|c| matches!(c, ':' | '/' | '?'))
 }
 
+/// A pairwise client's sector identifier (Registration §5): the host of its
+/// `sector_identifier_uri` (https), or the one host of its redirect URIs; `None` for a public
+/// client.
+fn sector_identifier(
+    metadata: &ClientMetadata,
+    redirect_uris: &[RedirectUri],
+) -> Result<Option<String>, Reject> {
+    if let Some(uri) = &metadata.sector_identifier_uri {
+        let parsed = RedirectUri::parse(uri).map_err(|_| Reject::SectorIdentifierUriInvalid)?;
+        if !parsed.is_https() {
+            return Err(Reject::SectorIdentifierUriInvalid);
+        }
+    }
+    if metadata.subject_type != SubjectType::Pairwise {
+        return Ok(None);
+    }
+    if let Some(uri) = &metadata.sector_identifier_uri {
+        return crate::pairwise::host_of(uri)
+            .map(Some)
+            .ok_or(Reject::SectorIdentifierUriInvalid);
+    }
+    let mut hosts = redirect_uris
+        .iter()
+        .map(|r| crate::pairwise::host_of(r.as_str()));
+    let first = hosts
+        .next()
+        .flatten()
+        .ok_or(Reject::SubjectTypeUnsupported)?;
+    if hosts.any(|h| h.as_deref() != Some(first.as_str())) {
+        return Err(Reject::SectorIdentifierRequired);
+    }
+    Ok(Some(first))
+}
+
 /// A validated client registration.
 ///
 /// Cheap to clone: the registration is shared behind an [`Arc`](alloc::sync::Arc), so a store can
@@ -370,6 +460,9 @@ struct Registration {
     grant_types: Vec<GrantType>,
     id_token_alg: JwsAlgorithm,
     scope: Option<Scope>,
+    front_channel_scope: Option<Scope>,
+    /// A pairwise client's sector identifier.
+    sector: Option<String>,
 }
 
 impl Client {
@@ -516,6 +609,14 @@ impl Client {
             Some(raw) => Some(Scope::parse(raw)?),
             None => None,
         };
+        let front_channel_scope = match &metadata.front_channel_token_scope {
+            Some(raw) => Some(Scope::parse(raw)?),
+            None => None,
+        };
+        if metadata.front_channel_token_lifetime == Some(0) {
+            return Err(Reject::FrontChannelLifetimeInvalid);
+        }
+        let sector = sector_identifier(&metadata, &redirect_uris)?;
         let id_token_alg = metadata
             .id_token_signed_response_alg
             .unwrap_or(JwsAlgorithm::RS256);
@@ -532,6 +633,8 @@ impl Client {
             grant_types,
             id_token_alg,
             scope,
+            front_channel_scope,
+            sector,
         })))
     }
 
@@ -624,6 +727,31 @@ impl Client {
     #[must_use]
     pub fn is_public(&self) -> bool {
         self.0.metadata.token_endpoint_auth_method == TokenEndpointAuthMethod::None
+    }
+
+    /// The format of this client's access tokens.
+    #[must_use]
+    pub fn access_token_format(&self) -> AccessTokenFormat {
+        self.0.metadata.access_token_format
+    }
+
+    /// The sector identifier of a pairwise client (OIDC Core §8.1); `None` for a public one.
+    #[must_use]
+    pub fn sector_identifier(&self) -> Option<&str> {
+        self.0.sector.as_deref()
+    }
+
+    /// The scope values its front-channel access tokens may carry (`None`: the granted scope).
+    #[must_use]
+    pub fn front_channel_scope(&self) -> Option<&Scope> {
+        self.0.front_channel_scope.as_ref()
+    }
+
+    /// The token audiences this client serves as a resource server (it may introspect their
+    /// access tokens).
+    #[must_use]
+    pub fn resource_server_audiences(&self) -> &[String] {
+        &self.0.metadata.resource_server_audiences
     }
 
     /// Whether this is a native application.

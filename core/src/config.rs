@@ -53,6 +53,8 @@ pub struct Config {
     pub jwks_uri: String,
     /// The revocation endpoint URL (RFC 7009).
     pub revocation_endpoint: String,
+    /// The introspection endpoint URL (RFC 7662), default `{issuer}/introspect`.
+    pub introspection_endpoint: String,
     /// Authorization code lifetime in seconds (default 60, at most 600: RFC 6749 §4.1.2).
     pub code_lifetime: u64,
     /// Lifetime of access tokens from the token endpoint, in seconds (default 3600).
@@ -60,8 +62,18 @@ pub struct Config {
     /// Lifetime of front-channel access tokens (`code token`, `code id_token token`) in seconds
     /// (default 300: short, RFC 9700 §2.1.2).
     pub front_channel_token_lifetime: u64,
-    /// Refresh token lifetime in seconds (default 30 days).
+    /// Refresh token lifetime in seconds (default 30 days): sliding, each rotation starts it
+    /// anew.
     pub refresh_token_lifetime: u64,
+    /// The absolute lifetime of a grant's refresh-token chain, from the code's redemption, in
+    /// seconds: no rotation extends it (RFC 9700 §4.14.2 "refresh token expiration"). Default
+    /// `None`: no cap besides the sliding lifetime.
+    pub refresh_token_max_lifetime: Option<u64>,
+    /// How long, in seconds, a rotated refresh token may still be used once more without
+    /// revoking the grant, for a client's concurrent retries (RFC 9700 §4.14.2 allows it;
+    /// REQUIREMENTS 140). Default 0: any reuse revokes the grant. A use within the window
+    /// rotates again from the old token; a use after it revokes the grant as before.
+    pub refresh_token_reuse_grace: u64,
     /// ID token lifetime in seconds (default 600).
     pub id_token_lifetime: u64,
     /// Whether PKCE `plain` is accepted (default false: S256 only, RFC 9700 §2.1.1).
@@ -91,7 +103,7 @@ pub struct Config {
     pub dpop_proof_window: u64,
     /// The key of stateless DPoP server nonces (RFC 9449 §8); `None` (the default): no nonce
     /// is demanded. Nodes that share the key accept each other's nonces.
-    pub dpop_nonce_key: Option<crate::dpop::NonceKey>,
+    pub dpop_nonce_key: Option<NonceKey>,
     /// The scope values the provider understands, advertised in discovery: the OpenID Connect
     /// ones by default (`openid`, `profile`, `email`, `address`, `phone`, `offline_access`);
     /// a host adds its own (e.g. `api:read`). Other requested values are ignored: not granted,
@@ -99,6 +111,70 @@ pub struct Config {
     pub scopes_supported: Vec<String>,
     /// Whether an RS256 key is required (default: yes, OIDC Core §15.1).
     pub rs256: Rs256Policy,
+    /// The claims the provider can release, advertised in discovery (Discovery §3): by default
+    /// the ID token's own claims and the standard claims of OIDC Core §5.1. A host adds the
+    /// custom claims it supplies; only listed claims can be asked for with the `claims`
+    /// parameter (OIDC Core §5.5, [`claims`](crate::claims)).
+    pub claims_supported: Vec<String>,
+    /// Custom scope values and the claims each releases, in UserInfo and in the token
+    /// endpoint's ID token (e.g. `("roles", ["roles"])`). Each scope value must be in
+    /// [`scopes_supported`](Self::scopes_supported), no claim may be protected
+    /// ([`PROTECTED_CLAIMS`](crate::claims::PROTECTED_CLAIMS)), and each claim is added to
+    /// `claims_supported` in discovery.
+    pub scope_claims: Vec<(String, Vec<String>)>,
+    /// The `acr` values the host can satisfy, advertised in discovery (Discovery §3); empty:
+    /// not advertised.
+    pub acr_values_supported: Vec<String>,
+    /// The secret of pairwise subject identifiers (OIDC Core §8.1; see
+    /// [`pairwise`](crate::pairwise) on key management). `None` (the default): only `public`
+    /// subjects, and clients registered with `subject_type: pairwise` are refused at the
+    /// authorization endpoint.
+    pub pairwise: Option<PairwiseSecret>,
+    /// The resource indicators (RFC 8707) clients may ask access tokens for, e.g.
+    /// `https://api.example/`: absolute URIs without a fragment. A token issued for resources
+    /// has them as its audience. Empty (the default): any `resource` is `invalid_target`.
+    pub resources: Vec<String>,
+}
+
+/// Shortest accepted pairwise secret, in bytes.
+pub const MIN_PAIRWISE_SECRET_LEN: usize = 32;
+
+/// The provider's secret for pairwise subjects (see [`pairwise`](crate::pairwise) on key
+/// management).
+/// `Debug` is redacted; the bytes are zeroed on drop.
+#[derive(Clone, Eq, PartialEq)]
+pub struct PairwiseSecret(Vec<u8>);
+
+impl PairwiseSecret {
+    /// A secret of at least [`MIN_PAIRWISE_SECRET_LEN`] bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::PairwiseSecret`] for a shorter one.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, ConfigError> {
+        let bytes = bytes.into();
+        if bytes.len() < MIN_PAIRWISE_SECRET_LEN {
+            return Err(ConfigError::PairwiseSecret);
+        }
+        Ok(Self(bytes))
+    }
+
+    /// The secret's bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for PairwiseSecret {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("PairwiseSecret(<redacted>)")
+    }
+}
+
+impl Drop for PairwiseSecret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
 }
 
 /// Longest code lifetime accepted (RFC 6749 §4.1.2 recommends at most 10 minutes).
@@ -106,7 +182,7 @@ pub const MAX_CODE_LIFETIME: u64 = 600;
 
 impl Config {
     /// A configuration for `issuer` with endpoints at `{issuer}/authorize`, `/token`,
-    /// `/userinfo`, `/jwks` and `/revoke`, and the default lifetimes and policies.
+    /// `/userinfo`, `/jwks`, `/revoke`, `/introspect` and `/par`, and the default lifetimes and policies.
     ///
     /// The issuer must be an `https` URL without query or fragment (OIDC Core §2). Plain `http` is
     /// accepted only for loopback hosts (`127.0.0.1`, `[::1]`, `localhost`), for development.
@@ -144,10 +220,13 @@ impl Config {
             userinfo_endpoint: format!("{issuer}/userinfo"),
             jwks_uri: format!("{issuer}/jwks"),
             revocation_endpoint: format!("{issuer}/revoke"),
+            introspection_endpoint: format!("{issuer}/introspect"),
             code_lifetime: 60,
             access_token_lifetime: 3600,
             front_channel_token_lifetime: 300,
             refresh_token_lifetime: 30 * 24 * 3600,
+            refresh_token_max_lifetime: None,
+            refresh_token_reuse_grace: 0,
             id_token_lifetime: 600,
             allow_pkce_plain: false,
             auth_time: AuthTimePolicy::Always,
@@ -172,6 +251,11 @@ impl Config {
             .map(String::from)
             .collect(),
             rs256: Rs256Policy::Require,
+            claims_supported: default_claims_supported(),
+            scope_claims: Vec::new(),
+            acr_values_supported: Vec::new(),
+            pairwise: None,
+            resources: Vec::new(),
         })
     }
 
@@ -218,6 +302,15 @@ impl Config {
         if !scopes_valid {
             return Err(ConfigError::Scopes);
         }
+        let claims_valid = self.scope_claims.iter().all(|(scope, claims)| {
+            self.scopes_supported.contains(scope)
+                && claims
+                    .iter()
+                    .all(|c| !crate::claims::PROTECTED_CLAIMS.contains(&c.as_str()))
+        });
+        if !claims_valid {
+            return Err(ConfigError::Claims);
+        }
         if self.code_lifetime == 0 || self.code_lifetime > MAX_CODE_LIFETIME {
             return Err(ConfigError::CodeLifetime);
         }
@@ -227,6 +320,7 @@ impl Config {
             self.front_channel_token_lifetime,
             self.refresh_token_lifetime,
             self.id_token_lifetime,
+            self.refresh_token_max_lifetime.unwrap_or(1),
         ]
         .contains(&0)
         {
@@ -234,6 +328,29 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// The ID token's claims and the standard claims (OIDC Core §2, §5.1).
+fn default_claims_supported() -> Vec<String> {
+    let mut claims: Vec<String> = [
+        "sub",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "acr",
+        "amr",
+        "azp",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    for (_, names) in crate::claims::SCOPE_CLAIMS {
+        claims.extend(names.iter().map(|n| String::from(*n)));
+    }
+    claims
 }
 
 /// An invalid configuration.
@@ -251,6 +368,10 @@ pub enum ConfigError {
     Keys,
     /// `scopes_supported` lacks `openid` or holds a value that is not one scope token.
     Scopes,
+    /// A custom scope's claims name a scope value that is not supported, or a protected claim.
+    Claims,
+    /// The pairwise secret is shorter than 32 bytes.
+    PairwiseSecret,
     /// A signer's algorithm needs SHA-384 or SHA-512 for its hash claims, which this build
     /// leaves out (the `sha512` feature of `oidc-hybrid` is off).
     HashUnavailable,
@@ -266,6 +387,10 @@ impl core::fmt::Display for ConfigError {
                 "an RS256 signing key is required (OIDC Core 15.1), and key ids must be distinct"
             }
             Self::Scopes => "scopes_supported must contain openid and only single scope tokens",
+            Self::Claims => {
+                "scope_claims must name supported scope values and no protected claim"
+            }
+            Self::PairwiseSecret => "the pairwise secret must be at least 32 bytes",
             Self::HashUnavailable => {
                 "a signing key needs SHA-384/SHA-512, built only with the `sha512` feature"
             }
@@ -274,3 +399,27 @@ impl core::fmt::Display for ConfigError {
 }
 
 impl core::error::Error for ConfigError {}
+
+/// The key of DPoP server nonces (RFC 9449 §8). `Debug` is redacted.
+#[derive(Clone, Eq, PartialEq)]
+pub struct NonceKey([u8; 32]);
+
+impl NonceKey {
+    /// A key from 32 random bytes.
+    #[must_use]
+    pub const fn new(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The key's bytes.
+    #[must_use]
+    pub(crate) const fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for NonceKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("NonceKey(<redacted>)")
+    }
+}

@@ -26,6 +26,8 @@ pub struct ProviderMetadata {
     pub jwks_uri: String,
     /// RFC 7009.
     pub revocation_endpoint: String,
+    /// RFC 7662 (RFC 8414 §2).
+    pub introspection_endpoint: String,
     /// RECOMMENDED.
     pub scopes_supported: Vec<String>,
     /// REQUIRED: the response types enabled.
@@ -34,7 +36,7 @@ pub struct ProviderMetadata {
     pub response_modes_supported: Vec<&'static str>,
     /// Grant types.
     pub grant_types_supported: Vec<&'static str>,
-    /// REQUIRED: `public`.
+    /// REQUIRED: `public`, and `pairwise` when a pairwise secret is configured.
     pub subject_types_supported: Vec<&'static str>,
     /// REQUIRED: the signing algorithms of the configured keys, and only those: RS256 among them
     /// unless [`Rs256Policy::WaiveNonConforming`](crate::Rs256Policy) left it out (OIDC Core
@@ -48,13 +50,21 @@ pub struct ProviderMetadata {
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
     /// Algorithms accepted for client assertions at the revocation endpoint.
     pub revocation_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
+    /// Client authentication methods at the introspection endpoint: those of the token
+    /// endpoint except `none` (RFC 7662 §2.1, RFC 8414 §2).
+    pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// Algorithms accepted for client assertions at the introspection endpoint.
+    pub introspection_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     /// PKCE methods (RFC 9700 §2.1.1).
     pub code_challenge_methods_supported: Vec<&'static str>,
-    /// Claims that UserInfo can return.
-    pub claims_supported: Vec<&'static str>,
+    /// The claims that can be released (from the configuration).
+    pub claims_supported: Vec<String>,
+    /// The `acr` values the host can satisfy (from the configuration; omitted when empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub acr_values_supported: Vec<String>,
     /// `page`, `popup`, `touch`, `wap` are accepted.
     pub display_values_supported: Vec<&'static str>,
-    /// The `claims` request parameter is not supported.
+    /// The `claims` request parameter is supported (OIDC Core §5.5).
     pub claims_parameter_supported: bool,
     /// Request objects by value (`request`, RFC 9101) are supported.
     pub request_parameter_supported: bool,
@@ -99,21 +109,11 @@ impl ProviderMetadata {
                 .filter(|m| m.is_built_in())
                 .map(|m| m.as_str()),
         );
-        let mut claims: Vec<&'static str> = alloc::vec![
-            "sub",
-            "iss",
-            "aud",
-            "exp",
-            "iat",
-            "auth_time",
-            "nonce",
-            "acr",
-            "amr",
-            "azp",
-        ];
-        for (_, names) in crate::userinfo::SCOPE_CLAIMS {
-            claims.extend_from_slice(names);
+        let mut claims = config.claims_supported.clone();
+        for (_, names) in &config.scope_claims {
+            claims.extend(names.iter().cloned());
         }
+        claims.dedup();
         let mut code_challenge_methods = alloc::vec!["S256"];
         if config.allow_pkce_plain {
             code_challenge_methods.push("plain");
@@ -129,6 +129,7 @@ impl ProviderMetadata {
             userinfo_endpoint: config.userinfo_endpoint.clone(),
             jwks_uri: config.jwks_uri.clone(),
             revocation_endpoint: config.revocation_endpoint.clone(),
+            introspection_endpoint: config.introspection_endpoint.clone(),
             scopes_supported: config.scopes_supported.clone(),
             response_types_supported: crate::value::ResponseType::ALL
                 .iter()
@@ -136,16 +137,27 @@ impl ProviderMetadata {
                 .collect(),
             response_modes_supported: alloc::vec!["query", "fragment", "form_post"],
             grant_types_supported: crate::token::grant_types_supported(),
-            subject_types_supported: alloc::vec!["public"],
+            subject_types_supported: if config.pairwise.is_some() {
+                alloc::vec!["public", "pairwise"]
+            } else {
+                alloc::vec!["public"]
+            },
             id_token_signing_alg_values_supported: algorithms,
             token_endpoint_auth_methods_supported: auth_methods.clone(),
             token_endpoint_auth_signing_alg_values_supported: auth_algs.clone(),
+            introspection_endpoint_auth_methods_supported: auth_methods
+                .iter()
+                .copied()
+                .filter(|m| *m != "none")
+                .collect(),
             revocation_endpoint_auth_methods_supported: auth_methods,
+            introspection_endpoint_auth_signing_alg_values_supported: auth_algs.clone(),
             revocation_endpoint_auth_signing_alg_values_supported: auth_algs,
             code_challenge_methods_supported: code_challenge_methods,
             claims_supported: claims,
+            acr_values_supported: config.acr_values_supported.clone(),
             display_values_supported: alloc::vec!["page", "popup", "touch", "wap"],
-            claims_parameter_supported: false,
+            claims_parameter_supported: true,
             request_parameter_supported: true,
             request_object_signing_alg_values_supported: object_algs,
             request_uri_parameter_supported: false,

@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::client_keys::{ClientJwk, JwsVerifier};
 use crate::clock::UnixTime;
-use crate::config::Config;
+use crate::config::{Config, NonceKey};
 use crate::error::Reject;
 use crate::jose::CompactJws;
 use crate::signer::JwsAlgorithm;
@@ -368,24 +368,6 @@ fn remove_dot_segments(path: &str) -> String {
     joined
 }
 
-/// The key of DPoP server nonces (RFC 9449 §8). `Debug` is redacted.
-#[derive(Clone, Eq, PartialEq)]
-pub struct NonceKey([u8; 32]);
-
-impl NonceKey {
-    /// A key from 32 random bytes.
-    #[must_use]
-    pub const fn new(bytes: [u8; 32]) -> Self {
-        Self(bytes)
-    }
-}
-
-impl fmt::Debug for NonceKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("NonceKey(<redacted>)")
-    }
-}
-
 /// The lifetime of one server nonce bucket, in seconds (a nonce is accepted in its bucket and
 /// the next).
 pub const NONCE_BUCKET_SECS: u64 = 300;
@@ -398,7 +380,7 @@ pub fn fresh_nonce(key: &NonceKey, now: UnixTime) -> String {
 }
 
 fn nonce_for(key: &NonceKey, bucket: u64) -> String {
-    let tag = crate::client_keys::MacAlgorithm::HS256.sign(&key.0, &bucket.to_be_bytes());
+    let tag = crate::client_keys::MacAlgorithm::HS256.sign(key.bytes(), &bucket.to_be_bytes());
     let mut bytes = Vec::with_capacity(8 + tag.len());
     bytes.extend_from_slice(&bucket.to_be_bytes());
     bytes.extend_from_slice(&tag);

@@ -24,6 +24,9 @@ pub enum Reject {
     DpopProofInvalid,
     /// A DPoP proof's `jti` was seen before (RFC 9449 §11.1).
     DpopProofReplayed,
+    /// The `claims` parameter asked for an essential `acr` with values the authentication does
+    /// not satisfy: a failed authentication (OIDC Core §5.5.1.1).
+    AcrNotSatisfied,
     /// A client assertion's `aud` names neither the issuer nor the endpoint.
     AssertionAudienceMismatch,
     /// A client assertion has expired (`exp`), or is not valid yet (`iat`, `nbf`).
@@ -55,6 +58,11 @@ pub enum Reject {
     AuthMethodMismatch,
     /// Client authentication failed (unknown client or wrong secret).
     ClientAuthenticationFailed,
+    /// The `claims` parameter is not a JSON object of the form OIDC Core §5.5 defines.
+    ClaimsMalformed,
+    /// The `claims` parameter asked for an ID token of another `sub` than the End-User's
+    /// (OIDC Core §5.5.1).
+    ClaimsSubjectMismatch,
     /// The client's `jwks_uri` could not be fetched.
     ClientJwksUnavailable,
     /// Different client ids were presented in the Authorization header and the body.
@@ -101,6 +109,8 @@ pub enum Reject {
     ConsentRequired,
     /// The grant type is not allowed for this client.
     GrantTypeNotAllowed,
+    /// A client's `front_channel_token_lifetime` is zero.
+    FrontChannelLifetimeInvalid,
     /// The request has no `grant_type`.
     GrantTypeMissing,
     /// The grant type is not supported.
@@ -113,6 +123,10 @@ pub enum Reject {
     IdTokenHintSubjectMismatch,
     /// Some interaction is required and cannot happen without UI.
     InteractionRequired,
+    /// A public client tried to introspect a token (RFC 7662 §2.1).
+    IntrospectionClientPublic,
+    /// An introspection request has no `token`.
+    IntrospectionTokenMissing,
     /// A bearer token was sent in more than one way.
     InvalidTokenMultipleMethods,
     /// Authentication is required and cannot happen without UI.
@@ -137,6 +151,9 @@ pub enum Reject {
     MultipleAuthMethods,
     /// `nonce` is required (`id_token` in the response type) and missing.
     NonceMissing,
+    /// A client registered with `subject_type: pairwise` while the provider has no pairwise
+    /// secret.
+    PairwiseUnavailable,
     /// A parameter appears more than once.
     ParameterDuplicated,
     /// A parameter value is longer than allowed.
@@ -218,6 +235,13 @@ pub enum Reject {
     ResponseModeUnsupported,
     /// `response_mode=query` was requested for a response type that returns tokens.
     ResponseModeQueryWithTokens,
+    /// A `resource` is not an absolute URI without a fragment (RFC 8707 §2).
+    ResourceInvalid,
+    /// A `resource` at the token endpoint is not one the grant was authorized for
+    /// (RFC 8707 §2.2).
+    ResourceNotGranted,
+    /// A `resource` is not a resource indicator the provider knows (RFC 8707 §2).
+    ResourceUnknown,
     /// The request has no `response_type`.
     ResponseTypeMissing,
     /// The response type is not allowed for this client.
@@ -236,8 +260,20 @@ pub enum Reject {
     ServerError,
     /// No signing key is configured for the algorithm the client registered.
     SigningKeyUnavailable,
+    /// A pairwise client's redirect URIs are on several hosts and it has no
+    /// `sector_identifier_uri` (Registration §5).
+    SectorIdentifierRequired,
+    /// A client's `sector_identifier_uri` could not be fetched (Registration §5).
+    SectorIdentifierUnavailable,
+    /// A `sector_identifier_uri` is not an https URL (Registration §5).
+    SectorIdentifierUriInvalid,
+    /// A redirect URI is not listed at the client's `sector_identifier_uri` (Registration §5).
+    SectorRedirectUriUnlisted,
     /// A subject identifier is malformed.
     SubjectMalformed,
+    /// A `subject_type` other than `public` or `pairwise`, or `pairwise` for a client whose
+    /// redirect URIs have no host.
+    SubjectTypeUnsupported,
     /// The access token is missing.
     TokenMissing,
     /// The access token is unknown, expired or revoked.
@@ -255,11 +291,13 @@ impl Reject {
     pub const fn code(self) -> ErrorCode {
         use ErrorCode as C;
         match self {
-            Self::AccessDenied => C::AccessDenied,
+            Self::AccessDenied | Self::AcrNotSatisfied => C::AccessDenied,
             Self::AccountSelectionRequired => C::AccountSelectionRequired,
             Self::ConsentRequired => C::ConsentRequired,
             Self::InteractionRequired => C::InteractionRequired,
-            Self::IdTokenHintSubjectMismatch | Self::LoginRequired => C::LoginRequired,
+            Self::ClaimsSubjectMismatch
+            | Self::IdTokenHintSubjectMismatch
+            | Self::LoginRequired => C::LoginRequired,
             Self::AssertionAlgorithmRefused
             | Self::AssertionAudienceMismatch
             | Self::AssertionExpired
@@ -275,7 +313,8 @@ impl Reject {
             | Self::ClientJwksUnavailable
             | Self::ClientAuthenticationFailed
             | Self::ClientIdConflict
-            | Self::ClientUnknown => C::InvalidClient,
+            | Self::ClientUnknown
+            | Self::IntrospectionClientPublic => C::InvalidClient,
             Self::CodeClientMismatch
             | Self::CodeExpired
             | Self::CodeReplayed
@@ -309,7 +348,12 @@ impl Reject {
             | Self::RequestObjectSignatureInvalid => C::InvalidRequestObject,
             Self::RequestUriClientMismatch | Self::RequestUriInvalid => C::InvalidRequestUri,
             Self::RequestUriNotSupported => C::RequestUriNotSupported,
-            Self::ServerError | Self::SigningKeyUnavailable => C::ServerError,
+            Self::ResourceInvalid | Self::ResourceNotGranted | Self::ResourceUnknown => {
+                C::InvalidTarget
+            }
+            Self::PairwiseUnavailable | Self::ServerError | Self::SigningKeyUnavailable => {
+                C::ServerError
+            }
             Self::TokenMissing => C::InvalidRequest,
             Self::TokenInvalid => C::InvalidToken,
             Self::TokenScopeInsufficient => C::InsufficientScope,
@@ -323,14 +367,21 @@ impl Reject {
             | Self::ClientSecretMissing
             | Self::ClientSecretTooShort
             | Self::ClientSecretUnexpected
+            | Self::FrontChannelLifetimeInvalid
             | Self::GrantTypesInconsistent
             | Self::JwksConflict
             | Self::JwksInvalid
             | Self::JwksMissing
             | Self::JwksUriInvalid
+            | Self::SectorIdentifierRequired
+            | Self::SectorIdentifierUnavailable
+            | Self::SectorIdentifierUriInvalid
+            | Self::SectorRedirectUriUnlisted
             | Self::SigningAlgorithmUnsupported
-            | Self::SubjectMalformed => C::InvalidClientMetadata,
+            | Self::SubjectMalformed
+            | Self::SubjectTypeUnsupported => C::InvalidClientMetadata,
             Self::AssertionIncomplete
+            | Self::ClaimsMalformed
             | Self::ClientIdMalformed
             | Self::ClientIdMissing
             | Self::CodeChallengeMalformed
@@ -340,6 +391,7 @@ impl Reject {
             | Self::CodeVerifierMalformed
             | Self::GrantTypeMissing
             | Self::IdTokenHintInvalid
+            | Self::IntrospectionTokenMissing
             | Self::InvalidTokenMultipleMethods
             | Self::MalformedAuthorizationHeader
             | Self::MalformedEncoding
@@ -374,6 +426,11 @@ impl Reject {
             Self::DpopNonceRequired => "a fresh DPoP nonce from the server is required",
             Self::DpopProofInvalid => "the DPoP proof is invalid",
             Self::DpopProofReplayed => "the DPoP proof was already used",
+            Self::AcrNotSatisfied => {
+                "the authentication does not satisfy the essential acr values requested"
+            }
+            Self::ClaimsMalformed => "the claims parameter is not a valid claims request",
+            Self::ClaimsSubjectMismatch => "the end-user is not the one the claims request names",
             Self::AssertionAlgorithmRefused => {
                 "the client assertion's signature algorithm is not accepted for this client"
             }
@@ -423,6 +480,7 @@ impl Reject {
             Self::CodeVerifierMismatch => "code_verifier does not match the code_challenge",
             Self::CodeVerifierMissing => "code_verifier is missing",
             Self::ConsentRequired => "consent is required",
+            Self::FrontChannelLifetimeInvalid => "front_channel_token_lifetime must be positive",
             Self::GrantTypeNotAllowed => "the grant type is not allowed for this client",
             Self::GrantTypeMissing => "grant_type is missing",
             Self::GrantTypeUnsupported => "the grant type is not supported",
@@ -432,6 +490,8 @@ impl Reject {
                 "the end-user is not the one named by id_token_hint"
             }
             Self::InteractionRequired => "interaction is required",
+            Self::IntrospectionClientPublic => "a public client cannot introspect tokens",
+            Self::IntrospectionTokenMissing => "token is missing",
             Self::InvalidTokenMultipleMethods => "the access token was sent in more than one way",
             Self::LoginRequired => "login is required",
             Self::MalformedAuthorizationHeader => "the Authorization header is malformed",
@@ -443,6 +503,7 @@ impl Reject {
             Self::MaxAgeMalformed => "max_age is not a non-negative integer",
             Self::MultipleAuthMethods => "more than one client authentication method was used",
             Self::NonceMissing => "nonce is required for this response_type",
+            Self::PairwiseUnavailable => "pairwise subject identifiers are not enabled",
             Self::ParameterDuplicated => "a parameter appears more than once",
             Self::ParameterTooLong => "a parameter value is too long",
             Self::PromptNoneWithOther => "prompt=none cannot be combined with other values",
@@ -503,6 +564,9 @@ impl Reject {
             Self::ResponseModeQueryWithTokens => {
                 "response_mode=query is not allowed when tokens are returned"
             }
+            Self::ResourceInvalid => "resource must be an absolute URI without a fragment",
+            Self::ResourceNotGranted => "the resource was not authorized for this grant",
+            Self::ResourceUnknown => "the resource is unknown",
             Self::ResponseTypeMissing => "response_type is missing",
             Self::ResponseTypeNotAllowed => "the response_type is not allowed for this client",
             Self::ResponseTypeUnsupported => "the response_type is not supported",
@@ -512,7 +576,16 @@ impl Reject {
             Self::ServerError => "the server failed to process the request",
             Self::SigningAlgorithmUnsupported => "a registered signing algorithm is not supported",
             Self::SigningKeyUnavailable => "no signing key for the client's algorithm",
+            Self::SectorIdentifierRequired => {
+                "a pairwise client with redirect_uris on several hosts needs a sector_identifier_uri"
+            }
+            Self::SectorIdentifierUnavailable => "the sector_identifier_uri could not be fetched",
+            Self::SectorIdentifierUriInvalid => "sector_identifier_uri must be an https URL",
+            Self::SectorRedirectUriUnlisted => {
+                "a redirect_uri is not listed at the sector_identifier_uri"
+            }
             Self::SubjectMalformed => "the subject identifier is malformed",
+            Self::SubjectTypeUnsupported => "subject_type must be public or pairwise",
             Self::TokenMissing => "the access token is missing",
             Self::TokenInvalid => "the access token is invalid or expired",
             Self::TokenScopeInsufficient => "the access token lacks the openid scope",
@@ -561,6 +634,8 @@ pub enum ErrorCode {
     InvalidRequestUri,
     /// `invalid_scope`
     InvalidScope,
+    /// `invalid_target` (RFC 8707 §2)
+    InvalidTarget,
     /// `invalid_token` (RFC 6750)
     InvalidToken,
     /// `login_required`
@@ -600,6 +675,7 @@ impl ErrorCode {
             Self::InvalidRequestObject => "invalid_request_object",
             Self::InvalidRequestUri => "invalid_request_uri",
             Self::InvalidScope => "invalid_scope",
+            Self::InvalidTarget => "invalid_target",
             Self::InvalidToken => "invalid_token",
             Self::LoginRequired => "login_required",
             Self::RequestNotSupported => "request_not_supported",

@@ -1,7 +1,6 @@
 //! ID token claims (OIDC Core §2) and the rules that make both ID tokens of a hybrid flow agree
 //! (OIDC Core §3.3.3.6).
 
-use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -15,8 +14,9 @@ use crate::value::Subject;
 
 /// The claims of an ID token. Absent claims are omitted, never `null` (REQUIREMENTS 83).
 ///
-/// No End-User profile claims are put in ID tokens: they are served by UserInfo
-/// (OIDC Core §5.4, REQUIREMENTS 84).
+/// The front-channel ID token carries no End-User claims; the token endpoint's carries those the
+/// core releases for custom scopes and the `claims` parameter ([`claims`](crate::claims)); the
+/// standard scope claims are served by UserInfo (OIDC Core §5.4, REQUIREMENTS 84).
 #[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct IdTokenClaims {
@@ -54,6 +54,10 @@ pub struct IdTokenClaims {
     /// State hash (FAPI 1.0 Advanced §5.2.2.1).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub s_hash: Option<String>,
+    /// End-User claims the core released from the host's answer (token endpoint only; never a
+    /// protected claim, [`claims`](crate::claims)).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The facts about one authentication event that every ID token of a grant repeats.
@@ -93,6 +97,7 @@ impl AuthEvent<'_> {
             at_hash: hashed.access_token.map(|t| hash_claim(hash, t)),
             c_hash: hashed.code.map(|c| hash_claim(hash, c)),
             s_hash: hashed.state.map(|s| hash_claim(hash, s)),
+            extra: serde_json::Map::new(),
         }
     }
 }
@@ -107,14 +112,18 @@ pub(crate) struct Hashed<'a> {
 
 /// The `sub` of an `id_token_hint` that one of `keys` signed and whose `iss` is `issuer`; an
 /// expired hint is accepted (OIDC Core §3.1.2.2; REQUIREMENTS 43–44).
-pub(crate) fn hint_subject(hint: &str, keys: &[Box<dyn Signer>], issuer: &str) -> Option<Subject> {
+pub(crate) fn hint_subject<'k>(
+    hint: &str,
+    keys: impl Iterator<Item = &'k dyn Signer>,
+    issuer: &str,
+) -> Option<Subject> {
     #[derive(Deserialize)]
     struct HintClaims {
         iss: String,
         sub: String,
     }
     let jws = CompactJws::parse(hint).ok()?;
-    jws.verify_with(keys.iter().map(|k| &**k)).ok()?;
+    jws.verify_with(keys).ok()?;
     let claims: HintClaims = serde_json::from_slice(&jws.payload).ok()?;
     if claims.iss != issuer {
         return None;

@@ -55,13 +55,28 @@ pub fn sign_jwt<T: Serialize>(
     claims: &T,
     rng: &dyn SecureRandom,
 ) -> Result<String, SignError> {
+    sign_typed(signer, claims, rng, "JWT")
+}
+
+/// Signs `claims` as [`sign_jwt`] does, with the header's `typ` set to `typ` (e.g. `at+jwt` for
+/// JWT access tokens, RFC 9068 §2.1).
+///
+/// # Errors
+///
+/// As for [`sign_jwt`].
+pub fn sign_typed<T: Serialize>(
+    signer: &dyn Signer,
+    claims: &T,
+    rng: &dyn SecureRandom,
+    typ: &str,
+) -> Result<String, SignError> {
     if !signer.algorithm().hash().is_built_in() {
         return Err(SignError::new());
     }
     let header = Header {
         alg: signer.algorithm(),
         kid: signer.key_id(),
-        typ: "JWT",
+        typ,
     };
     let header = serde_json::to_vec(&header).map_err(|_| SignError::new())?;
     let payload = serde_json::to_vec(claims).map_err(|_| SignError::new())?;

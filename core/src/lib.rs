@@ -3,6 +3,11 @@
 //! [`token`]: crate::token
 //! [`userinfo`]: crate::userinfo
 //! [`discovery`]: crate::discovery
+//! [`introspection`]: crate::introspection
+//! [`claims`]: crate::claims
+//! [`access_token`]: crate::access_token
+//! [`pairwise`]: crate::pairwise
+//! [`keys`]: crate::keys
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -10,7 +15,9 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod access_token;
 pub mod authorize;
+pub mod claims;
 pub mod client;
 pub mod client_auth;
 pub mod client_keys;
@@ -20,8 +27,11 @@ pub mod discovery;
 pub mod dpop;
 pub mod error;
 mod id_token;
+pub mod introspection;
 pub mod jose;
+pub mod keys;
 pub mod mint;
+pub mod pairwise;
 pub mod par;
 pub mod params;
 pub mod pkce;
@@ -40,9 +50,10 @@ pub mod value;
 pub use authorize::{
     Approval, Approved, AuthorizeRequest, BoundRequest, Consent, DisplayMode, Session, Step,
 };
+pub use claims::{ClaimsQuery, ClaimsRequest, ClaimsTarget};
 pub use client::{
-    ApplicationType, Client, ClientMetadata, GrantType, RequestObjectSigning,
-    TokenEndpointAuthMethod, UnsupportedMetadata,
+    AccessTokenFormat, ApplicationType, Client, ClientMetadata, GrantType, RequestObjectSigning,
+    SubjectType, TokenEndpointAuthMethod, UnsupportedMetadata,
 };
 pub use client_auth::{AuthenticatedClient, Credentials};
 pub use client_keys::{
@@ -55,7 +66,12 @@ pub use config::{AuthTimePolicy, Config, ConfigError, Rs256Policy};
 pub use discovery::ProviderMetadata;
 pub use error::{EndpointError, ErrorCode, Reject};
 pub use id_token::IdTokenClaims;
+pub use introspection::{Introspection, IntrospectionRequest};
+#[cfg(feature = "std")]
+pub use keys::SharedKeys;
+pub use keys::{KeySet, KeySource, KeyState, KeysGuard};
 pub use mint::Mint;
+pub use pairwise::{PairwiseSecret, SectorFetcher};
 pub use par::{PushRequest, PushedResponse};
 pub use params::Params;
 pub use pkce::{CodeChallenge, CodeChallengeMethod, CodeVerifier};

@@ -1,13 +1,12 @@
 //! What minting codes, tokens and ID tokens needs: the configuration, the signing keys,
 //! randomness and the time — handed to the pure steps by the driver.
 
-use alloc::boxed::Box;
-
 use base64ct::{Base64UrlUnpadded, Encoding};
 
 use crate::clock::UnixTime;
 use crate::config::Config;
 use crate::error::Reject;
+use crate::keys::KeySet;
 use crate::random::SecureRandom;
 use crate::signer::{JwsAlgorithm, Signer};
 use crate::value::GrantId;
@@ -17,8 +16,8 @@ use crate::value::GrantId;
 pub struct Mint<'a> {
     /// The configuration.
     pub config: &'a Config,
-    /// The signing keys; for each algorithm the first one listed is active.
-    pub keys: &'a [Box<dyn Signer>],
+    /// The signing keys ([`KeySet::signer`] is the active key of an algorithm).
+    pub keys: &'a KeySet,
     /// Randomness for codes, tokens and signatures.
     pub rng: &'a dyn SecureRandom,
     /// The current time.
@@ -32,11 +31,7 @@ impl<'a> Mint<'a> {
     ///
     /// [`Reject::SigningKeyUnavailable`] when no key signs with `alg`.
     pub fn signer(&self, alg: JwsAlgorithm) -> Result<&'a dyn Signer, Reject> {
-        self.keys
-            .iter()
-            .find(|k| k.algorithm() == alg)
-            .map(|k| &**k)
-            .ok_or(Reject::SigningKeyUnavailable)
+        self.keys.signer(alg).ok_or(Reject::SigningKeyUnavailable)
     }
 
     /// Draws a grant id: 128 random bits, base64url.

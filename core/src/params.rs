@@ -94,6 +94,15 @@ impl<'a> Params<'a> {
         Ok(found)
     }
 
+    /// Every value of `name`, in input order: for the parameters that may repeat (RFC 8707 §2
+    /// `resource`); [`Params::get`] refuses a repetition of any other.
+    pub fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> {
+        self.pairs
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_ref())
+    }
+
     /// Whether `name` is present (possibly more than once).
     #[must_use]
     pub fn contains(&self, name: &str) -> bool {

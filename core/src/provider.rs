@@ -11,20 +11,23 @@ use crate::client::Client;
 use crate::client_auth::{AuthContext, AuthenticatedClient, Authentication, Credentials};
 use crate::client_keys::{ClientJwks, FetchError, JwksFetcher, JwsVerifier};
 use crate::clock::{Clock, UnixTime};
-use crate::config::{Config, ConfigError, Rs256Policy};
+use crate::config::{Config, ConfigError};
 use crate::discovery::ProviderMetadata;
 use crate::error::{EndpointError, Reject};
+use crate::introspection::{Introspection, IntrospectionRequest, IntrospectionStep};
+use crate::keys::{KeySet, KeySource, KeysGuard};
 use crate::mint::Mint;
+use crate::pairwise::{SectorFetcher, check_sector_document};
 use crate::par::{PushRequest, PushStep, PushedResponse};
 use crate::params::Params;
 use crate::random::SecureRandom;
 use crate::request_object::{AuthorizeInput, ObjectContext};
 use crate::response::{AuthorizationResponse, AuthorizeError};
 use crate::revocation::{RevocationRequest, RevocationStep};
-use crate::signer::{Jwk, JwkSet, JwsAlgorithm, Signer};
+use crate::signer::{Jwk, JwkSet, Signer};
 use crate::storage::Storage;
 use crate::token::{GrantStep, Refusal, TokenRequest, TokenResponse};
-use crate::userinfo::{Claims, ClaimsSource, UserInfoRequest};
+use crate::userinfo::{Claims, ClaimsSource, NoClaims, UserInfoRequest};
 use crate::value::ClientId;
 
 /// A callback that sees internal failures (storage, signing, randomness, claims source) before
@@ -36,20 +39,21 @@ pub type ErrorObserver = fn(&dyn core::error::Error);
 pub struct Provider<S, C, R> {
     config: Config,
     storage: S,
-    keys: Vec<Box<dyn Signer>>,
+    keys: Box<dyn KeySource>,
     retired: Vec<Jwk>,
     clock: C,
     rng: R,
     observer: Option<ErrorObserver>,
     verifier: Option<Box<dyn JwsVerifier>>,
     fetcher: Option<Box<dyn JwksFetcher>>,
+    sector_fetcher: Option<Box<dyn SectorFetcher>>,
 }
 
 impl<S, C, R> fmt::Debug for Provider<S, C, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Provider")
             .field("issuer", &self.config.issuer)
-            .field("keys", &self.keys)
+            .field("keys", &self.keys.current())
             .finish_non_exhaustive()
     }
 }
@@ -71,30 +75,53 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         clock: C,
         rng: R,
     ) -> Result<Self, ConfigError> {
+        Self::from_key_source(config, storage, KeySet::new(keys), clock, rng)
+    }
+
+    /// A provider taking its signing keys from `source` at the start of every request, so the
+    /// host can roll them over at runtime ([`keys`](crate::keys); e.g. an
+    /// `Arc<SharedKeys>` the host keeps and updates).
+    ///
+    /// # Errors
+    ///
+    /// As for [`Provider::new`], on the source's current set ([`KeySet::check`]).
+    pub fn from_key_source(
+        config: Config,
+        storage: S,
+        source: impl KeySource + 'static,
+        clock: C,
+        rng: R,
+    ) -> Result<Self, ConfigError> {
         config.check()?;
-        let rs256 = keys.iter().any(|k| k.algorithm() == JwsAlgorithm::RS256);
-        if keys.is_empty() || (!rs256 && config.rs256 == Rs256Policy::Require) {
-            return Err(ConfigError::Keys);
-        }
-        if keys.iter().any(|k| !k.algorithm().hash().is_built_in()) {
-            return Err(ConfigError::HashUnavailable);
-        }
-        for (i, key) in keys.iter().enumerate() {
-            if keys[..i].iter().any(|other| other.key_id() == key.key_id()) {
-                return Err(ConfigError::Keys);
-            }
-        }
+        source.current().check(config.rs256)?;
         Ok(Self {
             config,
             storage,
-            keys,
+            keys: Box::new(source),
             retired: Vec::new(),
             clock,
             rng,
             observer: None,
             verifier: None,
             fetcher: None,
+            sector_fetcher: None,
         })
+    }
+
+    /// Takes the signing keys from `source` at the start of every request instead of the fixed
+    /// set given to [`Provider::new`]: the host can then roll keys over at runtime
+    /// ([`keys`](crate::keys), e.g. with `SharedKeys`).
+    ///
+    /// # Errors
+    ///
+    /// As for [`KeySet::check`] on the source's current set.
+    pub fn with_key_source(
+        mut self,
+        source: impl KeySource + 'static,
+    ) -> Result<Self, ConfigError> {
+        source.current().check(self.config.rs256)?;
+        self.keys = Box::new(source);
+        Ok(self)
     }
 
     /// Publishes retired public keys in the JWK set (verifiers may still hold tokens they
@@ -121,6 +148,37 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         self
     }
 
+    /// Fetches pairwise clients' `sector_identifier_uri` with `fetcher`, for
+    /// [`Provider::verify_sector`].
+    #[must_use]
+    pub fn with_sector_fetcher(mut self, fetcher: impl SectorFetcher + 'static) -> Self {
+        self.sector_fetcher = Some(Box::new(fetcher));
+        self
+    }
+
+    /// Checks a client's `sector_identifier_uri`, if it registered one: the document it names
+    /// must list every redirect URI of the client (OIDC Registration §5). Call it when a client
+    /// is registered or its registration changes, before storing it.
+    ///
+    /// # Errors
+    ///
+    /// [`Reject::SectorIdentifierUnavailable`] when the document cannot be fetched (no fetcher,
+    /// or the fetch failed: the observer sees why); [`Reject::SectorRedirectUriUnlisted`].
+    pub async fn verify_sector(&self, client: &Client) -> Result<(), Reject> {
+        let Some(uri) = client.metadata().sector_identifier_uri.as_deref() else {
+            return Ok(());
+        };
+        let Some(fetcher) = &self.sector_fetcher else {
+            return Err(Reject::SectorIdentifierUnavailable);
+        };
+        let listed = fetcher.fetch(uri).await.map_err(|e| {
+            self.internal(&e);
+            Reject::SectorIdentifierUnavailable
+        })?;
+        let uris: Vec<&str> = client.redirect_uris().iter().map(|r| r.as_str()).collect();
+        check_sector_document(&listed, &uris)
+    }
+
     /// Sets the [`ErrorObserver`].
     #[must_use]
     pub fn with_error_observer(mut self, observer: ErrorObserver) -> Self {
@@ -143,12 +201,10 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         self.clock.now()
     }
 
-    /// The active key for `alg`.
-    pub fn signer_for(&self, alg: JwsAlgorithm) -> Option<&dyn Signer> {
-        self.keys
-            .iter()
-            .find(|k| k.algorithm() == alg)
-            .map(|k| &**k)
+    /// The current signing keys (one snapshot; [`KeySet::signer`] gives the active key of an
+    /// algorithm).
+    pub fn keys(&self) -> KeysGuard<'_> {
+        self.keys.current()
     }
 
     fn internal(&self, error: &dyn core::error::Error) -> Reject {
@@ -158,10 +214,10 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         Reject::ServerError
     }
 
-    fn mint(&self, now: UnixTime) -> Mint<'_> {
+    fn mint<'a>(&'a self, now: UnixTime, keys: &'a KeySet) -> Mint<'a> {
         Mint {
             config: &self.config,
-            keys: &self.keys,
+            keys,
             rng: &self.rng,
             now,
         }
@@ -212,9 +268,10 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
                 )
             }
         };
+        let keys = self.keys.current();
         request
             .bind(&client, &self.config, now)?
-            .verify_id_token_hint(&self.keys, &self.config.issuer)
+            .verify_id_token_hint(keys.trusted(now), &self.config.issuer)
     }
 
     /// The registered client with this id, or the shown `invalid_client` error.
@@ -295,7 +352,8 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
                 verified.recorded(fresh)?
             }
         };
-        let (record, response) = validate.validate(&self.mint(now))?;
+        let keys = self.keys.current();
+        let (record, response) = validate.validate(&self.mint(now, &keys))?;
         let stored = self.storage.insert_pushed_request(&record).await;
         stored.map_err(|e| fail(&e))?;
         Ok(response)
@@ -326,7 +384,8 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         request: BoundRequest,
         approval: Approval,
     ) -> Result<AuthorizationResponse, AuthorizeError> {
-        let approved = request.approve(approval, self.mint(self.clock.now()))?;
+        let keys = self.keys.current();
+        let approved = request.approve(approval, self.mint(self.clock.now(), &keys))?;
         let stored = self
             .storage
             .insert_code(&approved.code, approved.front_channel_token.as_ref())
@@ -348,7 +407,8 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
     /// A replayed code revokes its grant: every token issued from it stops working
     /// (RFC 6749 §4.1.2). A failed redemption of a fresh code (wrong client, redirect URI or PKCE
     /// verifier) also revokes the grant: the code is spent and was in the wrong hands. Reuse of a
-    /// rotated refresh token revokes the grant (RFC 9700 §4.14.2).
+    /// rotated refresh token revokes the grant (RFC 9700 §4.14.2), unless the configured reuse
+    /// grace window still covers it.
     ///
     /// # Errors
     ///
@@ -358,26 +418,62 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         params: &Params<'_>,
         authorization: Option<&str>,
     ) -> Result<TokenResponse, EndpointError> {
+        self.token_with_claims(&NoClaims, params, authorization)
+            .await
+    }
+
+    /// The token endpoint as [`Provider::token`], with End-User claims from the host's `source`
+    /// in the ID token where the core releases them (custom scope claims, the `claims`
+    /// parameter's `id_token` member; [`claims`](crate::claims)). A source that answers
+    /// `Ok(None)` (the End-User is gone) gets an ID token without End-User claims.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Provider::token`]; `server_error` when the source fails.
+    pub async fn token_with_claims<Cs: ClaimsSource>(
+        &self,
+        source: &Cs,
+        params: &Params<'_>,
+        authorization: Option<&str>,
+    ) -> Result<TokenResponse, EndpointError> {
         let now = self.clock.now();
-        let mint = self.mint(now);
+        let keys = self.keys.current();
+        let mint = self.mint(now, &keys);
         let (credentials, grant) = TokenRequest::parse(params, authorization)?.into_parts();
         let endpoint = &self.config.token_endpoint;
         let client = self.authenticate_client(credentials, endpoint, now).await?;
         let request = grant.authenticated(client, &mint)?;
         let header = request.client().used_header();
         let fail = |e: S::Error| EndpointError::new(self.internal(&e), header);
+        let source_failed = |e: Cs::Error| EndpointError::new(self.internal(&e), header);
         let minted = match request.into_step() {
             GrantStep::RedeemCode(step) => {
                 let redemption = self.storage.redeem_code(step.digest(), now).await;
-                step.redeem(redemption.map_err(fail)?, mint)
+                let redemption = redemption.map_err(fail)?;
+                let query = step.claims_query(&redemption, &self.config);
+                let host = match query {
+                    Some(query) => source.claims_for(&query).await.map_err(source_failed)?,
+                    None => None,
+                };
+                step.redeem(redemption, host, mint)
             }
             GrantStep::Refresh(step) => {
                 let lookup = self.storage.refresh_token(step.digest(), now).await;
-                match step.refresh(lookup.map_err(fail)?, mint) {
+                let lookup = lookup.map_err(fail)?;
+                let host = match step.claims_query(&lookup, &self.config) {
+                    Some(query) => source.claims_for(&query).await.map_err(source_failed)?,
+                    None => None,
+                };
+                match step.refresh(lookup, host, mint) {
                     Ok(rotate) => {
                         let rotation = self
                             .storage
-                            .rotate_refresh_token(rotate.old(), rotate.new_token(), now)
+                            .rotate_refresh_token(
+                                rotate.old(),
+                                rotate.new_token(),
+                                now,
+                                rotate.grace_since(),
+                            )
                             .await;
                         rotate.rotated(rotation.map_err(fail)?)
                     }
@@ -444,8 +540,9 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         Err(refusal.error())
     }
 
-    /// UserInfo (OIDC Core §5.3): the claims the token's scope releases, with `sub`; the steps of
-    /// [`userinfo`](crate::userinfo).
+    /// UserInfo (OIDC Core §5.3): the claims the core releases for the token (its scope, custom
+    /// scope claims, the `claims` parameter's `userinfo` member), with `sub`; the steps of
+    /// [`userinfo`](crate::userinfo) and [`claims`](crate::claims).
     ///
     /// # Errors
     ///
@@ -462,8 +559,9 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         let record = self.storage.access_token(&request.digest(), now).await;
         let fail = |e: &dyn core::error::Error| EndpointError::from(self.internal(e));
         let request = request.authorize(record.map_err(|e| fail(&e))?)?;
-        let claims = source.claims(request.subject()).await;
-        request.release(claims.map_err(|e| fail(&e))?)
+        let query = request.query(&self.config);
+        let claims = source.claims_for(&query).await;
+        request.release(&query, claims.map_err(|e| fail(&e))?)
     }
 
     /// Token revocation (RFC 7009 §2): the steps of [`revocation`](crate::revocation).
@@ -503,20 +601,50 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         }
     }
 
+    /// Token introspection (RFC 7662 §2): the steps of
+    /// [`introspection`](crate::introspection) — who may learn what is decided there.
+    ///
+    /// # Errors
+    ///
+    /// Client authentication errors (a public client: `invalid_client`), `invalid_request`
+    /// without `token`, `server_error`.
+    pub async fn introspect(
+        &self,
+        params: &Params<'_>,
+        authorization: Option<&str>,
+    ) -> Result<Introspection, EndpointError> {
+        let now = self.clock.now();
+        let (credentials, pending) =
+            IntrospectionRequest::parse(params, authorization)?.into_parts();
+        let endpoint = &self.config.introspection_endpoint;
+        let client = self.authenticate_client(credentials, endpoint, now).await?;
+        let request = pending.authenticated(client)?;
+        let header = request.client().used_header();
+        let fail = |e: S::Error| EndpointError::new(self.internal(&e), header);
+        let issuer = &self.config.issuer;
+        let record = self.storage.access_token(request.digest(), now).await;
+        match request.access(record.map_err(fail)?, issuer) {
+            IntrospectionStep::Done(answer) => Ok(answer),
+            IntrospectionStep::CheckRefreshToken(step) => {
+                let lookup = self.storage.refresh_token(step.digest(), now).await;
+                Ok(step.refresh(lookup.map_err(fail)?, issuer))
+            }
+        }
+    }
+
     /// The discovery document. `id_token_signing_alg_values_supported` lists exactly the
     /// algorithms of the configured keys, so RS256 appears only when an RS256 key is configured
     /// (always, unless [`Config::rs256`] waives it).
     pub fn discovery(&self) -> ProviderMetadata {
-        let mut algorithms: Vec<JwsAlgorithm> = self.keys.iter().map(|k| k.algorithm()).collect();
-        algorithms.sort_unstable();
-        algorithms.dedup();
+        let algorithms = self.keys.current().algorithms();
         let client_algorithms = self.verifier.as_ref().map_or(&[][..], |v| v.algorithms());
         ProviderMetadata::new(&self.config, algorithms, client_algorithms)
     }
 
-    /// The JWK set: every configured key's public half, then the retired keys.
+    /// The JWK set now: the public half of every active, next and still-retiring key
+    /// ([`KeySet::public_jwks`]), then the retired keys of [`Provider::with_retired_keys`].
     pub fn jwks(&self) -> JwkSet {
-        let mut keys: Vec<Jwk> = self.keys.iter().map(|k| k.public_jwk()).collect();
+        let mut keys = self.keys.current().public_jwks(self.clock.now());
         keys.extend(self.retired.iter().cloned());
         JwkSet { keys }
     }

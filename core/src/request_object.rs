@@ -436,7 +436,8 @@ impl RequestObject {
     }
 
     /// The authorization parameters: every claim but the envelope, strings as they are,
-    /// numbers in decimal, the `claims` object as JSON; the query's `client_id`.
+    /// numbers in decimal, the `claims` object as JSON, a `resource` array as one parameter per
+    /// resource; the query's `client_id`.
     fn parameters(&self) -> Result<Vec<(String, String)>, Reject> {
         let mut pairs = Vec::with_capacity(self.claims.len() + 1);
         pairs.push(("client_id".to_string(), self.client_id.as_str().to_string()));
@@ -448,6 +449,14 @@ impl RequestObject {
                 Value::String(s) => s.clone(),
                 Value::Number(n) => n.to_string(),
                 Value::Object(_) if name == "claims" => value.to_string(),
+                // RFC 8707 §2: several resources, each its own parameter.
+                Value::Array(list) if name == "resource" => {
+                    for item in list {
+                        let item = item.as_str().ok_or(Reject::RequestObjectMalformed)?;
+                        pairs.push((name.clone(), item.to_string()));
+                    }
+                    continue;
+                }
                 Value::Null => continue,
                 _ => return Err(Reject::RequestObjectMalformed),
             };

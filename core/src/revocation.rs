@@ -129,7 +129,7 @@ impl AuthenticatedRevocation {
                 RevocationStep::RevokeGrant(record.grant_id)
             }
             RefreshLookup::Live(_) => RevocationStep::Done,
-            RefreshLookup::Retired(_) | RefreshLookup::Unknown => {
+            RefreshLookup::Rotated(..) | RefreshLookup::Retired(_) | RefreshLookup::Unknown => {
                 RevocationStep::CheckAccessToken(AccessTokenRevocation {
                     client: self.client,
                     token: self.token,

@@ -11,6 +11,7 @@ use core::future::Future;
 
 use serde::{Deserialize, Serialize};
 
+use crate::claims::ClaimsRequest;
 use crate::client::Client;
 use crate::clock::UnixTime;
 use crate::pkce::CodeChallenge;
@@ -65,6 +66,22 @@ pub struct CodeRecord {
     pub issued_at: UnixTime,
     /// When the code stops being redeemable.
     pub expires_at: UnixTime,
+    /// Whether redeeming it issues a refresh token (decision 0018). Records written before it
+    /// existed read as `false`.
+    #[serde(default)]
+    pub refresh_token: bool,
+    /// The resources the grant was authorized for (RFC 8707); empty: none asked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
+    /// The `claims` request parameter and `claims_locales` of the authorization request (OIDC
+    /// Core §5.5), honoured by every ID token and UserInfo answer of the grant (REQUIREMENTS 90).
+    /// Records written before it existed read as empty.
+    #[serde(default, skip_serializing_if = "ClaimsRequest::is_empty")]
+    pub claims: ClaimsRequest,
+    /// The `sub` the client sees when it differs from `subject`: a pairwise client's (OIDC Core
+    /// §8.1). Records written before it existed read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairwise_subject: Option<Subject>,
 }
 
 /// A stored access token.
@@ -84,6 +101,38 @@ pub struct AccessTokenRecord {
     pub issued_at: UnixTime,
     /// When it expires.
     pub expires_at: UnixTime,
+    /// The resources it is meant for (RFC 8707 §2); empty: its client. Stores keep it with the
+    /// record (records written before it existed read as empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audience: Vec<String>,
+    /// The `claims` request parameter and `claims_locales` of the authorization request (OIDC
+    /// Core §5.5), honoured by every ID token and UserInfo answer of the grant (REQUIREMENTS 90).
+    /// Records written before it existed read as empty.
+    #[serde(default, skip_serializing_if = "ClaimsRequest::is_empty")]
+    pub claims: ClaimsRequest,
+    /// The `sub` the client sees when it differs from `subject`: a pairwise client's (OIDC Core
+    /// §8.1). Records written before it existed read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairwise_subject: Option<Subject>,
+}
+
+impl AccessTokenRecord {
+    /// The `sub` its client sees: the pairwise one, or the End-User's subject.
+    #[must_use]
+    pub fn client_subject(&self) -> &Subject {
+        self.pairwise_subject.as_ref().unwrap_or(&self.subject)
+    }
+
+    /// The token's audiences (`aud` in JWT access tokens and introspection, RFC 9068 §2.2,
+    /// RFC 7662 §2.2): its resources, or its client id when it has none.
+    #[must_use]
+    pub fn audience(&self) -> Vec<String> {
+        if self.audience.is_empty() {
+            alloc::vec![self.client_id.as_str().into()]
+        } else {
+            self.audience.clone()
+        }
+    }
 }
 
 /// A stored refresh token, one link of a grant's rotation chain.
@@ -111,6 +160,23 @@ pub struct RefreshTokenRecord {
     pub issued_at: UnixTime,
     /// When it expires.
     pub expires_at: UnixTime,
+    /// The resources the grant was authorized for (RFC 8707); a refresh may narrow, never
+    /// widen them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
+    /// The end of the whole rotation chain, whatever the rotations (the absolute lifetime,
+    /// [`Config::refresh_token_max_lifetime`](crate::Config)); `None`: no cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_expires_at: Option<UnixTime>,
+    /// The `claims` request parameter and `claims_locales` of the authorization request (OIDC
+    /// Core §5.5), honoured by every ID token and UserInfo answer of the grant (REQUIREMENTS 90).
+    /// Records written before it existed read as empty.
+    #[serde(default, skip_serializing_if = "ClaimsRequest::is_empty")]
+    pub claims: ClaimsRequest,
+    /// The `sub` the client sees when it differs from `subject`: a pairwise client's (OIDC Core
+    /// §8.1). Records written before it existed read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairwise_subject: Option<Subject>,
 }
 
 /// A pushed authorization request (RFC 9126 §2), stored until it is used once or expires.
@@ -162,7 +228,11 @@ pub enum Rotation {
 pub enum RefreshLookup {
     /// A live token: unexpired, not rotated, grant not revoked.
     Live(RefreshTokenRecord),
-    /// A rotated token (tombstone), or one whose grant was revoked: presenting it is reuse.
+    /// A token rotated at the given time, of a grant that is not revoked: presenting it again is
+    /// reuse (RFC 9700 §4.14.2), unless the provider's reuse grace window still covers it
+    /// (`Config::refresh_token_reuse_grace`; decision 0018). The record is the token's own.
+    Rotated(RefreshTokenRecord, UnixTime),
+    /// A token of a revoked grant: presenting it is reuse.
     Retired(GrantId),
     /// No such token, or it has expired.
     Unknown,
@@ -236,24 +306,30 @@ pub trait Storage: Send + Sync {
     ) -> impl Future<Output = Result<Option<AccessTokenRecord>, Self::Error>> + Send;
 
     /// Looks up a refresh token: [`RefreshLookup::Live`] if it is unexpired, not yet rotated and
-    /// its grant not revoked; [`RefreshLookup::Retired`] if it was rotated or its grant revoked
-    /// (presenting it again is reuse, RFC 9700 §4.14.2); [`RefreshLookup::Unknown`] otherwise
-    /// (including expired).
+    /// its grant not revoked; [`RefreshLookup::Rotated`] with its record and the time of its
+    /// first rotation if it was rotated and its grant is not revoked; [`RefreshLookup::Retired`]
+    /// if its grant was revoked (presenting it again is reuse, RFC 9700 §4.14.2);
+    /// [`RefreshLookup::Unknown`] otherwise (including expired).
     fn refresh_token(
         &self,
         digest: &SecretDigest,
         now: UnixTime,
     ) -> impl Future<Output = Result<RefreshLookup, Self::Error>> + Send;
 
-    /// **Atomically** retires the live refresh token `old` and stores `new` (same grant) in its
-    /// place. Of concurrent rotations of one token exactly one sees [`Rotation::Rotated`]; the
-    /// others, and any later use of `old`, see [`Rotation::Reused`]. A retired token is kept
-    /// as a tombstone until it would have expired.
+    /// **Atomically** retires the live refresh token `old` (remembering `now` as its rotation
+    /// time) and stores `new` (same grant) in its place. Of concurrent rotations of one token
+    /// exactly one sees [`Rotation::Rotated`]; the others, and any later use of `old`, see
+    /// [`Rotation::Reused`] — except that with `grace_since`, a token whose first rotation was at
+    /// or after `grace_since` is rotated again: `new` is stored beside the first successor and
+    /// [`Rotation::Rotated`] answered (the reuse grace window, RFC 9700 §4.14.2; its rotation
+    /// time never moves, so the window never extends). Never for a revoked grant: that is
+    /// [`Rotation::Reused`]. A retired token is kept as a tombstone until it would have expired.
     fn rotate_refresh_token(
         &self,
         old: &SecretDigest,
         new: &RefreshTokenRecord,
         now: UnixTime,
+        grace_since: Option<UnixTime>,
     ) -> impl Future<Output = Result<Rotation, Self::Error>> + Send;
 
     /// Revokes a grant: its code (if unused), every access token and every refresh token. Later

@@ -7,10 +7,13 @@
 //!        └─ PendingGrant::authenticated(client, &mint)  grant type allowed, signing key
 //!             └─ AuthenticatedTokenRequest::into_step()
 //!             ├─ GrantStep::RedeemCode(CodeRedemption)        await Storage::redeem_code
-//!             │    └─ redeem(redemption, mint)                §4.1.3 checks, PKCE, mint
+//!             │    ├─ claims_query(&redemption, config)       await ClaimsSource::claims_for
+//!             │    └─ redeem(redemption, claims, mint)        §4.1.3 checks, PKCE, mint
 //!             └─ GrantStep::Refresh(RefreshRequest)           await Storage::refresh_token
-//!                  └─ refresh(lookup, mint) → RotateRefreshToken
+//!                  ├─ claims_query(&lookup, config)           await ClaimsSource::claims_for
+//!                  └─ refresh(lookup, claims, mint) → RotateRefreshToken
 //!                       └─ rotated(rotation)                  await Storage::rotate_refresh_token
+//!                                                               (grace_since: the reuse window)
 //!                                          ↓
 //!                                  StoreTokens                await Storage::insert_tokens
 //!                                    └─ stored(insertion) → TokenResponse
@@ -27,17 +30,18 @@ use core::fmt;
 
 use serde::Serialize;
 
-use crate::client::GrantType;
+use crate::access_token::{TokenFacts, audience_of, mint_access_token, requested_resources};
+use crate::claims::{Claims, ClaimsQuery, ClaimsRequest, ClaimsTarget, releasable, release};
+use crate::client::{Client, GrantType};
 use crate::client_auth::{AuthenticatedClient, Credentials};
-use crate::config::AuthTimePolicy;
+use crate::config::{AuthTimePolicy, Config};
 use crate::error::{EndpointError, Reject};
 use crate::id_token::{AuthEvent, Hashed};
 use crate::jose::sign_jwt;
 use crate::mint::Mint;
 use crate::params::Params;
 use crate::pkce::CodeVerifier;
-use crate::secret::{AccessToken, AuthorizationCode, RefreshToken, SecretDigest};
-use crate::signer::JwsAlgorithm;
+use crate::secret::{AuthorizationCode, RefreshToken, SecretDigest};
 use crate::storage::{
     AccessTokenRecord, CodeRecord, Insertion, Redemption, RefreshLookup, RefreshTokenRecord,
     Rotation,
@@ -125,10 +129,12 @@ enum Grant {
         redirect_uri: Option<String>,
         /// Checked for syntax only once the code is known to carry a challenge.
         code_verifier: Option<Result<CodeVerifier, Reject>>,
+        resources: Vec<String>,
     },
     RefreshToken {
         refresh_token: RefreshToken,
         scope: Option<Scope>,
+        resources: Vec<String>,
     },
 }
 
@@ -140,6 +146,7 @@ impl Grant {
                 code: AuthorizationCode::new(params.get("code")?.ok_or(Reject::CodeMissing)?),
                 redirect_uri: params.get("redirect_uri")?.map(String::from),
                 code_verifier: params.get("code_verifier")?.map(CodeVerifier::parse),
+                resources: requested_resources(params, None)?,
             }),
             Some("refresh_token") => Ok(Self::RefreshToken {
                 refresh_token: RefreshToken::new(
@@ -148,6 +155,7 @@ impl Grant {
                         .ok_or(Reject::RefreshTokenMissing)?,
                 ),
                 scope: params.get("scope")?.map(Scope::parse).transpose()?,
+                resources: requested_resources(params, None)?,
             }),
             Some(_) => Err(Reject::GrantTypeUnsupported),
         }
@@ -184,19 +192,23 @@ impl AuthenticatedTokenRequest {
                 code,
                 redirect_uri,
                 code_verifier,
+                resources,
             } => GrantStep::RedeemCode(CodeRedemption {
                 client,
                 digest: code.digest(),
                 redirect_uri,
                 code_verifier,
+                resources,
             }),
             Grant::RefreshToken {
                 refresh_token,
                 scope,
+                resources,
             } => GrantStep::Refresh(RefreshRequest {
                 client,
                 digest: refresh_token.digest(),
                 scope,
+                resources,
             }),
         }
     }
@@ -253,6 +265,8 @@ pub struct CodeRedemption {
     digest: SecretDigest,
     redirect_uri: Option<String>,
     code_verifier: Option<Result<CodeVerifier, Reject>>,
+    /// The `resource`s asked for (RFC 8707 §2.2), a subset of the grant's.
+    resources: Vec<String>,
 }
 
 impl CodeRedemption {
@@ -283,13 +297,18 @@ impl CodeRedemption {
     /// fresh code that fails a check ([`Reject::CodeClientMismatch`], [`Reject::CodeExpired`],
     /// [`Reject::RedirectUriTokenMismatch`], PKCE) also with its grant to revoke: the code is
     /// spent and was in the wrong hands (decision 0003).
-    pub fn redeem(self, redemption: Redemption, mint: Mint<'_>) -> Result<StoreTokens, Refusal> {
+    pub fn redeem(
+        self,
+        redemption: Redemption,
+        host: Option<Claims>,
+        mint: Mint<'_>,
+    ) -> Result<StoreTokens, Refusal> {
         let record = match redemption {
             Redemption::Fresh(record) => record,
             Redemption::Replayed(grant) => return Err(self.refuse(Reject::CodeReplayed, grant)),
             Redemption::Unknown => return Err(self.error(Reject::CodeUnknown).into()),
         };
-        match self.check(&record, mint) {
+        match self.check(&record, host.as_ref(), mint) {
             Ok(issued) => Ok(StoreTokens {
                 client: self.client,
                 issued,
@@ -306,7 +325,29 @@ impl CodeRedemption {
         }
     }
 
-    fn check(&self, record: &CodeRecord, mint: Mint<'_>) -> Result<Issued, Reject> {
+    /// What to ask the host's [`ClaimsSource::claims_for`](crate::ClaimsSource::claims_for) for
+    /// the ID token of a fresh code (`None`: nothing to ask: no ID token, or no releasable
+    /// claim). Pass the answer to [`CodeRedemption::redeem`].
+    #[must_use]
+    pub fn claims_query(&self, redemption: &Redemption, config: &Config) -> Option<ClaimsQuery> {
+        match redemption {
+            Redemption::Fresh(record) => id_token_query(
+                config,
+                &record.subject,
+                &record.client_id,
+                &record.scope,
+                &record.claims,
+            ),
+            _ => None,
+        }
+    }
+
+    fn check(
+        &self,
+        record: &CodeRecord,
+        host: Option<&Claims>,
+        mint: Mint<'_>,
+    ) -> Result<Issued, Reject> {
         let client = self.client.client();
         if &record.client_id != client.id() {
             return Err(Reject::CodeClientMismatch);
@@ -324,6 +365,7 @@ impl CodeRedemption {
             .as_ref()
             .map(|v| v.as_ref().map_err(|r| *r));
         crate::pkce::verify(record.code_challenge.as_ref(), verifier)?;
+        let resources = narrowed(&self.resources, &record.resources)?;
         let facts = GrantFacts {
             grant_id: &record.grant_id,
             client_id: &record.client_id,
@@ -334,9 +376,19 @@ impl CodeRedemption {
             nonce: record.nonce.as_ref().map(Nonce::as_str),
             acr: record.acr.as_deref(),
             amr: &record.amr,
+            resources,
+            grant_resources: &record.resources,
+            claims: &record.claims,
+            host,
+            pairwise_subject: record.pairwise_subject.as_ref(),
+            chain_expires_at: mint
+                .config
+                .refresh_token_max_lifetime
+                .map(|max| mint.now.saturating_add_secs(max)),
         };
-        let refresh = client.allows_grant(GrantType::RefreshToken);
-        mint_tokens(&facts, refresh, client.id_token_alg(), mint)
+        // Decision 0018: the approval decided; the client must still have the grant type.
+        let refresh = record.refresh_token && client.allows_grant(GrantType::RefreshToken);
+        mint_tokens(&facts, refresh, client, mint)
     }
 }
 
@@ -346,6 +398,8 @@ pub struct RefreshRequest {
     client: AuthenticatedClient,
     digest: SecretDigest,
     scope: Option<Scope>,
+    /// The `resource`s asked for (RFC 8707 §2.2), a subset of the grant's.
+    resources: Vec<String>,
 }
 
 impl RefreshRequest {
@@ -369,16 +423,30 @@ impl RefreshRequest {
     /// # Errors
     ///
     /// A [`Refusal`]: [`Reject::RefreshTokenReused`] with the grant to revoke for a retired
-    /// token (RFC 9700 §4.14.2); [`Reject::RefreshTokenInvalid`] if the token is unknown or
-    /// bound to another client; [`Reject::ScopeNotAllowed`] if `scope` widens the grant;
-    /// `server_error` if minting fails.
+    /// token, or a rotated one outside the reuse grace window (RFC 9700 §4.14.2; a rotated
+    /// token inside it is refreshed again, decision 0018); [`Reject::RefreshTokenInvalid`] if
+    /// the token is unknown or bound to another client; [`Reject::ScopeNotAllowed`] if `scope`
+    /// widens the grant; `server_error` if minting fails.
     pub fn refresh(
         self,
         lookup: RefreshLookup,
+        host: Option<Claims>,
         mint: Mint<'_>,
     ) -> Result<RotateRefreshToken, Refusal> {
+        let grace = mint.config.refresh_token_reuse_grace;
         let record = match lookup {
             RefreshLookup::Live(record) => record,
+            RefreshLookup::Rotated(record, rotated_at)
+                if grace > 0 && mint.now < rotated_at.saturating_add_secs(grace) =>
+            {
+                record
+            }
+            RefreshLookup::Rotated(record, _) => {
+                return Err(Refusal {
+                    error: self.error(Reject::RefreshTokenReused),
+                    revoke: Some(record.grant_id),
+                });
+            }
             RefreshLookup::Retired(grant) => {
                 return Err(Refusal {
                     error: self.error(Reject::RefreshTokenReused),
@@ -388,11 +456,15 @@ impl RefreshRequest {
             RefreshLookup::Unknown => return Err(self.error(Reject::RefreshTokenInvalid).into()),
         };
         let (issued, refresh) = self
-            .mint(&record, mint)
+            .mint(&record, host.as_ref(), mint)
             .map_err(|r| Refusal::from(self.error(r)))?;
+        // The window opens at the first rotation: `now - grace` (never before the epoch).
+        let grace_since = (grace > 0)
+            .then(|| crate::clock::UnixTime::from_secs(mint.now.as_secs().saturating_sub(grace)));
         Ok(RotateRefreshToken {
             old: self.digest,
             new: refresh,
+            grace_since,
             then: StoreTokens {
                 client: self.client,
                 issued,
@@ -401,9 +473,30 @@ impl RefreshRequest {
         })
     }
 
+    /// What to ask the host's [`ClaimsSource::claims_for`](crate::ClaimsSource::claims_for) for
+    /// the refreshed ID token (`None`: nothing to ask). Pass the answer to
+    /// [`RefreshRequest::refresh`].
+    #[must_use]
+    pub fn claims_query(&self, lookup: &RefreshLookup, config: &Config) -> Option<ClaimsQuery> {
+        match lookup {
+            RefreshLookup::Live(record) | RefreshLookup::Rotated(record, _) => {
+                let scope = self.scope.as_ref().unwrap_or(&record.scope);
+                id_token_query(
+                    config,
+                    &record.subject,
+                    &record.client_id,
+                    scope,
+                    &record.claims,
+                )
+            }
+            _ => None,
+        }
+    }
+
     fn mint(
         &self,
         record: &RefreshTokenRecord,
+        host: Option<&Claims>,
         mint: Mint<'_>,
     ) -> Result<(Issued, RefreshTokenRecord), Reject> {
         let client = self.client.client();
@@ -427,8 +520,14 @@ impl RefreshRequest {
             nonce: None,
             acr: record.acr.as_deref(),
             amr: &record.amr,
+            resources: narrowed(&self.resources, &record.resources)?,
+            grant_resources: &record.resources,
+            claims: &record.claims,
+            host,
+            pairwise_subject: record.pairwise_subject.as_ref(),
+            chain_expires_at: record.chain_expires_at,
         };
-        let mut issued = mint_tokens(&facts, true, client.id_token_alg(), mint)?;
+        let mut issued = mint_tokens(&facts, true, client, mint)?;
         // Stored by the rotation, not with the access token.
         let mut refresh = issued.refresh.take().ok_or(Reject::ServerError)?;
         // A narrowed access token, but the refresh chain keeps the grant's scope (RFC 6749 §6).
@@ -443,6 +542,7 @@ impl RefreshRequest {
 pub struct RotateRefreshToken {
     old: SecretDigest,
     new: RefreshTokenRecord,
+    grace_since: Option<crate::clock::UnixTime>,
     then: StoreTokens,
 }
 
@@ -457,6 +557,14 @@ impl RotateRefreshToken {
     #[must_use]
     pub fn new_token(&self) -> &RefreshTokenRecord {
         &self.new
+    }
+
+    /// The start of the reuse grace window to pass to
+    /// [`Storage::rotate_refresh_token`](crate::Storage::rotate_refresh_token) (`None`: no
+    /// window, `Config::refresh_token_reuse_grace` is 0).
+    #[must_use]
+    pub fn grace_since(&self) -> Option<crate::clock::UnixTime> {
+        self.grace_since
     }
 
     /// An error answered to this request.
@@ -614,17 +722,81 @@ struct GrantFacts<'a> {
     nonce: Option<&'a str>,
     acr: Option<&'a str>,
     amr: &'a [String],
+    /// The resources (RFC 8707) the access token is for; empty: the client.
+    resources: &'a [String],
+    /// The resources the grant was authorized for, kept by the refresh token.
+    grant_resources: &'a [String],
+    /// The grant's `claims` request.
+    claims: &'a ClaimsRequest,
+    /// The host's answer to the ID token's [`ClaimsQuery`], if one was asked.
+    host: Option<&'a Claims>,
+    /// The `sub` the client sees, when pairwise (OIDC Core §8.1).
+    pairwise_subject: Option<&'a Subject>,
+    /// The end of the refresh-token chain (absolute lifetime), if capped.
+    chain_expires_at: Option<crate::clock::UnixTime>,
+}
+
+/// The resources an access token is for: those asked for at the token endpoint, which must all
+/// have been authorized for the grant ([`Reject::ResourceNotGranted`], RFC 8707 §2.2), or
+/// else every resource of the grant.
+fn narrowed<'a>(asked: &'a [String], granted: &'a [String]) -> Result<&'a [String], Reject> {
+    if asked.is_empty() {
+        return Ok(granted);
+    }
+    if asked.iter().all(|r| granted.contains(r)) {
+        Ok(asked)
+    } else {
+        Err(Reject::ResourceNotGranted)
+    }
+}
+
+/// The query for the claims of an ID token issued at the token endpoint, if it may carry any.
+fn id_token_query(
+    config: &Config,
+    subject: &Subject,
+    client_id: &ClientId,
+    scope: &Scope,
+    claims: &ClaimsRequest,
+) -> Option<ClaimsQuery> {
+    if !scope.contains(Scope::OPENID) {
+        return None;
+    }
+    let policy = (&config.scope_claims[..], &config.claims_supported[..]);
+    let releasable = releasable(policy, ClaimsTarget::IdToken, scope, Some(claims));
+    (!releasable.is_empty()).then(|| ClaimsQuery {
+        subject: subject.clone(),
+        client_id: client_id.clone(),
+        scope: scope.clone(),
+        target: ClaimsTarget::IdToken,
+        releasable,
+        locales: claims.locales().to_vec(),
+    })
 }
 
 fn mint_tokens(
     facts: &GrantFacts<'_>,
     refresh: bool,
-    alg: JwsAlgorithm,
+    client: &Client,
     mint: Mint<'_>,
 ) -> Result<Issued, Reject> {
     let config = mint.config;
     let now = mint.now;
-    let access = AccessToken::generate(mint.rng).map_err(|_| Reject::ServerError)?;
+    let alg = client.id_token_alg();
+    let auth_time = (facts.auth_time_required || config.auth_time == AuthTimePolicy::Always)
+        .then_some(facts.auth_time);
+    let scope = facts.scope.to_string();
+    let audience = audience_of(facts.resources, facts.client_id.as_str());
+    let sub = facts.pairwise_subject.unwrap_or(facts.subject);
+    let token_facts = TokenFacts {
+        subject: sub.as_str(),
+        client_id: facts.client_id.as_str(),
+        audience: &audience,
+        scope: &scope,
+        lifetime: config.access_token_lifetime,
+        auth_time,
+        acr: facts.acr,
+    };
+    let access = mint_access_token(client.access_token_format(), &token_facts, alg, &mint)?;
     let refresh_token = if refresh {
         Some(RefreshToken::generate(mint.rng).map_err(|_| Reject::ServerError)?)
     } else {
@@ -632,11 +804,9 @@ fn mint_tokens(
     };
     let id_token = if facts.scope.contains(Scope::OPENID) {
         let signer = mint.signer(alg)?;
-        let auth_time = (facts.auth_time_required || config.auth_time == AuthTimePolicy::Always)
-            .then_some(facts.auth_time);
         let event = AuthEvent {
             issuer: &config.issuer,
-            subject: facts.subject.as_str(),
+            subject: sub.as_str(),
             client_id: facts.client_id.as_str(),
             auth_time,
             nonce: facts.nonce,
@@ -647,7 +817,17 @@ fn mint_tokens(
             access_token: Some(access.expose()),
             ..Hashed::default()
         };
-        let claims = event.claims(now, config.id_token_lifetime, alg, hashed);
+        let mut claims = event.claims(now, config.id_token_lifetime, alg, hashed);
+        let query = id_token_query(
+            config,
+            facts.subject,
+            facts.client_id,
+            facts.scope,
+            facts.claims,
+        );
+        if let (Some(query), Some(host)) = (query, facts.host) {
+            claims.extra = release(&query, Some(facts.claims), host);
+        }
         Some(sign_jwt(signer, &claims, mint.rng).map_err(|_| Reject::ServerError)?)
     } else {
         None
@@ -660,7 +840,11 @@ fn mint_tokens(
         scope: facts.scope.clone(),
         issued_at: now,
         expires_at: now.saturating_add_secs(config.access_token_lifetime),
+        audience: facts.resources.to_vec(),
+        claims: facts.claims.clone(),
+        pairwise_subject: facts.pairwise_subject.cloned(),
     };
+    let sliding = now.saturating_add_secs(config.refresh_token_lifetime);
     let refresh_record = refresh_token.as_ref().map(|token| RefreshTokenRecord {
         digest: token.digest(),
         grant_id: facts.grant_id.clone(),
@@ -672,7 +856,13 @@ fn mint_tokens(
         acr: facts.acr.map(String::from),
         amr: facts.amr.to_vec(),
         issued_at: now,
-        expires_at: now.saturating_add_secs(config.refresh_token_lifetime),
+        expires_at: facts
+            .chain_expires_at
+            .map_or(sliding, |end| end.min(sliding)),
+        chain_expires_at: facts.chain_expires_at,
+        resources: facts.grant_resources.to_vec(),
+        claims: facts.claims.clone(),
+        pairwise_subject: facts.pairwise_subject.cloned(),
     });
     let response = TokenResponse {
         access_token: access.expose().to_string(),
@@ -680,7 +870,7 @@ fn mint_tokens(
         expires_in: config.access_token_lifetime,
         refresh_token: refresh_token.as_ref().map(|t| t.expose().to_string()),
         id_token,
-        scope: facts.scope.to_string(),
+        scope,
     };
     Ok(Issued {
         response,

@@ -2,21 +2,23 @@
 //! (RFC 6750 §2), [`UserInfoRequest::authorize`] decides on its stored record, and
 //! [`AuthorizedUserInfo::release`] selects the claims its scope releases (OIDC Core §5.4).
 
-use alloc::string::String;
 use core::future::Future;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use crate::claims::{ClaimsQuery, ClaimsTarget, releasable, release};
+use crate::config::Config;
 use crate::error::{EndpointError, Reject};
 use crate::params::Params;
 use crate::secret::{AccessToken, SecretDigest};
 use crate::storage::AccessTokenRecord;
 use crate::value::{Scope, Subject};
 
-/// End-User claims as a JSON object.
-pub type Claims = Map<String, Value>;
+pub use crate::claims::{Claims, SCOPE_CLAIMS};
 
-/// The host's source of End-User claims (its user directory).
+/// The host's source of End-User claims (its user directory): asked by the driver for UserInfo
+/// and for the token endpoint's ID tokens; the core decides what is released
+/// ([`claims`](crate::claims)).
 ///
 /// # Example
 ///
@@ -31,6 +33,7 @@ pub type Claims = Map<String, Value>;
 ///     async fn claims(&self, subject: &Subject) -> Result<Option<Claims>, Self::Error> {
 ///         let mut claims = Claims::new();
 ///         claims.insert("name".into(), format!("User {subject}").into());
+///         claims.insert("roles".into(), serde_json::json!(["admin"]));
 ///         Ok(Some(claims))
 ///     }
 /// }
@@ -39,42 +42,40 @@ pub trait ClaimsSource: Send + Sync {
     /// The source's error type.
     type Error: core::error::Error + Send + Sync + 'static;
 
-    /// All claims of `subject` (the selection by scope happens in [`select_claims`]);
-    /// `Ok(None)` if the End-User no longer exists.
+    /// All claims of `subject`; the core selects what is released. `Ok(None)` if the End-User
+    /// no longer exists.
     fn claims(
         &self,
         subject: &Subject,
     ) -> impl Future<Output = Result<Option<Claims>, Self::Error>> + Send;
+
+    /// The claims of one End-User for one client, scope and target (UserInfo or an ID token):
+    /// `query.releasable` names what the core may release (standard claims by scope, custom
+    /// scope claims, the claims requested with the `claims` parameter), so a host can look up
+    /// only those, or decide per client. The default answers [`ClaimsSource::claims`]. Whatever
+    /// it answers, the core releases only releasable, non-protected claims.
+    fn claims_for<'a>(
+        &'a self,
+        query: &'a ClaimsQuery,
+    ) -> impl Future<Output = Result<Option<Claims>, Self::Error>> + Send + 'a {
+        self.claims(&query.subject)
+    }
 }
 
-/// The standard claims each scope value releases (OIDC Core §5.4).
-pub const SCOPE_CLAIMS: [(&str, &[&str]); 4] = [
-    (
-        "profile",
-        &[
-            "name",
-            "family_name",
-            "given_name",
-            "middle_name",
-            "nickname",
-            "preferred_username",
-            "profile",
-            "picture",
-            "website",
-            "gender",
-            "birthdate",
-            "zoneinfo",
-            "locale",
-            "updated_at",
-        ],
-    ),
-    ("email", &["email", "email_verified"]),
-    ("address", &["address"]),
-    ("phone", &["phone_number", "phone_number_verified"]),
-];
+/// A [`ClaimsSource`] without any claims: ID tokens then carry only the core's claims.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoClaims;
 
-/// The claims `scope` releases from `all`, always with `sub` set to `subject`
-/// (OIDC Core §5.3.2: `sub` always present and equal to the ID token's).
+impl ClaimsSource for NoClaims {
+    type Error = core::convert::Infallible;
+
+    async fn claims(&self, _: &Subject) -> Result<Option<Claims>, Self::Error> {
+        Ok(Some(Claims::new()))
+    }
+}
+
+/// The claims `scope` releases from `all` in UserInfo without a `claims` request or custom
+/// scopes, always with `sub` set to `subject` (OIDC Core §5.3.2, §5.4).
 #[must_use]
 pub fn select_claims(scope: &Scope, subject: &Subject, all: &Claims) -> Claims {
     let mut out = Claims::new();
@@ -171,18 +172,43 @@ impl AuthorizedUserInfo {
         &self.record.subject
     }
 
-    /// The claims the token's scope releases from `all` (the [`ClaimsSource`]'s answer).
+    /// What to ask the host's [`ClaimsSource::claims_for`]: the token's End-User, client and
+    /// scope, and the names releasable in UserInfo.
+    #[must_use]
+    pub fn query(&self, config: &Config) -> ClaimsQuery {
+        let request = Some(&self.record.claims);
+        ClaimsQuery {
+            subject: self.record.subject.clone(),
+            client_id: self.record.client_id.clone(),
+            scope: self.record.scope.clone(),
+            target: ClaimsTarget::UserInfo,
+            releasable: releasable(
+                (&config.scope_claims, &config.claims_supported),
+                ClaimsTarget::UserInfo,
+                &self.record.scope,
+                request,
+            ),
+            locales: self.record.claims.locales().to_vec(),
+        }
+    }
+
+    /// The claims released from `all` (the [`ClaimsSource`]'s answer to [`Self::query`]), with
+    /// `sub` (OIDC Core §5.3.2, §5.4, §5.5).
     ///
     /// # Errors
     ///
     /// `invalid_token` when the End-User no longer exists (`None`).
-    pub fn release(self, all: Option<Claims>) -> Result<Claims, EndpointError> {
+    pub fn release(
+        self,
+        query: &ClaimsQuery,
+        all: Option<Claims>,
+    ) -> Result<Claims, EndpointError> {
         let all = all.ok_or(EndpointError::new(Reject::TokenInvalid, false))?;
-        Ok(select_claims(
-            &self.record.scope,
-            &self.record.subject,
-            &all,
-        ))
+        let mut out = Claims::new();
+        let sub = Value::String(self.record.client_subject().as_str().into());
+        out.insert("sub".into(), sub);
+        out.extend(release(query, Some(&self.record.claims), &all));
+        Ok(out)
     }
 }
 

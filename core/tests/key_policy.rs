@@ -109,6 +109,7 @@ impl ImmediateStorage for Nothing {
         _: &SecretDigest,
         _: &RefreshTokenRecord,
         _: UnixTime,
+        _: Option<UnixTime>,
     ) -> Result<Rotation, Infallible> {
         Ok(Rotation::Unknown)
     }

@@ -8,11 +8,12 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use oidc_hybrid::{JwsAlgorithm, Signer};
+use oidc_hybrid::{JwsAlgorithm, KeySet, Signer, UnixTime};
 use oidc_hybrid_rustcrypto::{Es256Signer, OsRandom, RsaSigner};
 use tracing::info;
 
 use crate::DemoError;
+use crate::options::SignerKind;
 
 /// The demo's keys and a line saying where they came from.
 pub(crate) struct Keys {
@@ -148,4 +149,188 @@ pub(crate) fn ring_signers(keys: &Keys) -> Result<Vec<Box<dyn Signer>>, DemoErro
     let es256 =
         oidc_hybrid_ring::Es256Signer::from_pkcs8_der(&es_der, None).map_err(|e| fail(&e))?;
     Ok(vec![Box::new(rs256), Box::new(es256)])
+}
+
+/// The key manifest of a keys directory (docs/integration.md, "Rotating keys"): when present,
+/// it alone says which keys the provider has and in which state, and it is read again at every
+/// sweep, so an operator rolls keys over by editing it — on every node at once when the
+/// directory is shared.
+pub(crate) const MANIFEST: &str = "keys.json";
+
+/// One key of the manifest: a PKCS#8 PEM file of the directory, its algorithm, its state
+/// (`next`, `active` or `retired`) and, for a retired key, until when (Unix seconds).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestKey {
+    file: String,
+    alg: JwsAlgorithm,
+    state: String,
+    #[serde(default)]
+    until: Option<u64>,
+}
+
+/// The key set `{dir}/keys.json` describes, with signers of `kind`; `None` without a manifest.
+/// Each key's `kid` is its RFC 7638 thumbprint, so every node derives the same JWK set.
+pub(crate) fn load_manifest(dir: &Path, kind: SignerKind) -> Result<Option<KeySet>, DemoError> {
+    let path = dir.join(MANIFEST);
+    let Some(text) = read(&path)? else {
+        return Ok(None);
+    };
+    let bad = |m: String| DemoError::Keys(format!("{}: {m}", path.display()));
+    let entries: Vec<ManifestKey> =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not a key manifest ({e})")))?;
+    let mut active = Vec::new();
+    let mut later = Vec::new();
+    for entry in entries {
+        if entry.file.contains(['/', '\\']) || entry.file.starts_with('.') {
+            return Err(bad(format!(
+                "{:?}: only files of the directory",
+                entry.file
+            )));
+        }
+        let file = dir.join(&entry.file);
+        let pem = read(&file)?.ok_or_else(|| bad(format!("{} is missing", file.display())))?;
+        let signer =
+            signer_of(&pem, entry.alg, kind).map_err(|e| bad(format!("{}: {e}", entry.file)))?;
+        match (entry.state.as_str(), entry.until) {
+            ("active", None) => active.push(signer),
+            ("next", None) => later.push((signer, None)),
+            ("retired", Some(until)) => later.push((signer, Some(UnixTime::from_secs(until)))),
+            _ => {
+                return Err(bad(format!(
+                    "{}: state next, active, or retired with until",
+                    entry.file
+                )));
+            }
+        }
+    }
+    let mut set = KeySet::new(active);
+    for (signer, until) in later {
+        let kid = signer.key_id().to_owned();
+        set = set.add_next(signer).map_err(|e| bad(e.to_string()))?;
+        if let Some(until) = until {
+            set = set.retire(&kid, until).map_err(|e| bad(e.to_string()))?;
+        }
+    }
+    Ok(Some(set))
+}
+
+/// A signer of `kind` for a PKCS#8 PEM key.
+fn signer_of(pem: &str, alg: JwsAlgorithm, kind: SignerKind) -> Result<Box<dyn Signer>, String> {
+    let text = |e: &dyn core::fmt::Display| e.to_string();
+    Ok(match (alg, kind) {
+        (JwsAlgorithm::ES256, SignerKind::Ring) => {
+            let der = Es256Signer::from_pkcs8_pem(pem, None).map_err(|e| text(&e))?;
+            let der = der.to_pkcs8_der().map_err(|e| text(&e))?;
+            Box::new(
+                oidc_hybrid_ring::Es256Signer::from_pkcs8_der(&der, None).map_err(|e| text(&e))?,
+            )
+        }
+        (JwsAlgorithm::ES256, _) => {
+            Box::new(Es256Signer::from_pkcs8_pem(pem, None).map_err(|e| text(&e))?)
+        }
+        (JwsAlgorithm::RS256 | JwsAlgorithm::PS256, SignerKind::Ring) => {
+            let key = RsaSigner::from_pkcs8_pem(pem, alg, None).map_err(|e| text(&e))?;
+            let der = key.to_pkcs8_der().map_err(|e| text(&e))?;
+            Box::new(
+                oidc_hybrid_ring::RsaSigner::from_pkcs8_der(&der, alg, None)
+                    .map_err(|e| text(&e))?,
+            )
+        }
+        (JwsAlgorithm::RS256 | JwsAlgorithm::PS256, _) => {
+            Box::new(RsaSigner::from_pkcs8_pem(pem, alg, None).map_err(|e| text(&e))?)
+        }
+        _ => return Err("only ES256, RS256 and PS256 keys".into()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use oidc_hybrid::{KeyState, Rs256Policy, SharedKeys};
+
+    use super::*;
+
+    fn write_es256(dir: &Path, file: &str) -> String {
+        let key = Es256Signer::generate(&OsRandom, None).expect("key");
+        fs::write(dir.join(file), key.to_pkcs8_pem().expect("pem")).expect("write");
+        key.key_id().to_owned()
+    }
+
+    #[test]
+    fn a_manifest_describes_next_active_and_retired_keys_and_reloads_into_shared_keys() {
+        let dir = tempfile::tempdir().expect("dir");
+        assert!(
+            load_manifest(dir.path(), SignerKind::RustCrypto)
+                .expect("read")
+                .is_none()
+        );
+        let old = write_es256(dir.path(), "old.pem");
+        let current = write_es256(dir.path(), "current.pem");
+        let next = write_es256(dir.path(), "next.pem");
+        let manifest = serde_json::json!([
+            { "file": "current.pem", "alg": "ES256", "state": "active" },
+            { "file": "next.pem", "alg": "ES256", "state": "next" },
+            { "file": "old.pem", "alg": "ES256", "state": "retired", "until": 1_900_000_000 },
+        ]);
+        fs::write(dir.path().join(MANIFEST), manifest.to_string()).expect("write");
+        for kind in [SignerKind::RustCrypto, SignerKind::Ring] {
+            let set = load_manifest(dir.path(), kind)
+                .expect("valid")
+                .expect("present");
+            assert_eq!(set.state(&current), Some(KeyState::Active));
+            assert_eq!(set.state(&next), Some(KeyState::Next));
+            let until = UnixTime::from_secs(1_900_000_000);
+            assert_eq!(set.state(&old), Some(KeyState::Retired(until)));
+            assert_eq!(
+                set.signer(JwsAlgorithm::ES256)
+                    .map(|s| s.key_id().to_owned()),
+                Some(current.clone())
+            );
+        }
+        // The promoted manifest replaces the set a provider reads.
+        let shared = SharedKeys::new(
+            load_manifest(dir.path(), SignerKind::RustCrypto)
+                .expect("valid")
+                .expect("present"),
+            Rs256Policy::WaiveNonConforming,
+        )
+        .expect("shared");
+        let promoted = serde_json::json!([
+            { "file": "next.pem", "alg": "ES256", "state": "active" },
+            { "file": "current.pem", "alg": "ES256", "state": "retired", "until": 1_900_000_000 },
+        ]);
+        fs::write(dir.path().join(MANIFEST), promoted.to_string()).expect("write");
+        let reloaded = load_manifest(dir.path(), SignerKind::RustCrypto)
+            .expect("valid")
+            .expect("present");
+        shared.replace(reloaded).expect("replaced");
+        let snapshot = shared.snapshot();
+        assert_eq!(
+            snapshot
+                .signer(JwsAlgorithm::ES256)
+                .map(|s| s.key_id().to_owned()),
+            Some(next)
+        );
+        assert_eq!(snapshot.state(&old), None);
+    }
+
+    #[test]
+    fn a_broken_manifest_is_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        write_es256(dir.path(), "a.pem");
+        for manifest in [
+            r#"[{"file": "../a.pem", "alg": "ES256", "state": "active"}]"#,
+            r#"[{"file": "missing.pem", "alg": "ES256", "state": "active"}]"#,
+            r#"[{"file": "a.pem", "alg": "ES256", "state": "retired"}]"#,
+            r#"[{"file": "a.pem", "alg": "ES256", "state": "sleeping"}]"#,
+            r#"[{"file": "a.pem", "alg": "RS256", "state": "active"}]"#,
+            r#"{"keys": []}"#,
+        ] {
+            fs::write(dir.path().join(MANIFEST), manifest).expect("write");
+            assert!(
+                load_manifest(dir.path(), SignerKind::RustCrypto).is_err(),
+                "{manifest}"
+            );
+        }
+    }
 }

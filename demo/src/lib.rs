@@ -61,7 +61,9 @@ use std::path::{Path, PathBuf};
 
 use axum::Router;
 use axum::routing::{get, post};
-use oidc_hybrid::{Client, ClientId, Config, Provider, Signer, Storage, SystemClock};
+use oidc_hybrid::{
+    Client, ClientId, Config, KeySet, Provider, SharedKeys, Signer, Storage, SystemClock,
+};
 use oidc_hybrid_axum::fetch::{Guard, GuardedFetcher};
 use oidc_hybrid_axum::{Endpoints, Timeouts, route_path};
 use oidc_hybrid_memory::MemoryStore;
@@ -324,12 +326,14 @@ async fn assemble<S: DemoStore>(
     users: users::Users,
     local_addr: SocketAddr,
 ) -> Result<Demo, DemoError> {
-    let keys = match (&options.keys_dir, options.database_url.as_str()) {
-        (None, "memory:") => keys::generate_in_memory()?,
-        (dir, url) => {
-            let (default_dir, stem) = default_keys_location(url);
-            let dir = dir.clone().unwrap_or(default_dir);
-            keys::load_or_create_keys(&dir, &stem)?
+    let keys_dir = match (&options.keys_dir, options.database_url.as_str()) {
+        (None, "memory:") => None,
+        (dir, url) => Some(dir.clone().unwrap_or_else(|| default_keys_location(url).0)),
+    };
+    let keys = match &keys_dir {
+        None => keys::generate_in_memory()?,
+        Some(dir) => {
+            keys::load_or_create_keys(dir, &default_keys_location(&options.database_url).1)?
         }
     };
     let client_key = Arc::clone(&keys.client_es256);
@@ -342,16 +346,37 @@ async fn assemble<S: DemoStore>(
     for id in &removed {
         info!(client_id = %id, "client removed: the clients list no longer names it");
     }
-    let key_note = format!("keys:        {} ({:?} signers)", keys.note, options.signer);
-    let signers = match options.signer {
-        SignerKind::RustCrypto => {
-            vec![
-                Box::new(keys.rs256) as Box<dyn Signer>,
-                Box::new(keys.es256),
-            ]
-        }
-        SignerKind::Ring => keys::ring_signers(&keys)?,
+    let manifest = match &keys_dir {
+        Some(dir) => keys::load_manifest(dir, options.signer)?,
+        None => None,
     };
+    let (key_set, key_note) = match manifest {
+        Some(set) => {
+            let dir = keys_dir.as_deref().unwrap_or(Path::new("."));
+            let note = format!(
+                "{} (re-read at every sweep)",
+                dir.join(keys::MANIFEST).display()
+            );
+            (set, note)
+        }
+        None => {
+            let note = keys.note.clone();
+            let signers = match options.signer {
+                SignerKind::RustCrypto => {
+                    vec![
+                        Box::new(keys.rs256) as Box<dyn Signer>,
+                        Box::new(keys.es256),
+                    ]
+                }
+                SignerKind::Ring => keys::ring_signers(&keys)?,
+            };
+            (KeySet::new(signers), note)
+        }
+    };
+    let key_note = format!("keys:        {key_note} ({:?} signers)", options.signer);
+    let shared =
+        SharedKeys::new(key_set, config.rs256).map_err(|e| DemoError::Keys(e.to_string()))?;
+    let shared = Arc::new(shared);
     let issuer = config.issuer.clone();
     let source = options
         .clients
@@ -384,9 +409,10 @@ async fn assemble<S: DemoStore>(
         format!("http://{back_channel}"),
         Arc::clone(&sessions),
     );
-    let provider = Provider::new(config, store, signers, SystemClock, OsRandom)
-        .map_err(|e| DemoError::Keys(e.to_string()))?
-        .with_error_observer(|e| error!(error = %e, "internal failure"));
+    let provider =
+        Provider::from_key_source(config, store, Arc::clone(&shared), SystemClock, OsRandom)
+            .map_err(|e| DemoError::Keys(e.to_string()))?
+            .with_error_observer(|e| error!(error = %e, "internal failure"));
     // Clients' keys: verified with the chosen crypto; `jwks_uri` fetched through the guard
     // (https, public addresses only).
     let provider = match options.signer {
@@ -401,7 +427,12 @@ async fn assemble<S: DemoStore>(
     let host = DemoHost::new(&base, users, sessions);
     let endpoints = Endpoints::new(Arc::new(provider), host);
     let router = routes(&endpoints, playground);
-    sweep(endpoints, options.sweep_every);
+    let rollover = keys_dir.map(|dir| KeyReload {
+        dir,
+        kind: options.signer,
+        keys: shared,
+    });
+    sweep(endpoints, options.sweep_every, rollover);
     let mut timeouts = Timeouts::default();
     timeouts.header_read = options.header_timeout;
     timeouts.request = options.request_timeout;
@@ -448,11 +479,42 @@ fn banner(
 
 /// Housekeeping every `every`: expired codes and tokens in the store, stale sessions in
 /// memory.
-fn sweep<S: DemoStore>(endpoints: DemoEndpoints<S>, every: core::time::Duration) {
+/// Where the key manifest is re-read from, and the key set it updates.
+struct KeyReload {
+    dir: PathBuf,
+    kind: SignerKind,
+    keys: Arc<SharedKeys>,
+}
+
+impl KeyReload {
+    /// Re-reads the manifest, if there is one, and makes its set current. A broken manifest
+    /// changes nothing: the provider keeps signing with the keys it has.
+    fn reload(&self) {
+        let loaded = keys::load_manifest(&self.dir, self.kind).and_then(|set| match set {
+            Some(set) => self
+                .keys
+                .replace(set)
+                .map_err(|e| DemoError::Keys(e.to_string())),
+            None => Ok(()),
+        });
+        if let Err(e) = loaded {
+            warn!(error = %e, "the key manifest was not applied");
+        }
+    }
+}
+
+fn sweep<S: DemoStore>(
+    endpoints: DemoEndpoints<S>,
+    every: core::time::Duration,
+    keys: Option<KeyReload>,
+) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
+            if let Some(keys) = &keys {
+                keys.reload();
+            }
             let now = endpoints.now();
             match endpoints.provider().storage().sweep_expired(now).await {
                 Ok(removed) if removed > 0 => info!(removed, "expired codes and tokens swept"),

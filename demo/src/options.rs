@@ -32,7 +32,9 @@ Options:
   --sweep-every SECS     how often expired codes and tokens are removed (default 60)
   --keys-dir DIR         where the signing keys (and the playground client's key) are kept
                          (default: beside the SQLite file, or the working directory for
-                         PostgreSQL; in memory for memory:)
+                         PostgreSQL; in memory for memory:); a keys.json there lists the
+                         signing keys for a rollover (next, active, retired until) and is
+                         re-read at every sweep
   --clients FILE         client registrations: a JSON array of RFC 7591 metadata, with
                          jwks / jwks_uri, token_endpoint_auth_signing_alg,
                          request_object_signing_alg, require_pushed_authorization_requests

@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use oidc_hybrid::{
-    Approval, AuthorizeError, AuthorizeRequest, Client, Config, Consent, Disposition, Mint, Params,
-    ResponseMode, ResponseType, Session, Subject, UnixTime,
+    Approval, AuthorizeError, AuthorizeRequest, Client, Config, Consent, Disposition, KeySet, Mint,
+    Params, ResponseMode, ResponseType, Session, Subject, UnixTime,
 };
 use oidc_hybrid_fuzz::{
     DeterministicRng, FuzzProvider, ISSUER, START, TestClock, block_on, check_response, clients,
@@ -23,7 +23,7 @@ use oidc_hybrid_fuzz::{
 struct Fixture {
     config: Config,
     clients: Vec<Client>,
-    signers: Vec<Box<dyn oidc_hybrid::Signer>>,
+    signers: KeySet,
     provider: FuzzProvider,
 }
 
@@ -32,10 +32,12 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| Fixture {
         config: Config::new(ISSUER).expect("valid issuer"),
         clients: clients(),
-        signers: hash_signers()
-            .into_iter()
-            .map(|s| Box::new(s) as Box<dyn oidc_hybrid::Signer>)
-            .collect(),
+        signers: KeySet::new(
+            hash_signers()
+                .into_iter()
+                .map(|s| Box::new(s) as Box<dyn oidc_hybrid::Signer>)
+                .collect(),
+        ),
         provider: provider(TestClock::at(START), 3),
     })
 }
@@ -156,9 +158,7 @@ fuzz_target!(|data: &[u8]| {
     check_response(&bound.clone().deny(ISSUER), client);
 
     assert!(
-        fx.signers
-            .iter()
-            .any(|s| s.algorithm() == bound.id_token_alg()),
+        fx.signers.signer(bound.id_token_alg()).is_some(),
         "a signer for every fixture algorithm"
     );
     let rng = DeterministicRng::new(7);

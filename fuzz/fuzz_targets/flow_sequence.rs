@@ -428,7 +428,11 @@ impl World {
         let response_type = bound.response_type();
         let alg = bound.id_token_alg();
         let mut approval =
-            Approval::new(Subject::new(subject).expect("subject"), auth_time).with_amr(["pwd"]);
+            // The fuzzing host issues refresh tokens to clients that may refresh (decision 0018),
+            // so that refreshes and their reuse stay reachable.
+            Approval::new(Subject::new(subject).expect("subject"), auth_time)
+                .with_amr(["pwd"])
+                .with_refresh_token(true);
         if narrow {
             approval = approval.with_granted_scope(Scope::parse("openid email").expect("a scope"));
         }

@@ -391,6 +391,12 @@ pub fn refresh(name: &str, grant: &str, client: &str, expires_at: u64) -> Refres
     record(name, grant, client, expires_at, own)
 }
 
+/// Whether `lookup` reports the token `name` as rotated at `when` (its grant not revoked).
+fn is_rotated(lookup: &RefreshLookup, name: &str, when: u64) -> bool {
+    matches!(lookup, RefreshLookup::Rotated(record, rotated)
+        if record.digest == digest(name) && *rotated == at(when))
+}
+
 fn is_live(lookup: &RefreshLookup) -> bool {
     matches!(lookup, RefreshLookup::Live(_))
 }
@@ -412,7 +418,7 @@ async fn assert_retired_by_revocation<S: Storage>(s: &S, name: &str, secs: u64) 
     );
     let next = refresh(&format!("{name}-next"), "g", "rs-basic", T0 + 90_000);
     assert_eq!(
-        ok!(s.rotate_refresh_token(&digest(name), &next, at(secs))),
+        ok!(s.rotate_refresh_token(&digest(name), &next, at(secs), None)),
         Rotation::Reused(grant("g"))
     );
 }
@@ -501,7 +507,8 @@ pub async fn unknown_ids_are_unknown<S: Storage + 'static>(fx: &Fixture<S>) {
         ok!(s.rotate_refresh_token(
             &digest("nope"),
             &refresh("rt2", "g", "rs-basic", T0 + 90_000),
-            at(T0)
+            at(T0),
+            None
         )),
         Rotation::Unknown
     );
@@ -751,12 +758,10 @@ pub async fn token_insert_retried_is_idempotent_and_never_revives<S: Storage + '
         &digest("rt"),
         &refresh("rt2", "g", "rs-basic", T0 + 86_400),
         at(T0 + 1),
+        None,
     ));
     ok!(s.insert_tokens(&at_record, Some(&rt_record)));
-    assert_eq!(
-        lookup(s, "rt", T0 + 1).await,
-        RefreshLookup::Retired(grant("g"))
-    );
+    assert!(is_rotated(&lookup(s, "rt", T0 + 1).await, "rt", T0 + 1));
 }
 
 /// An access and a refresh token of different grants are refused and nothing is stored.
@@ -956,25 +961,22 @@ pub async fn rotation_retires_the_old_token_and_stores_the_new_one<S: Storage + 
     };
     let new = refresh("rt2", "g", "rs-basic", T0 + 90_000);
     assert_eq!(
-        ok!(s.rotate_refresh_token(&digest("rt"), &new, at(T0 + 10))),
+        ok!(s.rotate_refresh_token(&digest("rt"), &new, at(T0 + 10), None)),
         Rotation::Rotated(old)
     );
-    assert_eq!(
-        lookup(s, "rt", T0 + 10).await,
-        RefreshLookup::Retired(grant("g"))
-    );
+    assert!(is_rotated(&lookup(s, "rt", T0 + 10).await, "rt", T0 + 10));
     assert_eq!(
         lookup(s, "rt2", T0 + 10).await,
         RefreshLookup::Live(new.clone())
     );
     let another = refresh("rt3", "g", "rs-basic", T0 + 90_000);
     assert_eq!(
-        ok!(s.rotate_refresh_token(&digest("rt"), &another, at(T0 + 20))),
+        ok!(s.rotate_refresh_token(&digest("rt"), &another, at(T0 + 20), None)),
         Rotation::Reused(grant("g"))
     );
     assert_eq!(lookup(s, "rt3", T0 + 20).await, RefreshLookup::Unknown);
     assert!(matches!(
-        ok!(s.rotate_refresh_token(&digest("rt2"), &another, at(T0 + 30))),
+        ok!(s.rotate_refresh_token(&digest("rt2"), &another, at(T0 + 30), None)),
         Rotation::Rotated(r) if r == new
     ));
     ok!(s.revoke_grant(&grant("g"), at(T0 + 40)));
@@ -992,26 +994,27 @@ pub async fn rotation_of_unknown_or_expired_token_is_unknown<S: Storage + 'stati
     let rt_exp = T0 + 86_400;
     for now in [rt_exp, rt_exp + 1] {
         assert_eq!(
-            ok!(s.rotate_refresh_token(&digest("rt"), &new, at(now))),
+            ok!(s.rotate_refresh_token(&digest("rt"), &new, at(now), None)),
             Rotation::Unknown
         );
     }
     assert!(matches!(
-        ok!(s.rotate_refresh_token(&digest("rt"), &new, at(rt_exp - 1))),
+        ok!(s.rotate_refresh_token(&digest("rt"), &new, at(rt_exp - 1), None)),
         Rotation::Rotated(_)
     ));
     let other = refresh("rt3", "g", "rs-basic", T0 + 90_000);
     assert_eq!(
-        ok!(s.rotate_refresh_token(&digest("rt"), &other, at(rt_exp - 1))),
+        ok!(s.rotate_refresh_token(&digest("rt"), &other, at(rt_exp - 1), None)),
         Rotation::Reused(grant("g"))
     );
     assert_eq!(
-        ok!(s.rotate_refresh_token(&digest("rt"), &other, at(rt_exp))),
+        ok!(s.rotate_refresh_token(&digest("rt"), &other, at(rt_exp), None)),
         Rotation::Unknown
     );
 }
 
-/// A rotated token is reported `Retired` until it would have expired.
+/// A rotated token is reported `Rotated`, with its record and rotation time, until it would
+/// have expired.
 pub async fn refresh_lookup_reports_retired_until_the_old_token_would_have_expired<
     S: Storage + 'static,
 >(
@@ -1024,11 +1027,13 @@ pub async fn refresh_lookup_reports_retired_until_the_old_token_would_have_expir
         &digest("rt"),
         &refresh("rt2", "g", "rs-basic", T0 + 200_000),
         at(T0 + 1),
+        None,
     ));
-    assert_eq!(
-        lookup(s, "rt", rt_exp - 1).await,
-        RefreshLookup::Retired(grant("g"))
-    );
+    assert!(is_rotated(
+        &ok!(s.refresh_token(&digest("rt"), at(rt_exp - 1))),
+        "rt",
+        T0 + 1
+    ));
     for now in [rt_exp, rt_exp + 1] {
         assert_eq!(lookup(s, "rt", now).await, RefreshLookup::Unknown);
     }
@@ -1042,7 +1047,7 @@ pub async fn rotation_into_another_grant_is_refused<S: Storage + 'static>(fx: &F
     let before = fx.counts().await;
     let foreign = refresh("rt2", "other", "rs-basic", T0 + 90_000);
     assert_eq!(
-        ok!(s.rotate_refresh_token(&digest("rt"), &foreign, at(T0))),
+        ok!(s.rotate_refresh_token(&digest("rt"), &foreign, at(T0), None)),
         Rotation::Unknown
     );
     assert!(is_live(&lookup(s, "rt", T0).await));
@@ -1064,7 +1069,11 @@ pub async fn concurrent_rotations_have_exactly_one_winner<S: Storage + 'static>(
             let store = fx.store.clone();
             let new = refresh(&format!("rt-{round}-{i}"), &g, "rs-basic", T0 + 90_000);
             let old = digest(&old);
-            async move { store.rotate_refresh_token(&old, &new, at(T0 + 1)).await }
+            async move {
+                store
+                    .rotate_refresh_token(&old, &new, at(T0 + 1), None)
+                    .await
+            }
         })
         .await;
         let mut winners = Vec::new();
@@ -1100,7 +1109,8 @@ pub async fn concurrent_reuse_of_a_rotated_token_is_always_detected<S: Storage +
         ok!(s.rotate_refresh_token(
             &digest("rt"),
             &refresh("rt2", "g", "rs-basic", T0 + 90_000),
-            at(T0 + 1)
+            at(T0 + 1),
+            None
         )),
         Rotation::Rotated(_)
     ));
@@ -1110,14 +1120,14 @@ pub async fn concurrent_reuse_of_a_rotated_token_is_always_detected<S: Storage +
         async move {
             let lookup = store.refresh_token(&digest("rt"), at(T0 + 2)).await;
             let rotation = store
-                .rotate_refresh_token(&digest("rt"), &new, at(T0 + 2))
+                .rotate_refresh_token(&digest("rt"), &new, at(T0 + 2), None)
                 .await;
             (lookup, rotation)
         }
     })
     .await;
     for (lookup, rotation) in outcomes {
-        assert_eq!(lookup.expect("lookup"), RefreshLookup::Retired(grant("g")));
+        assert!(is_rotated(&lookup.expect("lookup"), "rt", T0 + 1));
         assert_eq!(rotation.expect("rotate"), Rotation::Reused(grant("g")));
     }
     assert!(is_live(&lookup(s, "rt2", T0 + 2).await));
@@ -1148,7 +1158,7 @@ pub async fn concurrent_rotation_and_revocation_leave_no_live_token<S: Storage +
             async move {
                 if task == 0 {
                     store
-                        .rotate_refresh_token(&old, &new, at(T0 + 1))
+                        .rotate_refresh_token(&old, &new, at(T0 + 1), None)
                         .await
                         .map(Some)
                 } else {
@@ -1167,6 +1177,159 @@ pub async fn concurrent_rotation_and_revocation_leave_no_live_token<S: Storage +
         for name in [&old, &new] {
             assert!(
                 !is_live(&ok!(fx.store.refresh_token(&digest(name), at(T0 + 1)))),
+                "round {round}: {name} still live"
+            );
+        }
+    }
+}
+
+/// The reuse grace window (`grace_since`, decision 0018): a token rotated at or after
+/// `grace_since` is rotated again (a second successor; its rotation time stays the first), one
+/// rotated before it is reuse, and so is any token of a revoked grant.
+pub async fn rotation_inside_the_grace_window_forks_and_after_it_is_reuse<S: Storage + 'static>(
+    fx: &Fixture<S>,
+) {
+    let s = &*fx.store;
+    with_tokens(s).await;
+    let RefreshLookup::Live(old) = ok!(s.refresh_token(&digest("rt"), at(T0 + 10))) else {
+        panic!("refresh token not live");
+    };
+    let first = refresh("rt2", "g", "rs-basic", T0 + 90_000);
+    assert_eq!(
+        ok!(s.rotate_refresh_token(&digest("rt"), &first, at(T0 + 10), Some(at(T0)))),
+        Rotation::Rotated(old.clone()),
+        "a live token rotates whatever the window"
+    );
+    let second = refresh("rt3", "g", "rs-basic", T0 + 90_000);
+    assert_eq!(
+        ok!(s.rotate_refresh_token(&digest("rt"), &second, at(T0 + 15), Some(at(T0 + 10)))),
+        Rotation::Rotated(old),
+        "rotated at the window's first second: rotated again"
+    );
+    for name in ["rt2", "rt3"] {
+        assert!(
+            is_live(&ok!(s.refresh_token(&digest(name), at(T0 + 15)))),
+            "{name}"
+        );
+    }
+    assert!(is_rotated(
+        &ok!(s.refresh_token(&digest("rt"), at(T0 + 15))),
+        "rt",
+        T0 + 10
+    ));
+    let late = refresh("rt4", "g", "rs-basic", T0 + 90_000);
+    assert_eq!(
+        ok!(s.rotate_refresh_token(&digest("rt"), &late, at(T0 + 20), Some(at(T0 + 11)))),
+        Rotation::Reused(grant("g")),
+        "rotated before the window"
+    );
+    assert_eq!(
+        ok!(s.rotate_refresh_token(&digest("rt"), &late, at(T0 + 20), None)),
+        Rotation::Reused(grant("g")),
+        "no window"
+    );
+    assert_eq!(
+        ok!(s.refresh_token(&digest("rt4"), at(T0 + 20))),
+        RefreshLookup::Unknown
+    );
+    ok!(s.revoke_grant(&grant("g"), at(T0 + 21)));
+    assert_eq!(
+        ok!(s.rotate_refresh_token(&digest("rt"), &late, at(T0 + 21), Some(at(T0)))),
+        Rotation::Reused(grant("g")),
+        "never for a revoked grant"
+    );
+    for name in ["rt", "rt2", "rt3", "rt4"] {
+        assert!(
+            !is_live(&ok!(s.refresh_token(&digest(name), at(T0 + 21)))),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        ok!(s.refresh_token(&digest("rt"), at(T0 + 21))),
+        RefreshLookup::Retired(grant("g"))
+    );
+}
+
+/// Inside the grace window, `CONCURRENCY` simultaneous rotations of one live token all succeed
+/// (one retires it, the others rotate it again) and every successor is live.
+pub async fn concurrent_rotations_inside_the_grace_window_all_succeed<S: Storage + 'static>(
+    fx: &Fixture<S>,
+) {
+    let s = &*fx.store;
+    with_tokens(s).await;
+    let outcomes = race(CONCURRENCY, |i| {
+        let store = fx.store.clone();
+        let new = refresh(&format!("rt-g-{i}"), "g", "rs-basic", T0 + 90_000);
+        async move {
+            store
+                .rotate_refresh_token(&digest("rt"), &new, at(T0 + 1), Some(at(T0 + 1)))
+                .await
+        }
+    })
+    .await;
+    for (i, outcome) in outcomes.into_iter().enumerate() {
+        assert!(
+            matches!(outcome.expect("rotate"), Rotation::Rotated(_)),
+            "rotation {i}"
+        );
+        let name = format!("rt-g-{i}");
+        assert!(
+            is_live(&ok!(s.refresh_token(&digest(&name), at(T0 + 1)))),
+            "{name}"
+        );
+    }
+    assert!(is_rotated(
+        &ok!(s.refresh_token(&digest("rt"), at(T0 + 1))),
+        "rt",
+        T0 + 1
+    ));
+}
+
+/// A rotation inside the grace window racing the grant's revocation never leaves a live token.
+pub async fn grace_rotation_racing_revocation_leaves_no_live_token<S: Storage + 'static>(
+    fx: &Fixture<S>,
+) {
+    for round in 0..RACE_ROUNDS {
+        let g = format!("gg-{round}");
+        let (old, first, again) = (
+            format!("rt-{round}"),
+            format!("rt-{round}-1"),
+            format!("rt-{round}-2"),
+        );
+        ok!(fx.store.insert_tokens(
+            &access(&format!("at-{round}"), &g, "rs-basic", T0 + 3600),
+            Some(&refresh(&old, &g, "rs-basic", T0 + 86_400)),
+        ));
+        let next = refresh(&first, &g, "rs-basic", T0 + 90_000);
+        ok!(fx
+            .store
+            .rotate_refresh_token(&digest(&old), &next, at(T0 + 1), None));
+        let mut outcomes = race(2, |task| {
+            let store = fx.store.clone();
+            let (old, new) = (digest(&old), refresh(&again, &g, "rs-basic", T0 + 90_000));
+            let g = grant(&g);
+            async move {
+                if task == 0 {
+                    store
+                        .rotate_refresh_token(&old, &new, at(T0 + 2), Some(at(T0)))
+                        .await
+                        .map(Some)
+                } else {
+                    store.revoke_grant(&g, at(T0 + 2)).await.map(|()| None)
+                }
+            }
+        })
+        .await;
+        assert_eq!(outcomes.pop().map(|r| r.expect("revoke")), Some(None));
+        let rotation = outcomes.pop().map(|r| r.expect("rotate"));
+        assert!(
+            matches!(rotation, Some(Some(Rotation::Rotated(_))))
+                || rotation == Some(Some(Rotation::Reused(grant(&g)))),
+            "round {round}: {rotation:?}"
+        );
+        for name in [&old, &first, &again] {
+            assert!(
+                !is_live(&ok!(fx.store.refresh_token(&digest(name), at(T0 + 2)))),
                 "round {round}: {name} still live"
             );
         }
@@ -1360,7 +1523,8 @@ pub async fn late_replay_is_recognised_while_the_grant_lives<S: Storage + 'stati
     ok!(s.rotate_refresh_token(
         &digest("rt"),
         &refresh("rt2", "g", "rs-basic", T0 + 9000),
-        at(T0 + 700)
+        at(T0 + 700),
+        None
     ));
     assert_eq!(
         redeem(s, "c", T0 + 8999).await,
@@ -1411,6 +1575,7 @@ pub async fn sweep_removes_retired_refresh_tombstones_at_their_expiry<S: Storage
         &digest("rt"),
         &refresh("rt2", "g", "rs-basic", T0 + 200_000),
         at(T0 + 1),
+        None,
     ));
     fx.check_counts(|c| assert_eq!(c.refresh_tokens, 2)).await;
     ok!(s.sweep_expired(at(T0 + 86_400)));
@@ -1419,7 +1584,8 @@ pub async fn sweep_removes_retired_refresh_tombstones_at_their_expiry<S: Storage
         ok!(s.rotate_refresh_token(
             &digest("rt"),
             &refresh("rt3", "g", "rs-basic", T0 + 200_000),
-            at(T0 + 86_400)
+            at(T0 + 86_400),
+            None
         )),
         Rotation::Unknown
     );
@@ -1477,6 +1643,9 @@ macro_rules! storage_contract {
                 concurrent_rotations_have_exactly_one_winner,
                 concurrent_reuse_of_a_rotated_token_is_always_detected,
                 concurrent_rotation_and_revocation_leave_no_live_token,
+                rotation_inside_the_grace_window_forks_and_after_it_is_reuse,
+                concurrent_rotations_inside_the_grace_window_all_succeed,
+                grace_rotation_racing_revocation_leaves_no_live_token,
                 jti_is_test_and_set_per_client_until_expiry,
                 concurrent_jti_recording_has_exactly_one_winner,
                 pushed_request_is_taken_once,

@@ -15,9 +15,9 @@ use std::collections::HashMap;
 
 use base64ct::{Base64UrlUnpadded, Encoding as _};
 use oidc_hybrid::{
-    Approval, AuthorizationResponse, AuthorizeError, BoundRequest, Claims, Clock, Config,
-    EndpointError, Params, Provider, ResponseMode, Signer, Storage, Subject, TokenResponse,
-    UnixTime,
+    Approval, AuthorizationResponse, AuthorizeError, BoundRequest, Claims, Client, Clock, Config,
+    EndpointError, Introspection, Params, Provider, ResponseMode, Signer, Storage, Subject,
+    TokenResponse, UnixTime,
 };
 use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_rustcrypto::{Es256Signer, OsRandom, RsaSigner};
@@ -110,9 +110,25 @@ impl Harness {
         Self::build(Config::new(ISSUER).expect("valid issuer"), keys)
     }
 
+    /// A harness with the standard clients and `extra` ones, and a given configuration.
+    ///
+    /// # Panics
+    ///
+    /// If the configuration is invalid.
+    #[must_use]
+    pub fn with_clients(config: Config, extra: Vec<Client>) -> Self {
+        let mut clients = standard_clients();
+        clients.extend(extra);
+        Self::build_with(config, test_keys(), clients)
+    }
+
     fn build(config: Config, keys: Vec<Box<dyn Signer>>) -> Self {
+        Self::build_with(config, keys, standard_clients())
+    }
+
+    fn build_with(config: Config, keys: Vec<Box<dyn Signer>>, clients: Vec<Client>) -> Self {
         let clock = TestClock::at(1_800_000_000);
-        let store = MemoryStore::with_clients(standard_clients());
+        let store = MemoryStore::with_clients(clients);
         let provider =
             Provider::new(config, store, keys, clock.clone(), OsRandom).expect("valid provider");
         Self { provider, clock }
@@ -138,7 +154,8 @@ impl Harness {
         block_on(self.provider.authorize(&params))
     }
 
-    /// Approves for `subject`, authenticated now, with `pwd` as the method.
+    /// Approves for `subject`, authenticated now, with `pwd` as the method; the host decides to
+    /// issue a refresh token (to clients with the `refresh_token` grant).
     ///
     /// # Errors
     ///
@@ -148,7 +165,10 @@ impl Harness {
         request: BoundRequest,
         subject: &str,
     ) -> Result<AuthorizationResponse, AuthorizeError> {
+        // The harness host issues refresh tokens to every client that may refresh: its own
+        // decision (docs/decisions/0018), not OIDC Core §11's `offline_access` default.
         let approval = Approval::new(Subject::new(subject).expect("valid subject"), self.now())
+            .with_refresh_token(true)
             .with_amr(["pwd"])
             .with_acr("urn:example:loa:1");
         block_on(self.provider.approve(request, approval))
@@ -165,7 +185,10 @@ impl Harness {
         authorization: Option<&str>,
     ) -> Result<TokenResponse, EndpointError> {
         let params = Params::parse(body)?;
-        block_on(self.provider.token(&params, authorization))
+        block_on(
+            self.provider
+                .token_with_claims(&Directory, &params, authorization),
+        )
     }
 
     /// UserInfo with a bearer header.
@@ -188,6 +211,20 @@ impl Harness {
     pub fn revoke(&self, body: &str, authorization: Option<&str>) -> Result<(), EndpointError> {
         let params = Params::parse(body)?;
         block_on(self.provider.revoke(&params, authorization))
+    }
+
+    /// Token introspection (RFC 7662).
+    ///
+    /// # Errors
+    ///
+    /// The provider's [`EndpointError`].
+    pub fn introspect(
+        &self,
+        body: &str,
+        authorization: Option<&str>,
+    ) -> Result<Introspection, EndpointError> {
+        let params = Params::parse(body)?;
+        block_on(self.provider.introspect(&params, authorization))
     }
 
     /// The provider's published JWK set, as a relying party trusts it (every published key
@@ -483,7 +520,8 @@ impl Harness {
         subject: &str,
         auth_time: UnixTime,
     ) -> Result<AuthorizationResponse, AuthorizeError> {
-        let approval = Approval::new(Subject::new(subject).expect("valid subject"), auth_time);
+        let approval = Approval::new(Subject::new(subject).expect("valid subject"), auth_time)
+            .with_refresh_token(true);
         block_on(self.provider.approve(request, approval))
     }
 

@@ -12,7 +12,8 @@
 //!   revoked grant;
 //! - an access token is found while unexpired, not revoked and its grant not revoked;
 //! - a refresh token is [`RefreshLookup::Live`] while unexpired, not rotated and its grant not
-//!   revoked, [`RefreshLookup::Retired`] while unexpired otherwise, [`RefreshLookup::Unknown`]
+//!   revoked, [`RefreshLookup::Rotated`] with its rotation time once rotated (grant live),
+//!   [`RefreshLookup::Retired`] while unexpired otherwise, [`RefreshLookup::Unknown`]
 //!   once expired; rotation answers [`Rotation::Rotated`] with the old record exactly once,
 //!   [`Rotation::Reused`] for a retired token or a revoked grant, [`Rotation::Unknown`] for an
 //!   expired one;
@@ -47,9 +48,9 @@ use std::collections::HashMap;
 use std::fmt;
 
 use oidc_hybrid::{
-    AccessTokenRecord, ClientId, CodeRecord, GrantId, Insertion, Nonce, Redemption, RedirectUri,
-    RefreshLookup, RefreshTokenRecord, ResponseType, Rotation, Scope, SecretDigest, Storage,
-    Subject, UnixTime,
+    AccessTokenRecord, ClaimsRequest, ClientId, CodeRecord, GrantId, Insertion, Nonce, Redemption,
+    RedirectUri, RefreshLookup, RefreshTokenRecord, ResponseType, Rotation, Scope, SecretDigest,
+    Storage, Subject, UnixTime,
 };
 
 /// The time every checked sequence starts at.
@@ -188,6 +189,8 @@ struct ModelAccess {
 struct ModelRefresh {
     record: RefreshTokenRecord,
     retired: bool,
+    /// When a rotation retired it (`None`: live, or retired by a revocation).
+    rotated_at: Option<UnixTime>,
 }
 
 /// The reference model: the contract's observable state.
@@ -252,6 +255,10 @@ impl Model {
             code_challenge: None,
             issued_at: self.now(),
             expires_at: at(self.now + code_ttl),
+            refresh_token: true,
+            resources: Vec::new(),
+            claims: ClaimsRequest::default(),
+            pairwise_subject: None,
         };
         self.grants.push(ModelGrant {
             id: grant_id,
@@ -275,6 +282,9 @@ impl Model {
             scope: Scope::parse("openid email").expect("scope"),
             issued_at: self.now(),
             expires_at: at(self.now + ttl),
+            audience: Vec::new(),
+            claims: ClaimsRequest::default(),
+            pairwise_subject: None,
         }
     }
 
@@ -293,6 +303,10 @@ impl Model {
             amr: vec!["pwd".into()],
             issued_at: self.now(),
             expires_at: at(self.now + ttl),
+            chain_expires_at: None,
+            resources: Vec::new(),
+            claims: ClaimsRequest::default(),
+            pairwise_subject: None,
         }
     }
 
@@ -345,6 +359,7 @@ impl Model {
             self.refresh.push(ModelRefresh {
                 record,
                 retired: false,
+                rotated_at: None,
             });
         }
         Insertion::Stored
@@ -361,7 +376,11 @@ impl Model {
         let grant = &self.grants[self.grant_index(&t.record.grant_id)];
         if !self.alive(t.record.expires_at) {
             RefreshLookup::Unknown
-        } else if t.retired || grant.revoked {
+        } else if grant.revoked {
+            RefreshLookup::Retired(t.record.grant_id.clone())
+        } else if let (true, Some(at)) = (t.retired, t.rotated_at) {
+            RefreshLookup::Rotated(t.record.clone(), at)
+        } else if t.retired {
             RefreshLookup::Retired(t.record.grant_id.clone())
         } else {
             RefreshLookup::Live(t.record.clone())
@@ -379,12 +398,14 @@ impl Model {
             return Rotation::Reused(self.grants[grant].id.clone());
         }
         self.refresh[token].retired = true;
+        self.refresh[token].rotated_at = Some(self.now());
         let old = self.refresh[token].record.clone();
         let g = &mut self.grants[grant];
         g.tokens_until = g.tokens_until.max(new.expires_at);
         self.refresh.push(ModelRefresh {
             record: new,
             retired: false,
+            rotated_at: None,
         });
         Rotation::Rotated(old)
     }
@@ -557,7 +578,11 @@ pub async fn check<S: Storage>(store: &S, ops: &[StorageOp]) -> Result<(), Misma
                 let grant = model.grant_index(&model.refresh[token].record.grant_id);
                 let old = model.refresh[token].record.digest;
                 let new = model.refresh_record(grant, ttl.max(1));
-                let got = ok(step, op, store.rotate_refresh_token(&old, &new, now).await)?;
+                let got = ok(
+                    step,
+                    op,
+                    store.rotate_refresh_token(&old, &new, now, None).await,
+                )?;
                 agree(step, op, &got, &model.rotate(token, new))?;
             }
             StorageOp::RevokeGrant { grant } => {

@@ -816,10 +816,14 @@ fn pkce_request_errors() {
 // ---------------------------------------------------------------------------------------------
 
 /// `display`, `ui_locales`, `claims_locales`, `acr_values`, `login_hint` and unknown parameters
-/// never make a request fail, and the bound request exposes them (REQUIREMENTS 5, 12–15).
+/// never make a request fail, and the bound request exposes them (REQUIREMENTS 5, 12–15). A
+/// `resource` is no longer unknown (RFC 8707): a registered one binds and is kept; an unknown
+/// one is `invalid_target` (see `api_tokens::unknown_malformed_and_ungranted_resources_…`).
 #[test]
 fn optional_and_unknown_parameters_bind() {
-    let h = Harness::new();
+    let mut config = Config::new(ISSUER).expect("issuer");
+    config.resources.push("https://api.example".into());
+    let h = Harness::with_clients(config, Vec::new());
     for (display, expected) in [
         ("page", Some(DisplayMode::Page)),
         ("popup", Some(DisplayMode::Popup)),
@@ -852,6 +856,7 @@ fn optional_and_unknown_parameters_bind() {
     );
     assert_eq!(bound.login_hint(), Some("alice@example.org"));
     assert_eq!(bound.display(), None);
+    assert_eq!(bound.resources(), ["https://api.example"]);
     assert_eq!(
         h.provider
             .next_step(&bound, None, oidc_hybrid::Consent::Missing)

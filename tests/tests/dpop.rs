@@ -3,9 +3,9 @@
 //! property.
 
 use base64ct::{Base64UrlUnpadded, Encoding};
+use oidc_hybrid::config::NonceKey;
 use oidc_hybrid::dpop::{
-    DpopProof, NonceKey, ProofContext, ProofTarget, access_token_hash, fresh_nonce, jti_namespace,
-    same_htu,
+    DpopProof, ProofContext, ProofTarget, access_token_hash, fresh_nonce, jti_namespace, same_htu,
 };
 use oidc_hybrid::{Config, JwsVerifier, Reject, Signer, Storage, UnixTime};
 use oidc_hybrid_memory::MemoryStore;

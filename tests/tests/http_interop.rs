@@ -16,13 +16,14 @@ use std::time::Duration;
 
 use http_support::{Agent, ES_CLIENT, Outcome, RS_CLIENT, RunningDemo, SECRET, USER};
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreJwsSigningAlgorithm, CoreProviderMetadata,
-    CoreResponseType,
+    CoreAuthPrompt, CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreJwsSigningAlgorithm,
+    CoreProviderMetadata, CoreResponseType,
 };
 use openidconnect::{
     AccessToken, AccessTokenHash, AuthType, AuthorizationCode, AuthorizationCodeHash, ClientId,
-    ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl,
-    Scope, SubjectIdentifier, TokenResponse,
+    ClientSecret, CsrfToken, IntrospectionUrl, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, RedirectUrl, Scope, SubjectIdentifier, TokenIntrospectionResponse,
+    TokenResponse,
 };
 use serde_json::Value;
 
@@ -138,6 +139,9 @@ async fn run_case(demo: &RunningDemo, case: Case) {
         )
         .add_scope(Scope::new("profile".into()))
         .add_scope(Scope::new("email".into()))
+        // The flow refreshes: offline_access with prompt=consent (OIDC Core §11).
+        .add_scope(Scope::new("offline_access".into()))
+        .add_prompt(CoreAuthPrompt::Consent)
         .set_pkce_challenge(challenge);
     if case.form_post {
         request = request.add_extra_param("response_mode", "form_post");
@@ -255,6 +259,40 @@ async fn run_case(demo: &RunningDemo, case: Case) {
         Some("alice@wonderland.example")
     );
     assert!(userinfo.name().is_some(), "profile claims released");
+
+    // Introspection (RFC 7662) through openidconnect's client, at the endpoint discovery names.
+    let discovery: Value = http
+        .get(format!("{}/.well-known/openid-configuration", demo.issuer))
+        .send()
+        .await
+        .expect("discovery")
+        .json()
+        .await
+        .expect("JSON");
+    let endpoint = discovery["introspection_endpoint"]
+        .as_str()
+        .expect("advertised");
+    let introspector = rp
+        .clone()
+        .set_introspection_url(IntrospectionUrl::new(endpoint.into()).expect("a URL"));
+    let introspection = introspector
+        .introspect(tokens.access_token())
+        .request_async(&http)
+        .await
+        .expect("the introspection endpoint answers");
+    assert!(introspection.active(), "{case:?}");
+    assert_eq!(introspection.sub(), Some("alice"));
+    assert_eq!(
+        introspection.client_id().map(|c| c.as_str()),
+        Some(case.client)
+    );
+    let foreign = AccessToken::new("not-a-token-of-this-provider".into());
+    let unknown = introspector
+        .introspect(&foreign)
+        .request_async(&http)
+        .await
+        .expect("the introspection endpoint answers");
+    assert!(!unknown.active());
 
     // Refresh: a new ID token for the same subject and authentication.
     let refresh = tokens.refresh_token().expect("a refresh token");

@@ -59,6 +59,18 @@ async fn openid_client_completes_code_id_token_in_both_modes() {
         assert_eq!(result["email"], "alice@wonderland.example");
         assert_eq!(result["refreshed_sub"], "alice");
         assert_eq!(result["refreshed_auth_time"], result["auth_time"]);
+        // Introspection (RFC 7662) through openid-client, as a resource server would call it.
+        assert_eq!(result["introspected_active"], true);
+        assert_eq!(result["introspected_sub"], "alice");
+        assert_eq!(result["introspected_client_id"], client);
+        assert_eq!(result["introspected_token_type"], "Bearer");
+        assert!(
+            result["introspected_scope"]
+                .as_str()
+                .is_some_and(|s| s.split(' ').any(|v| v == "openid")),
+            "{result}"
+        );
+        assert_eq!(result["unknown_active"], false);
     }
 }
 

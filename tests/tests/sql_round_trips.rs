@@ -104,8 +104,10 @@ where
         assert_eq!(claims["sub"], "alice");
     };
 
-    let approval =
-        Approval::new(Subject::new("alice").expect("subject"), clock.now()).with_amr(["pwd"]);
+    let approval = Approval::new(Subject::new("alice").expect("subject"), clock.now())
+        .with_amr(["pwd"])
+        // The flow refreshes: the host issues a refresh token (decision 0018).
+        .with_refresh_token(true);
     let start = trips();
     let delivered = issue_on(node, &auth_pairs(response_type, "rs-basic"), approval).await;
     let authorize = trips() - start;

@@ -54,8 +54,10 @@ async fn code_issued_on_one_node_redeems_on_the_other_and_its_replay_revokes_eve
 
     // Authorize and approve on node A.
     // The request binds on A: the client registered via A is known.
-    let approval =
-        Approval::new(Subject::new("alice").expect("subject"), clock_a.now()).with_amr(["pwd"]);
+    let approval = Approval::new(Subject::new("alice").expect("subject"), clock_a.now())
+        .with_amr(["pwd"])
+        // The flow refreshes: the host issues a refresh token (decision 0018).
+        .with_refresh_token(true);
     let pairs = auth_pairs("code id_token token", "rs-basic");
     let delivered = issue_on(&a, &pairs, approval).await;
     let code = delivered["code"].clone();

@@ -71,7 +71,8 @@ impl Storage for FlakyStore {
         fn access_token(&self, digest: &SecretDigest, now: UnixTime) -> Option<AccessTokenRecord>;
         fn refresh_token(&self, digest: &SecretDigest, now: UnixTime) -> RefreshLookup;
         fn rotate_refresh_token(
-            &self, old: &SecretDigest, new: &RefreshTokenRecord, now: UnixTime
+            &self, old: &SecretDigest, new: &RefreshTokenRecord, now: UnixTime,
+            grace_since: Option<UnixTime>
         ) -> Rotation;
         fn revoke_grant(&self, grant: &GrantId, now: UnixTime) -> ();
         fn revoke_access_token(&self, digest: &SecretDigest) -> ();

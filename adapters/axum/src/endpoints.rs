@@ -22,11 +22,11 @@ use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::trace::{DefaultOnResponse, MakeSpan, TraceLayer};
 use tracing::{Level, Span, info, warn};
 
-use crate::respond::{self, Reply, public_json};
+use crate::respond::{self, Reply};
 use crate::throttle::Backoff;
 use crate::{
-    Authentication, AuthorizeInput, Endpoints, Host, HttpProvider, PushInput, RevocationInput,
-    TokenInput, UserInfoInput,
+    Authentication, AuthorizeInput, Endpoints, Host, HttpProvider, IntrospectionInput, PushInput,
+    RevocationInput, TokenInput, UserInfoInput,
 };
 
 /// The route path a configured URL is served at: the path of the absolute URL `url`, without
@@ -66,6 +66,10 @@ pub(crate) fn routes<P: HttpProvider, H: Host>(endpoints: Endpoints<P, H>) -> Ro
                 .layer(axum::middleware::map_response(any_origin)),
         )
         .route(&revocation, post(revoke::<P, H>))
+        .route(
+            &route_path(&config.introspection_endpoint),
+            post(introspect::<P, H>),
+        )
         .route(
             &route_path(&config.discovery_url()),
             get(discovery::<P, H>).options(|| preflight("GET, HEAD, OPTIONS", "*")),
@@ -151,12 +155,8 @@ pub(crate) async fn proceed<P: HttpProvider, H: Host>(
     if let (Step::Approve, Some(authentication)) = (step, authentication) {
         return approve(endpoints, request, authentication.approval()).await;
     }
-    info!(
-        endpoint = "authorize",
-        client_id = %request.client_id(),
-        step = ?step,
-        "interaction handed to the host"
-    );
+    let client_id = request.client_id();
+    info!(endpoint = "authorize", %client_id, ?step, "interaction handed to the host");
     endpoints.host().interact(request, step, parts).await
 }
 
@@ -202,22 +202,16 @@ fn authorize_error(error: AuthorizeError) -> Response {
     let reject = error.reject();
     let (endpoint, code) = ("authorize", reject.code().as_str());
     match error.disposition() {
-        Disposition::RedirectToClient(response) => info!(
-            endpoint,
-            error = code,
-            reason = ?reject,
-            response_mode = response.mode().as_str(),
-            "error redirected to the client"
-        ),
+        Disposition::RedirectToClient(response) => {
+            let response_mode = response.mode().as_str();
+            info!(endpoint, error = code, reason = ?reject, response_mode,
+                "error redirected to the client");
+        }
         _ if reject == Reject::ServerError => {
             warn!(endpoint, "internal failure shown to the user");
         }
-        _ => info!(
-            endpoint,
-            error = code,
-            reason = ?reject,
-            "error shown to the user (not redirected)"
-        ),
+        _ => info!(endpoint, error = code, reason = ?reject,
+            "error shown to the user (not redirected)"),
     }
     Reply(error).into_response()
 }
@@ -233,8 +227,9 @@ fn client_of(params: &Params<'_>, authorization: Option<&str>) -> (Option<Client
     (client, authorization.is_some())
 }
 
-/// Runs a token, revocation or PAR call under its (client, address) failure count (RFC 6749 §2.3.1):
-/// 429 while it must wait; `invalid_client` counts a failure, other answers clear the count.
+/// Runs a token, revocation, PAR or introspection call under its (client, address) failure
+/// count (RFC 6749 §2.3.1): 429 while it must wait; `invalid_client` counts a failure, other
+/// answers clear the count.
 async fn counted<T>(
     backoff: &Backoff<(ClientId, Option<IpAddr>)>,
     (endpoint, grant_type, basic_auth): (&str, &str, bool),
@@ -262,16 +257,9 @@ async fn counted<T>(
         _ => {}
     }
     result.map_err(|error| {
-        info!(
-            endpoint,
-            client_id,
-            basic_auth,
-            grant_type,
-            error = error.code().as_str(),
-            reason = ?error.reject(),
-            status = error.status(),
-            "request refused"
-        );
+        let (error_code, reason, status) = (error.code().as_str(), error.reject(), error.status());
+        info!(endpoint, client_id, basic_auth, grant_type, error = error_code, reason = ?reason,
+            status, "request refused");
         Reply(error).into_response()
     })
 }
@@ -287,7 +275,8 @@ async fn token<P: HttpProvider, H: Host>(
         Ok(None) => "",
         _ => "other",
     };
-    let call = endpoints.provider().token(&params, input.authorization());
+    let call =
+        (endpoints.provider()).token_with_claims(endpoints.host(), &params, input.authorization());
     let context = ("token", grant_type, basic_auth);
     let target = (client.clone(), input.client_addr());
     let tokens = counted(&endpoints.inner.client_auth, context, target, call).await?;
@@ -304,6 +293,7 @@ async fn token<P: HttpProvider, H: Host>(
     Ok(Reply(tokens).into_response())
 }
 
+/// Token revocation (RFC 7009): an empty 200 whatever became of the token.
 async fn revoke<P: HttpProvider, H: Host>(
     State(endpoints): State<Endpoints<P, H>>,
     input: RevocationInput,
@@ -344,6 +334,27 @@ async fn push<P: HttpProvider, H: Host>(
         client_id, basic_auth, expires_in, "request pushed"
     );
     Ok(Reply(pushed).into_response())
+}
+
+/// Token introspection (RFC 7662): who may learn what is the core's rule.
+async fn introspect<P: HttpProvider, H: Host>(
+    State(endpoints): State<Endpoints<P, H>>,
+    input: IntrospectionInput,
+) -> Result<Response, Response> {
+    let params = input.params().map_err(IntoResponse::into_response)?;
+    let (client, basic_auth) = client_of(&params, input.authorization());
+    let call = endpoints
+        .provider()
+        .introspect(&params, input.authorization());
+    let context = ("introspect", "", basic_auth);
+    let target = (client, input.client_addr());
+    let answer = counted(&endpoints.inner.client_auth, context, target, call).await?;
+    info!(
+        endpoint = "introspect",
+        active = answer.active,
+        "token introspected"
+    );
+    Ok(Reply(answer).into_response())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,14 +404,14 @@ async fn userinfo<P: HttpProvider, H: Host>(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Discovery and JWKS (serialised once, in `Endpoints::new`)
+// Discovery and JWKS (of the moment: keys roll over at runtime, `oidc_hybrid::keys`)
 
 async fn discovery<P: HttpProvider, H: Host>(State(endpoints): State<Endpoints<P, H>>) -> Response {
-    public_json(endpoints.inner.discovery.clone())
+    Reply(endpoints.provider().discovery()).into_response()
 }
 
 async fn jwks<P: HttpProvider, H: Host>(State(endpoints): State<Endpoints<P, H>>) -> Response {
-    public_json(endpoints.inner.jwks.clone())
+    Reply(endpoints.provider().jwks()).into_response()
 }
 
 /// A CORS preflight answer: any origin, `methods`, request `headers`, no credentials.

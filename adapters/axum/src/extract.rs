@@ -24,6 +24,8 @@ pub enum Endpoint {
     Authorize,
     /// The pushed authorization request endpoint (RFC 9126): refusals are JSON errors.
     Par,
+    /// The introspection endpoint (RFC 7662): refusals are JSON errors.
+    Introspect,
     /// The revocation endpoint (RFC 7009): refusals are JSON errors.
     Revoke,
     /// The token endpoint: refusals are JSON errors (RFC 6749 §5.2).
@@ -39,6 +41,7 @@ impl Endpoint {
         match self {
             Self::Authorize => "authorize",
             Self::Par => "par",
+            Self::Introspect => "introspect",
             Self::Revoke => "revoke",
             Self::Token => "token",
             Self::UserInfo => "userinfo",
@@ -214,20 +217,12 @@ impl fmt::Debug for ClientForm {
     }
 }
 
-/// A token request: its form body and its `Authorization` header (`client_secret_basic`).
-#[derive(Debug)]
-pub struct TokenInput(ClientForm);
-
-/// A revocation request (RFC 7009): its form body and its `Authorization` header.
-#[derive(Debug)]
-pub struct RevocationInput(ClientForm);
-
-/// A pushed authorization request (RFC 9126 §2.1): its form body and `Authorization` header.
-#[derive(Debug)]
-pub struct PushInput(ClientForm);
-
 macro_rules! client_input {
-    ($input:ident, $endpoint:expr) => {
+    ($(#[$doc:meta])* $input:ident, $endpoint:expr) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $input(ClientForm);
+
         impl $input {
             /// The form parameters.
             ///
@@ -262,9 +257,22 @@ macro_rules! client_input {
     };
 }
 
-client_input!(TokenInput, Endpoint::Token);
-client_input!(RevocationInput, Endpoint::Revoke);
-client_input!(PushInput, Endpoint::Par);
+client_input!(
+    /// A token request: its form body and its `Authorization` header (`client_secret_basic`).
+    TokenInput, Endpoint::Token
+);
+client_input!(
+    /// A revocation request (RFC 7009): its form body and its `Authorization` header.
+    RevocationInput, Endpoint::Revoke
+);
+client_input!(
+    /// An introspection request (RFC 7662): its form body and its `Authorization` header.
+    IntrospectionInput, Endpoint::Introspect
+);
+client_input!(
+    /// A pushed authorization request (RFC 9126 §2.1): its form body and `Authorization` header.
+    PushInput, Endpoint::Par
+);
 
 /// A UserInfo request: the bearer token in the `Authorization` header, or a form body with
 /// `access_token` (RFC 6750 §2.2: for a `POST` with a form content type only).

@@ -17,7 +17,6 @@ use core::num::NonZeroUsize;
 use core::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::http::request::Parts;
 use axum::response::Response;
 use oidc_hybrid::{
@@ -27,7 +26,8 @@ use oidc_hybrid::{
 
 pub use endpoints::{PathOnlySpan, route_path, trace_layer};
 pub use extract::{
-    AuthorizeInput, Endpoint, InputRejection, PushInput, RevocationInput, TokenInput, UserInfoInput,
+    AuthorizeInput, Endpoint, InputRejection, IntrospectionInput, PushInput, RevocationInput,
+    TokenInput, UserInfoInput,
 };
 pub use oidc_hybrid_fetch as fetch;
 pub use respond::Reply;
@@ -46,6 +46,9 @@ pub struct Authentication {
     pub acr: Option<String>,
     /// The authentication methods used (`amr`, RFC 8176), e.g. `pwd`.
     pub amr: Vec<String>,
+    /// The host's refresh-token decision for the approvals it leads to
+    /// ([`Approval::refresh_token`]; `None`: OIDC Core §11).
+    pub refresh_token: Option<bool>,
 }
 
 impl Authentication {
@@ -57,6 +60,7 @@ impl Authentication {
             auth_time,
             acr: None,
             amr: Vec::new(),
+            refresh_token: None,
         }
     }
 
@@ -88,6 +92,7 @@ impl Authentication {
         if let Some(acr) = &self.acr {
             approval = approval.with_acr(acr.clone());
         }
+        approval.refresh_token = self.refresh_token;
         approval
     }
 }
@@ -164,7 +169,7 @@ where
     }
 }
 
-/// The provider, the host and the documents computed once: the state of the [`router`], and
+/// The provider, the host and the failure counts: the state of the [`router`], and
 /// the API the host's pages resume authorization flows with. Cloning is cheap (one `Arc`).
 pub struct Endpoints<P, H> {
     inner: Arc<Inner<P, H>>,
@@ -175,8 +180,6 @@ const MAX_COUNTED_CLIENTS: NonZeroUsize = NonZeroUsize::new(1 << 16).expect("not
 struct Inner<P, H> {
     provider: Arc<P>,
     host: H,
-    discovery: Bytes,
-    jwks: Bytes,
     client_auth: Backoff<(ClientId, Option<IpAddr>)>,
 }
 
@@ -197,16 +200,10 @@ impl<P, H> fmt::Debug for Endpoints<P, H> {
 impl<P: HttpProvider, H: Host> Endpoints<P, H> {
     /// The endpoints of `provider`, with `host` for login, consent and UserInfo claims.
     pub fn new(provider: Arc<P>, host: H) -> Self {
-        let core = provider.provider();
-        let discovery = Bytes::from(core.discovery().to_json());
-        // A set of public keys always serialises.
-        let jwks = Bytes::from(serde_json::to_string(&core.jwks()).unwrap_or_default());
         Self {
             inner: Arc::new(Inner {
                 provider,
                 host,
-                discovery,
-                jwks,
                 // Per client and address: 5 free failures, then 1 s, 2 s… up to 5 minutes.
                 client_auth: Backoff::new(5, Duration::from_secs(300), MAX_COUNTED_CLIENTS),
             }),

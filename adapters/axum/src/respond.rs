@@ -1,8 +1,8 @@
 //! Responses: [`Reply`], the HTTP form of every answer of the core — authorization responses
-//! (303 redirects and form_post pages), authorization errors (shown or redirected), token
-//! responses, endpoint errors with their challenges, UserInfo claims, discovery and JWKS — and
-//! the security headers every HTML page gets, public so hosts render their own pages with the
-//! same rules.
+//! (303 redirects and form_post pages), authorization errors (shown or redirected), token and
+//! introspection responses, endpoint errors with their challenges, UserInfo claims, discovery
+//! and JWKS — and the security headers every HTML page gets, public so hosts render their own
+//! pages with the same rules.
 
 use axum::body::Bytes;
 use axum::http::header::{
@@ -14,8 +14,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use oidc_hybrid::response::{FORM_POST_CSP, push_escaped};
 use oidc_hybrid::{
-    AuthorizationResponse, AuthorizeError, Claims, EndpointError, JwkSet, ProviderMetadata,
-    PushedResponse, Reject, TokenResponse,
+    AuthorizationResponse, AuthorizeError, Claims, EndpointError, Introspection, JwkSet,
+    ProviderMetadata, PushedResponse, Reject, TokenResponse,
 };
 
 /// A core answer as an HTTP response: `Reply(answer).into_response()`.
@@ -24,7 +24,7 @@ use oidc_hybrid::{
 /// | --- | --- |
 /// | [`AuthorizationResponse`] | **303 See Other** to the redirect URI (fragment or query; never 307, which would repost a login form to the client), or the form_post page under [`FORM_POST_CSP`]; `Cache-Control: no-store` |
 /// | [`AuthorizeError`] | redirected to the client like a response, or, when the client cannot be trusted with it, an escaped HTML page (400; 500 for `server_error`) |
-/// | [`TokenResponse`], [`Claims`] | 200 JSON with `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1) |
+/// | [`TokenResponse`], [`Introspection`], [`Claims`] | 200 JSON with `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1) |
 /// | [`PushedResponse`] | **201 Created**, JSON with `Cache-Control: no-store` and `Pragma: no-cache` (RFC 9126 §2.2) |
 /// | [`EndpointError`] | its status (401 for `invalid_client` after Basic authentication and for `invalid_token`), its `WWW-Authenticate` challenge and its JSON body (RFC 6749 §5.2, RFC 6750 §3); a request without any token gets the bare `Bearer` challenge and no body (RFC 6750 §3.1) |
 /// | [`ProviderMetadata`], [`JwkSet`] | 200 JSON readable from any origin (`Access-Control-Allow-Origin: *`), cacheable for five minutes |
@@ -47,27 +47,22 @@ impl IntoResponse for Reply<AuthorizeError> {
     }
 }
 
-impl IntoResponse for Reply<TokenResponse> {
-    fn into_response(self) -> Response {
-        json_no_store(StatusCode::OK, self.0.to_json())
-    }
+/// 200 JSON: with `Cache-Control: no-store` for answers that carry or describe tokens or claims
+/// ([`json_no_store`]), public and cacheable for the documents ([`public_json`]). Plain strings,
+/// numbers and JSON values always serialise.
+macro_rules! json_reply {
+    ($respond:expr => $($answer:ty),*) => {$(
+        impl IntoResponse for Reply<$answer> {
+            fn into_response(self) -> Response {
+                $respond(serde_json::to_string(&self.0).unwrap_or_default())
+            }
+        }
+    )*};
 }
 
-impl IntoResponse for Reply<PushedResponse> {
-    fn into_response(self) -> Response {
-        json_no_store(StatusCode::CREATED, self.0.to_json())
-    }
-}
-
-impl IntoResponse for Reply<Claims> {
-    fn into_response(self) -> Response {
-        // A JSON object of JSON values always serialises.
-        json_no_store(
-            StatusCode::OK,
-            serde_json::to_string(&self.0).unwrap_or_default(),
-        )
-    }
-}
+json_reply!(|json| json_no_store(StatusCode::OK, json) => TokenResponse, Introspection, Claims);
+json_reply!(|json| json_no_store(StatusCode::CREATED, json) => PushedResponse);
+json_reply!(|json: String| public_json(Bytes::from(json)) => ProviderMetadata, JwkSet);
 
 impl IntoResponse for Reply<EndpointError> {
     fn into_response(self) -> Response {
@@ -88,28 +83,13 @@ impl IntoResponse for Reply<EndpointError> {
     }
 }
 
-impl IntoResponse for Reply<ProviderMetadata> {
-    fn into_response(self) -> Response {
-        public_json(Bytes::from(self.0.to_json()))
-    }
-}
-
-impl IntoResponse for Reply<JwkSet> {
-    fn into_response(self) -> Response {
-        // A set of public keys always serialises.
-        public_json(Bytes::from(
-            serde_json::to_string(&self.0).unwrap_or_default(),
-        ))
-    }
-}
-
 /// Public metadata: JSON, readable from any origin, cacheable for five minutes.
 pub(crate) fn public_json(body: Bytes) -> Response {
-    let cache = (CACHE_CONTROL, "public, max-age=300");
+    let h = HeaderValue::from_static;
     let headers = [
-        (CONTENT_TYPE, JSON),
-        (ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
-        cache,
+        (CONTENT_TYPE, h(JSON)),
+        (ACCESS_CONTROL_ALLOW_ORIGIN, h("*")),
+        (CACHE_CONTROL, h("public, max-age=300")),
     ];
     (StatusCode::OK, headers, body).into_response()
 }
@@ -141,16 +121,14 @@ fn deliver(response: &AuthorizationResponse) -> Response {
         // The redirect URI was verified and the parameters are form-urlencoded: never expected.
         return error_page(Reject::ServerError);
     };
-    (
-        StatusCode::SEE_OTHER,
-        [
-            (LOCATION, location),
-            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            (PRAGMA, HeaderValue::from_static("no-cache")),
-            (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
-        ],
-    )
-        .into_response()
+    let h = HeaderValue::from_static;
+    let headers = [
+        (LOCATION, location),
+        (CACHE_CONTROL, h("no-store")),
+        (PRAGMA, h("no-cache")),
+        (REFERRER_POLICY, h("no-referrer")),
+    ];
+    (StatusCode::SEE_OTHER, headers).into_response()
 }
 
 /// The form_post page (Form Post Response Mode §2) with its strict CSP (only the submit script
@@ -219,10 +197,11 @@ pub(crate) fn error_page(reject: Reject) -> Response {
 /// A JSON response (`application/json`) with `Cache-Control: no-store` and `Pragma: no-cache`
 /// (RFC 6749 §5.1: token responses must not be cached).
 pub(crate) fn json_no_store(status: StatusCode, body: String) -> Response {
+    let h = HeaderValue::from_static;
     let headers = [
-        (CONTENT_TYPE, JSON),
-        (CACHE_CONTROL, "no-store"),
-        (PRAGMA, "no-cache"),
+        (CONTENT_TYPE, h(JSON)),
+        (CACHE_CONTROL, h("no-store")),
+        (PRAGMA, h("no-cache")),
     ];
     (status, headers, body).into_response()
 }

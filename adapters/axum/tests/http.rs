@@ -61,7 +61,11 @@ impl Host for TestHost {
     async fn authentication(&self, parts: &Parts) -> Option<Authentication> {
         let user = parts.headers.get("x-test-user")?.to_str().ok()?;
         let now = oidc_hybrid::Clock::now(&SystemClock);
-        Some(Authentication::new(Subject::new(user).ok()?, now).with_amr(["pwd"]))
+        // The test host issues refresh tokens to clients that may refresh (its decision, not
+        // OIDC Core §11's offline_access).
+        let mut auth = Authentication::new(Subject::new(user).ok()?, now).with_amr(["pwd"]);
+        auth.refresh_token = Some(true);
+        Some(auth)
     }
 
     async fn consent(&self, authentication: &Authentication, _: &BoundRequest) -> Consent {
@@ -98,8 +102,9 @@ async fn resume(
     parts: Parts,
 ) -> Response {
     let request = take(&endpoints, id);
-    let auth = Authentication::new(Subject::new(user).expect("subject"), endpoints.now())
+    let mut auth = Authentication::new(Subject::new(user).expect("subject"), endpoints.now())
         .with_amr(["pwd"]);
+    auth.refresh_token = Some(true);
     endpoints
         .resume(request, Some(&auth), Consent::Missing, &parts)
         .await
@@ -111,7 +116,8 @@ async fn approve(
     Path((id, user)): Path<(u64, String)>,
 ) -> Response {
     let request = take(&endpoints, id);
-    let auth = Authentication::new(Subject::new(user).expect("subject"), endpoints.now());
+    let mut auth = Authentication::new(Subject::new(user).expect("subject"), endpoints.now());
+    auth.refresh_token = Some(true);
     endpoints.approve(request, auth.approval()).await
 }
 
@@ -605,6 +611,33 @@ async fn token_userinfo_and_revocation() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(header(&headers, "www-authenticate"), Some("Bearer"));
 
+    // Introspection (RFC 7662), as a resource server would call it over HTTP.
+    let (status, headers, text) = server
+        .post(
+            "/introspect",
+            form(&[("token", access)]),
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(header(&headers, "content-type"), Some("application/json"));
+    assert_eq!(header(&headers, "cache-control"), Some("no-store"));
+    let answer: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(answer["active"], true);
+    assert_eq!(answer["sub"], "carol");
+    assert_eq!(answer["client_id"], "rp");
+    assert_eq!(answer["token_type"], "Bearer");
+    let wrong = basic("rp", "not-the-secret-but-long-enough-to-look-real");
+    let (status, headers, _) = server
+        .post(
+            "/introspect",
+            form(&[("token", access)]),
+            &[("authorization", &wrong)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(header(&headers, "www-authenticate").is_some());
+
     let (status, headers, _) = server
         .post(
             "/revoke",
@@ -616,6 +649,14 @@ async fn token_userinfo_and_revocation() {
     assert_eq!(header(&headers, "cache-control"), Some("no-store"));
     let (status, _, _) = server.get("/userinfo", &[("authorization", &bearer)]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "the grant is revoked");
+    let (_, _, text) = server
+        .post(
+            "/introspect",
+            form(&[("token", access)]),
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(text, r#"{"active":false}"#, "revoked: inactive");
     let (status, _, text) = server
         .post(
             "/token",

@@ -353,7 +353,8 @@ impl ImmediateStorage for EmbeddedStore {
             digest: &SecretDigest, now: UnixTime
         ) -> RefreshLookup = Ok(refresh_token);
         fn rotate_refresh_token_now(
-            old: &SecretDigest, new: &RefreshTokenRecord, now: UnixTime
+            old: &SecretDigest, new: &RefreshTokenRecord, now: UnixTime,
+            grace_since: Option<UnixTime>
         ) -> Rotation = rotate_refresh_token;
         fn revoke_grant_now(grant: &GrantId, now: UnixTime) -> () = revoke_grant;
         fn revoke_access_token_now(digest: &SecretDigest) -> () = Ok(revoke_access_token);

@@ -278,24 +278,30 @@ impl Tables {
         old: &SecretDigest,
         new: &RefreshTokenRecord,
         now: UnixTime,
+        grace_since: Option<UnixTime>,
     ) -> Result<Rotation, StoreError> {
         let revoked = self.grant_revoked(&new.grant_id);
         let new_present = self.has_refresh(&new.digest);
         let Some(index) = self.refresh.iter().position(|(d, _)| d == old) else {
             return Ok(Rotation::Unknown);
         };
-        if let Some(refused) = self.refresh[index]
-            .1
-            .refuse_rotation(&new.grant_id, now, revoked)
-        {
+        // What the rotation answers, decided on a copy: nothing changes unless there is room.
+        let mut rotated = self.refresh[index].1.clone();
+        if let Err(refused) = rotated.rotate(&new.grant_id, now, revoked, grace_since) {
+            // A token of a revoked grant is retired for sure (see `Entry::rotate`).
+            self.refresh[index].1 = rotated;
             return Ok(refused);
         }
         if !new_present {
             self.room(Table::RefreshTokens)?;
         }
         self.grant_room(&new.grant_id)?;
-        let Some(retired) = self.refresh[index].1.retire() else {
-            // Checked live just above, under the same lock.
+        let retired = core::mem::replace(&mut self.refresh[index].1, rotated);
+        let Ok(retired) = retired
+            .clone()
+            .rotate(&new.grant_id, now, revoked, grace_since)
+        else {
+            // The same rotation succeeded on the copy just above, under the same lock.
             return Ok(Rotation::Reused(new.grant_id.clone()));
         };
         if !new_present {

@@ -70,7 +70,9 @@
 //! - [`Storage::rotate_refresh_token`]: under the lock of the new token's grant, retires the old
 //!   token in one critical section on its shard (live → retired), then stores the new one.
 //!   Concurrent rotations of one token are serialised by that shard lock: exactly one sees it
-//!   live ([`Rotation::Rotated`]), the others see the tombstone ([`Rotation::Reused`]).
+//!   live ([`Rotation::Rotated`]), the others see the tombstone ([`Rotation::Reused`]) —
+//!   unless `grace_since` is given and the tombstone's rotation time is not before it: then the
+//!   new token is stored too ([`Rotation::Rotated`], the reuse grace window).
 //!   Because the grant lock is held throughout, no revocation can fall between retiring the old
 //!   token and storing the new one. A revoked grant gives [`Rotation::Reused`]. A `new` token of
 //!   another grant than the old one gives [`Rotation::Unknown`] and changes nothing (a token
@@ -78,9 +80,9 @@
 //!   (old) record, as it was when it was retired.
 //! - [`Storage::access_token`] and [`Storage::refresh_token`]: read the entry in one critical
 //!   section, then check the grant's flag. Revocation deletes or retires the grant's tokens
-//!   under the grant lock, so the flag check is a second line of defence only. A retired
-//!   refresh token (rotated, or its grant revoked) is reported as [`RefreshLookup::Retired`]
-//!   with its grant until it would have expired.
+//!   under the grant lock, so the flag check is a second line of defence only. A rotated
+//!   refresh token is reported as [`RefreshLookup::Rotated`] with its record and rotation time,
+//!   one of a revoked grant as [`RefreshLookup::Retired`], until it would have expired.
 //! - [`Storage::record_jti`]: test-and-set in one critical section on the key's shard.
 //! - [`Storage::sweep_expired`]: removes expired entries shard by shard, one lock at a time.
 //!
@@ -452,6 +454,7 @@ impl ImmediateStorage for MemoryStore {
         old: &SecretDigest,
         new: &RefreshTokenRecord,
         now: UnixTime,
+        grace_since: Option<UnixTime>,
     ) -> Result<Rotation, MemoryError> {
         let mut grants = self.grants.shard(&new.grant_id);
         let revoked = grants.get(&new.grant_id).is_some_and(|g| g.revoked);
@@ -460,12 +463,9 @@ impl ImmediateStorage for MemoryStore {
             let Some(entry) = refresh.get_mut(old) else {
                 return Ok(Rotation::Unknown);
             };
-            if let Some(refused) = entry.refuse_rotation(&new.grant_id, now, revoked) {
-                return Ok(refused);
-            }
-            match entry.retire() {
-                Some(record) => record,
-                None => return Ok(Rotation::Reused(new.grant_id.clone())),
+            match entry.rotate(&new.grant_id, now, revoked, grace_since) {
+                Ok(record) => record,
+                Err(refused) => return Ok(refused),
             }
         };
         let grant = grants.entry(new.grant_id.clone()).or_default();

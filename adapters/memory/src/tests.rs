@@ -179,6 +179,7 @@ fn concurrent_rotation_and_revocation_leave_no_live_token() {
                     &digest("rt"),
                     &new,
                     at(T0 + 1),
+                    None,
                 )))
             } else {
                 run(store.revoke_grant(&grant("g"), at(T0 + 1)));
@@ -208,7 +209,7 @@ fn concurrent_rotations_have_exactly_one_winner() {
             .map(|i| refresh(&format!("rt-{i}"), "g", "rp", T0 + 90_000))
             .collect();
         let outcomes = race_threads(THREADS, |i| {
-            run(store.rotate_refresh_token(&digest("rt"), &news[i], at(T0 + 1)))
+            run(store.rotate_refresh_token(&digest("rt"), &news[i], at(T0 + 1), None))
         });
         let winners: Vec<usize> = (0..THREADS)
             .filter(|i| matches!(outcomes[*i], Rotation::Rotated(_)))

@@ -16,6 +16,11 @@ pub(crate) fn secs(time: UnixTime) -> i64 {
     i64::try_from(time.as_secs()).unwrap_or(i64::MAX)
 }
 
+/// A stored time read back (negative values, never written, read as the epoch).
+pub(crate) fn at_secs(secs: i64) -> UnixTime {
+    UnixTime::from_secs(u64::try_from(secs).unwrap_or(0))
+}
+
 /// Encodes a record as its JSON column.
 pub(crate) fn to_json<T: Serialize>(record: &T) -> Result<String, SqlError> {
     serde_json::to_string(record).map_err(SqlError::Encode)
@@ -156,7 +161,7 @@ pub(crate) mod sql {
          AND (g.revoked IS NULL OR g.revoked = FALSE)";
 
     pub(crate) const REFRESH: &str = "SELECT r.grant_id, r.retired, r.record, \
-         COALESCE(g.revoked, FALSE) FROM refresh_tokens r \
+         COALESCE(g.revoked, FALSE), r.retired_at FROM refresh_tokens r \
          LEFT JOIN grants g ON g.id = r.grant_id \
          WHERE r.digest = $1 AND r.expires_at > $2";
 

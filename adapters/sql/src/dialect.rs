@@ -166,12 +166,14 @@ pub trait Dialect: Common {
     where
         Self: Backend;
 
-    /// Retires the live refresh token `old` and stores `new` of the same grant.
+    /// Retires the live refresh token `old` and stores `new` of the same grant; with
+    /// `grace_since`, also stores `new` for an `old` first rotated at or after it.
     fn rotate_refresh_token_once(
         store: &SqlStore<Self>,
         old: &SecretDigest,
         new: &RefreshTokenRecord,
         now: UnixTime,
+        grace_since: Option<UnixTime>,
     ) -> impl Future<Output = Result<Rotation, SqlError>> + Send
     where
         Self: Backend;

@@ -16,8 +16,8 @@ use oidc_hybrid::{
 };
 
 use crate::common::{
-    decode_client, encode_client, from_json, grant, jti_key, parse_registration, retrying, secs,
-    sql,
+    at_secs, decode_client, encode_client, from_json, grant, jti_key, parse_registration, retrying,
+    secs, sql,
 };
 use crate::dialect::{Common, StoredClient};
 use crate::{Backend, Counts, SqlError, SqlStore};
@@ -421,17 +421,22 @@ where
         digest: &SecretDigest,
         now: UnixTime,
     ) -> Result<RefreshLookup, SqlError> {
-        let row: Option<(String, bool, String, bool)> = sqlx::query_as(sql::REFRESH)
+        let row: Option<(String, bool, String, bool, Option<i64>)> = sqlx::query_as(sql::REFRESH)
             .bind(digest.as_bytes().as_slice())
             .bind(secs(now))
             .fetch_optional(store.db())
             .await?;
         Ok(match row {
             None => RefreshLookup::Unknown,
-            Some((grant_id, retired, _, revoked)) if retired || revoked => {
+            Some((_, true, record, false, Some(at))) => {
+                RefreshLookup::Rotated(from_json("refresh_tokens", &record)?, at_secs(at))
+            }
+            Some((grant_id, retired, _, revoked, _)) if retired || revoked => {
                 RefreshLookup::Retired(grant(grant_id))
             }
-            Some((_, _, record, _)) => RefreshLookup::Live(from_json("refresh_tokens", &record)?),
+            Some((_, _, record, _, _)) => {
+                RefreshLookup::Live(from_json("refresh_tokens", &record)?)
+            }
         })
     }
 
@@ -550,9 +555,10 @@ impl<DB: Backend> Storage for SqlStore<DB> {
         old: &SecretDigest,
         new: &RefreshTokenRecord,
         now: UnixTime,
+        grace_since: Option<UnixTime>,
     ) -> Result<Rotation, SqlError> {
         retrying(DB::retryable, || {
-            DB::rotate_refresh_token_once(self, old, new, now)
+            DB::rotate_refresh_token_once(self, old, new, now, grace_since)
         })
         .await
     }

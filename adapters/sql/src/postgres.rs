@@ -151,7 +151,7 @@ mod write_sql {
          g AS (INSERT INTO grants (id, revoked, expires_at) SELECT $3, FALSE, $6 FROM old \
          WHERE old.grant_id = $3 AND old.retired = FALSE ",
         extend_on_conflict!(),
-        "), o AS (UPDATE refresh_tokens SET retired = TRUE FROM g \
+        "), o AS (UPDATE refresh_tokens SET retired = TRUE, retired_at = $2 FROM g \
          WHERE refresh_tokens.digest = $1 AND refresh_tokens.grant_id = $3 \
          AND refresh_tokens.retired = FALSE AND refresh_tokens.expires_at > $2 \
          RETURNING refresh_tokens.record), \
@@ -164,6 +164,27 @@ mod write_sql {
          AND codes.expires_at < g.expires_at) \
          SELECT old.grant_id, old.retired, (SELECT record FROM o), (SELECT revoked FROM g) \
          FROM old"
+    );
+
+    /// Rotates a token again inside the reuse grace window: `$1`–`$7` as for [`ROTATE`], `$8`
+    /// the window's start. Only an old token of `$3` retired by a rotation at or after `$8`
+    /// qualifies; then the grant is locked (and its expiry pushed out) and, if it is not
+    /// revoked, the new token stored and the tombstones extended. Returns the old token's grant
+    /// and record (no row: it does not qualify) and the grant's revoked flag under the lock.
+    pub(super) const ROTATE_AGAIN: &str = concat!(
+        "WITH old AS (SELECT grant_id, record FROM refresh_tokens \
+         WHERE digest = $1 AND expires_at > $2 AND retired = TRUE AND retired_at >= $8), \
+         g AS (INSERT INTO grants (id, revoked, expires_at) SELECT $3, FALSE, $6 FROM old \
+         WHERE old.grant_id = $3 ",
+        extend_on_conflict!(),
+        "), n AS (INSERT INTO refresh_tokens \
+         (digest, grant_id, client_id, retired, expires_at, record) \
+         SELECT $4, $3, $5, FALSE, $6, $7 FROM g WHERE g.revoked = FALSE \
+         ON CONFLICT (digest) DO NOTHING), \
+         t AS (UPDATE codes SET expires_at = g.expires_at FROM g \
+         WHERE g.revoked = FALSE AND codes.grant_id = $3 AND codes.used = TRUE \
+         AND codes.expires_at < g.expires_at) \
+         SELECT old.grant_id, old.record, (SELECT revoked FROM g) FROM old"
     );
 
     /// The first statement of `revoke_grant`: locks (creating if needed) the grant row, marks
@@ -278,6 +299,7 @@ impl Dialect for Db {
         old: &SecretDigest,
         new: &RefreshTokenRecord,
         now: UnixTime,
+        grace_since: Option<UnixTime>,
     ) -> Result<Rotation, SqlError> {
         let row: Option<(String, bool, Option<String>, Option<bool>)> =
             sqlx::query_as(write_sql::ROTATE)
@@ -298,8 +320,12 @@ impl Dialect for Db {
             // grant's revocation. Nothing changed.
             return Ok(Rotation::Unknown);
         }
-        Ok(match (retired_now, revoked) {
-            (Some(record), Some(false)) => Rotation::Rotated(from_json("refresh_tokens", &record)?),
+        Ok(match (retired_now, revoked, grace_since) {
+            (Some(record), Some(false), _) => {
+                Rotation::Rotated(from_json("refresh_tokens", &record)?)
+            }
+            // Retired before: inside the reuse grace window it is rotated again.
+            (None, _, Some(since)) => rotate_again(store, old, new, now, since).await?,
             // Retired before (by a rotation or a revocation), or retired now by this statement
             // because the grant was revoked meanwhile: reuse.
             _ => Rotation::Reused(new.grant_id.clone()),
@@ -326,6 +352,33 @@ impl Dialect for Db {
             .await?;
         tx.commit().await
     }
+}
+
+/// The second chance of a rotation ([`write_sql::ROTATE_AGAIN`]).
+async fn rotate_again(
+    store: &SqlStore<Db>,
+    old: &SecretDigest,
+    new: &RefreshTokenRecord,
+    now: UnixTime,
+    since: UnixTime,
+) -> Result<Rotation, SqlError> {
+    let row: Option<(String, String, Option<bool>)> = sqlx::query_as(write_sql::ROTATE_AGAIN)
+        .bind(old.as_bytes().as_slice())
+        .bind(secs(now))
+        .bind(new.grant_id.as_str())
+        .bind(new.digest.as_bytes().as_slice())
+        .bind(new.client_id.as_str())
+        .bind(secs(new.expires_at))
+        .bind(to_json(new)?)
+        .bind(secs(since))
+        .fetch_optional(store.db())
+        .await?;
+    Ok(match row {
+        Some((grant_id, record, Some(false))) if grant_id == new.grant_id.as_str() => {
+            Rotation::Rotated(from_json("refresh_tokens", &record)?)
+        }
+        _ => Rotation::Reused(new.grant_id.clone()),
+    })
 }
 
 impl SqlStore<Db> {

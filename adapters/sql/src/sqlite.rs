@@ -75,11 +75,15 @@ mod write_sql {
          VALUES ($1, $2, $3, FALSE, $4, $5) ON CONFLICT (digest) DO NOTHING";
 
     /// The old token of a rotation, read under the write lock.
-    pub(super) const REFRESH_FOR_ROTATION: &str = "SELECT grant_id, retired, record \
+    pub(super) const REFRESH_FOR_ROTATION: &str = "SELECT grant_id, retired, record, retired_at \
          FROM refresh_tokens WHERE digest = $1 AND expires_at > $2";
 
-    /// Retires a live refresh token.
-    pub(super) const RETIRE_REFRESH: &str =
+    /// Retires a live refresh token by a rotation at `$2`.
+    pub(super) const RETIRE_REFRESH: &str = "UPDATE refresh_tokens SET retired = TRUE, \
+         retired_at = $2 WHERE digest = $1 AND retired = FALSE";
+
+    /// Retires a live refresh token of a revoked grant (no rotation time).
+    pub(super) const RETIRE_REVOKED_REFRESH: &str =
         "UPDATE refresh_tokens SET retired = TRUE WHERE digest = $1 AND retired = FALSE";
 
     pub(super) const RETIRE_GRANT_CODES: &str =
@@ -188,14 +192,20 @@ async fn insert_token(
     Ok(inserted == 1)
 }
 
-/// Retires a live refresh token; returns whether it was live.
-async fn retire_refresh(tx: &mut Tx<'_, Db>, digest: &SecretDigest) -> Result<bool, SqlError> {
-    let retired = sqlx::query(write_sql::RETIRE_REFRESH)
-        .bind(digest.as_bytes().as_slice())
-        .execute(tx.db())
-        .await?
-        .rows_affected();
-    Ok(retired == 1)
+/// Retires a live refresh token, rotated at `rotated_at` (`None`: its grant was revoked);
+/// returns whether it was live.
+async fn retire_refresh(
+    tx: &mut Tx<'_, Db>,
+    digest: &SecretDigest,
+    rotated_at: Option<UnixTime>,
+) -> Result<bool, SqlError> {
+    let query = match rotated_at {
+        Some(at) => sqlx::query(write_sql::RETIRE_REFRESH)
+            .bind(digest.as_bytes().as_slice())
+            .bind(secs(at)),
+        None => sqlx::query(write_sql::RETIRE_REVOKED_REFRESH).bind(digest.as_bytes().as_slice()),
+    };
+    Ok(query.execute(tx.db()).await?.rows_affected() == 1)
 }
 
 /// SQLite: the grant-changing writes are transactions opened with `BEGIN IMMEDIATE`, which
@@ -284,15 +294,17 @@ impl Dialect for Db {
         old: &SecretDigest,
         new: &RefreshTokenRecord,
         now: UnixTime,
+        grace_since: Option<UnixTime>,
     ) -> Result<Rotation, SqlError> {
         let mut tx = store.begin_write().await?;
         let (revoked, grant_expires) = lock_grant(&mut tx, &new.grant_id).await?;
-        let row: Option<(String, bool, String)> = sqlx::query_as(write_sql::REFRESH_FOR_ROTATION)
-            .bind(old.as_bytes().as_slice())
-            .bind(secs(now))
-            .fetch_optional(tx.db())
-            .await?;
-        let Some((old_grant, retired, record)) = row else {
+        let row: Option<(String, bool, String, Option<i64>)> =
+            sqlx::query_as(write_sql::REFRESH_FOR_ROTATION)
+                .bind(old.as_bytes().as_slice())
+                .bind(secs(now))
+                .fetch_optional(tx.db())
+                .await?;
+        let Some((old_grant, retired, record, retired_at)) = row else {
             tx.rollback().await?;
             return Ok(Rotation::Unknown);
         };
@@ -308,17 +320,22 @@ impl Dialect for Db {
             if retired {
                 tx.rollback().await?;
             } else {
-                retire_refresh(&mut tx, old).await?;
+                retire_refresh(&mut tx, old, None).await?;
                 tx.commit().await?;
             }
             return Ok(Rotation::Reused(new.grant_id.clone()));
         }
-        if retired {
+        // A rotated token is rotated again only inside the reuse grace window.
+        let again = retired
+            && grace_since
+                .zip(retired_at)
+                .is_some_and(|(since, at)| at >= secs(since));
+        if retired && !again {
             tx.rollback().await?;
             return Ok(Rotation::Reused(new.grant_id.clone()));
         }
         let retired_record: RefreshTokenRecord = from_json("refresh_tokens", &record)?;
-        if !retire_refresh(&mut tx, old).await? {
+        if !again && !retire_refresh(&mut tx, old, Some(now)).await? {
             // Cannot happen under the write lock (only a sweep of the expired row could race).
             tx.rollback().await?;
             return Ok(Rotation::Unknown);

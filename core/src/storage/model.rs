@@ -88,11 +88,13 @@ impl GrantMember for RefreshTokenRecord {
 /// A stored single-use secret: a code or a refresh token, live or retired.
 ///
 /// A code is retired when it is redeemed, a refresh token when it is rotated away, and both when
-/// their grant is revoked. Retiring keeps a tombstone with only the grant id and the expiry, so
-/// that a later use is recognised as a replay ([`Redemption::Replayed`], [`Rotation::Reused`],
-/// [`RefreshLookup::Retired`]) until the secret would have expired. A used code's tombstone is
-/// pushed out further, to the end of its grant ([`Entry::extend_tombstone`]): a code replayed
-/// while tokens from it live must still revoke them (RFC 6749 §4.1.2).
+/// their grant is revoked. Retiring keeps a tombstone, so that a later use is recognised as a
+/// replay ([`Redemption::Replayed`], [`Rotation::Reused`], [`RefreshLookup::Rotated`] /
+/// [`RefreshLookup::Retired`]) until the secret would have expired. A rotated refresh token's
+/// tombstone keeps its record and the time of its first rotation, so that a reuse inside the
+/// grace window can be refreshed again ([`Entry::rotate`]). A used code's tombstone is pushed out
+/// further, to the end of its grant ([`Entry::extend_tombstone`]): a code replayed while tokens
+/// from it live must still revoke them (RFC 6749 §4.1.2).
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Entry<R>(State<R>);
 
@@ -102,6 +104,9 @@ enum State<R> {
     Retired {
         grant_id: GrantId,
         expires_at: UnixTime,
+        /// A rotated refresh token's record and first rotation time; `None` for a used code
+        /// and for a secret retired by its grant's revocation.
+        rotated: Option<(Box<R>, UnixTime)>,
     },
 }
 
@@ -137,11 +142,13 @@ impl<R: GrantMember> Entry<R> {
     }
 
     /// Turns a live entry into its tombstone (kept until the record would have expired),
-    /// returning the record it held; `None` if it was already retired.
+    /// returning the record it held; `None` if it was already retired (a rotated tombstone
+    /// then forgets its record: the grant is revoked).
     pub fn retire(&mut self) -> Option<R> {
         let tombstone = State::Retired {
             grant_id: self.grant_id().clone(),
             expires_at: self.expires_at(),
+            rotated: None,
         };
         match core::mem::replace(&mut self.0, tombstone) {
             State::Live(record) => Some(*record),
@@ -175,51 +182,89 @@ impl Entry<CodeRecord> {
 impl Entry<RefreshTokenRecord> {
     /// What looking the token up at `now` finds ([`Storage::refresh_token`]) before its grant's
     /// revocation marker is consulted (see [`unless_revoked`]): an expired entry is
-    /// [`RefreshLookup::Unknown`], a tombstone [`RefreshLookup::Retired`].
+    /// [`RefreshLookup::Unknown`], a rotated one [`RefreshLookup::Rotated`] with its record and
+    /// first rotation time, one retired by a revocation [`RefreshLookup::Retired`].
     #[must_use]
     pub fn lookup(&self, now: UnixTime) -> RefreshLookup {
         match &self.0 {
             _ if !alive(self.expires_at(), now) => RefreshLookup::Unknown,
             State::Live(record) => RefreshLookup::Live(RefreshTokenRecord::clone(record)),
+            State::Retired {
+                rotated: Some((record, at)),
+                ..
+            } => RefreshLookup::Rotated(RefreshTokenRecord::clone(record), *at),
             State::Retired { grant_id, .. } => RefreshLookup::Retired(grant_id.clone()),
         }
     }
 
-    /// Whether the token may be rotated at `now` into a new token of `grant`, whose revocation
-    /// flag is `grant_revoked` ([`Storage::rotate_refresh_token`]): `None` if it may (it is
-    /// live), else the answer the rotation gives without storing anything. An expired token, or
-    /// a `grant` other than its own (a caller bug that must not move a token out of its grant's
-    /// revocation), is [`Rotation::Unknown`] and left as it is; a token of a revoked grant is
-    /// retired (revocation has retired it already: this only makes sure) and, like a retired
-    /// one, [`Rotation::Reused`].
-    pub fn refuse_rotation(
+    /// Rotates the token away at `now` into a new token of `grant`, whose revocation flag is
+    /// `grant_revoked` ([`Storage::rotate_refresh_token`]): the record it held, to store the new
+    /// token in its place, or the answer the rotation gives without storing anything.
+    ///
+    /// A live token is retired, remembering `now` as its rotation time. A token rotated at or
+    /// after `grace_since` (inside the reuse grace window, RFC 9700 §4.14.2) is rotated again,
+    /// its rotation time unchanged. An expired token, or a `grant` other than its own (a caller
+    /// bug that must not move a token out of its grant's revocation), is [`Rotation::Unknown`]
+    /// and left as it is; a token of a revoked grant is retired (revocation has retired it
+    /// already: this only makes sure) and, like any other retired one, [`Rotation::Reused`].
+    ///
+    /// # Errors
+    ///
+    /// The [`Rotation`] to answer when nothing may be stored.
+    #[allow(
+        clippy::result_large_err,
+        reason = "the error is only ever Unknown or Reused, both small"
+    )]
+    pub fn rotate(
         &mut self,
         grant: &GrantId,
         now: UnixTime,
         grant_revoked: bool,
-    ) -> Option<Rotation> {
+        grace_since: Option<UnixTime>,
+    ) -> Result<RefreshTokenRecord, Rotation> {
         if !alive(self.expires_at(), now) || self.grant_id() != grant {
-            return Some(Rotation::Unknown);
+            return Err(Rotation::Unknown);
         }
         if grant_revoked {
             self.retire();
+            return Err(Rotation::Reused(grant.clone()));
         }
-        self.is_retired().then(|| Rotation::Reused(grant.clone()))
+        match &mut self.0 {
+            State::Live(record) => {
+                let record = RefreshTokenRecord::clone(record);
+                self.0 = State::Retired {
+                    grant_id: record.grant_id.clone(),
+                    expires_at: record.expires_at,
+                    rotated: Some((Box::new(record.clone()), now)),
+                };
+                Ok(record)
+            }
+            State::Retired {
+                rotated: Some((record, at)),
+                ..
+            } if grace_since.is_some_and(|since| *at >= since) => {
+                Ok(RefreshTokenRecord::clone(record))
+            }
+            State::Retired { .. } => Err(Rotation::Reused(grant.clone())),
+        }
     }
 }
 
-/// Applies the revocation of a live token's grant to a lookup: a live token of a revoked grant
-/// is [`RefreshLookup::Retired`] (presenting it is reuse). `revoked` is asked only for a live
-/// token, so that a store may consult its grants after releasing the token's lock.
+/// Applies the revocation of a token's grant to a lookup: a live or rotated token of a revoked
+/// grant is [`RefreshLookup::Retired`] (presenting it is reuse). `revoked` is asked only for
+/// such a token, so that a store may consult its grants after releasing the token's lock.
 pub fn unless_revoked(
     lookup: RefreshLookup,
     revoked: impl FnOnce(&GrantId) -> bool,
 ) -> RefreshLookup {
-    match lookup {
-        RefreshLookup::Live(record) if revoked(&record.grant_id) => {
-            RefreshLookup::Retired(record.grant_id)
-        }
-        other => other,
+    let grant = match &lookup {
+        RefreshLookup::Live(record) | RefreshLookup::Rotated(record, _) => &record.grant_id,
+        _ => return lookup,
+    };
+    if revoked(grant) {
+        RefreshLookup::Retired(grant.clone())
+    } else {
+        lookup
     }
 }
 
@@ -404,6 +449,7 @@ pub trait ImmediateStorage: Send + Sync {
         old: &SecretDigest,
         new: &RefreshTokenRecord,
         now: UnixTime,
+        grace_since: Option<UnixTime>,
     ) -> Result<Rotation, Self::Error>;
 
     /// [`Storage::revoke_grant`].
@@ -478,7 +524,8 @@ impl<T: ImmediateStorage> Storage for T {
         ) -> Option<AccessTokenRecord> = access_token_now;
         fn refresh_token(digest: &SecretDigest, now: UnixTime) -> RefreshLookup = refresh_token_now;
         fn rotate_refresh_token(
-            old: &SecretDigest, new: &RefreshTokenRecord, now: UnixTime
+            old: &SecretDigest, new: &RefreshTokenRecord, now: UnixTime,
+            grace_since: Option<UnixTime>
         ) -> Rotation = rotate_refresh_token_now;
         fn revoke_grant(grant: &GrantId, now: UnixTime) -> () = revoke_grant_now;
         fn revoke_access_token(digest: &SecretDigest) -> () = revoke_access_token_now;

@@ -107,7 +107,8 @@ pub(super) fn start_page(page: &StartPage<'_>) -> String {
          <fieldset><legend>Scopes</legend>\
          <label><input type=\"checkbox\" checked disabled> openid</label>{scopes}</fieldset>\
          <p class=\"muted\"><code>offline_access</code> is granted only with \
-         <code>prompt=consent</code> (OIDC Core §11).</p>\
+         <code>prompt=consent</code>, and only then is a refresh token issued (OIDC Core \
+         §11).</p>\
          <fieldset><legend>Request</legend>\
          <label><input type=\"checkbox\" name=\"par\" value=\"on\"> push it first \
          (PAR, RFC 9126)</label>\

@@ -3,7 +3,7 @@
 // it follows the authorization request through the demo's login and consent forms with fetch,
 // then hands the response (fragment URL or form_post request) to openid-client, which validates
 // the front-channel ID token (signature, nonce, c_hash, state, iss), redeems the code with PKCE,
-// validates the second ID token, calls UserInfo and refreshes.
+// validates the second ID token, calls UserInfo, refreshes and introspects (RFC 7662).
 //
 // Environment: ISSUER, CLIENT_ID, AUTH (basic | post | client_secret_jwt | private_key_jwt),
 // CLIENT_SECRET (the secret methods), CLIENT_KEY, CLIENT_KEY_ALG (ES256 | PS256) and
@@ -118,7 +118,9 @@ const state = client.randomState();
 const verifier = client.randomPKCECodeVerifier();
 const parameters = {
   redirect_uri: redirectUri,
-  scope: 'openid profile email',
+  // The flow refreshes: offline_access with prompt=consent (OIDC Core §11).
+  scope: 'openid profile email offline_access',
+  prompt: 'consent',
   nonce,
   state,
   code_challenge: await client.calculatePKCECodeChallenge(verifier),
@@ -178,6 +180,10 @@ const claims = tokens.claims();
 const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
 const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
 const refreshedClaims = refreshed.claims();
+// Introspection (RFC 7662) of the refreshed access token and of the first one, whose grant
+// still lives (refreshing rotates the refresh token only).
+const introspected = await client.tokenIntrospection(config, refreshed.access_token);
+const unknown = await client.tokenIntrospection(config, 'not-a-token-of-this-provider');
 
 console.log(JSON.stringify({
   ok: true,
@@ -193,4 +199,10 @@ console.log(JSON.stringify({
   email: userinfo.email,
   refreshed_sub: refreshedClaims?.sub,
   refreshed_auth_time: refreshedClaims?.auth_time,
+  introspected_active: introspected.active,
+  introspected_sub: introspected.sub,
+  introspected_client_id: introspected.client_id,
+  introspected_token_type: introspected.token_type,
+  introspected_scope: introspected.scope,
+  unknown_active: unknown.active,
 }));
