@@ -26,7 +26,9 @@ use crate::response::{AuthorizationResponse, AuthorizeError};
 use crate::revocation::{RevocationRequest, RevocationStep};
 use crate::signer::{Jwk, JwkSet, Signer};
 use crate::storage::Storage;
-use crate::token::{GrantStep, Refusal, TokenRequest, TokenResponse};
+use crate::token::{
+    CodeRedemption, GrantStep, RefreshRequest, Refusal, StoreTokens, TokenRequest, TokenResponse,
+};
 use crate::userinfo::{Claims, ClaimsSource, NoClaims, UserInfoRequest};
 use crate::value::ClientId;
 
@@ -444,49 +446,61 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         let client = self.authenticate_client(credentials, endpoint, now).await?;
         let request = grant.authenticated(client, &mint)?;
         let header = request.client().used_header();
-        let fail = |e: S::Error| EndpointError::new(self.internal(&e), header);
-        let source_failed = |e: Cs::Error| EndpointError::new(self.internal(&e), header);
+        let fail = |e: &dyn core::error::Error| EndpointError::new(self.internal(e), header);
         let minted = match request.into_step() {
-            GrantStep::RedeemCode(step) => {
-                let redemption = self.storage.redeem_code(step.digest(), now).await;
-                let redemption = redemption.map_err(fail)?;
-                let query = step.claims_query(&redemption, &self.config);
-                let host = match query {
-                    Some(query) => source.claims_for(&query).await.map_err(source_failed)?,
-                    None => None,
-                };
-                step.redeem(redemption, host, mint)
-            }
-            GrantStep::Refresh(step) => {
-                let lookup = self.storage.refresh_token(step.digest(), now).await;
-                let lookup = lookup.map_err(fail)?;
-                let host = match step.claims_query(&lookup, &self.config) {
-                    Some(query) => source.claims_for(&query).await.map_err(source_failed)?,
-                    None => None,
-                };
-                match step.refresh(lookup, host, mint) {
-                    Ok(rotate) => {
-                        let rotation = self
-                            .storage
-                            .rotate_refresh_token(
-                                rotate.old(),
-                                rotate.new_token(),
-                                now,
-                                rotate.grace_since(),
-                            )
-                            .await;
-                        rotate.rotated(rotation.map_err(fail)?)
-                    }
-                    Err(refusal) => Err(refusal),
-                }
-            }
+            GrantStep::RedeemCode(step) => self.redeem(step, source, mint, fail).await?,
+            GrantStep::Refresh(step) => self.refresh(step, source, mint, fail).await?,
         };
-        let store = self.settle(minted, now, fail).await?;
+        let store = self.settle(minted, now, |e| fail(&e)).await?;
         let insertion = self
             .storage
             .insert_tokens(store.access(), store.refresh())
             .await;
-        store.stored(insertion.map_err(fail)?)
+        store.stored(insertion.map_err(|e| fail(&e))?)
+    }
+
+    /// A code grant's storage operations: the redemption, the host's claims for the ID token.
+    async fn redeem<Cs: ClaimsSource>(
+        &self,
+        step: CodeRedemption,
+        source: &Cs,
+        mint: Mint<'_>,
+        fail: impl Fn(&dyn core::error::Error) -> EndpointError,
+    ) -> Result<Result<StoreTokens, Refusal>, EndpointError> {
+        let redemption = self.storage.redeem_code(step.digest(), mint.now).await;
+        let redemption = redemption.map_err(|e| fail(&e))?;
+        let host = match step.claims_query(&redemption, &self.config) {
+            Some(query) => source.claims_for(&query).await.map_err(|e| fail(&e))?,
+            None => None,
+        };
+        Ok(step.redeem(redemption, host, mint))
+    }
+
+    /// A refresh grant's storage operations: the lookup, the host's claims, the rotation.
+    async fn refresh<Cs: ClaimsSource>(
+        &self,
+        step: RefreshRequest,
+        source: &Cs,
+        mint: Mint<'_>,
+        fail: impl Fn(&dyn core::error::Error) -> EndpointError,
+    ) -> Result<Result<StoreTokens, Refusal>, EndpointError> {
+        let now = mint.now;
+        let lookup = self.storage.refresh_token(step.digest(), now).await;
+        let lookup = lookup.map_err(|e| fail(&e))?;
+        let host = match step.claims_query(&lookup, &self.config) {
+            Some(query) => source.claims_for(&query).await.map_err(|e| fail(&e))?,
+            None => None,
+        };
+        let rotate = match step.refresh(lookup, host, mint) {
+            Ok(rotate) => rotate,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let (old, new, grace) = (rotate.old(), rotate.new_token(), rotate.grace_since());
+        let rotation = self
+            .storage
+            .rotate_refresh_token(old, new, now, grace)
+            .await;
+        Ok(rotate.rotated(rotation.map_err(|e| fail(&e))?))
     }
 
     /// Client authentication (RFC 6749 §2.3; RFC 7523 §3; OIDC Core §9): the steps of
