@@ -12,6 +12,7 @@ use alloc::vec::Vec;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::{Serialize, Serializer};
 
+use crate::binding::Confirmation;
 use crate::client::AccessTokenFormat;
 use crate::clock::UnixTime;
 use crate::error::Reject;
@@ -39,6 +40,9 @@ struct AccessTokenClaims<'a> {
     auth_time: Option<UnixTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
     acr: Option<&'a str>,
+    /// The confirmation of a sender-constrained token (RFC 9068 §2.2.1 via RFC 7800 §3.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<&'a Confirmation>,
 }
 
 /// A single audience as a string, several as an array (RFC 7519 §4.1.3).
@@ -60,6 +64,8 @@ pub(crate) struct TokenFacts<'a> {
     pub(crate) lifetime: u64,
     pub(crate) auth_time: Option<UnixTime>,
     pub(crate) acr: Option<&'a str>,
+    /// What the token is bound to (`cnf`, RFC 9068 §2.2.1 via RFC 9449 §6 / RFC 8705 §3).
+    pub(crate) confirmation: &'a Confirmation,
 }
 
 /// Mints an access token in `format`: 256 random bits, or a JWT signed with the active key for
@@ -90,6 +96,7 @@ pub(crate) fn mint_access_token(
         scope: facts.scope.into(),
         auth_time: facts.auth_time,
         acr: facts.acr.filter(|a| !a.is_empty()),
+        cnf: (!facts.confirmation.is_empty()).then_some(facts.confirmation),
     };
     let jwt = sign_typed(signer, &claims, mint.rng, AT_JWT_TYP).map_err(|_| Reject::ServerError)?;
     Ok(AccessToken::new(jwt))

@@ -21,6 +21,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::access_token::{TokenFacts, mint_access_token, requested_resources};
+use crate::binding::Confirmation;
 use crate::claims::{ClaimsRequest, ClaimsTarget};
 use crate::client::{AccessTokenFormat, Client, GrantType};
 use crate::clock::UnixTime;
@@ -83,6 +84,7 @@ struct Body {
     acr_values: Vec<String>,
     claims: ClaimsRequest,
     resources: Vec<String>,
+    dpop_jkt: Option<String>,
 }
 
 /// Reads a parameter whose duplication must be shown to the user.
@@ -212,6 +214,19 @@ impl AuthorizeRequest {
                     None => ClaimsRequest::default(),
                 },
                 resources: requested_resources(params, Some(&config.resources))?,
+                dpop_jkt: match params.get("dpop_jkt")? {
+                    // A JWK SHA-256 thumbprint: 43 base64url characters (RFC 9449 §10).
+                    Some(jkt)
+                        if jkt.len() == 43
+                            && jkt
+                                .bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+                    {
+                        Some(jkt.into())
+                    }
+                    Some(_) => return Err(Reject::DpopJktMalformed),
+                    None => None,
+                },
             })
         })();
         Ok(Self {
@@ -326,6 +341,7 @@ impl AuthorizeRequest {
             acr_values: body.acr_values,
             received_at: now,
             origin: self.origin,
+            dpop_jkt: body.dpop_jkt,
             id_token_alg: client.id_token_alg(),
             s_hash: client.wants_s_hash(),
             refresh_allowed: client.allows_grant(GrantType::RefreshToken),
@@ -528,6 +544,8 @@ pub struct BoundRequest {
     received_at: UnixTime,
     #[serde(default)]
     origin: RequestOrigin,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dpop_jkt: Option<String>,
     id_token_alg: JwsAlgorithm,
     s_hash: bool,
     refresh_allowed: bool,
@@ -942,6 +960,7 @@ impl BoundRequest {
                 lifetime: front_lifetime,
                 auth_time,
                 acr: approval.acr.as_deref(),
+                confirmation: &Confirmation::default(),
             };
             let format = self.front_channel.format;
             Some(mint_access_token(format, &facts, self.id_token_alg, &mint).map_err(fail)?)
@@ -1000,6 +1019,7 @@ impl BoundRequest {
             audience: Vec::new(),
             claims: self.claims.clone(),
             pairwise_subject: pairwise_subject.clone(),
+            confirmation: Confirmation::default(),
         });
         let code = CodeRecord {
             digest: code.digest(),
@@ -1021,6 +1041,7 @@ impl BoundRequest {
             pairwise_subject,
             refresh_token,
             resources: self.resources,
+            dpop_jkt: self.dpop_jkt,
         };
         Ok(Approved {
             response,

@@ -242,6 +242,10 @@ pub struct ClientMetadata {
     /// The client must push its authorization requests (RFC 9126 §6).
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// The client's access tokens must be bound to a DPoP key: token requests without a DPoP
+    /// proof are refused (RFC 9449 §5.2).
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
     /// `public` (default) or `pairwise` subject identifiers (OIDC Core §8, Registration §2).
     #[serde(default)]
     pub subject_type: SubjectType,
@@ -684,6 +688,12 @@ impl Client {
     #[must_use]
     pub fn requires_par(&self) -> bool {
         self.0.metadata.require_pushed_authorization_requests
+    }
+
+    /// Whether the client's access tokens must be DPoP-bound (RFC 9449 §5.2).
+    #[must_use]
+    pub fn requires_dpop(&self) -> bool {
+        self.0.metadata.dpop_bound_access_tokens
     }
 
     /// The metadata as registered (without the secret).

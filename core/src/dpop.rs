@@ -50,6 +50,19 @@ pub struct ProofTarget<'a> {
     pub access_token: Option<&'a str>,
 }
 
+impl<'a> ProofTarget<'a> {
+    /// A request with `method` (`POST` when the host did not say) to `uri`, without an access
+    /// token (the token and PAR endpoints).
+    #[must_use]
+    pub fn new(method: Option<&'a str>, uri: &'a str) -> Self {
+        Self {
+            method: method.unwrap_or("POST"),
+            uri,
+            access_token: None,
+        }
+    }
+}
+
 /// What verifying a proof needs from the provider.
 #[derive(Clone, Copy)]
 pub struct ProofContext<'a> {
@@ -163,7 +176,7 @@ impl DpopProof {
     /// [`Reject::DpopNonceRequired`] when the configuration demands a fresh server nonce the
     /// proof does not carry — answer with [`fresh_nonce`] in a `DPoP-Nonce` header.
     pub fn verify(
-        self,
+        &self,
         target: &ProofTarget<'_>,
         context: &ProofContext<'_>,
     ) -> Result<ProofReplayCheck, Reject> {

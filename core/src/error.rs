@@ -27,6 +27,20 @@ pub enum Reject {
     /// The `claims` parameter asked for an essential `acr` with values the authentication does
     /// not satisfy: a failed authentication (OIDC Core §5.5.1.1).
     AcrNotSatisfied,
+    /// The presented client certificate is not the one the grant (a refresh token) is bound to
+    /// (RFC 8705 §3): `invalid_grant`.
+    CertificateMismatch,
+    /// An access token presented without the key or certificate it is bound to, or bound
+    /// to none but presented with the `DPoP` scheme (RFC 9449 §7.1, RFC 8705 §3):
+    /// `invalid_token`.
+    TokenBindingMismatch,
+    /// `dpop_jkt` is not a JWK SHA-256 thumbprint (RFC 9449 §10).
+    DpopJktMalformed,
+    /// The DPoP key of the token request is not the one the code (`dpop_jkt`) or refresh
+    /// token is bound to (RFC 9449 §5, §10): `invalid_grant`.
+    DpopKeyMismatch,
+    /// The client must send a DPoP proof (`dpop_bound_access_tokens`, RFC 9449 §5.2).
+    DpopProofRequired,
     /// A client assertion's `aud` names neither the issuer nor the endpoint.
     AssertionAudienceMismatch,
     /// A client assertion has expired (`exp`), or is not valid yet (`iat`, `nbf`).
@@ -332,7 +346,11 @@ impl Reject {
                 C::InvalidScope
             }
             Self::RequestNotSupported => C::RequestNotSupported,
-            Self::DpopProofInvalid | Self::DpopProofReplayed => C::InvalidDpopProof,
+            Self::DpopProofInvalid | Self::DpopProofReplayed | Self::DpopProofRequired => {
+                C::InvalidDpopProof
+            }
+            Self::CertificateMismatch | Self::DpopKeyMismatch => C::InvalidGrant,
+            Self::TokenBindingMismatch => C::InvalidToken,
             Self::DpopNonceRequired => C::UseDpopNonce,
             Self::RequestObjectAlgorithmRefused
             | Self::RequestObjectAudienceMismatch
@@ -389,6 +407,7 @@ impl Reject {
             | Self::CodeChallengeMissing
             | Self::CodeMissing
             | Self::CodeVerifierMalformed
+            | Self::DpopJktMalformed
             | Self::GrantTypeMissing
             | Self::IdTokenHintInvalid
             | Self::IntrospectionTokenMissing
@@ -423,6 +442,13 @@ impl Reject {
     pub const fn description(self) -> &'static str {
         match self {
             Self::AccessDenied => "the end-user denied the request",
+            Self::CertificateMismatch => "the grant is bound to another client certificate",
+            Self::DpopKeyMismatch => "the grant is bound to another DPoP key",
+            Self::TokenBindingMismatch => {
+                "the access token is not presented with the key or certificate it is bound to"
+            }
+            Self::DpopProofRequired => "this client must send a DPoP proof",
+            Self::DpopJktMalformed => "dpop_jkt is not a JWK thumbprint",
             Self::DpopNonceRequired => "a fresh DPoP nonce from the server is required",
             Self::DpopProofInvalid => "the DPoP proof is invalid",
             Self::DpopProofReplayed => "the DPoP proof was already used",
@@ -700,11 +726,30 @@ impl fmt::Display for ErrorCode {
 pub struct EndpointError {
     reject: Reject,
     basic_auth: bool,
+    dpop: bool,
 }
 
 impl EndpointError {
     pub(crate) const fn new(reject: Reject, basic_auth: bool) -> Self {
-        Self { reject, basic_auth }
+        Self {
+            reject,
+            basic_auth,
+            dpop: false,
+        }
+    }
+
+    /// The same error at a protected resource whose request used (or whose token needs) the
+    /// `DPoP` scheme: challenged with `DPoP`, proof errors with 401 (RFC 9449 §7.1).
+    #[must_use]
+    pub(crate) const fn dpop_challenge(mut self) -> Self {
+        self.dpop = true;
+        self
+    }
+
+    /// Whether the response must carry a fresh `DPoP-Nonce` header (RFC 9449 §8, §9).
+    #[must_use]
+    pub const fn needs_dpop_nonce(&self) -> bool {
+        matches!(self.reject.code(), ErrorCode::UseDpopNonce)
     }
 
     /// The reason.
@@ -721,8 +766,9 @@ impl EndpointError {
 
     /// The HTTP status: 401 for `invalid_client` when the client authenticated with the
     /// `Authorization` header (RFC 6749 §5.2), for `invalid_token` and for a request without any
-    /// bearer token (RFC 6750 §3, §3.1), 403 for `insufficient_scope`, 500 for `server_error`,
-    /// 400 otherwise.
+    /// bearer token (RFC 6750 §3, §3.1), for DPoP proof errors at a protected resource
+    /// (RFC 9449 §7.1, §9), 403 for `insufficient_scope`, 500 for `server_error`, 400 otherwise
+    /// (DPoP proof errors at the token endpoint included, RFC 9449 §5, §8).
     #[must_use]
     pub const fn status(&self) -> u16 {
         if matches!(self.reject, Reject::TokenMissing) {
@@ -731,6 +777,7 @@ impl EndpointError {
         match self.reject.code() {
             ErrorCode::InvalidClient if self.basic_auth => 401,
             ErrorCode::InvalidToken => 401,
+            ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce if self.dpop => 401,
             ErrorCode::InsufficientScope => 403,
             ErrorCode::ServerError => 500,
             _ => 400,
@@ -740,6 +787,16 @@ impl EndpointError {
     /// The `WWW-Authenticate` challenge to send with the response, if any.
     #[must_use]
     pub const fn www_authenticate(&self) -> Option<&'static str> {
+        if self.dpop {
+            return match self.reject.code() {
+                ErrorCode::InvalidToken => Some("DPoP error=\"invalid_token\""),
+                ErrorCode::InvalidDpopProof => Some("DPoP error=\"invalid_dpop_proof\""),
+                ErrorCode::UseDpopNonce => Some("DPoP error=\"use_dpop_nonce\""),
+                ErrorCode::InsufficientScope => Some("DPoP error=\"insufficient_scope\""),
+                ErrorCode::InvalidRequest => Some("DPoP error=\"invalid_request\""),
+                _ => None,
+            };
+        }
         match self.reject.code() {
             ErrorCode::InvalidClient if self.basic_auth => Some("Basic realm=\"token\""),
             ErrorCode::InvalidToken => Some("Bearer error=\"invalid_token\""),

@@ -17,6 +17,7 @@ extern crate std;
 
 pub mod access_token;
 pub mod authorize;
+pub mod binding;
 pub mod claims;
 pub mod client;
 pub mod client_auth;

@@ -222,6 +222,30 @@ impl ValidatePush {
         self.client.error(reject)
     }
 
+    /// The DPoP proof the push carried, verified by the driver: the code the request leads to is
+    /// bound to its key, as if `dpop_jkt` had been sent (RFC 9449 §10.1).
+    ///
+    /// # Errors
+    ///
+    /// `invalid_dpop_proof` when a pushed `dpop_jkt` names another key.
+    pub fn with_proof(
+        mut self,
+        proof: Option<crate::dpop::VerifiedProof>,
+    ) -> Result<Self, EndpointError> {
+        let Some(proof) = proof else {
+            return Ok(self);
+        };
+        let pushed = self.params.pairs().iter().find(|(n, _)| n == "dpop_jkt");
+        match pushed {
+            Some((_, jkt)) if jkt != proof.jkt() => Err(self.error(Reject::DpopProofInvalid)),
+            Some(_) => Ok(self),
+            None => {
+                self.params.push("dpop_jkt", proof.jkt());
+                Ok(self)
+            }
+        }
+    }
+
     /// Validates the parameters as an authorization request of this client (RFC 9126 §2.1) and
     /// mints the `request_uri`: `urn:ietf:params:oauth:request_uri:` and 256 random bits,
     /// stored as a digest.

@@ -7,12 +7,14 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::authorize::{Approval, AuthorizeRequest, BoundRequest, Consent, Session, Step};
+use crate::binding::Presented;
 use crate::client::Client;
 use crate::client_auth::{AuthContext, AuthenticatedClient, Authentication, Credentials};
 use crate::client_keys::{ClientJwks, FetchError, JwksFetcher, JwsVerifier};
 use crate::clock::{Clock, UnixTime};
 use crate::config::{Config, ConfigError};
 use crate::discovery::ProviderMetadata;
+use crate::dpop::{DpopProof, ProofContext, ProofTarget, VerifiedProof, jti_namespace};
 use crate::error::{EndpointError, Reject};
 use crate::introspection::{Introspection, IntrospectionRequest, IntrospectionStep};
 use crate::keys::{KeySet, KeySource, KeysGuard};
@@ -314,6 +316,43 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         }
     }
 
+    /// A DPoP proof's steps (RFC 9449 §4.3; [`dpop`](crate::dpop)): decode, verify against
+    /// `target`, record its `jti` (single use across nodes). `None` without a proof; `error`
+    /// shapes the endpoint's answer.
+    async fn dpop(
+        &self,
+        proof: Option<&str>,
+        target: ProofTarget<'_>,
+        now: UnixTime,
+        error: impl Fn(Reject) -> EndpointError,
+    ) -> Result<Option<VerifiedProof>, EndpointError> {
+        let Some(proof) = proof else {
+            return Ok(None);
+        };
+        let context = ProofContext {
+            now,
+            config: &self.config,
+            verifier: self.verifier.as_deref(),
+        };
+        let check = DpopProof::parse(proof)
+            .and_then(|proof| proof.verify(&target, &context))
+            .map_err(&error)?;
+        let fresh = self
+            .storage
+            .record_jti(&jti_namespace(), check.jti(), check.until(), now)
+            .await;
+        let fresh = fresh.map_err(|e| error(self.internal(&e)))?;
+        check.recorded(fresh).map(Some).map_err(error)
+    }
+
+    /// A fresh server nonce for the `DPoP-Nonce` header (RFC 9449 §8), when the configuration
+    /// demands nonces ([`Config::dpop_nonce_key`]): send it with every answer of the token,
+    /// PAR and UserInfo endpoints, and always with `use_dpop_nonce` errors.
+    pub fn dpop_nonce(&self) -> Option<alloc::string::String> {
+        let key = self.config.dpop_nonce_key.as_ref()?;
+        Some(crate::dpop::fresh_nonce(key, self.clock.now()))
+    }
+
     fn object_context(&self, now: UnixTime) -> ObjectContext<'_> {
         ObjectContext {
             now,
@@ -329,13 +368,14 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
     ///
     /// An [`EndpointError`]: client authentication errors, the pushed request's error
     /// (`invalid_request`, `invalid_request_object`, …), `server_error`.
-    pub async fn push(
+    pub async fn push<'a>(
         &self,
         params: &Params<'_>,
-        authorization: Option<&str>,
+        presented: impl Into<Presented<'a>>,
     ) -> Result<PushedResponse, EndpointError> {
-        let now = self.clock.now();
-        let (credentials, pending) = PushRequest::parse(params, authorization)?.into_parts();
+        let (now, presented) = (self.clock.now(), presented.into());
+        let (credentials, pending) =
+            PushRequest::parse(params, presented.authorization())?.into_parts();
         let endpoint = &self.config.pushed_authorization_request_endpoint;
         let client = self.authenticate_client(credentials, endpoint, now).await?;
         let header = client.used_header();
@@ -354,6 +394,10 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
                 verified.recorded(fresh)?
             }
         };
+        let target = ProofTarget::new(presented.method(), endpoint);
+        let proof = self.dpop(presented.dpop(), target, now, |r| validate.error(r));
+        let proof = proof.await?;
+        let validate = validate.with_proof(proof)?;
         let keys = self.keys.current();
         let (record, response) = validate.validate(&self.mint(now, &keys))?;
         let stored = self.storage.insert_pushed_request(&record).await;
@@ -415,13 +459,12 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
     /// # Errors
     ///
     /// An [`EndpointError`]: status, `WWW-Authenticate` and JSON body per RFC 6749 §5.2.
-    pub async fn token(
+    pub async fn token<'a>(
         &self,
         params: &Params<'_>,
-        authorization: Option<&str>,
+        presented: impl Into<Presented<'a>>,
     ) -> Result<TokenResponse, EndpointError> {
-        self.token_with_claims(&NoClaims, params, authorization)
-            .await
+        self.token_with_claims(&NoClaims, params, presented).await
     }
 
     /// The token endpoint as [`Provider::token`], with End-User claims from the host's `source`
@@ -432,19 +475,24 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
     /// # Errors
     ///
     /// As for [`Provider::token`]; `server_error` when the source fails.
-    pub async fn token_with_claims<Cs: ClaimsSource>(
+    pub async fn token_with_claims<'a, Cs: ClaimsSource>(
         &self,
         source: &Cs,
         params: &Params<'_>,
-        authorization: Option<&str>,
+        presented: impl Into<Presented<'a>>,
     ) -> Result<TokenResponse, EndpointError> {
-        let now = self.clock.now();
+        let (now, presented) = (self.clock.now(), presented.into());
         let keys = self.keys.current();
         let mint = self.mint(now, &keys);
-        let (credentials, grant) = TokenRequest::parse(params, authorization)?.into_parts();
+        let (credentials, grant) =
+            TokenRequest::parse(params, presented.authorization())?.into_parts();
         let endpoint = &self.config.token_endpoint;
         let client = self.authenticate_client(credentials, endpoint, now).await?;
         let request = grant.authenticated(client, &mint)?;
+        let target = ProofTarget::new(presented.method(), endpoint);
+        let proof = self.dpop(presented.dpop(), target, now, |r| request.client().error(r));
+        let proof = proof.await?;
+        let request = request.with_proof(proof)?;
         let header = request.client().used_header();
         let fail = |e: &dyn core::error::Error| EndpointError::new(self.internal(e), header);
         let minted = match request.into_step() {
@@ -562,17 +610,21 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
     ///
     /// `invalid_request` (no token / two tokens), `invalid_token` (401), `insufficient_scope`
     /// (403, token without `openid`), `server_error`.
-    pub async fn userinfo<Cs: ClaimsSource>(
+    pub async fn userinfo<'a, Cs: ClaimsSource>(
         &self,
         source: &Cs,
-        authorization: Option<&str>,
+        presented: impl Into<Presented<'a>>,
         body: Option<&Params<'_>>,
     ) -> Result<Claims, EndpointError> {
-        let now = self.clock.now();
-        let request = UserInfoRequest::parse(authorization, body)?;
+        let (now, presented) = (self.clock.now(), presented.into());
+        let request = UserInfoRequest::parse(presented, body)?;
+        let target = request.proof_target(presented.method(), &self.config.userinfo_endpoint);
+        let proof = self.dpop(request.proof(), target, now, |r| request.error(r));
+        let proof = proof.await?;
         let record = self.storage.access_token(&request.digest(), now).await;
         let fail = |e: &dyn core::error::Error| EndpointError::from(self.internal(e));
-        let request = request.authorize(record.map_err(|e| fail(&e))?)?;
+        let (record, certificate) = (record.map_err(|e| fail(&e))?, presented.certificate());
+        let request = request.authorize(record, proof.as_ref(), certificate)?;
         let query = request.query(&self.config);
         let claims = source.claims_for(&query).await;
         request.release(&query, claims.map_err(|e| fail(&e))?)

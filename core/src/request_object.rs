@@ -149,6 +149,11 @@ impl RequestParams {
         Self { pairs, origin }
     }
 
+    /// Adds a parameter the server derived (e.g. `dpop_jkt` from a pushed request's proof).
+    pub(crate) fn push(&mut self, name: &str, value: &str) {
+        self.pairs.push((name.into(), value.into()));
+    }
+
     /// The parameters.
     ///
     /// # Errors

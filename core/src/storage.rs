@@ -11,6 +11,7 @@ use core::future::Future;
 
 use serde::{Deserialize, Serialize};
 
+use crate::binding::Confirmation;
 use crate::claims::ClaimsRequest;
 use crate::client::Client;
 use crate::clock::UnixTime;
@@ -82,6 +83,10 @@ pub struct CodeRecord {
     /// §8.1). Records written before it existed read as `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pairwise_subject: Option<Subject>,
+    /// The DPoP key the authorization request bound the code to (`dpop_jkt`, RFC 9449 §10):
+    /// the token request's proof must use it. Records written before it existed read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 /// A stored access token.
@@ -114,6 +119,9 @@ pub struct AccessTokenRecord {
     /// §8.1). Records written before it existed read as `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pairwise_subject: Option<Subject>,
+    /// What the token is bound to (RFC 9449 §6, RFC 8705 §3); unbound: a bearer token.
+    #[serde(default, skip_serializing_if = "Confirmation::is_empty")]
+    pub confirmation: Confirmation,
 }
 
 impl AccessTokenRecord {
@@ -177,6 +185,10 @@ pub struct RefreshTokenRecord {
     /// §8.1). Records written before it existed read as `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pairwise_subject: Option<Subject>,
+    /// What the token is bound to: a public client's DPoP key (RFC 9449 §5), or the client
+    /// certificate (RFC 8705 §4); unbound: usable with the client's authentication alone.
+    #[serde(default, skip_serializing_if = "Confirmation::is_empty")]
+    pub confirmation: Confirmation,
 }
 
 /// A pushed authorization request (RFC 9126 §2), stored until it is used once or expires.

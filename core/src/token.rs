@@ -31,6 +31,7 @@ use core::fmt;
 use serde::Serialize;
 
 use crate::access_token::{TokenFacts, audience_of, mint_access_token, requested_resources};
+use crate::binding::Confirmation;
 use crate::claims::{Claims, ClaimsQuery, ClaimsRequest, ClaimsTarget, releasable, release};
 use crate::client::{Client, GrantType};
 use crate::client_auth::{AuthenticatedClient, Credentials};
@@ -117,7 +118,11 @@ impl PendingGrant {
         }
         mint.signer(client.client().id_token_alg())
             .map_err(|r| client.error(r))?;
-        Ok(AuthenticatedTokenRequest { client, grant })
+        Ok(AuthenticatedTokenRequest {
+            client,
+            grant,
+            jkt: None,
+        })
     }
 }
 
@@ -174,6 +179,8 @@ impl Grant {
 pub struct AuthenticatedTokenRequest {
     client: AuthenticatedClient,
     grant: Grant,
+    /// The key the request proved it holds (DPoP, RFC 9449 §5), if it sent a proof.
+    jkt: Option<String>,
 }
 
 impl AuthenticatedTokenRequest {
@@ -183,10 +190,28 @@ impl AuthenticatedTokenRequest {
         &self.client
     }
 
+    /// Step 3b: the DPoP proof the request carried, verified and recorded by the driver
+    /// ([`dpop`](crate::dpop)): the tokens are then bound to its key (RFC 9449 §5).
+    ///
+    /// # Errors
+    ///
+    /// [`Reject::DpopProofRequired`] without a proof from a client registered with
+    /// `dpop_bound_access_tokens` (RFC 9449 §5.2).
+    pub fn with_proof(
+        mut self,
+        proof: Option<crate::dpop::VerifiedProof>,
+    ) -> Result<Self, EndpointError> {
+        if proof.is_none() && self.client.client().requires_dpop() {
+            return Err(self.client.error(Reject::DpopProofRequired));
+        }
+        self.jkt = proof.map(|p| p.jkt().into());
+        Ok(self)
+    }
+
     /// What the driver must look up next.
     #[must_use]
     pub fn into_step(self) -> GrantStep {
-        let client = self.client;
+        let (client, jkt) = (self.client, self.jkt);
         match self.grant {
             Grant::AuthorizationCode {
                 code,
@@ -199,6 +224,7 @@ impl AuthenticatedTokenRequest {
                 redirect_uri,
                 code_verifier,
                 resources,
+                jkt,
             }),
             Grant::RefreshToken {
                 refresh_token,
@@ -209,6 +235,7 @@ impl AuthenticatedTokenRequest {
                 digest: refresh_token.digest(),
                 scope,
                 resources,
+                jkt,
             }),
         }
     }
@@ -267,6 +294,8 @@ pub struct CodeRedemption {
     code_verifier: Option<Result<CodeVerifier, Reject>>,
     /// The `resource`s asked for (RFC 8707 §2.2), a subset of the grant's.
     resources: Vec<String>,
+    /// The DPoP key the request proved it holds.
+    jkt: Option<String>,
 }
 
 impl CodeRedemption {
@@ -365,6 +394,10 @@ impl CodeRedemption {
             .as_ref()
             .map(|v| v.as_ref().map_err(|r| *r));
         crate::pkce::verify(record.code_challenge.as_ref(), verifier)?;
+        // A code bound to a DPoP key with dpop_jkt is redeemed with that key (RFC 9449 §10).
+        if record.dpop_jkt.is_some() && record.dpop_jkt != self.jkt {
+            return Err(Reject::DpopKeyMismatch);
+        }
         let resources = narrowed(&self.resources, &record.resources)?;
         let facts = GrantFacts {
             grant_id: &record.grant_id,
@@ -385,6 +418,7 @@ impl CodeRedemption {
                 .config
                 .refresh_token_max_lifetime
                 .map(|max| mint.now.saturating_add_secs(max)),
+            jkt: self.jkt.as_deref(),
         };
         // Decision 0018: the approval decided; the client must still have the grant type.
         let refresh = record.refresh_token && client.allows_grant(GrantType::RefreshToken);
@@ -400,6 +434,8 @@ pub struct RefreshRequest {
     scope: Option<Scope>,
     /// The `resource`s asked for (RFC 8707 §2.2), a subset of the grant's.
     resources: Vec<String>,
+    /// The DPoP key the request proved it holds.
+    jkt: Option<String>,
 }
 
 impl RefreshRequest {
@@ -503,6 +539,8 @@ impl RefreshRequest {
         if &record.client_id != client.id() {
             return Err(Reject::RefreshTokenInvalid);
         }
+        // A bound refresh token is refreshed with its key (RFC 9449 §5).
+        record.confirmation.check(self.jkt.as_deref(), None)?;
         let scope = match &self.scope {
             Some(requested) if !requested.is_subset_of(&record.scope) => {
                 return Err(Reject::ScopeNotAllowed);
@@ -526,6 +564,7 @@ impl RefreshRequest {
             host,
             pairwise_subject: record.pairwise_subject.as_ref(),
             chain_expires_at: record.chain_expires_at,
+            jkt: self.jkt.as_deref(),
         };
         let mut issued = mint_tokens(&facts, true, client, mint)?;
         // Stored by the rotation, not with the access token.
@@ -734,6 +773,8 @@ struct GrantFacts<'a> {
     pairwise_subject: Option<&'a Subject>,
     /// The end of the refresh-token chain (absolute lifetime), if capped.
     chain_expires_at: Option<crate::clock::UnixTime>,
+    /// The DPoP key the access token (and a public client's refresh token) is bound to.
+    jkt: Option<&'a str>,
 }
 
 /// The resources an access token is for: those asked for at the token endpoint, which must all
@@ -787,6 +828,7 @@ fn mint_tokens(
     let scope = facts.scope.to_string();
     let audience = audience_of(facts.resources, facts.client_id.as_str());
     let sub = facts.pairwise_subject.unwrap_or(facts.subject);
+    let confirmation = facts.jkt.map(Confirmation::dpop).unwrap_or_default();
     let token_facts = TokenFacts {
         subject: sub.as_str(),
         client_id: facts.client_id.as_str(),
@@ -795,6 +837,7 @@ fn mint_tokens(
         lifetime: config.access_token_lifetime,
         auth_time,
         acr: facts.acr,
+        confirmation: &confirmation,
     };
     let access = mint_access_token(client.access_token_format(), &token_facts, alg, &mint)?;
     let refresh_token = if refresh {
@@ -843,6 +886,7 @@ fn mint_tokens(
         audience: facts.resources.to_vec(),
         claims: facts.claims.clone(),
         pairwise_subject: facts.pairwise_subject.cloned(),
+        confirmation: confirmation.clone(),
     };
     let sliding = now.saturating_add_secs(config.refresh_token_lifetime);
     let refresh_record = refresh_token.as_ref().map(|token| RefreshTokenRecord {
@@ -863,10 +907,21 @@ fn mint_tokens(
         resources: facts.grant_resources.to_vec(),
         claims: facts.claims.clone(),
         pairwise_subject: facts.pairwise_subject.cloned(),
+        // A public client's refresh token is bound to its DPoP key (RFC 9449 §5); a
+        // confidential client's is bound to the client by its authentication.
+        confirmation: if client.is_public() {
+            confirmation.clone()
+        } else {
+            Confirmation::default()
+        },
     });
     let response = TokenResponse {
         access_token: access.expose().to_string(),
-        token_type: "Bearer",
+        token_type: if confirmation.jkt.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        },
         expires_in: config.access_token_lifetime,
         refresh_token: refresh_token.as_ref().map(|t| t.expose().to_string()),
         id_token,

@@ -1,13 +1,18 @@
-//! UserInfo (OIDC Core §5.3) as typed steps: [`UserInfoRequest::parse`] reads the bearer token
-//! (RFC 6750 §2), [`UserInfoRequest::authorize`] decides on its stored record, and
+//! UserInfo (OIDC Core §5.3) as typed steps: [`UserInfoRequest::parse`] reads the access token
+//! (RFC 6750 §2; or the `DPoP` scheme with its proof, RFC 9449 §7.1), the driver verifies the
+//! proof ([`dpop`](crate::dpop)), [`UserInfoRequest::authorize`] decides on the token's stored
+//! record and what the request proved (DPoP key, client certificate), and
 //! [`AuthorizedUserInfo::release`] selects the claims its scope releases (OIDC Core §5.4).
 
+use alloc::string::String;
 use core::future::Future;
 
 use serde_json::Value;
 
+use crate::binding::{ClientCertificate, Presented};
 use crate::claims::{ClaimsQuery, ClaimsTarget, releasable, release};
 use crate::config::Config;
+use crate::dpop::{ProofTarget, VerifiedProof};
 use crate::error::{EndpointError, Reject};
 use crate::params::Params;
 use crate::secret::{AccessToken, SecretDigest};
@@ -92,37 +97,53 @@ pub fn select_claims(scope: &Scope, subject: &Subject, all: &Claims) -> Claims {
     out
 }
 
-/// Step 1: a UserInfo request's bearer token (OIDC Core §5.3.1).
+/// Step 1: a UserInfo request's access token (OIDC Core §5.3.1) and, with the `DPoP` scheme,
+/// its proof (RFC 9449 §7.1).
 #[derive(Debug)]
 pub struct UserInfoRequest {
     token: AccessToken,
+    /// The proof of a `DPoP`-scheme request (the driver verifies it; [`DpopProof`]).
+    ///
+    /// [`DpopProof`]: crate::dpop::DpopProof
+    proof: Option<String>,
+    /// Whether the `DPoP` scheme was used.
+    dpop: bool,
 }
 
 impl UserInfoRequest {
-    /// Reads the bearer token: `Authorization: Bearer` header or `access_token` form
-    /// parameter, exactly one (RFC 6750 §2.1, §2.2, §2; the query method is refused,
-    /// RFC 9700 §4.3.2).
+    /// Reads the access token: `Authorization: Bearer` or `Authorization: DPoP` header (with
+    /// exactly one `DPoP` proof header) or `access_token` form parameter, exactly one
+    /// (RFC 6750 §2.1, §2.2, §2; RFC 9449 §7.1; the query method is refused, RFC 9700 §4.3.2).
     ///
     /// # Errors
     ///
-    /// `invalid_request` (missing: with a bare `Bearer` challenge; sent twice; malformed header).
-    pub fn parse(
-        authorization: Option<&str>,
+    /// `invalid_request` (missing: with a bare `Bearer` challenge; sent twice; malformed header);
+    /// `invalid_dpop_proof` (the `DPoP` scheme without one well-formed proof).
+    pub fn parse<'a>(
+        presented: impl Into<Presented<'a>>,
         body: Option<&Params<'_>>,
     ) -> Result<Self, EndpointError> {
+        let presented = presented.into();
         let err = |reject| EndpointError::new(reject, false);
         let from_body = match body {
             Some(params) => params.get("access_token").map_err(err)?,
             None => None,
         };
-        let token = match (authorization, from_body) {
+        let (token, dpop) = match (presented.authorization(), from_body) {
             (Some(_), Some(_)) => return Err(err(Reject::InvalidTokenMultipleMethods)),
             (None, None) => return Err(err(Reject::TokenMissing)),
-            (None, Some(token)) => token,
-            (Some(header), None) => bearer_header(header).map_err(err)?,
+            (None, Some(token)) => (token, false),
+            (Some(header), None) => token_header(header).map_err(err)?,
+        };
+        let proof = match (dpop, presented.dpop()) {
+            (false, _) => None,
+            (true, None) => return Err(err(Reject::DpopProofRequired).dpop_challenge()),
+            (true, Some(proof)) => Some(proof.into()),
         };
         Ok(Self {
             token: AccessToken::new(token),
+            proof,
+            dpop,
         })
     }
 
@@ -138,19 +159,69 @@ impl UserInfoRequest {
         self.token.digest()
     }
 
+    /// The DPoP proof to verify (`DPoP` scheme only).
+    #[must_use]
+    pub fn proof(&self) -> Option<&str> {
+        self.proof.as_deref()
+    }
+
+    /// The request the proof must name: `method` (`POST` when unknown) at `uri` (this
+    /// UserInfo endpoint's URL), with the token's hash (`ath`, RFC 9449 §4.3 step 11).
+    #[must_use]
+    pub fn proof_target<'a>(&'a self, method: Option<&'a str>, uri: &'a str) -> ProofTarget<'a> {
+        ProofTarget {
+            access_token: Some(self.token.expose()),
+            ..ProofTarget::new(method, uri)
+        }
+    }
+
+    /// This request's error (challenged with `DPoP` when the request used that scheme).
+    #[must_use]
+    pub fn error(&self, reject: Reject) -> EndpointError {
+        let error = EndpointError::new(reject, false);
+        if self.dpop {
+            error.dpop_challenge()
+        } else {
+            error
+        }
+    }
+
     /// Step 2: decides on the outcome of
-    /// [`Storage::access_token`](crate::Storage::access_token).
+    /// [`Storage::access_token`](crate::Storage::access_token), the verified DPoP proof and
+    /// the client certificate of the connection: a token bound to a key or certificate is
+    /// accepted only with it, and only with the `DPoP` scheme for a DPoP key; the `DPoP`
+    /// scheme only for a DPoP-bound token (RFC 9449 §7.1, RFC 8705 §3).
     ///
     /// # Errors
     ///
-    /// `invalid_token` (401) for an unknown, expired or revoked token; `insufficient_scope`
-    /// (403) for a token without `openid` (OIDC Core §5.3).
+    /// `invalid_token` (401) for an unknown, expired or revoked token or one presented without
+    /// its binding; `insufficient_scope` (403) for a token without `openid` (OIDC Core §5.3).
     pub fn authorize(
         self,
         record: Option<AccessTokenRecord>,
+        proof: Option<&VerifiedProof>,
+        certificate: Option<&ClientCertificate>,
     ) -> Result<AuthorizedUserInfo, EndpointError> {
-        let err = |reject| EndpointError::new(reject, false);
-        let record = record.ok_or(err(Reject::TokenInvalid))?;
+        let record = record.ok_or(self.error(Reject::TokenInvalid))?;
+        let binding = &record.confirmation;
+        // A DPoP-bound token is challenged with DPoP even when presented as a bearer token.
+        let err = |reject| {
+            let error = self.error(reject);
+            if binding.jkt.is_some() {
+                error.dpop_challenge()
+            } else {
+                error
+            }
+        };
+        if self.dpop != binding.jkt.is_some() || (self.dpop && proof.is_none()) {
+            return Err(err(Reject::TokenBindingMismatch));
+        }
+        binding
+            .check(
+                proof.map(VerifiedProof::jkt),
+                certificate.map(|c| c.x5t_s256.as_str()),
+            )
+            .map_err(|_| err(Reject::TokenBindingMismatch))?;
         if !record.scope.contains(Scope::OPENID) {
             return Err(err(Reject::TokenScopeInsufficient));
         }
@@ -212,8 +283,9 @@ impl AuthorizedUserInfo {
     }
 }
 
-/// The token of an `Authorization: Bearer` header, in `b64token` syntax (RFC 6750 §2.1).
-fn bearer_header(header: &str) -> Result<&str, Reject> {
+/// The token of an `Authorization: Bearer` or `Authorization: DPoP` header, in `b64token`
+/// syntax (RFC 6750 §2.1, RFC 9449 §7.1), and whether the scheme is `DPoP`.
+fn token_header(header: &str) -> Result<(&str, bool), Reject> {
     let (scheme, token) = header
         .trim()
         .split_once(' ')
@@ -224,8 +296,9 @@ fn bearer_header(header: &str) -> Result<&str, Reject> {
         && token
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b));
-    if !scheme.eq_ignore_ascii_case("bearer") || !b64token {
+    let dpop = scheme.eq_ignore_ascii_case("dpop");
+    if !(dpop || scheme.eq_ignore_ascii_case("bearer")) || !b64token {
         return Err(Reject::MalformedAuthorizationHeader);
     }
-    Ok(token)
+    Ok((token, dpop))
 }

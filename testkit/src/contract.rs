@@ -359,6 +359,7 @@ pub fn code(name: &str, grant: &str, client: &str, expires_at: u64) -> CodeRecor
             "value": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
             "method": "S256",
         },
+        "dpop_jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
     });
     record(name, grant, client, expires_at, own)
 }
@@ -370,7 +371,10 @@ pub fn code(name: &str, grant: &str, client: &str, expires_at: u64) -> CodeRecor
 /// If a name is not a valid grant or client id.
 #[must_use]
 pub fn access(name: &str, grant: &str, client: &str, expires_at: u64) -> AccessTokenRecord {
-    let own = json!({ "scope": "openid profile" });
+    let own = json!({
+        "scope": "openid profile",
+        "confirmation": { "jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" },
+    });
     record(name, grant, client, expires_at, own)
 }
 
@@ -387,6 +391,7 @@ pub fn refresh(name: &str, grant: &str, client: &str, expires_at: u64) -> Refres
         "auth_time_required": false,
         "acr": null,
         "amr": ["pwd"],
+        "confirmation": { "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2" },
     });
     record(name, grant, client, expires_at, own)
 }

@@ -642,7 +642,7 @@ async fn flow_userinfo(fx: &Fixture, input: &FlowInput) -> (String, String, Stri
     let authorization = format!("Bearer {}", tokens.access_token());
     let claims = fx
         .provider
-        .userinfo(&Directory, Some(&authorization), None)
+        .userinfo(&Directory, Some(authorization.as_str()), None)
         .await
         .expect("UserInfo answers");
     let userinfo = serde_json::to_string(&claims).expect("claims serialise");

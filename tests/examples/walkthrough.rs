@@ -142,7 +142,7 @@ fn main() {
     println!("\n== 6. UserInfo with the access token");
     let info = block_on(provider.userinfo(
         &Directory,
-        Some(&format!("Bearer {}", token.access_token())),
+        Some(format!("Bearer {}", token.access_token()).as_str()),
         None,
     ))
     .expect("userinfo");
@@ -154,7 +154,7 @@ fn main() {
     println!("{} {}", replay.status(), replay.to_json());
     let after = block_on(provider.userinfo(
         &Directory,
-        Some(&format!("Bearer {}", token.access_token())),
+        Some(format!("Bearer {}", token.access_token()).as_str()),
         None,
     ))
     .expect_err("revoked");

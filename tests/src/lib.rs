@@ -197,10 +197,11 @@ impl Harness {
     ///
     /// The provider's [`EndpointError`].
     pub fn userinfo(&self, access_token: &str) -> Result<Claims, EndpointError> {
-        block_on(
-            self.provider
-                .userinfo(&Directory, Some(&format!("Bearer {access_token}")), None),
-        )
+        block_on(self.provider.userinfo(
+            &Directory,
+            Some(format!("Bearer {access_token}").as_str()),
+            None,
+        ))
     }
 
     /// Revocation.
@@ -303,7 +304,8 @@ pub async fn token_on<S: Storage>(
 ) -> Result<TokenResponse, EndpointError> {
     let body = form(pairs);
     let params = Params::parse(&body).expect("form parses");
-    node.token(&params, Some(&basic("rs-basic", SECRET))).await
+    node.token(&params, Some(basic("rs-basic", SECRET).as_str()))
+        .await
 }
 
 /// Runs a future to completion on a fresh current-thread runtime.

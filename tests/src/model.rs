@@ -47,6 +47,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use oidc_hybrid::binding::Confirmation;
 use oidc_hybrid::{
     AccessTokenRecord, ClaimsRequest, ClientId, CodeRecord, GrantId, Insertion, Nonce, Redemption,
     RedirectUri, RefreshLookup, RefreshTokenRecord, ResponseType, Rotation, Scope, SecretDigest,
@@ -259,6 +260,7 @@ impl Model {
             resources: Vec::new(),
             claims: ClaimsRequest::default(),
             pairwise_subject: None,
+            dpop_jkt: None,
         };
         self.grants.push(ModelGrant {
             id: grant_id,
@@ -285,6 +287,7 @@ impl Model {
             audience: Vec::new(),
             claims: ClaimsRequest::default(),
             pairwise_subject: None,
+            confirmation: Confirmation::default(),
         }
     }
 
@@ -307,6 +310,7 @@ impl Model {
             resources: Vec::new(),
             claims: ClaimsRequest::default(),
             pairwise_subject: None,
+            confirmation: Confirmation::default(),
         }
     }
 

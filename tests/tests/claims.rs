@@ -87,13 +87,16 @@ fn flow(h: &Harness, pairs: &[(&str, &str)]) -> (Delivered, TokenResponse) {
     ]);
     let params = Params::parse(&body).expect("form");
     let auth = basic("rs-basic", SECRET);
-    let tokens = block_on(h.provider.token_with_claims(&Vendor, &params, Some(&auth)));
+    let tokens = block_on(
+        h.provider
+            .token_with_claims(&Vendor, &params, Some(auth.as_str())),
+    );
     (delivered, tokens.expect("tokens"))
 }
 
 fn userinfo(h: &Harness, token: &str) -> Claims {
     let bearer = format!("Bearer {token}");
-    block_on(h.provider.userinfo(&Vendor, Some(&bearer), None)).expect("userinfo")
+    block_on(h.provider.userinfo(&Vendor, Some(bearer.as_str()), None)).expect("userinfo")
 }
 
 #[test]
@@ -193,8 +196,11 @@ fn the_claims_parameter_selects_claims_per_target() {
     ]);
     let params = Params::parse(&body).expect("form");
     let auth = basic("rs-basic", SECRET);
-    let refreshed =
-        block_on(h.provider.token_with_claims(&Vendor, &params, Some(&auth))).expect("refreshed");
+    let refreshed = block_on(
+        h.provider
+            .token_with_claims(&Vendor, &params, Some(auth.as_str())),
+    )
+    .expect("refreshed");
     let id = payload(refreshed.id_token().expect("ID token"));
     assert_eq!(id["tenant"], "acme");
     assert_eq!(id["email"], "alice@example.org");
@@ -362,10 +368,13 @@ fn the_host_is_asked_per_subject_client_scope_and_target_for_releasable_names() 
     let source = Recording::default();
     let params = Params::parse(&body).expect("form");
     let auth = basic("rs-basic", SECRET);
-    let tokens =
-        block_on(h.provider.token_with_claims(&source, &params, Some(&auth))).expect("tokens");
+    let tokens = block_on(
+        h.provider
+            .token_with_claims(&source, &params, Some(auth.as_str())),
+    )
+    .expect("tokens");
     let bearer = format!("Bearer {}", tokens.access_token());
-    block_on(h.provider.userinfo(&source, Some(&bearer), None)).expect("userinfo");
+    block_on(h.provider.userinfo(&source, Some(bearer.as_str()), None)).expect("userinfo");
     let queries = source.0.lock().expect("lock").clone();
     assert_eq!(queries.len(), 2);
     assert_eq!(queries[0].target, ClaimsTarget::IdToken);

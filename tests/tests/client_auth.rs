@@ -353,7 +353,7 @@ fn assertion_rules_each_refuse() {
     // Basic plus an assertion.
     let result = block_on(fx.provider.token(
         &Params::parse(&form(&pairs)).expect("form"),
-        Some(&oidc_hybrid_tests::basic("rs-basic", SECRET)),
+        Some(oidc_hybrid_tests::basic("rs-basic", SECRET).as_str()),
     ));
     refused(result, Reject::MultipleAuthMethods);
 }

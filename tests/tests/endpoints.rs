@@ -94,7 +94,7 @@ fn userinfo_malformed_requests() {
     let header = format!("Bearer {at}");
     let err = block_on(
         h.provider
-            .userinfo(&Directory, Some(&header), Some(&params)),
+            .userinfo(&Directory, Some(header.as_str()), Some(&params)),
     )
     .expect_err("two methods");
     assert_eq!(err.reject(), Reject::InvalidTokenMultipleMethods);
@@ -123,7 +123,7 @@ fn userinfo_malformed_requests() {
     }
     // The scheme is case-insensitive.
     let lower = format!("bearer {at}");
-    block_on(h.provider.userinfo(&Directory, Some(&lower), None)).expect("bearer works");
+    block_on(h.provider.userinfo(&Directory, Some(lower.as_str()), None)).expect("bearer works");
 }
 
 /// Claims are released by scope, always with `sub` (OIDC Core §5.4; REQUIREMENTS 175).

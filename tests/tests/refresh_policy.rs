@@ -190,7 +190,7 @@ fn concurrent_refreshes_inside_the_grace_window_all_succeed() {
                     let params = Params::parse(&body).expect("form");
                     let auth = basic("rs-basic", SECRET);
                     h.provider
-                        .token(&params, Some(&auth))
+                        .token(&params, Some(auth.as_str()))
                         .await
                         .map(|t| t.refresh_token().map(str::to_owned))
                 })

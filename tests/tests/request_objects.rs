@@ -83,7 +83,7 @@ fn redeem_as_basic(fx: &KeyFixture, client: &str, code: &str) -> TokenResponse {
     let body = form(&pairs);
     block_on(fx.provider.token(
         &Params::parse(&body).expect("form"),
-        Some(&basic(client, SECRET)),
+        Some(basic(client, SECRET).as_str()),
     ))
     .expect("tokens")
 }

@@ -37,7 +37,7 @@ async fn redeem(node: &Node, code: &str) -> Result<String, String> {
 }
 
 async fn userinfo(node: &Node, token: &str) -> Result<(), String> {
-    node.userinfo(&Directory, Some(&format!("Bearer {token}")), None)
+    node.userinfo(&Directory, Some(format!("Bearer {token}").as_str()), None)
         .await
         .map(|_| ())
         .map_err(|e| e.code().as_str().to_owned())

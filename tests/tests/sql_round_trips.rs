@@ -98,7 +98,7 @@ where
     let trips = || node.storage().round_trips();
     let userinfo = |token: String| async move {
         let claims = node
-            .userinfo(&Directory, Some(&format!("Bearer {token}")), None)
+            .userinfo(&Directory, Some(format!("Bearer {token}").as_str()), None)
             .await
             .expect("UserInfo accepts the token");
         assert_eq!(claims["sub"], "alice");

@@ -18,7 +18,7 @@ type Node = Provider<PostgresStore, TestClock, OsRandom>;
 const NOW: u64 = 1_800_000_000;
 
 async fn userinfo(node: &Node, token: &str) -> Result<String, String> {
-    node.userinfo(&Directory, Some(&format!("Bearer {token}")), None)
+    node.userinfo(&Directory, Some(format!("Bearer {token}").as_str()), None)
         .await
         .map(|claims| claims["sub"].as_str().unwrap_or_default().to_owned())
         .map_err(|e| e.code().as_str().to_owned())

@@ -580,7 +580,9 @@ fn concurrent_redemption_succeeds_at_most_once() {
                     scope.spawn(|| {
                         let params = Params::parse(&body).expect("parses");
                         barrier.wait();
-                        oidc_hybrid_tests::block_on(h.provider.token(&params, Some(&authorization)))
+                        oidc_hybrid_tests::block_on(
+                            h.provider.token(&params, Some(authorization.as_str())),
+                        )
                     })
                 })
                 .collect();
