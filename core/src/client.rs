@@ -591,6 +591,11 @@ impl Client {
                 types
             }
         };
+        // A front-channel access token cannot be bound to a key (RFC 9449 §5.2): a client that
+        // must use DPoP-bound tokens cannot ask for one.
+        if metadata.dpop_bound_access_tokens && response_types.iter().any(|t| t.has_token()) {
+            return Err(Reject::DpopFrontChannelToken);
+        }
         let needs_implicit = response_types.iter().any(|t| t.is_hybrid());
         let grant_types = match &metadata.grant_types {
             None => {

@@ -80,6 +80,10 @@ pub struct ProviderMetadata {
     pub require_pushed_authorization_requests: bool,
     /// RFC 9207: every authorization response carries `iss`.
     pub authorization_response_iss_parameter_supported: bool,
+    /// The algorithms accepted for DPoP proofs (RFC 9449 §5.1): the asymmetric algorithms of
+    /// the host's verifier; omitted (DPoP not offered) without one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dpop_signing_alg_values_supported: Vec<&'static str>,
 }
 
 impl ProviderMetadata {
@@ -166,6 +170,10 @@ impl ProviderMetadata {
                 .clone(),
             require_pushed_authorization_requests: config.require_pushed_authorization_requests,
             authorization_response_iss_parameter_supported: true,
+            dpop_signing_alg_values_supported: client_algorithms
+                .iter()
+                .map(|a| a.as_str())
+                .collect(),
         }
     }
 

@@ -34,6 +34,9 @@ pub enum Reject {
     /// to none but presented with the `DPoP` scheme (RFC 9449 §7.1, RFC 8705 §3):
     /// `invalid_token`.
     TokenBindingMismatch,
+    /// A client registered with `dpop_bound_access_tokens` lists a response type that issues
+    /// an access token in the front channel, which cannot be bound (RFC 9449 §5.2).
+    DpopFrontChannelToken,
     /// `dpop_jkt` is not a JWK SHA-256 thumbprint (RFC 9449 §10).
     DpopJktMalformed,
     /// The DPoP key of the token request is not the one the code (`dpop_jkt`) or refresh
@@ -386,6 +389,7 @@ impl Reject {
             | Self::ClientSecretTooShort
             | Self::ClientSecretUnexpected
             | Self::FrontChannelLifetimeInvalid
+            | Self::DpopFrontChannelToken
             | Self::GrantTypesInconsistent
             | Self::JwksConflict
             | Self::JwksInvalid
@@ -449,6 +453,9 @@ impl Reject {
             }
             Self::DpopProofRequired => "this client must send a DPoP proof",
             Self::DpopJktMalformed => "dpop_jkt is not a JWK thumbprint",
+            Self::DpopFrontChannelToken => {
+                "dpop_bound_access_tokens excludes response types that return an access token"
+            }
             Self::DpopNonceRequired => "a fresh DPoP nonce from the server is required",
             Self::DpopProofInvalid => "the DPoP proof is invalid",
             Self::DpopProofReplayed => "the DPoP proof was already used",

@@ -158,8 +158,12 @@ impl AuthenticatedIntrospection {
             iat: Some(record.issued_at),
             aud: audience,
             iss: Some(issuer.into()),
-            token_type: Some("Bearer"),
-            cnf: None,
+            token_type: Some(if record.confirmation.jkt.is_some() {
+                "DPoP"
+            } else {
+                "Bearer"
+            }),
+            cnf: (!record.confirmation.is_empty()).then(|| record.confirmation.clone()),
         })
     }
 }
@@ -217,7 +221,7 @@ impl RefreshIntrospection {
                 aud: Vec::new(),
                 iss: Some(issuer.into()),
                 token_type: None,
-                cnf: None,
+                cnf: (!record.confirmation.is_empty()).then(|| record.confirmation.clone()),
             },
             _ => Introspection::inactive(),
         }
@@ -251,14 +255,15 @@ pub struct Introspection {
     /// The issuer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
-    /// `Bearer` for access tokens (RFC 6749 §7.1); absent for refresh tokens.
+    /// `Bearer` or `DPoP` for access tokens (RFC 6749 §7.1, RFC 9449 §6.2); absent for refresh
+    /// tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_type: Option<&'static str>,
     /// The confirmation of a sender-constrained token (RFC 7800 §3.1, RFC 8705 §3.2, RFC 9449
-    /// §6.2). Tokens are not bound yet, so it is always absent; the member is here so that
-    /// binding adds a value, not a field.
+    /// §6.2): the resource server checks the request's DPoP key or client certificate against
+    /// it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cnf: Option<serde_json::Value>,
+    pub cnf: Option<crate::binding::Confirmation>,
 }
 
 impl Introspection {

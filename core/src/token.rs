@@ -716,6 +716,12 @@ impl TokenResponse {
         self.id_token.as_deref()
     }
 
+    /// `Bearer`, or `DPoP` for a token bound to the request's DPoP key (RFC 9449 §5).
+    #[must_use]
+    pub fn token_type(&self) -> &str {
+        self.token_type
+    }
+
     /// The granted scope.
     #[must_use]
     pub fn scope(&self) -> &str {

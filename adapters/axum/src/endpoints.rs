@@ -48,6 +48,7 @@ pub(crate) fn routes<P: HttpProvider, H: Host>(endpoints: Endpoints<P, H>) -> Ro
     let config: &Config = endpoints.provider().config();
     let par = route_path(&config.pushed_authorization_request_endpoint);
     let revocation = route_path(&config.revocation_endpoint);
+    let nonce = || axum::middleware::map_response_with_state(endpoints.clone(), dpop_nonce::<P, H>);
     Router::new()
         .route(
             &route_path(&config.authorization_endpoint),
@@ -56,13 +57,17 @@ pub(crate) fn routes<P: HttpProvider, H: Host>(endpoints: Endpoints<P, H>) -> Ro
                 // A safe method must not bind a request or mint a code (docs/decisions/0011).
                 .head(|| async { (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "GET, POST")]) }),
         )
-        .route(&route_path(&config.token_endpoint), post(token::<P, H>))
-        .route(&par, post(push::<P, H>))
+        .route(
+            &route_path(&config.token_endpoint),
+            post(token::<P, H>).layer(nonce()),
+        )
+        .route(&par, post(push::<P, H>).layer(nonce()))
         .route(
             &route_path(&config.userinfo_endpoint),
             get(userinfo::<P, H>)
                 .post(userinfo::<P, H>)
-                .options(|| preflight("GET, POST, OPTIONS", "Authorization, Content-Type"))
+                .layer(nonce())
+                .options(|| preflight("GET, POST, OPTIONS", "Authorization, Content-Type, DPoP"))
                 .layer(axum::middleware::map_response(any_origin)),
         )
         .route(&revocation, post(revoke::<P, H>))
@@ -80,6 +85,19 @@ pub(crate) fn routes<P: HttpProvider, H: Host>(endpoints: Endpoints<P, H>) -> Ro
         )
         .layer(axum::middleware::map_response(respond::harden_html))
         .with_state(endpoints)
+}
+
+/// A fresh `DPoP-Nonce` on every answer of the endpoints that take DPoP proofs, when the
+/// configuration demands server nonces (RFC 9449 §8, §9).
+async fn dpop_nonce<P: HttpProvider, H: Host>(
+    State(endpoints): State<Endpoints<P, H>>,
+    mut response: Response,
+) -> Response {
+    let nonce = endpoints.provider().dpop_nonce();
+    if let Some(value) = nonce.and_then(|n| HeaderValue::from_str(&n).ok()) {
+        response.headers_mut().insert("dpop-nonce", value);
+    }
+    response
 }
 
 /// A request span that records the method and the path, never the query (it may carry
@@ -219,24 +237,22 @@ fn authorize_error(error: AuthorizeError) -> Response {
 // ---------------------------------------------------------------------------------------------
 // Token, revocation and PAR endpoints
 
-/// The client a token, revocation or PAR request names (form body or `Authorization` header, as
-/// the core reads them), for the logs and the failure count; and whether the header was used.
-fn client_of(params: &Params<'_>, authorization: Option<&str>) -> (Option<ClientId>, bool) {
-    let credentials = Credentials::parse(params, authorization).ok();
-    let client = credentials.map(|c| c.client_id().clone());
-    (client, authorization.is_some())
-}
-
-/// Runs a token, revocation, PAR or introspection call under its (client, address) failure
-/// count (RFC 6749 §2.3.1): 429 while it must wait; `invalid_client` counts a failure, other
-/// answers clear the count.
+/// Runs a token, revocation, PAR or introspection call under the failure count of the
+/// (client, address) it names (RFC 6749 §2.3.1; the client as the core reads it from the form
+/// or the `Authorization` header): 429 while it must wait; `invalid_client` counts a failure,
+/// other answers clear the count. Logs the outcome, never a secret.
 async fn counted<T>(
     backoff: &Backoff<(ClientId, Option<IpAddr>)>,
-    (endpoint, grant_type, basic_auth): (&str, &str, bool),
-    (client, addr): (Option<ClientId>, Option<IpAddr>),
+    (endpoint, grant_type): (&str, &str),
+    (params, authorization, addr): (&Params<'_>, Option<&str>, Option<IpAddr>),
     call: impl Future<Output = Result<T, EndpointError>>,
 ) -> Result<T, Response> {
-    let client_id = client.as_ref().map_or("", ClientId::as_str);
+    let credentials = Credentials::parse(params, authorization).ok();
+    let client = credentials.map(|c| c.client_id().clone());
+    let (client_id, basic_auth) = (
+        client.as_ref().map_or("", ClientId::as_str),
+        authorization.is_some(),
+    );
     let key = client.clone().map(|id| (id, addr));
     if let Some(Err(wait)) = key.as_ref().map(|key| backoff.check(key, Instant::now())) {
         let secs = wait.as_secs() + 1; // Retry-After in whole seconds, rounded up
@@ -256,12 +272,19 @@ async fn counted<T>(
         (_, Some(key)) => backoff.succeed(&key),
         _ => {}
     }
-    result.map_err(|error| {
-        let (error_code, reason, status) = (error.code().as_str(), error.reject(), error.status());
-        info!(endpoint, client_id, basic_auth, grant_type, error = error_code, reason = ?reason,
-            status, "request refused");
-        Reply(error).into_response()
-    })
+    match &result {
+        Ok(_) => info!(
+            endpoint,
+            client_id, basic_auth, grant_type, "request served"
+        ),
+        Err(error) => {
+            let (error_code, reason, status) =
+                (error.code().as_str(), error.reject(), error.status());
+            info!(endpoint, client_id, basic_auth, grant_type, error = error_code, reason = ?reason,
+                status, "request refused");
+        }
+    }
+    result.map_err(|error| Reply(error).into_response())
 }
 
 async fn token<P: HttpProvider, H: Host>(
@@ -269,23 +292,20 @@ async fn token<P: HttpProvider, H: Host>(
     input: TokenInput,
 ) -> Result<Response, Response> {
     let params = input.params().map_err(IntoResponse::into_response)?;
-    let (client, basic_auth) = client_of(&params, input.authorization());
     let grant_type = match params.get("grant_type") {
         Ok(Some(grant @ ("authorization_code" | "refresh_token"))) => grant,
         Ok(None) => "",
         _ => "other",
     };
-    let call =
-        (endpoints.provider()).token_with_claims(endpoints.host(), &params, input.authorization());
-    let context = ("token", grant_type, basic_auth);
-    let target = (client.clone(), input.client_addr());
-    let tokens = counted(&endpoints.inner.client_auth, context, target, call).await?;
+    let presented = input.presented();
+    let call = (endpoints.provider()).token_with_claims(endpoints.host(), &params, presented);
+    let request = (&params, presented.authorization(), input.client_addr());
+    let backoff = &endpoints.inner.client_auth;
+    let tokens = counted(backoff, ("token", grant_type), request, call).await?;
     info!(
         endpoint = "token",
-        client_id = client.as_ref().map_or("", ClientId::as_str),
-        basic_auth,
-        grant_type,
         scope = tokens.scope(),
+        token_type = tokens.token_type(),
         refresh_token = tokens.refresh_token().is_some(),
         id_token = tokens.id_token().is_some(),
         "tokens issued"
@@ -299,16 +319,10 @@ async fn revoke<P: HttpProvider, H: Host>(
     input: RevocationInput,
 ) -> Result<Response, Response> {
     let params = input.params().map_err(IntoResponse::into_response)?;
-    let (client, basic_auth) = client_of(&params, input.authorization());
-    let call = endpoints.provider().revoke(&params, input.authorization());
-    let context = ("revoke", "", basic_auth);
-    let target = (client.clone(), input.client_addr());
-    counted(&endpoints.inner.client_auth, context, target, call).await?;
-    let client_id = client.as_ref().map_or("", ClientId::as_str);
-    info!(
-        endpoint = "revoke",
-        client_id, basic_auth, "revocation request processed"
-    );
+    let authorization = input.presented().authorization();
+    let call = endpoints.provider().revoke(&params, authorization);
+    let request = (&params, authorization, input.client_addr());
+    counted(&endpoints.inner.client_auth, ("revoke", ""), request, call).await?;
     let no_store = [(CACHE_CONTROL, "no-store"), (PRAGMA, "no-cache")];
     Ok((StatusCode::OK, no_store).into_response())
 }
@@ -320,19 +334,10 @@ async fn push<P: HttpProvider, H: Host>(
     input: PushInput,
 ) -> Result<Response, Response> {
     let params = input.params().map_err(IntoResponse::into_response)?;
-    let (client, basic_auth) = client_of(&params, input.authorization());
-    let call = endpoints.provider().push(&params, input.authorization());
-    let context = ("par", "", basic_auth);
-    let target = (client.clone(), input.client_addr());
-    let pushed = counted(&endpoints.inner.client_auth, context, target, call).await?;
-    let (client_id, expires_in) = (
-        client.as_ref().map_or("", ClientId::as_str),
-        pushed.expires_in(),
-    );
-    info!(
-        endpoint = "par",
-        client_id, basic_auth, expires_in, "request pushed"
-    );
+    let presented = input.presented();
+    let call = endpoints.provider().push(&params, presented);
+    let request = (&params, presented.authorization(), input.client_addr());
+    let pushed = counted(&endpoints.inner.client_auth, ("par", ""), request, call).await?;
     Ok(Reply(pushed).into_response())
 }
 
@@ -342,13 +347,11 @@ async fn introspect<P: HttpProvider, H: Host>(
     input: IntrospectionInput,
 ) -> Result<Response, Response> {
     let params = input.params().map_err(IntoResponse::into_response)?;
-    let (client, basic_auth) = client_of(&params, input.authorization());
-    let call = endpoints
-        .provider()
-        .introspect(&params, input.authorization());
-    let context = ("introspect", "", basic_auth);
-    let target = (client, input.client_addr());
-    let answer = counted(&endpoints.inner.client_auth, context, target, call).await?;
+    let authorization = input.presented().authorization();
+    let call = endpoints.provider().introspect(&params, authorization);
+    let request = (&params, authorization, input.client_addr());
+    let backoff = &endpoints.inner.client_auth;
+    let answer = counted(backoff, ("introspect", ""), request, call).await?;
     info!(
         endpoint = "introspect",
         active = answer.active,
@@ -365,7 +368,7 @@ async fn introspect<P: HttpProvider, H: Host>(
 async fn any_origin(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    let exposed = HeaderValue::from_static("WWW-Authenticate");
+    let exposed = HeaderValue::from_static("WWW-Authenticate, DPoP-Nonce");
     headers.insert(ACCESS_CONTROL_EXPOSE_HEADERS, exposed);
     response
 }
@@ -375,32 +378,27 @@ async fn userinfo<P: HttpProvider, H: Host>(
     input: UserInfoInput,
 ) -> Result<Response, Response> {
     let params = input.params().map_err(IntoResponse::into_response)?;
-    Ok(
-        match endpoints
-            .provider()
-            .userinfo(endpoints.host(), input.authorization(), params.as_ref())
-            .await
-        {
-            Ok(claims) => {
-                info!(
-                    endpoint = "userinfo",
-                    claims = claims.len(),
-                    "claims released"
-                );
-                Reply(claims).into_response()
-            }
-            Err(error) => {
-                info!(
-                    endpoint = "userinfo",
-                    error = error.code().as_str(),
-                    reason = ?error.reject(),
-                    status = error.status(),
-                    "userinfo request refused"
-                );
-                Reply(error).into_response()
-            }
-        },
-    )
+    let (host, presented) = (endpoints.host(), input.presented());
+    let answer = endpoints
+        .provider()
+        .userinfo(host, presented, params.as_ref());
+    Ok(match answer.await {
+        Ok(claims) => {
+            info!(
+                endpoint = "userinfo",
+                claims = claims.len(),
+                "claims released"
+            );
+            Reply(claims).into_response()
+        }
+        Err(error) => {
+            let (error_code, reason, status) =
+                (error.code().as_str(), error.reject(), error.status());
+            info!(endpoint = "userinfo", error = error_code, reason = ?reason, status,
+                "userinfo request refused");
+            Reply(error).into_response()
+        }
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

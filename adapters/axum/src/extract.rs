@@ -6,15 +6,16 @@ use core::net::{IpAddr, SocketAddr};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequest, Request};
-use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use oidc_hybrid::binding::{ClientCertificate, Presented};
 use oidc_hybrid::params::MAX_INPUT_LEN;
 use oidc_hybrid::{EndpointError, Params, Reject};
 use tracing::{info, warn};
 
-use crate::respond::{Reply, error_page, error_status};
+use crate::respond::{Reply, error_page, error_status, has_media_type};
 
 /// The endpoint an input belongs to: how its refusal is rendered and logged.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -180,30 +181,71 @@ impl<S: Send + Sync> FromRequest<S> for AuthorizeInput {
     }
 }
 
-/// The form body and the `Authorization` header of a client's request (token, revocation,
-/// PAR), each read once.
-struct ClientForm {
-    form: String,
+/// What a request presented besides its parameters, owned: the method, the one
+/// `Authorization` header, the `DPoP` header(s) (several joined with `,`, which the core
+/// refuses, RFC 9449 §4.3) and the client certificate the host's TLS layer put in the request's
+/// extensions (RFC 8705; see [`serve`](crate::serve)).
+struct Presentation {
+    method: Method,
     authorization: Option<String>,
+    dpop: Option<String>,
+    certificate: Option<ClientCertificate>,
+}
+
+impl Presentation {
+    fn read(endpoint: Endpoint, parts: &Parts) -> Result<Self, InputRejection> {
+        let dpop: Vec<_> = parts.headers.get_all("dpop").iter().collect();
+        Ok(Self {
+            method: parts.method.clone(),
+            authorization: authorization(endpoint, &parts.headers)?,
+            dpop: (!dpop.is_empty()).then(|| {
+                let values = dpop.iter().map(|v| String::from_utf8_lossy(v.as_bytes()));
+                values.collect::<Vec<_>>().join(",")
+            }),
+            certificate: parts.extensions.get::<ClientCertificate>().cloned(),
+        })
+    }
+
+    fn presented(&self) -> Presented<'_> {
+        Presented::new(self.method.as_str())
+            .with_authorization(self.authorization.as_deref())
+            .with_dpop(self.dpop.as_deref())
+            .with_certificate(self.certificate.as_ref())
+    }
+}
+
+/// The form body and what else a client's request (token, revocation, PAR, introspection)
+/// presented, each read once.
+struct ClientForm {
+    form: Option<String>,
+    presentation: Presentation,
     client_addr: Option<IpAddr>,
 }
 
 impl ClientForm {
     async fn read(endpoint: Endpoint, request: Request) -> Result<Self, InputRejection> {
         let (parts, body) = request.into_parts();
-        let form = form_body(endpoint, &parts.headers, body).await?;
-        let authorization = authorization(endpoint, &parts.headers)?;
+        let presentation = Presentation::read(endpoint, &parts)?;
+        // UserInfo reads a body only for a form POST (RFC 6750 §2.2); the others always.
+        let form = if endpoint != Endpoint::UserInfo
+            || (parts.method == Method::POST && is_form(&parts.headers))
+        {
+            Some(form_body(endpoint, &parts.headers, body).await?)
+        } else {
+            None
+        };
         let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>();
         let client_addr = addr.map(|ConnectInfo(addr)| addr.ip());
         Ok(Self {
             form,
-            authorization,
+            presentation,
             client_addr,
         })
     }
 
-    fn params(&self, endpoint: Endpoint) -> Result<Params<'_>, InputRejection> {
-        Params::parse(&self.form).map_err(|reject| InputRejection::new(endpoint, reject))
+    fn params(&self, endpoint: Endpoint) -> Result<Option<Params<'_>>, InputRejection> {
+        let form = self.form.as_deref().map(Params::parse).transpose();
+        form.map_err(|reject| InputRejection::new(endpoint, reject))
     }
 }
 
@@ -211,8 +253,8 @@ impl fmt::Debug for ClientForm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Codes, tokens and client secrets: never shown.
         f.debug_struct("ClientForm")
-            .field("len", &self.form.len())
-            .field("authorization", &self.authorization.as_ref().map(|_| ".."))
+            .field("len", &self.form.as_ref().map(String::len))
+            .field("presented", &self.presentation.presented())
             .finish()
     }
 }
@@ -231,13 +273,13 @@ macro_rules! client_input {
             /// An [`InputRejection`] for too many parameters, an over-long value or bad
             /// encoding.
             pub fn params(&self) -> Result<Params<'_>, InputRejection> {
-                self.0.params($endpoint)
+                Ok(self.0.params($endpoint)?.unwrap_or_default())
             }
 
-            /// The `Authorization` header, if one was sent.
+            /// The method, `Authorization` and `DPoP` headers and client certificate.
             #[must_use]
-            pub fn authorization(&self) -> Option<&str> {
-                self.0.authorization.as_deref()
+            pub fn presented(&self) -> Presented<'_> {
+                self.0.presentation.presented()
             }
 
             /// The client's address, if the server gave it (as [`serve`](crate::serve) does).
@@ -274,12 +316,11 @@ client_input!(
     PushInput, Endpoint::Par
 );
 
-/// A UserInfo request: the bearer token in the `Authorization` header, or a form body with
-/// `access_token` (RFC 6750 §2.2: for a `POST` with a form content type only).
-pub struct UserInfoInput {
-    form: Option<String>,
-    authorization: Option<String>,
-}
+/// A UserInfo request: the access token in the `Authorization` header (with its `DPoP` proof),
+/// or a form body with `access_token` (RFC 6750 §2.2: for a `POST` with a form content type
+/// only).
+#[derive(Debug)]
+pub struct UserInfoInput(ClientForm);
 
 impl UserInfoInput {
     /// The form parameters, if the token came in a form body.
@@ -288,27 +329,13 @@ impl UserInfoInput {
     ///
     /// An [`InputRejection`] for too many parameters, an over-long value or bad encoding.
     pub fn params(&self) -> Result<Option<Params<'_>>, InputRejection> {
-        self.form
-            .as_deref()
-            .map(Params::parse)
-            .transpose()
-            .map_err(|reject| InputRejection::new(Endpoint::UserInfo, reject))
+        self.0.params(Endpoint::UserInfo)
     }
 
-    /// The `Authorization` header, if one was sent.
+    /// The method, `Authorization` and `DPoP` headers and client certificate.
     #[must_use]
-    pub fn authorization(&self) -> Option<&str> {
-        self.authorization.as_deref()
-    }
-}
-
-impl fmt::Debug for UserInfoInput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Access tokens: never shown.
-        f.debug_struct("UserInfoInput")
-            .field("form", &self.form.as_ref().map(String::len))
-            .field("authorization", &self.authorization.as_ref().map(|_| ".."))
-            .finish()
+    pub fn presented(&self) -> Presented<'_> {
+        self.0.presentation.presented()
     }
 }
 
@@ -316,30 +343,15 @@ impl<S: Send + Sync> FromRequest<S> for UserInfoInput {
     type Rejection = InputRejection;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
-        let (parts, body) = request.into_parts();
-        let form = if parts.method == Method::POST && is_form(&parts.headers) {
-            Some(form_body(Endpoint::UserInfo, &parts.headers, body).await?)
-        } else {
-            None
-        };
-        let authorization = authorization(Endpoint::UserInfo, &parts.headers)?;
-        Ok(Self {
-            form,
-            authorization,
-        })
+        ClientForm::read(Endpoint::UserInfo, request)
+            .await
+            .map(Self)
     }
 }
 
 /// Whether the request declares an `application/x-www-form-urlencoded` body.
 fn is_form(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|t| {
-            t.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
+    has_media_type(headers, "application/x-www-form-urlencoded")
 }
 
 /// Reads a form body: at most [`MAX_INPUT_LEN`] bytes ([`Reject::RequestTooLarge`], answered

@@ -214,6 +214,13 @@ pub(crate) fn too_many_attempts(secs: u64) -> Response {
     response
 }
 
+/// Whether the `Content-Type` header names `media` (parameters ignored, case-insensitive).
+pub(crate) fn has_media_type(headers: &HeaderMap, media: &str) -> bool {
+    let value = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let declared = value.and_then(|v| v.split(';').next());
+    declared.is_some_and(|t| t.trim().eq_ignore_ascii_case(media))
+}
+
 /// Middleware (use with [`axum::middleware::map_response`]) that gives every HTML response the
 /// clickjacking and caching protections a host page needs, without overriding what the page
 /// set itself: `X-Frame-Options: DENY`, a `frame-ancestors 'none'` policy (added as a second
@@ -221,14 +228,7 @@ pub(crate) fn too_many_attempts(secs: u64) -> Response {
 /// with `Pragma: no-cache`, `Referrer-Policy: no-referrer` and `X-Content-Type-Options: nosniff`.
 pub async fn harden_html(mut response: Response) -> Response {
     let (headers, fixed) = (response.headers_mut(), HeaderValue::from_static);
-    let is_html = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/html"))
-        });
+    let is_html = has_media_type(headers, "text/html");
     headers
         .entry(X_CONTENT_TYPE_OPTIONS)
         .or_insert(fixed("nosniff"));

@@ -701,7 +701,7 @@ async fn userinfo_serves_browser_clients_and_a_bare_challenge() {
     assert_eq!(header(&headers, "access-control-allow-origin"), Some("*"));
     assert_eq!(
         header(&headers, "access-control-expose-headers"),
-        Some("WWW-Authenticate")
+        Some("WWW-Authenticate, DPoP-Nonce")
     );
     assert!(header(&headers, "access-control-allow-credentials").is_none());
     // A bad token: the error is readable from the browser too.
