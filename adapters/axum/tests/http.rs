@@ -138,6 +138,19 @@ impl Server {
 
     /// Served by [`oidc_hybrid_axum::serve`] with `timeouts`.
     async fn start_with(timeouts: Timeouts) -> Self {
+        Self::start_configured(timeouts, |config| config).await
+    }
+
+    /// With DPoP proofs verified and server nonces demanded (RFC 9449 §8).
+    async fn start_dpop() -> Self {
+        Self::start_configured(Timeouts::default(), |mut config| {
+            config.dpop_nonce_key = Some(oidc_hybrid::config::NonceKey::new([5; 32]));
+            config
+        })
+        .await
+    }
+
+    async fn start_configured(timeouts: Timeouts, tune: impl FnOnce(Config) -> Config) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -159,8 +172,10 @@ impl Server {
             ),
             Box::new(Es256Signer::from_pkcs8_pem(ES256_PEM, Some("es")).expect("es")),
         ];
-        let config = Config::new(&base).expect("config");
-        let provider = Provider::new(config, store, keys, SystemClock, OsRandom).expect("provider");
+        let config = tune(Config::new(&base).expect("config"));
+        let provider = Provider::new(config, store, keys, SystemClock, OsRandom)
+            .expect("provider")
+            .with_jws_verifier(oidc_hybrid_rustcrypto::ClientKeyVerifier);
         let endpoints = Endpoints::new(Arc::new(provider), TestHost::default());
         let host_routes = Router::new()
             .route("/host/resume/{id}/{user}", post(resume))
@@ -918,4 +933,118 @@ async fn pushed_authorization_requests_over_http() {
         .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(header(&headers, "retry-after"), Some("1"));
+}
+
+/// A DPoP proof by `key` for `method` at `url`, with `extra` claims (RFC 9449 §4.2).
+fn dpop_proof(key: &Es256Signer, method: &str, url: &str, extra: Value) -> String {
+    use base64ct::Encoding as _;
+    let b64 = |v: &Value| base64ct::Base64UrlUnpadded::encode_string(v.to_string().as_bytes());
+    let mut jwk = serde_json::to_value(key.public_jwk()).expect("JWK");
+    jwk.as_object_mut().expect("object").remove("kid");
+    let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk});
+    let mut claims = json!({
+        "jti": format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_nanos()),
+        "htm": method, "htu": url,
+        "iat": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_secs(),
+    });
+    for (name, value) in extra.as_object().expect("object") {
+        claims[name] = value.clone();
+    }
+    let input = format!("{}.{}", b64(&header), b64(&claims));
+    let signature = key.try_sign(input.as_bytes(), &OsRandom).expect("signs");
+    format!(
+        "{input}.{}",
+        base64ct::Base64UrlUnpadded::encode_string(&signature)
+    )
+}
+
+/// DPoP over HTTP: `use_dpop_nonce` with a `DPoP-Nonce` header, then a DPoP-bound token; at
+/// UserInfo the `DPoP` scheme with a proof, and the `DPoP` challenge for the same token as a
+/// bearer token; two `DPoP` headers are refused (RFC 9449 §4.3, §7.1, §8, §9).
+#[tokio::test]
+async fn dpop_over_http() {
+    let server = Server::start_dpop().await;
+    let key = Es256Signer::generate(&OsRandom, None).expect("key");
+    let query = authorize_query("code id_token", &[]);
+    let (status, headers, _) = server
+        .get(&format!("/authorize?{query}"), &[("x-test-user", "carol")])
+        .await;
+    let code = fragment_of(status, &headers)["code"].clone();
+    let auth = basic("rp", SECRET);
+    let body = form(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", REDIRECT_URI),
+    ]);
+    let token_url = server.url("/token");
+    let proof = dpop_proof(&key, "POST", &token_url, json!({}));
+    let (status, headers, text) = server
+        .post(
+            "/token",
+            body.clone(),
+            &[("authorization", &auth), ("dpop", &proof)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    let error: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(error["error"], "use_dpop_nonce");
+    let nonce = header(&headers, "dpop-nonce")
+        .expect("DPoP-Nonce")
+        .to_owned();
+
+    // Two DPoP headers: invalid_dpop_proof.
+    let with_nonce = || dpop_proof(&key, "POST", &token_url, json!({"nonce": nonce}));
+    let (first, second) = (with_nonce(), with_nonce());
+    let (status, _, text) = server
+        .post(
+            "/token",
+            body.clone(),
+            &[
+                ("authorization", &auth),
+                ("dpop", &first),
+                ("dpop", &second),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(text.contains("invalid_dpop_proof"), "{text}");
+
+    let (status, headers, text) = server
+        .post(
+            "/token",
+            body,
+            &[("authorization", &auth), ("dpop", &with_nonce())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(header(&headers, "dpop-nonce").is_some());
+    let tokens: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(tokens["token_type"], "DPoP");
+    let at = tokens["access_token"].as_str().expect("access token");
+
+    let userinfo_url = server.url("/userinfo");
+    let ath = oidc_hybrid::dpop::access_token_hash(at);
+    let proof = dpop_proof(
+        &key,
+        "GET",
+        &userinfo_url,
+        json!({"ath": ath, "nonce": nonce}),
+    );
+    let scheme = format!("DPoP {at}");
+    let (status, _, text) = server
+        .get("/userinfo", &[("authorization", &scheme), ("dpop", &proof)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).expect("JSON")["sub"],
+        "carol"
+    );
+
+    let bearer = format!("Bearer {at}");
+    let (status, headers, _) = server.get("/userinfo", &[("authorization", &bearer)]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        header(&headers, "www-authenticate"),
+        Some("DPoP error=\"invalid_token\"")
+    );
 }
