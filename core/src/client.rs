@@ -15,6 +15,7 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::binding::ClientCertificate;
 use crate::client_keys::{ClientJwks, SignatureAlgorithm};
 use crate::error::Reject;
 use crate::secret::{ClientSecret, SecretDigest};
@@ -105,6 +106,12 @@ pub enum TokenEndpointAuthMethod {
     PrivateKeyJwt,
     /// A JWT MACed with the client secret (OIDC Core §9, RFC 7523 §2.2).
     ClientSecretJwt,
+    /// Mutual TLS with a PKI certificate whose subject DN or one SAN is registered
+    /// (RFC 8705 §2.1).
+    TlsClientAuth,
+    /// Mutual TLS with a self-signed certificate registered in the client's JWK set as `x5c`
+    /// (RFC 8705 §2.2).
+    SelfSignedTlsClientAuth,
 }
 
 metadata_names!(TokenEndpointAuthMethod, "token_endpoint_auth_method",
@@ -113,6 +120,8 @@ metadata_names!(TokenEndpointAuthMethod, "token_endpoint_auth_method",
     None => "none",
     PrivateKeyJwt => "private_key_jwt",
     ClientSecretJwt => "client_secret_jwt",
+    TlsClientAuth => "tls_client_auth",
+    SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
 );
 
 /// The kind of application (OpenID Connect Dynamic Client Registration §2).
@@ -246,6 +255,25 @@ pub struct ClientMetadata {
     /// proof are refused (RFC 9449 §5.2).
     #[serde(default)]
     pub dpop_bound_access_tokens: bool,
+    /// The client's access tokens are bound to its mutual-TLS certificate (RFC 8705 §3.4):
+    /// token requests without one are refused.
+    #[serde(default)]
+    pub tls_client_certificate_bound_access_tokens: bool,
+    /// `tls_client_auth`: the expected subject DN, RFC 4514 string form (RFC 8705 §2.1.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_subject_dn: Option<String>,
+    /// `tls_client_auth`: an expected `dNSName` SAN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_dns: Option<String>,
+    /// `tls_client_auth`: an expected `uniformResourceIdentifier` SAN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_uri: Option<String>,
+    /// `tls_client_auth`: an expected `iPAddress` SAN, in textual form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_ip: Option<String>,
+    /// `tls_client_auth`: an expected `rfc822Name` SAN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_email: Option<String>,
     /// `public` (default) or `pairwise` subject identifiers (OIDC Core §8, Registration §2).
     #[serde(default)]
     pub subject_type: SubjectType,
@@ -297,8 +325,25 @@ impl ClientKeysMetadata {
         };
         let has_keys = metadata.jwks.is_some() || metadata.jwks_uri.is_some();
         let method = metadata.token_endpoint_auth_method;
-        if method == TokenEndpointAuthMethod::PrivateKeyJwt && !has_keys {
+        let needs_keys = matches!(
+            method,
+            TokenEndpointAuthMethod::PrivateKeyJwt
+                | TokenEndpointAuthMethod::SelfSignedTlsClientAuth
+        );
+        if needs_keys && !has_keys {
             return Err(Reject::JwksMissing);
+        }
+        // RFC 8705 §2.1.2: exactly one of the names a PKI certificate is matched by.
+        let names = [
+            &metadata.tls_client_auth_subject_dn,
+            &metadata.tls_client_auth_san_dns,
+            &metadata.tls_client_auth_san_uri,
+            &metadata.tls_client_auth_san_ip,
+            &metadata.tls_client_auth_san_email,
+        ];
+        let named = names.iter().filter(|n| n.is_some()).count();
+        if (method == TokenEndpointAuthMethod::TlsClientAuth) != (named == 1) || named > 1 {
+            return Err(Reject::TlsClientAuthNameInvalid);
         }
         let auth_signing_alg = match metadata.token_endpoint_auth_signing_alg.as_deref() {
             None => None,
@@ -347,6 +392,25 @@ impl ClientKeysMetadata {
             request_object_signing,
         })
     }
+}
+
+/// A distinguished name in a comparable form: lower case, no spaces around `,`, `+`, `=`.
+fn normalized_dn(dn: &str) -> String {
+    let mut out = String::with_capacity(dn.len());
+    for part in dn.split(',') {
+        if !out.is_empty() {
+            out.push(',');
+        }
+        let rdn: Vec<String> = part
+            .split('+')
+            .map(|ava| match ava.split_once('=') {
+                Some((t, v)) => alloc::format!("{}={}", t.trim(), v.trim()),
+                None => ava.trim().into(),
+            })
+            .collect();
+        out.push_str(&rdn.join("+").to_lowercase());
+    }
+    out
 }
 
 /// A `jwks_uri` must be an https URL (http only on loopback, for development) without a
@@ -481,7 +545,10 @@ impl Client {
         let method = metadata.token_endpoint_auth_method;
         let keyless = matches!(
             method,
-            TokenEndpointAuthMethod::None | TokenEndpointAuthMethod::PrivateKeyJwt
+            TokenEndpointAuthMethod::None
+                | TokenEndpointAuthMethod::PrivateKeyJwt
+                | TokenEndpointAuthMethod::TlsClientAuth
+                | TokenEndpointAuthMethod::SelfSignedTlsClientAuth
         );
         match (secret, keyless) {
             (Some(_), true) => Err(Reject::ClientSecretUnexpected),
@@ -537,7 +604,14 @@ impl Client {
         let id = ClientId::new(metadata.client_id.clone())?;
         let method = metadata.token_endpoint_auth_method;
         match (method, secret.is_some(), secret_key.is_some()) {
-            (TokenEndpointAuthMethod::None | TokenEndpointAuthMethod::PrivateKeyJwt, true, _) => {
+            (
+                TokenEndpointAuthMethod::None
+                | TokenEndpointAuthMethod::PrivateKeyJwt
+                | TokenEndpointAuthMethod::TlsClientAuth
+                | TokenEndpointAuthMethod::SelfSignedTlsClientAuth,
+                true,
+                _,
+            ) => {
                 return Err(Reject::ClientSecretUnexpected);
             }
             (
@@ -736,6 +810,52 @@ impl Client {
     #[must_use]
     pub fn auth_method(&self) -> TokenEndpointAuthMethod {
         self.0.metadata.token_endpoint_auth_method
+    }
+
+    /// Whether the client's access tokens are bound to its mutual-TLS certificate (RFC 8705
+    /// §3.4).
+    #[must_use]
+    pub fn binds_certificate(&self) -> bool {
+        self.0.metadata.tls_client_certificate_bound_access_tokens
+    }
+
+    /// Whether `certificate` authenticates this `tls_client_auth` client: its subject DN or a
+    /// SAN of the registered kind equals the registered value (RFC 8705 §2.1.2). DNs compare
+    /// case-insensitively with spaces around `,`, `+` and `=` ignored; DNS names
+    /// case-insensitively; IP addresses as addresses; URIs and e-mail addresses exactly.
+    #[must_use]
+    pub fn certificate_names_match(&self, certificate: &ClientCertificate) -> bool {
+        let m = &self.0.metadata;
+        let any = |names: &[String], expected: &str, eq: fn(&str, &str) -> bool| {
+            names.iter().any(|n| eq(n, expected))
+        };
+        if let Some(dn) = &m.tls_client_auth_subject_dn {
+            return certificate
+                .subject_dn
+                .as_deref()
+                .is_some_and(|presented| normalized_dn(presented) == normalized_dn(dn));
+        }
+        if let Some(dns) = &m.tls_client_auth_san_dns {
+            return any(&certificate.san_dns, dns, |a, b| a.eq_ignore_ascii_case(b));
+        }
+        if let Some(uri) = &m.tls_client_auth_san_uri {
+            return any(&certificate.san_uri, uri, |a, b| a == b);
+        }
+        if let Some(ip) = &m.tls_client_auth_san_ip {
+            return any(&certificate.san_ip, ip, |a, b| {
+                match (
+                    a.parse::<core::net::IpAddr>(),
+                    b.parse::<core::net::IpAddr>(),
+                ) {
+                    (Ok(a), Ok(b)) => a == b,
+                    _ => false,
+                }
+            });
+        }
+        if let Some(email) = &m.tls_client_auth_san_email {
+            return any(&certificate.san_email, email, |a, b| a == b);
+        }
+        false
     }
 
     /// Whether this is a public client (no secret).

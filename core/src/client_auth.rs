@@ -25,6 +25,7 @@ use core::fmt;
 use base64ct::{Base64, Encoding};
 use serde::Deserialize;
 
+use crate::binding::ClientCertificate;
 use crate::client::{Client, TokenEndpointAuthMethod};
 use crate::client_keys::{
     ClientJwks, ClientKeys, JwsFailure, JwsVerifier, KeyFamily, verify_client_jws,
@@ -315,6 +316,14 @@ impl Credentials {
                 family,
             })));
         }
+        let by_certificate = matches!(
+            client.auth_method(),
+            TokenEndpointAuthMethod::TlsClientAuth
+                | TokenEndpointAuthMethod::SelfSignedTlsClientAuth
+        );
+        if by_certificate && matches!(self, Self::Public { .. }) {
+            return Ok(Authentication::Certificate(PendingCertificate { client }));
+        }
         if client.auth_method() != self.method() {
             return fail(Reject::AuthMethodMismatch);
         }
@@ -344,6 +353,63 @@ pub enum Authentication {
     /// A client assertion to verify: fetch the client's keys if
     /// [`PendingAssertion::jwks_uri`] says so, then call [`PendingAssertion::verify`].
     Assertion(Box<PendingAssertion>),
+    /// A mutual-TLS client (RFC 8705 §2): fetch its keys if [`PendingCertificate::jwks_uri`]
+    /// says so, then call [`PendingCertificate::verify`] with the connection's certificate.
+    Certificate(PendingCertificate),
+}
+
+/// A registered `tls_client_auth` / `self_signed_tls_client_auth` client that named itself
+/// with `client_id`, not authenticated yet.
+#[derive(Debug)]
+pub struct PendingCertificate {
+    client: Client,
+}
+
+impl PendingCertificate {
+    /// The `jwks_uri` to fetch a `self_signed_tls_client_auth` client's certificates from, when
+    /// it registered one.
+    #[must_use]
+    pub fn jwks_uri(&self) -> Option<&str> {
+        match self.client.auth_method() {
+            TokenEndpointAuthMethod::SelfSignedTlsClientAuth => self.client.jwks_uri(),
+            _ => None,
+        }
+    }
+
+    /// Authenticates the client by the certificate of the connection (whose possession the
+    /// host's TLS layer verified): for `tls_client_auth` its registered subject DN or SAN
+    /// (RFC 8705 §2.1.2; the host's TLS layer validated the chain), for
+    /// `self_signed_tls_client_auth` its thumbprint among the `x5c` certificates of the
+    /// registered `jwks` or the `fetched` set (§2.2).
+    ///
+    /// # Errors
+    ///
+    /// `invalid_client` ([`Reject::CertificateAuthenticationFailed`]) without a certificate or
+    /// with one that does not match.
+    pub fn verify(
+        self,
+        certificate: Option<&ClientCertificate>,
+        fetched: Option<&ClientJwks>,
+    ) -> Result<AuthenticatedClient, EndpointError> {
+        let client = self.client;
+        let proven = certificate.is_some_and(|certificate| match client.auth_method() {
+            TokenEndpointAuthMethod::TlsClientAuth => client.certificate_names_match(certificate),
+            _ => client
+                .jwks()
+                .or(fetched)
+                .is_some_and(|jwks| jwks.has_certificate(&certificate.x5t_s256)),
+        });
+        if !proven {
+            return Err(EndpointError::new(
+                Reject::CertificateAuthenticationFailed,
+                false,
+            ));
+        }
+        Ok(AuthenticatedClient {
+            client,
+            header: false,
+        })
+    }
 }
 
 /// A client assertion of a registered `private_key_jwt` / `client_secret_jwt` client, not
@@ -430,7 +496,16 @@ impl PendingAssertion {
             config.token_endpoint.as_str(),
             context.endpoint,
         ];
-        if !audiences.iter().any(|a| claims.aud.contains(a)) {
+        // The mutual-TLS aliases of the endpoints are the same endpoints (RFC 8705 §5).
+        let aliases = config
+            .mtls_endpoint_aliases
+            .iter()
+            .map(|(_, url)| url.as_str());
+        if !audiences
+            .into_iter()
+            .chain(aliases)
+            .any(|a| claims.aud.contains(a))
+        {
             return Err(Reject::AssertionAudienceMismatch);
         }
         let now = context.now.as_secs();

@@ -67,6 +67,11 @@ pub struct ClientJwk {
     /// RSA exponent, base64url.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub e: Option<String>,
+    /// The key's certificate chain, base64 (not base64url) DER, the key's own certificate first
+    /// (RFC 7517 §4.7): how a `self_signed_tls_client_auth` client registers its certificate
+    /// (RFC 8705 §2.2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub x5c: Vec<String>,
 }
 
 impl ClientJwk {
@@ -120,6 +125,18 @@ impl ClientJwk {
             e: self.e.clone(),
         }
         .thumbprint()
+    }
+
+    /// The `x5t#S256` of the key's own certificate (the first of `x5c`): base64url of the
+    /// SHA-256 of its DER (RFC 8705 §3.1); `None` without a decodable one.
+    #[must_use]
+    pub fn certificate_thumbprint(&self) -> Option<String> {
+        use base64ct::Encoding as _;
+        use sha2::Digest as _;
+        let der = base64ct::Base64::decode_vec(self.x5c.first()?).ok()?;
+        Some(base64ct::Base64UrlUnpadded::encode_string(&Sha256::digest(
+            &der,
+        )))
     }
 
     fn usable(&self) -> bool {
@@ -187,6 +204,17 @@ impl ClientJwks {
     #[must_use]
     pub fn keys(&self) -> &[ClientJwk] {
         &self.keys
+    }
+
+    /// Whether the set registers the certificate of thumbprint `x5t_s256` (the first `x5c`
+    /// certificate of one of its keys; RFC 8705 §2.2).
+    #[must_use]
+    pub fn has_certificate(&self, x5t_s256: &str) -> bool {
+        self.keys.iter().any(|k| {
+            k.certificate_thumbprint().is_some_and(|t| {
+                subtle::ConstantTimeEq::ct_eq(t.as_bytes(), x5t_s256.as_bytes()).into()
+            })
+        })
     }
 
     /// Whether a key with this `kid` is in the set.

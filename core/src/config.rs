@@ -104,6 +104,18 @@ pub struct Config {
     /// The key of stateless DPoP server nonces (RFC 9449 §8); `None` (the default): no nonce
     /// is demanded. Nodes that share the key accept each other's nonces.
     pub dpop_nonce_key: Option<NonceKey>,
+    /// Whether the host's TLS layer passes the client certificates of mutual-TLS connections
+    /// to the endpoints ([`Presented::with_certificate`]): then `tls_client_auth` and
+    /// `self_signed_tls_client_auth` are offered and certificate-bound access tokens issued
+    /// (RFC 8705). Default `false`: nothing of mutual TLS is advertised.
+    ///
+    /// [`Presented::with_certificate`]: crate::binding::Presented::with_certificate
+    pub mutual_tls: bool,
+    /// Where the host serves the mutual-TLS variants of the endpoints, if elsewhere than the
+    /// plain ones (`mtls_endpoint_aliases`, RFC 8705 §5): absolute URLs by endpoint metadata
+    /// name, e.g. `("token_endpoint", "https://mtls.op.example/token")`. Client assertions may
+    /// name an alias as their audience.
+    pub mtls_endpoint_aliases: Vec<(String, String)>,
     /// The scope values the provider understands, advertised in discovery: the OpenID Connect
     /// ones by default (`openid`, `profile`, `email`, `address`, `phone`, `offline_access`);
     /// a host adds its own (e.g. `api:read`). Other requested values are ignored: not granted,
@@ -237,6 +249,8 @@ impl Config {
             require_pushed_authorization_requests: false,
             dpop_proof_window: 60,
             dpop_nonce_key: None,
+            mutual_tls: false,
+            mtls_endpoint_aliases: Vec::new(),
             assertion_max_lifetime: 300,
             clock_skew: 30,
             scopes_supported: [

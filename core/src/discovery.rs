@@ -84,6 +84,13 @@ pub struct ProviderMetadata {
     /// the host's verifier; omitted (DPoP not offered) without one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dpop_signing_alg_values_supported: Vec<&'static str>,
+    /// Certificate-bound access tokens are issued (RFC 8705 §3.3), with
+    /// [`Config::mutual_tls`]; omitted otherwise.
+    #[serde(skip_serializing_if = "core::ops::Not::not")]
+    pub tls_client_certificate_bound_access_tokens: bool,
+    /// The endpoints' mutual-TLS aliases (RFC 8705 §5), from the configuration.
+    #[serde(skip_serializing_if = "alloc::collections::BTreeMap::is_empty")]
+    pub mtls_endpoint_aliases: alloc::collections::BTreeMap<String, String>,
 }
 
 impl ProviderMetadata {
@@ -104,6 +111,9 @@ impl ProviderMetadata {
         ];
         if !client_algorithms.is_empty() {
             auth_methods.push("private_key_jwt");
+        }
+        if config.mutual_tls {
+            auth_methods.extend(["tls_client_auth", "self_signed_tls_client_auth"]);
         }
         let mut auth_algs: Vec<&'static str> =
             client_algorithms.iter().map(|a| a.as_str()).collect();
@@ -174,6 +184,8 @@ impl ProviderMetadata {
                 .iter()
                 .map(|a| a.as_str())
                 .collect(),
+            tls_client_certificate_bound_access_tokens: config.mutual_tls,
+            mtls_endpoint_aliases: config.mtls_endpoint_aliases.iter().cloned().collect(),
         }
     }
 

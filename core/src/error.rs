@@ -37,6 +37,16 @@ pub enum Reject {
     /// A client registered with `dpop_bound_access_tokens` lists a response type that issues
     /// an access token in the front channel, which cannot be bound (RFC 9449 §5.2).
     DpopFrontChannelToken,
+    /// A `tls_client_auth` client without exactly one of `tls_client_auth_subject_dn`,
+    /// `…_san_dns`, `…_san_uri`, `…_san_ip`, `…_san_email`, or another client with one
+    /// (RFC 8705 §2.1.2).
+    TlsClientAuthNameInvalid,
+    /// The client's certificate does not authenticate it (missing, other names, or not in its
+    /// JWK set; RFC 8705 §2): `invalid_client`.
+    CertificateAuthenticationFailed,
+    /// The client's tokens are bound to its certificate, and the request came without one
+    /// (RFC 8705 §3): `invalid_request`.
+    CertificateRequired,
     /// `dpop_jkt` is not a JWK SHA-256 thumbprint (RFC 9449 §10).
     DpopJktMalformed,
     /// The DPoP key of the token request is not the one the code (`dpop_jkt`) or refresh
@@ -329,6 +339,7 @@ impl Reject {
             | Self::AuthMethodMismatch
             | Self::ClientJwksUnavailable
             | Self::ClientAuthenticationFailed
+            | Self::CertificateAuthenticationFailed
             | Self::ClientIdConflict
             | Self::ClientUnknown
             | Self::IntrospectionClientPublic => C::InvalidClient,
@@ -390,6 +401,7 @@ impl Reject {
             | Self::ClientSecretUnexpected
             | Self::FrontChannelLifetimeInvalid
             | Self::DpopFrontChannelToken
+            | Self::TlsClientAuthNameInvalid
             | Self::GrantTypesInconsistent
             | Self::JwksConflict
             | Self::JwksInvalid
@@ -412,6 +424,7 @@ impl Reject {
             | Self::CodeMissing
             | Self::CodeVerifierMalformed
             | Self::DpopJktMalformed
+            | Self::CertificateRequired
             | Self::GrantTypeMissing
             | Self::IdTokenHintInvalid
             | Self::IntrospectionTokenMissing
@@ -453,6 +466,13 @@ impl Reject {
             }
             Self::DpopProofRequired => "this client must send a DPoP proof",
             Self::DpopJktMalformed => "dpop_jkt is not a JWK thumbprint",
+            Self::TlsClientAuthNameInvalid => {
+                "tls_client_auth needs exactly one tls_client_auth_* name, other methods none"
+            }
+            Self::CertificateAuthenticationFailed => {
+                "the client certificate does not authenticate the client"
+            }
+            Self::CertificateRequired => "this client must present its TLS client certificate",
             Self::DpopFrontChannelToken => {
                 "dpop_bound_access_tokens excludes response types that return an access token"
             }

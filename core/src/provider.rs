@@ -377,7 +377,8 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         let (credentials, pending) =
             PushRequest::parse(params, presented.authorization())?.into_parts();
         let endpoint = &self.config.pushed_authorization_request_endpoint;
-        let client = self.authenticate_client(credentials, endpoint, now).await?;
+        let client = self.authenticate_client(credentials, endpoint, &presented, now);
+        let client = client.await?;
         let header = client.used_header();
         let fail = |e: &dyn core::error::Error| EndpointError::new(self.internal(e), header);
         let validate = match pending.authenticated(client)? {
@@ -487,12 +488,12 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         let (credentials, grant) =
             TokenRequest::parse(params, presented.authorization())?.into_parts();
         let endpoint = &self.config.token_endpoint;
-        let client = self.authenticate_client(credentials, endpoint, now).await?;
-        let request = grant.authenticated(client, &mint)?;
+        let client = self.authenticate_client(credentials, endpoint, &presented, now);
+        let request = grant.authenticated(client.await?, &mint)?;
         let target = ProofTarget::new(presented.method(), endpoint);
         let proof = self.dpop(presented.dpop(), target, now, |r| request.client().error(r));
         let proof = proof.await?;
-        let request = request.with_proof(proof)?;
+        let request = request.with_binding(proof, presented.certificate())?;
         let header = request.client().used_header();
         let fail = |e: &dyn core::error::Error| EndpointError::new(self.internal(e), header);
         let minted = match request.into_step() {
@@ -559,6 +560,7 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         &self,
         credentials: Credentials,
         endpoint: &str,
+        presented: &Presented<'_>,
         now: UnixTime,
     ) -> Result<AuthenticatedClient, EndpointError> {
         let header = credentials.used_header();
@@ -567,6 +569,12 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         let pending = match credentials.authenticate(client.map_err(|e| fail(&e))?)? {
             Authentication::Done(client) => return Ok(client),
             Authentication::Assertion(pending) => pending,
+            Authentication::Certificate(pending) => {
+                let fetched = self.client_jwks(pending.jwks_uri(), None).await;
+                let fetched = fetched
+                    .map_err(|_| EndpointError::new(Reject::ClientJwksUnavailable, header))?;
+                return pending.verify(presented.certificate(), fetched.as_ref());
+            }
         };
         let fetched = self.client_jwks(pending.jwks_uri(), pending.kid()).await;
         let fetched =
@@ -635,15 +643,17 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
     /// # Errors
     ///
     /// Client authentication errors, `invalid_request` without `token`, `server_error`.
-    pub async fn revoke(
+    pub async fn revoke<'a>(
         &self,
         params: &Params<'_>,
-        authorization: Option<&str>,
+        presented: impl Into<Presented<'a>>,
     ) -> Result<(), EndpointError> {
-        let now = self.clock.now();
-        let (credentials, pending) = RevocationRequest::parse(params, authorization)?.into_parts();
+        let (now, presented) = (self.clock.now(), presented.into());
+        let (credentials, pending) =
+            RevocationRequest::parse(params, presented.authorization())?.into_parts();
         let endpoint = &self.config.revocation_endpoint;
-        let client = self.authenticate_client(credentials, endpoint, now).await?;
+        let client = self.authenticate_client(credentials, endpoint, &presented, now);
+        let client = client.await?;
         let request = pending.authenticated(client)?;
         let header = request.client().used_header();
         let fail = |e: S::Error| EndpointError::new(self.internal(&e), header);
@@ -674,16 +684,17 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
     ///
     /// Client authentication errors (a public client: `invalid_client`), `invalid_request`
     /// without `token`, `server_error`.
-    pub async fn introspect(
+    pub async fn introspect<'a>(
         &self,
         params: &Params<'_>,
-        authorization: Option<&str>,
+        presented: impl Into<Presented<'a>>,
     ) -> Result<Introspection, EndpointError> {
-        let now = self.clock.now();
+        let (now, presented) = (self.clock.now(), presented.into());
         let (credentials, pending) =
-            IntrospectionRequest::parse(params, authorization)?.into_parts();
+            IntrospectionRequest::parse(params, presented.authorization())?.into_parts();
         let endpoint = &self.config.introspection_endpoint;
-        let client = self.authenticate_client(credentials, endpoint, now).await?;
+        let client = self.authenticate_client(credentials, endpoint, &presented, now);
+        let client = client.await?;
         let request = pending.authenticated(client)?;
         let header = request.client().used_header();
         let fail = |e: S::Error| EndpointError::new(self.internal(&e), header);

@@ -31,7 +31,7 @@ use core::fmt;
 use serde::Serialize;
 
 use crate::access_token::{TokenFacts, audience_of, mint_access_token, requested_resources};
-use crate::binding::Confirmation;
+use crate::binding::{ClientCertificate, Confirmation};
 use crate::claims::{Claims, ClaimsQuery, ClaimsRequest, ClaimsTarget, releasable, release};
 use crate::client::{Client, GrantType};
 use crate::client_auth::{AuthenticatedClient, Credentials};
@@ -121,7 +121,7 @@ impl PendingGrant {
         Ok(AuthenticatedTokenRequest {
             client,
             grant,
-            jkt: None,
+            proved: Confirmation::default(),
         })
     }
 }
@@ -179,8 +179,9 @@ impl Grant {
 pub struct AuthenticatedTokenRequest {
     client: AuthenticatedClient,
     grant: Grant,
-    /// The key the request proved it holds (DPoP, RFC 9449 §5), if it sent a proof.
-    jkt: Option<String>,
+    /// What the request proved it holds: a DPoP key (RFC 9449 §5), a client certificate
+    /// (RFC 8705 §3).
+    proved: Confirmation,
 }
 
 impl AuthenticatedTokenRequest {
@@ -190,28 +191,40 @@ impl AuthenticatedTokenRequest {
         &self.client
     }
 
-    /// Step 3b: the DPoP proof the request carried, verified and recorded by the driver
-    /// ([`dpop`](crate::dpop)): the tokens are then bound to its key (RFC 9449 §5).
+    /// Step 3b: what the request proved it holds — the DPoP proof it carried, verified and
+    /// recorded by the driver ([`dpop`](crate::dpop)), and the client certificate of its
+    /// mutual-TLS connection. The access token is then bound to the DPoP key (RFC 9449 §5) and,
+    /// for a client registered with `tls_client_certificate_bound_access_tokens`, to the
+    /// certificate (RFC 8705 §3).
     ///
     /// # Errors
     ///
     /// [`Reject::DpopProofRequired`] without a proof from a client registered with
-    /// `dpop_bound_access_tokens` (RFC 9449 §5.2).
-    pub fn with_proof(
+    /// `dpop_bound_access_tokens` (RFC 9449 §5.2); [`Reject::CertificateRequired`] without a
+    /// certificate from one registered with `tls_client_certificate_bound_access_tokens`.
+    pub fn with_binding(
         mut self,
         proof: Option<crate::dpop::VerifiedProof>,
+        certificate: Option<&ClientCertificate>,
     ) -> Result<Self, EndpointError> {
-        if proof.is_none() && self.client.client().requires_dpop() {
+        let client = self.client.client();
+        if proof.is_none() && client.requires_dpop() {
             return Err(self.client.error(Reject::DpopProofRequired));
         }
-        self.jkt = proof.map(|p| p.jkt().into());
+        if certificate.is_none() && client.binds_certificate() {
+            return Err(self.client.error(Reject::CertificateRequired));
+        }
+        self.proved = Confirmation {
+            jkt: proof.map(|p| p.jkt().into()),
+            x5t_s256: certificate.map(|c| c.x5t_s256.clone()),
+        };
         Ok(self)
     }
 
     /// What the driver must look up next.
     #[must_use]
     pub fn into_step(self) -> GrantStep {
-        let (client, jkt) = (self.client, self.jkt);
+        let (client, proved) = (self.client, self.proved);
         match self.grant {
             Grant::AuthorizationCode {
                 code,
@@ -224,7 +237,7 @@ impl AuthenticatedTokenRequest {
                 redirect_uri,
                 code_verifier,
                 resources,
-                jkt,
+                proved,
             }),
             Grant::RefreshToken {
                 refresh_token,
@@ -235,7 +248,7 @@ impl AuthenticatedTokenRequest {
                 digest: refresh_token.digest(),
                 scope,
                 resources,
-                jkt,
+                proved,
             }),
         }
     }
@@ -294,8 +307,8 @@ pub struct CodeRedemption {
     code_verifier: Option<Result<CodeVerifier, Reject>>,
     /// The `resource`s asked for (RFC 8707 §2.2), a subset of the grant's.
     resources: Vec<String>,
-    /// The DPoP key the request proved it holds.
-    jkt: Option<String>,
+    /// What the request proved it holds (DPoP key, client certificate).
+    proved: Confirmation,
 }
 
 impl CodeRedemption {
@@ -395,7 +408,7 @@ impl CodeRedemption {
             .map(|v| v.as_ref().map_err(|r| *r));
         crate::pkce::verify(record.code_challenge.as_ref(), verifier)?;
         // A code bound to a DPoP key with dpop_jkt is redeemed with that key (RFC 9449 §10).
-        if record.dpop_jkt.is_some() && record.dpop_jkt != self.jkt {
+        if record.dpop_jkt.is_some() && record.dpop_jkt != self.proved.jkt {
             return Err(Reject::DpopKeyMismatch);
         }
         let resources = narrowed(&self.resources, &record.resources)?;
@@ -418,7 +431,7 @@ impl CodeRedemption {
                 .config
                 .refresh_token_max_lifetime
                 .map(|max| mint.now.saturating_add_secs(max)),
-            jkt: self.jkt.as_deref(),
+            proved: &self.proved,
         };
         // Decision 0018: the approval decided; the client must still have the grant type.
         let refresh = record.refresh_token && client.allows_grant(GrantType::RefreshToken);
@@ -434,8 +447,8 @@ pub struct RefreshRequest {
     scope: Option<Scope>,
     /// The `resource`s asked for (RFC 8707 §2.2), a subset of the grant's.
     resources: Vec<String>,
-    /// The DPoP key the request proved it holds.
-    jkt: Option<String>,
+    /// What the request proved it holds (DPoP key, client certificate).
+    proved: Confirmation,
 }
 
 impl RefreshRequest {
@@ -539,8 +552,10 @@ impl RefreshRequest {
         if &record.client_id != client.id() {
             return Err(Reject::RefreshTokenInvalid);
         }
-        // A bound refresh token is refreshed with its key (RFC 9449 §5).
-        record.confirmation.check(self.jkt.as_deref(), None)?;
+        // A bound refresh token is refreshed with its key or certificate (RFC 9449 §5,
+        // RFC 8705 §4).
+        let proved = &self.proved;
+        (record.confirmation).check(proved.jkt.as_deref(), proved.x5t_s256.as_deref())?;
         let scope = match &self.scope {
             Some(requested) if !requested.is_subset_of(&record.scope) => {
                 return Err(Reject::ScopeNotAllowed);
@@ -564,7 +579,7 @@ impl RefreshRequest {
             host,
             pairwise_subject: record.pairwise_subject.as_ref(),
             chain_expires_at: record.chain_expires_at,
-            jkt: self.jkt.as_deref(),
+            proved: &self.proved,
         };
         let mut issued = mint_tokens(&facts, true, client, mint)?;
         // Stored by the rotation, not with the access token.
@@ -779,8 +794,9 @@ struct GrantFacts<'a> {
     pairwise_subject: Option<&'a Subject>,
     /// The end of the refresh-token chain (absolute lifetime), if capped.
     chain_expires_at: Option<crate::clock::UnixTime>,
-    /// The DPoP key the access token (and a public client's refresh token) is bound to.
-    jkt: Option<&'a str>,
+    /// What the request proved it holds: the access token (and a public client's refresh
+    /// token) is bound to it.
+    proved: &'a Confirmation,
 }
 
 /// The resources an access token is for: those asked for at the token endpoint, which must all
@@ -834,7 +850,11 @@ fn mint_tokens(
     let scope = facts.scope.to_string();
     let audience = audience_of(facts.resources, facts.client_id.as_str());
     let sub = facts.pairwise_subject.unwrap_or(facts.subject);
-    let confirmation = facts.jkt.map(Confirmation::dpop).unwrap_or_default();
+    // The DPoP key always; the certificate for clients that asked (RFC 8705 §3.4).
+    let confirmation = Confirmation {
+        jkt: facts.proved.jkt.clone(),
+        x5t_s256: (facts.proved.x5t_s256.clone()).filter(|_| client.binds_certificate()),
+    };
     let token_facts = TokenFacts {
         subject: sub.as_str(),
         client_id: facts.client_id.as_str(),

@@ -325,7 +325,7 @@ mod tests {
         );
         assert!(e.contains("redirect_uris is missing"), "{e}");
         let e = error(
-            r#"[{"client_id": "rp", "token_endpoint_auth_method": "tls_client_auth",
+            r#"[{"client_id": "rp", "token_endpoint_auth_method": "attest_jwt_client_auth",
                  "redirect_uris": ["https://rp.example/cb"]}]"#,
         );
         assert!(

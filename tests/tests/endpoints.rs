@@ -1295,8 +1295,8 @@ fn registration_keeps_unknown_metadata_and_names_unsupported_values() {
     for (field, value, message) in [
         (
             "token_endpoint_auth_method",
-            json!("tls_client_auth"),
-            "token_endpoint_auth_method: the value is not supported (supported: client_secret_basic client_secret_post none private_key_jwt client_secret_jwt)",
+            json!("attest_jwt_client_auth"),
+            "token_endpoint_auth_method: the value is not supported (supported: client_secret_basic client_secret_post none private_key_jwt client_secret_jwt tls_client_auth self_signed_tls_client_auth)",
         ),
         (
             "grant_types",

@@ -319,9 +319,9 @@ async fn revoke<P: HttpProvider, H: Host>(
     input: RevocationInput,
 ) -> Result<Response, Response> {
     let params = input.params().map_err(IntoResponse::into_response)?;
-    let authorization = input.presented().authorization();
-    let call = endpoints.provider().revoke(&params, authorization);
-    let request = (&params, authorization, input.client_addr());
+    let presented = input.presented();
+    let call = endpoints.provider().revoke(&params, presented);
+    let request = (&params, presented.authorization(), input.client_addr());
     counted(&endpoints.inner.client_auth, ("revoke", ""), request, call).await?;
     let no_store = [(CACHE_CONTROL, "no-store"), (PRAGMA, "no-cache")];
     Ok((StatusCode::OK, no_store).into_response())
@@ -347,9 +347,9 @@ async fn introspect<P: HttpProvider, H: Host>(
     input: IntrospectionInput,
 ) -> Result<Response, Response> {
     let params = input.params().map_err(IntoResponse::into_response)?;
-    let authorization = input.presented().authorization();
-    let call = endpoints.provider().introspect(&params, authorization);
-    let request = (&params, authorization, input.client_addr());
+    let presented = input.presented();
+    let call = endpoints.provider().introspect(&params, presented);
+    let request = (&params, presented.authorization(), input.client_addr());
     let backoff = &endpoints.inner.client_auth;
     let answer = counted(backoff, ("introspect", ""), request, call).await?;
     info!(
