@@ -311,6 +311,18 @@ impl AuthorizeRequest {
         if client.requires_pkce() && body.code_challenge.is_none() {
             return Err(target.error(Reject::CodeChallengeMissing));
         }
+        let fapi = crate::fapi::applies(client, config);
+        if fapi {
+            let challenge = body.code_challenge.as_ref();
+            crate::fapi::check_authorization(
+                client,
+                self.origin,
+                body.response_type,
+                &redirect_uri,
+                challenge,
+            )
+            .map_err(|r| target.error(r))?;
+        }
         let sector_key = match client.sector_identifier() {
             Some(sector) => match &config.pairwise {
                 Some(secret) => Some(secret.sector_key(sector)),
@@ -343,7 +355,8 @@ impl AuthorizeRequest {
             origin: self.origin,
             dpop_jkt: body.dpop_jkt,
             id_token_alg: client.id_token_alg(),
-            s_hash: client.wants_s_hash(),
+            s_hash: client.wants_s_hash() || fapi,
+            fapi,
             refresh_allowed: client.allows_grant(GrantType::RefreshToken),
             front_channel: FrontChannelPolicy {
                 format: client.access_token_format(),
@@ -548,6 +561,9 @@ pub struct BoundRequest {
     dpop_jkt: Option<String>,
     id_token_alg: JwsAlgorithm,
     s_hash: bool,
+    /// In the FAPI profile: codes live at most [`fapi::MAX_CODE_LIFETIME`](crate::fapi).
+    #[serde(default)]
+    fapi: bool,
     refresh_allowed: bool,
     #[serde(default)]
     front_channel: FrontChannelPolicy,
@@ -1036,7 +1052,11 @@ impl BoundRequest {
             amr: approval.amr,
             code_challenge: self.code_challenge,
             issued_at: now,
-            expires_at: now.saturating_add_secs(config.code_lifetime),
+            expires_at: now.saturating_add_secs(if self.fapi {
+                config.code_lifetime.min(crate::fapi::MAX_CODE_LIFETIME)
+            } else {
+                config.code_lifetime
+            }),
             claims: self.claims,
             pairwise_subject,
             refresh_token,

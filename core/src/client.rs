@@ -124,6 +124,9 @@ metadata_names!(TokenEndpointAuthMethod, "token_endpoint_auth_method",
     SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
 );
 
+/// The signing algorithms the FAPI 1.0 Advanced profile allows (§8.6; [`fapi`](crate::fapi)).
+pub const FAPI_ALGORITHMS: [JwsAlgorithm; 2] = [JwsAlgorithm::PS256, JwsAlgorithm::ES256];
+
 /// The kind of application (OpenID Connect Dynamic Client Registration §2).
 #[derive(Clone, Copy, Debug, Default, Deserialize, Eq, Hash, PartialEq, Serialize)]
 #[serde(try_from = "String", into = "&'static str")]
@@ -255,6 +258,11 @@ pub struct ClientMetadata {
     /// proof are refused (RFC 9449 §5.2).
     #[serde(default)]
     pub dpop_bound_access_tokens: bool,
+    /// The client is in the FAPI 1.0 Advanced profile ([`fapi`](crate::fapi)): its
+    /// registration must conform ([`Client::check_fapi`]) and its requests follow the
+    /// profile's rules.
+    #[serde(default)]
+    pub fapi1_advanced: bool,
     /// The client's access tokens are bound to its mutual-TLS certificate (RFC 8705 §3.4):
     /// token requests without one are refused.
     #[serde(default)]
@@ -703,7 +711,7 @@ impl Client {
         let id_token_alg = metadata
             .id_token_signed_response_alg
             .unwrap_or(JwsAlgorithm::RS256);
-        Ok(Self(Shared::new(Registration {
+        let client = Self(Shared::new(Registration {
             id,
             secret,
             secret_key,
@@ -718,7 +726,44 @@ impl Client {
             scope,
             front_channel_scope,
             sector,
-        })))
+        }));
+        if client.metadata().fapi1_advanced {
+            client.check_fapi()?;
+        }
+        Ok(client)
+    }
+
+    /// The client's registration in the FAPI 1.0 Advanced profile ([`fapi`](crate::fapi)):
+    /// its authentication method `private_key_jwt`, `tls_client_auth` or
+    /// `self_signed_tls_client_auth` (§5.2.2-14); PS256 or ES256 for its ID tokens (registered
+    /// explicitly: the default is RS256), request objects and assertions (§8.6); https redirect
+    /// URIs (§5.2.2-20).
+    ///
+    /// # Errors
+    ///
+    /// [`Reject::FapiClientMetadata`].
+    pub fn check_fapi(&self) -> Result<(), Reject> {
+        let metadata = self.metadata();
+        let method_ok = matches!(
+            self.auth_method(),
+            TokenEndpointAuthMethod::PrivateKeyJwt
+                | TokenEndpointAuthMethod::TlsClientAuth
+                | TokenEndpointAuthMethod::SelfSignedTlsClientAuth
+        );
+        let alg_ok = |alg: Option<&str>| {
+            alg.is_none_or(|alg| FAPI_ALGORITHMS.iter().any(|a| a.as_str() == alg))
+        };
+        let https = (self.redirect_uris().iter()).all(|uri| uri.as_str().starts_with("https://"));
+        let conforming = method_ok
+            && FAPI_ALGORITHMS.contains(&self.id_token_alg())
+            && alg_ok(metadata.request_object_signing_alg.as_deref())
+            && alg_ok(metadata.token_endpoint_auth_signing_alg.as_deref())
+            && https;
+        if conforming {
+            Ok(())
+        } else {
+            Err(Reject::FapiClientMetadata)
+        }
     }
 
     /// The client id.

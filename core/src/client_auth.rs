@@ -459,6 +459,11 @@ impl PendingAssertion {
         context: &AuthContext<'_>,
     ) -> Result<ReplayCheck, EndpointError> {
         let fail = |reject| EndpointError::new(reject, false);
+        // The FAPI profile allows PS256 and ES256 only (§8.6).
+        let fapi = crate::fapi::applies(&self.client, context.config);
+        if fapi && !crate::fapi::algorithm_allowed(&self.assertion.header.alg) {
+            return Err(fail(Reject::AssertionAlgorithmRefused));
+        }
         let expires_at = self.check_claims(context).map_err(fail)?;
         let keys = ClientKeys {
             jwks: self.client.jwks().or(fetched),

@@ -111,6 +111,9 @@ pub struct Config {
     ///
     /// [`Presented::with_certificate`]: crate::binding::Presented::with_certificate
     pub mutual_tls: bool,
+    /// Every client is in the FAPI 1.0 Advanced profile ([`fapi`](crate::fapi)); per client
+    /// with the `fapi1_advanced` metadata. Default `false`.
+    pub fapi1_advanced: bool,
     /// Where the host serves the mutual-TLS variants of the endpoints, if elsewhere than the
     /// plain ones (`mtls_endpoint_aliases`, RFC 8705 §5): absolute URLs by endpoint metadata
     /// name, e.g. `("token_endpoint", "https://mtls.op.example/token")`. Client assertions may
@@ -250,6 +253,7 @@ impl Config {
             dpop_proof_window: 60,
             dpop_nonce_key: None,
             mutual_tls: false,
+            fapi1_advanced: false,
             mtls_endpoint_aliases: Vec::new(),
             assertion_max_lifetime: 300,
             clock_skew: 30,

@@ -47,6 +47,26 @@ pub enum Reject {
     /// The client's tokens are bound to its certificate, and the request came without one
     /// (RFC 8705 §3): `invalid_request`.
     CertificateRequired,
+    /// A client registered in the FAPI 1.0 Advanced profile whose metadata breaks it
+    /// ([`Client::check_fapi`](crate::Client::check_fapi)): `invalid_client_metadata`.
+    FapiClientMetadata,
+    /// A client in the FAPI profile (by the configuration) whose registration breaks it:
+    /// `unauthorized_client`.
+    FapiClientNotConforming,
+    /// The FAPI profile requires a signed request object or a pushed request (§5.2.2-1).
+    FapiRequestObjectRequired,
+    /// The FAPI profile's hybrid variant requires `response_type=code id_token` (§5.2.2-2).
+    FapiResponseTypeRequired,
+    /// The FAPI profile requires an https redirect URI (§5.2.2-20).
+    FapiRedirectUriInsecure,
+    /// The FAPI profile requires PKCE with `S256` for pushed requests (§5.2.2-18).
+    FapiPkceRequired,
+    /// A FAPI request object without `exp`, `nbf` or `aud`, with an `nbf` over 60 minutes old
+    /// or living over 60 minutes (§5.2.2-13, -15, -17): `invalid_request_object`.
+    FapiRequestObjectClaims,
+    /// The FAPI profile requires sender-constrained access tokens: a DPoP proof or a client
+    /// certificate at the token endpoint (§5.2.2-5).
+    FapiSenderConstraintRequired,
     /// `dpop_jkt` is not a JWK SHA-256 thumbprint (RFC 9449 §10).
     DpopJktMalformed,
     /// The DPoP key of the token request is not the one the code (`dpop_jkt`) or refresh
@@ -365,6 +385,8 @@ impl Reject {
             }
             Self::CertificateMismatch | Self::DpopKeyMismatch => C::InvalidGrant,
             Self::TokenBindingMismatch => C::InvalidToken,
+            Self::FapiClientNotConforming => C::UnauthorizedClient,
+            Self::FapiRequestObjectClaims => C::InvalidRequestObject,
             Self::DpopNonceRequired => C::UseDpopNonce,
             Self::RequestObjectAlgorithmRefused
             | Self::RequestObjectAudienceMismatch
@@ -401,6 +423,7 @@ impl Reject {
             | Self::ClientSecretUnexpected
             | Self::FrontChannelLifetimeInvalid
             | Self::DpopFrontChannelToken
+            | Self::FapiClientMetadata
             | Self::TlsClientAuthNameInvalid
             | Self::GrantTypesInconsistent
             | Self::JwksConflict
@@ -425,6 +448,11 @@ impl Reject {
             | Self::CodeVerifierMalformed
             | Self::DpopJktMalformed
             | Self::CertificateRequired
+            | Self::FapiRequestObjectRequired
+            | Self::FapiResponseTypeRequired
+            | Self::FapiRedirectUriInsecure
+            | Self::FapiPkceRequired
+            | Self::FapiSenderConstraintRequired
             | Self::GrantTypeMissing
             | Self::IdTokenHintInvalid
             | Self::IntrospectionTokenMissing
@@ -473,6 +501,22 @@ impl Reject {
                 "the client certificate does not authenticate the client"
             }
             Self::CertificateRequired => "this client must present its TLS client certificate",
+            Self::FapiClientMetadata => {
+                "the FAPI profile needs private_key_jwt or mutual TLS, PS256 or ES256, https"
+            }
+            Self::FapiClientNotConforming => "the client's registration does not conform to FAPI",
+            Self::FapiRequestObjectRequired => {
+                "the FAPI profile requires a signed request object or a pushed request"
+            }
+            Self::FapiResponseTypeRequired => "the FAPI profile requires code id_token",
+            Self::FapiRedirectUriInsecure => "the FAPI profile requires an https redirect URI",
+            Self::FapiPkceRequired => "pushed FAPI requests require PKCE with S256",
+            Self::FapiRequestObjectClaims => {
+                "the FAPI request object needs aud, nbf at most 60 min old, exp within 60 min"
+            }
+            Self::FapiSenderConstraintRequired => {
+                "the FAPI profile requires a DPoP proof or a client certificate"
+            }
             Self::DpopFrontChannelToken => {
                 "dpop_bound_access_tokens excludes response types that return an access token"
             }

@@ -27,6 +27,7 @@ pub mod config;
 pub mod discovery;
 pub mod dpop;
 pub mod error;
+pub mod fapi;
 mod id_token;
 pub mod introspection;
 pub mod jose;

@@ -330,8 +330,16 @@ impl RequestObject {
         if client.id() != &self.client_id {
             return Err(show(Reject::RequestObjectClientMismatch));
         }
+        // The FAPI profile's algorithms (§8.6) before any key is looked for.
+        let fapi = crate::fapi::applies(client, context.config);
+        if fapi && !crate::fapi::algorithm_allowed(&self.header.alg) {
+            return Err(show(Reject::RequestObjectAlgorithmRefused));
+        }
         self.check_signature(client, fetched, context)
             .map_err(show)?;
+        if fapi {
+            self.check_fapi(context).map_err(show)?;
+        }
         let jti = self.check_claims(context).map_err(show)?;
         let pairs = self.parameters().map_err(show)?;
         Ok(VerifiedRequest {
@@ -383,6 +391,14 @@ impl RequestObject {
             JwsFailure::UnknownKey => Reject::RequestObjectKeyUnknown,
             JwsFailure::Signature => Reject::RequestObjectSignatureInvalid,
         })
+    }
+
+    /// The FAPI profile's claims rules for request objects: `exp`, `nbf` and `aud` present,
+    /// within 60 minutes ([`fapi::check_request_object`](crate::fapi)).
+    fn check_fapi(&self, context: &ObjectContext<'_>) -> Result<(), Reject> {
+        let time = |name: &str| self.claims.get(name).and_then(Value::as_u64);
+        let has_aud = self.claims.contains_key("aud");
+        crate::fapi::check_request_object(time("exp"), time("nbf"), has_aud, context.now.as_secs())
     }
 
     /// The claim checks; the `jti` to record and until when, if the object has one.

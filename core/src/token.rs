@@ -118,10 +118,16 @@ impl PendingGrant {
         }
         mint.signer(client.client().id_token_alg())
             .map_err(|r| client.error(r))?;
+        // The FAPI profile's client authentication methods and algorithms (§5.2.2-14, §8.6).
+        let fapi = crate::fapi::applies(client.client(), mint.config);
+        if fapi && client.client().check_fapi().is_err() {
+            return Err(client.error(Reject::FapiClientNotConforming));
+        }
         Ok(AuthenticatedTokenRequest {
             client,
             grant,
             proved: Confirmation::default(),
+            fapi,
         })
     }
 }
@@ -182,6 +188,8 @@ pub struct AuthenticatedTokenRequest {
     /// What the request proved it holds: a DPoP key (RFC 9449 §5), a client certificate
     /// (RFC 8705 §3).
     proved: Confirmation,
+    /// Whether the client is in the FAPI profile (its tokens must be sender-constrained).
+    fapi: bool,
 }
 
 impl AuthenticatedTokenRequest {
@@ -201,7 +209,9 @@ impl AuthenticatedTokenRequest {
     ///
     /// [`Reject::DpopProofRequired`] without a proof from a client registered with
     /// `dpop_bound_access_tokens` (RFC 9449 §5.2); [`Reject::CertificateRequired`] without a
-    /// certificate from one registered with `tls_client_certificate_bound_access_tokens`.
+    /// certificate from one registered with `tls_client_certificate_bound_access_tokens`;
+    /// [`Reject::FapiSenderConstraintRequired`] with neither from a client in the FAPI profile
+    /// (§5.2.2-5).
     pub fn with_binding(
         mut self,
         proof: Option<crate::dpop::VerifiedProof>,
@@ -213,6 +223,10 @@ impl AuthenticatedTokenRequest {
         }
         if certificate.is_none() && client.binds_certificate() {
             return Err(self.client.error(Reject::CertificateRequired));
+        }
+        if self.fapi {
+            crate::fapi::check_sender_constraint(proof.is_some(), certificate.is_some())
+                .map_err(|r| self.client.error(r))?;
         }
         self.proved = Confirmation {
             jkt: proof.map(|p| p.jkt().into()),
@@ -853,7 +867,8 @@ fn mint_tokens(
     // The DPoP key always; the certificate for clients that asked (RFC 8705 §3.4).
     let confirmation = Confirmation {
         jkt: facts.proved.jkt.clone(),
-        x5t_s256: (facts.proved.x5t_s256.clone()).filter(|_| client.binds_certificate()),
+        x5t_s256: (facts.proved.x5t_s256.clone())
+            .filter(|_| client.binds_certificate() || crate::fapi::applies(client, config)),
     };
     let token_facts = TokenFacts {
         subject: sub.as_str(),
