@@ -27,6 +27,7 @@ use crate::clock::UnixTime;
 use crate::config::{AuthTimePolicy, Config};
 use crate::error::Reject;
 use crate::id_token::{AuthEvent, Hashed};
+use crate::session::{SessionGrant, SessionId, session_state};
 use crate::jose::sign_jwt;
 use crate::mint::Mint;
 use crate::pairwise::SectorKey;
@@ -429,6 +430,11 @@ pub struct Approval {
     /// host obtained otherwise); `Some(false)` never. Only ever to clients registered with the
     /// `refresh_token` grant, and never in the front channel.
     pub refresh_token: Option<bool>,
+    /// The OP session the End-User authenticated in ([`session`](crate::session)): the grant
+    /// is recorded with it (for logout), its ID tokens carry it as `sid`, and with Session
+    /// Management on, the response carries `session_state`. `None`: no session (no logout
+    /// will find the grant).
+    pub sid: Option<SessionId>,
 }
 
 impl Approval {
@@ -442,7 +448,15 @@ impl Approval {
             amr: Vec::new(),
             granted_scope: None,
             refresh_token: None,
+            sid: None,
         }
+    }
+
+    /// Names the OP session the approval is made in (see [`Approval::sid`]).
+    #[must_use]
+    pub fn with_session(mut self, sid: SessionId) -> Self {
+        self.sid = Some(sid);
+        self
     }
 
     /// Decides whether the grant gets a refresh token (see [`Approval::refresh_token`]).
@@ -484,6 +498,9 @@ pub struct Approved {
     pub code: CodeRecord,
     /// The front-channel access token's record (`code token`, `code id_token token`).
     pub front_channel_token: Option<AccessTokenRecord>,
+    /// The session the grant joins, recorded before the response leaves
+    /// ([`Storage::add_session_grant`](crate::Storage::add_session_grant)).
+    pub session: Option<(SessionId, SessionGrant)>,
 }
 
 impl Approved {
@@ -961,6 +978,7 @@ impl BoundRequest {
                 nonce: self.nonce.as_ref().map(Nonce::as_str),
                 acr: approval.acr.as_deref(),
                 amr: &approval.amr,
+                sid: approval.sid.as_ref().map(SessionId::as_str),
             };
             let hashed = Hashed {
                 code: Some(code.expose()),
@@ -987,6 +1005,12 @@ impl BoundRequest {
         if let Some(state) = &self.state {
             response.set("state", state.as_str());
         }
+        if let (Some(_), Some(sid)) = (&config.check_session_iframe, &approval.sid) {
+            let salt = crate::secret::random_token(mint.rng).map_err(|_| fail(Reject::ServerError))?;
+            let origin = crate::session::origin_of(self.redirect_uri.as_str()).unwrap_or_default();
+            let state = session_state(self.client_id.as_str(), &origin, &sid.browser_state(), &salt[..22]);
+            response.set("session_state", state);
+        }
         response.set("iss", config.issuer.as_str());
 
         let front_channel_token = front_token.map(|token| AccessTokenRecord {
@@ -1000,6 +1024,15 @@ impl BoundRequest {
             audience: Vec::new(),
             claims: self.claims.clone(),
             pairwise_subject: pairwise_subject.clone(),
+        });
+        let session = approval.sid.clone().map(|sid| {
+            let grant = SessionGrant {
+                grant_id: grant_id.clone(),
+                client_id: self.client_id.clone(),
+                subject: sub.clone(),
+                offline: refresh_token && scope.contains("offline_access"),
+            };
+            (sid, grant)
         });
         let code = CodeRecord {
             digest: code.digest(),
@@ -1021,11 +1054,13 @@ impl BoundRequest {
             pairwise_subject,
             refresh_token,
             resources: self.resources,
+            sid: approval.sid,
         };
         Ok(Approved {
             response,
             code,
             front_channel_token,
+            session,
         })
     }
 }

@@ -249,6 +249,23 @@ pub struct ClientMetadata {
     /// identifier (Registration §5); without one, its redirect URIs must share one host.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sector_identifier_uri: Option<String>,
+    /// URLs the End-User may be sent to after an RP-initiated logout, each matched exactly
+    /// (RP-Initiated Logout 1.0 §3.1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Where logout tokens are POSTed (Back-Channel Logout 1.0 §2.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Whether logout tokens to this client must carry `sid` (Back-Channel Logout 1.0 §2.2).
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    pub backchannel_logout_session_required: bool,
+    /// The page the OP's logout page frames to log the End-User out of this client
+    /// (Front-Channel Logout 1.0 §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_uri: Option<String>,
+    /// Whether that page gets `iss` and `sid` as query parameters (Front-Channel Logout 1.0 §2).
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    pub frontchannel_logout_session_required: bool,
     /// Extension: the format of the access tokens issued to this client: `opaque` (the
     /// default) or `jwt` (RFC 9068).
     #[serde(default)]
@@ -616,6 +633,7 @@ impl Client {
         if metadata.front_channel_token_lifetime == Some(0) {
             return Err(Reject::FrontChannelLifetimeInvalid);
         }
+        crate::logout::check_client_metadata(&metadata)?;
         let sector = sector_identifier(&metadata, &redirect_uris)?;
         let id_token_alg = metadata
             .id_token_signed_response_alg

@@ -80,6 +80,21 @@ pub struct ProviderMetadata {
     pub require_pushed_authorization_requests: bool,
     /// RFC 9207: every authorization response carries `iss`.
     pub authorization_response_iss_parameter_supported: bool,
+    /// The end-session endpoint (RP-Initiated Logout 1.0 §2.1).
+    pub end_session_endpoint: String,
+    /// Front-Channel Logout 1.0 §3: the logout page frames clients' `frontchannel_logout_uri`.
+    pub frontchannel_logout_supported: bool,
+    /// Front-Channel Logout 1.0 §3: `iss` and `sid` are passed to those pages on request, and
+    /// ID tokens carry `sid`.
+    pub frontchannel_logout_session_supported: bool,
+    /// Back-Channel Logout 1.0 §2.1: logout tokens are delivered (only with a
+    /// [`LogoutSender`](crate::LogoutSender)).
+    pub backchannel_logout_supported: bool,
+    /// Back-Channel Logout 1.0 §2.1: logout tokens and ID tokens carry `sid`.
+    pub backchannel_logout_session_supported: bool,
+    /// Session Management 1.0 §3.3: the OP iframe, when Session Management is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_session_iframe: Option<String>,
 }
 
 impl ProviderMetadata {
@@ -166,6 +181,12 @@ impl ProviderMetadata {
                 .clone(),
             require_pushed_authorization_requests: config.require_pushed_authorization_requests,
             authorization_response_iss_parameter_supported: true,
+            end_session_endpoint: config.end_session_endpoint.clone(),
+            frontchannel_logout_supported: true,
+            frontchannel_logout_session_supported: true,
+            backchannel_logout_supported: false,
+            backchannel_logout_session_supported: false,
+            check_session_iframe: config.check_session_iframe.clone(),
         }
     }
 

@@ -30,6 +30,7 @@ mod id_token;
 pub mod introspection;
 pub mod jose;
 pub mod keys;
+pub mod logout;
 pub mod mint;
 pub mod pairwise;
 pub mod par;
@@ -41,6 +42,7 @@ pub mod request_object;
 pub mod response;
 pub mod revocation;
 pub mod secret;
+pub mod session;
 pub mod signer;
 pub mod storage;
 pub mod token;
@@ -70,6 +72,7 @@ pub use introspection::{Introspection, IntrospectionRequest};
 #[cfg(feature = "std")]
 pub use keys::SharedKeys;
 pub use keys::{KeySet, KeySource, KeyState, KeysGuard};
+pub use logout::{LoggedOut, LogoutRequest, LogoutSender, SendError};
 pub use mint::Mint;
 pub use pairwise::{PairwiseSecret, SectorFetcher};
 pub use par::{PushRequest, PushedResponse};
@@ -80,6 +83,7 @@ pub use random::{RandomError, SecureRandom};
 pub use response::{AuthorizationResponse, AuthorizeError, Disposition};
 pub use revocation::RevocationRequest;
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken, SecretDigest};
+pub use session::{EndedSession, LogoutPolicy, SessionGrant, SessionId, SessionRecord};
 pub use signer::{HashAlgorithm, Jwk, JwkSet, JwsAlgorithm, SignError, Signer};
 pub use storage::{
     AccessTokenRecord, CodeRecord, Insertion, PushedRequestRecord, REVOCATION_GRACE_SECS,

@@ -381,6 +381,7 @@ impl CodeRedemption {
             claims: &record.claims,
             host,
             pairwise_subject: record.pairwise_subject.as_ref(),
+            sid: record.sid.as_ref(),
             chain_expires_at: mint
                 .config
                 .refresh_token_max_lifetime
@@ -525,6 +526,7 @@ impl RefreshRequest {
             claims: &record.claims,
             host,
             pairwise_subject: record.pairwise_subject.as_ref(),
+            sid: record.sid.as_ref(),
             chain_expires_at: record.chain_expires_at,
         };
         let mut issued = mint_tokens(&facts, true, client, mint)?;
@@ -732,6 +734,8 @@ struct GrantFacts<'a> {
     host: Option<&'a Claims>,
     /// The `sub` the client sees, when pairwise (OIDC Core §8.1).
     pairwise_subject: Option<&'a Subject>,
+    /// The OP session of the grant (the ID token's `sid`).
+    sid: Option<&'a crate::session::SessionId>,
     /// The end of the refresh-token chain (absolute lifetime), if capped.
     chain_expires_at: Option<crate::clock::UnixTime>,
 }
@@ -812,6 +816,7 @@ fn mint_tokens(
             nonce: facts.nonce,
             acr: facts.acr,
             amr: facts.amr,
+            sid: facts.sid.map(crate::session::SessionId::as_str),
         };
         let hashed = Hashed {
             access_token: Some(access.expose()),
@@ -863,6 +868,7 @@ fn mint_tokens(
         resources: facts.grant_resources.to_vec(),
         claims: facts.claims.clone(),
         pairwise_subject: facts.pairwise_subject.cloned(),
+        sid: facts.sid.cloned(),
     });
     let response = TokenResponse {
         access_token: access.expose().to_string(),

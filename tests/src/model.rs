@@ -259,6 +259,7 @@ impl Model {
             resources: Vec::new(),
             claims: ClaimsRequest::default(),
             pairwise_subject: None,
+            sid: None,
         };
         self.grants.push(ModelGrant {
             id: grant_id,
@@ -307,6 +308,7 @@ impl Model {
             resources: Vec::new(),
             claims: ClaimsRequest::default(),
             pairwise_subject: None,
+            sid: None,
         }
     }
 

@@ -151,6 +151,8 @@ mod ops;
 mod postgres;
 #[cfg(feature = "postgres")]
 pub use postgres::PING_AFTER_IDLE;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sessions;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -192,7 +194,7 @@ pub const MAX_ATTEMPTS: u32 = 5;
 /// Sealed: what differs between the databases — the statement that opens a write transaction,
 /// the migrations, which errors may be retried, and the four writes that change a grant's
 /// members — is a private supertrait, and everything else is written once, for every backend.
-pub trait Backend: dialect::Dialect {}
+pub trait Backend: dialect::Dialect + sessions::SessionOps {}
 
 /// A [`Storage`](oidc_hybrid::Storage) in a SQL database, over a `sqlx` connection pool.
 ///
