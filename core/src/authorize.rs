@@ -27,7 +27,6 @@ use crate::clock::UnixTime;
 use crate::config::{AuthTimePolicy, Config};
 use crate::error::Reject;
 use crate::id_token::{AuthEvent, Hashed};
-use crate::session::{SessionGrant, SessionId, session_state};
 use crate::jose::sign_jwt;
 use crate::mint::Mint;
 use crate::pairwise::SectorKey;
@@ -36,6 +35,7 @@ use crate::pkce::CodeChallenge;
 use crate::request_object::{RequestOrigin, RequestParams};
 use crate::response::{AuthorizationResponse, AuthorizeError};
 use crate::secret::{AccessToken, AuthorizationCode};
+use crate::session::{SessionGrant, SessionId, session_state};
 use crate::signer::{JwsAlgorithm, Signer};
 use crate::storage::{AccessTokenRecord, CodeRecord};
 use crate::value::{
@@ -382,6 +382,81 @@ impl Session {
     #[must_use]
     pub const fn new(subject: Subject, auth_time: UnixTime) -> Self {
         Self { subject, auth_time }
+    }
+}
+
+/// How the End-User is authenticated in the host's session: who, when, and how.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct Authentication {
+    /// The End-User (the `sub` of the ID tokens).
+    pub subject: Subject,
+    /// When they last actively authenticated (`auth_time`).
+    pub auth_time: UnixTime,
+    /// The authentication context class satisfied, if any (`acr`).
+    pub acr: Option<String>,
+    /// The authentication methods used (`amr`, RFC 8176), e.g. `pwd`.
+    pub amr: Vec<String>,
+    /// The host's refresh-token decision for the approvals it leads to
+    /// ([`Approval::refresh_token`]; `None`: OIDC Core §11).
+    pub refresh_token: Option<bool>,
+    /// The OP session it belongs to ([`Provider::begin_session`](crate::Provider)), carried
+    /// into every approval: `sid` in ID tokens, the grant recorded for logout.
+    pub sid: Option<SessionId>,
+}
+
+impl Authentication {
+    /// `subject`, authenticated at `auth_time`.
+    #[must_use]
+    pub fn new(subject: Subject, auth_time: UnixTime) -> Self {
+        Self {
+            subject,
+            auth_time,
+            acr: None,
+            amr: Vec::new(),
+            refresh_token: None,
+            sid: None,
+        }
+    }
+
+    /// Names its OP session.
+    #[must_use]
+    pub fn with_session(mut self, sid: SessionId) -> Self {
+        self.sid = Some(sid);
+        self
+    }
+
+    /// Sets the `acr`.
+    #[must_use]
+    pub fn with_acr(mut self, acr: impl Into<String>) -> Self {
+        self.acr = Some(acr.into());
+        self
+    }
+
+    /// Sets the `amr`.
+    #[must_use]
+    pub fn with_amr<I: IntoIterator<Item = T>, T: Into<String>>(mut self, amr: I) -> Self {
+        self.amr = amr.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The core's view of this authentication, for [`BoundRequest::next_step`].
+    #[must_use]
+    pub fn session(&self) -> Session {
+        Session::new(self.subject.clone(), self.auth_time)
+    }
+
+    /// An approval for this authentication, granting the requested scope.
+    #[must_use]
+    pub fn approval(&self) -> Approval {
+        let mut approval =
+            Approval::new(self.subject.clone(), self.auth_time).with_amr(self.amr.iter().cloned());
+        if let Some(acr) = &self.acr {
+            approval = approval.with_acr(acr.clone());
+        }
+        approval.refresh_token = self.refresh_token;
+        approval.sid.clone_from(&self.sid);
+        approval
     }
 }
 
@@ -1006,9 +1081,15 @@ impl BoundRequest {
             response.set("state", state.as_str());
         }
         if let (Some(_), Some(sid)) = (&config.check_session_iframe, &approval.sid) {
-            let salt = crate::secret::random_token(mint.rng).map_err(|_| fail(Reject::ServerError))?;
+            let salt =
+                crate::secret::random_token(mint.rng).map_err(|_| fail(Reject::ServerError))?;
             let origin = crate::session::origin_of(self.redirect_uri.as_str()).unwrap_or_default();
-            let state = session_state(self.client_id.as_str(), &origin, &sid.browser_state(), &salt[..22]);
+            let state = session_state(
+                self.client_id.as_str(),
+                &origin,
+                &sid.browser_state(),
+                &salt[..22],
+            );
             response.set("session_state", state);
         }
         response.set("iss", config.issuer.as_str());

@@ -55,7 +55,7 @@ pub struct Config {
     pub jwks_uri: String,
     /// The revocation endpoint URL (RFC 7009).
     pub revocation_endpoint: String,
-    /// The end-session endpoint URL (RP-Initiated Logout 1.0 §2), default `{issuer}/logout`.
+    /// The end-session endpoint URL (RP-Initiated Logout 1.0 §2), default `{issuer}/end_session`.
     pub end_session_endpoint: String,
     /// The `check_session_iframe` URL (Session Management 1.0 §3.3). `None` (the default):
     /// Session Management is off — no `session_state` in authorization responses, nothing in
@@ -240,7 +240,7 @@ impl Config {
             userinfo_endpoint: format!("{issuer}/userinfo"),
             jwks_uri: format!("{issuer}/jwks"),
             revocation_endpoint: format!("{issuer}/revoke"),
-            end_session_endpoint: format!("{issuer}/logout"),
+            end_session_endpoint: format!("{issuer}/end_session"),
             check_session_iframe: None,
             session_idle_lifetime: 12 * 3600,
             session_max_lifetime: 7 * 24 * 3600,
@@ -367,6 +367,21 @@ impl Config {
     }
 }
 
+/// The route path a configured URL is served at: the path of the absolute URL `url`, without
+/// query or fragment (`/` if it has none). An issuer `https://idp.example/tenant` puts the
+/// token endpoint at `/tenant/token`; a host mounts its own pages under the same prefix.
+#[must_use]
+pub fn route_path(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = rest.find('/').map_or("/", |i| &rest[i..]);
+    let path = path.split(['?', '#']).next().unwrap_or("/");
+    if path.is_empty() {
+        "/".into()
+    } else {
+        path.into()
+    }
+}
+
 /// The ID token's claims and the standard claims (OIDC Core §2, §5.1).
 fn default_claims_supported() -> Vec<String> {
     let mut claims: Vec<String> = [
@@ -458,5 +473,19 @@ impl NonceKey {
 impl core::fmt::Debug for NonceKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("NonceKey(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod route_tests {
+    use super::route_path;
+
+    #[test]
+    fn paths_of_urls() {
+        assert_eq!(route_path("https://idp.example/token"), "/token");
+        assert_eq!(route_path("https://idp.example/t/a/token"), "/t/a/token");
+        assert_eq!(route_path("http://127.0.0.1:8080/jwks"), "/jwks");
+        assert_eq!(route_path("https://idp.example"), "/");
+        assert_eq!(route_path("https://idp.example/x?y#z"), "/x");
     }
 }

@@ -50,7 +50,8 @@ pub mod userinfo;
 pub mod value;
 
 pub use authorize::{
-    Approval, Approved, AuthorizeRequest, BoundRequest, Consent, DisplayMode, Session, Step,
+    Approval, Approved, Authentication, AuthorizeRequest, BoundRequest, Consent, DisplayMode,
+    Session, Step,
 };
 pub use claims::{ClaimsQuery, ClaimsRequest, ClaimsTarget};
 pub use client::{

@@ -140,7 +140,12 @@ impl EndSessionRequest {
             post_logout_redirect_uri: text("post_logout_redirect_uri")?,
             state: text("state")?,
             ui_locales: text("ui_locales")?
-                .map(|l| l.split(' ').filter(|t| !t.is_empty()).map(String::from).collect())
+                .map(|l| {
+                    l.split(' ')
+                        .filter(|t| !t.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
                 .unwrap_or_default(),
         })
     }
@@ -178,7 +183,9 @@ impl EndSessionRequest {
         issuer: &str,
     ) -> Result<LogoutRequest, Reject> {
         let hint = match self.id_token_hint.as_deref() {
-            Some(hint) => Some(verified_hint(hint, keys, issuer).ok_or(Reject::IdTokenHintInvalid)?),
+            Some(hint) => {
+                Some(verified_hint(hint, keys, issuer).ok_or(Reject::IdTokenHintInvalid)?)
+            }
             None => None,
         };
         if self.client_id.is_some() && client.is_none() {
@@ -248,7 +255,9 @@ impl HintClaims {
             return Some(azp.clone());
         }
         let audiences = self.audiences();
-        (audiences.len() == 1).then(|| audiences.into_iter().next()).flatten()
+        (audiences.len() == 1)
+            .then(|| audiences.into_iter().next())
+            .flatten()
     }
 }
 
@@ -405,7 +414,9 @@ pub fn logout_token(
         iss: mint.config.issuer.clone(),
         aud: client.id().as_str().into(),
         iat: mint.now,
-        exp: mint.now.saturating_add_secs(mint.config.logout_token_lifetime),
+        exp: mint
+            .now
+            .saturating_add_secs(mint.config.logout_token_lifetime),
         jti: random_token(mint.rng).map_err(|_| Reject::ServerError)?,
         events,
         sub: grant.subject.as_str().into(),
@@ -592,13 +603,20 @@ pub const CHECK_SESSION_HTML: &str = concat!(
     "</script></body></html>"
 );
 
-/// The Content-Security-Policy of [`CHECK_SESSION_HTML`]: only its own script runs.
+/// The Content-Security-Policy of [`CHECK_SESSION_HTML`]: only its own script runs, and any
+/// page may frame it (the clients' pages do, Session Management 1.0 §3.3).
 #[must_use]
 pub fn check_session_csp() -> String {
     let script = include_str!("logout/check_session.js");
     let hash = Base64::encode_string(&Sha256::digest(script.as_bytes()));
-    format!("default-src 'none'; script-src 'sha256-{hash}'; base-uri 'none'; form-action 'none'")
+    format!(
+        "default-src 'none'; script-src 'sha256-{hash}'; base-uri 'none'; form-action 'none'; \
+         frame-ancestors *"
+    )
 }
+
+/// What the logout page shows while the clients' pages load.
+pub const SIGNED_OUT_HTML: &str = "<p>You are signed out.</p>";
 
 #[cfg(test)]
 mod tests {

@@ -228,7 +228,9 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 pub fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     if scheme.is_empty() || authority.is_empty() {
         return None;
     }
@@ -260,9 +262,18 @@ mod tests {
     #[test]
     fn origins() {
         let o = |u| origin_of(u);
-        assert_eq!(o("https://RP.example/cb?x#y").as_deref(), Some("https://rp.example"));
-        assert_eq!(o("http://127.0.0.1:8080/cb").as_deref(), Some("http://127.0.0.1:8080"));
-        assert_eq!(o("https://u:p@rp.example/").as_deref(), Some("https://rp.example"));
+        assert_eq!(
+            o("https://RP.example/cb?x#y").as_deref(),
+            Some("https://rp.example")
+        );
+        assert_eq!(
+            o("http://127.0.0.1:8080/cb").as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(
+            o("https://u:p@rp.example/").as_deref(),
+            Some("https://rp.example")
+        );
         assert_eq!(o("nope"), None);
     }
 

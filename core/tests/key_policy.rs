@@ -9,10 +9,10 @@ use core::ops::Range;
 use oidc_hybrid::signer::JwkKey;
 use oidc_hybrid::storage::model::ImmediateStorage;
 use oidc_hybrid::{
-    AccessTokenRecord, Client, ClientId, Clock, CodeRecord, Config, ConfigError, GrantId,
-    Insertion, Jwk, JwsAlgorithm, Provider, PushedRequestRecord, RandomError, Redemption,
+    AccessTokenRecord, Client, ClientId, Clock, CodeRecord, Config, ConfigError, EndedSession,
+    GrantId, Insertion, Jwk, JwsAlgorithm, Provider, PushedRequestRecord, RandomError, Redemption,
     RefreshLookup, RefreshTokenRecord, Rotation, Rs256Policy, SecretDigest, SecureRandom,
-    SignError, Signer, UnixTime, EndedSession, SessionGrant, SessionId, SessionRecord,
+    SessionGrant, SessionId, SessionRecord, SignError, Signer, UnixTime,
 };
 
 const ISSUER: &str = "https://op.example";

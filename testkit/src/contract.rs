@@ -1506,7 +1506,10 @@ pub async fn session_lifecycle<S: Storage + 'static>(fx: &Fixture<S>) {
     let record = session("sid-1", T0 + 100, T0 + 1000);
     let sid = record.sid.clone();
     assert!(ok!(s.create_session(&record)), "new");
-    assert!(!ok!(s.create_session(&session("sid-1", T0 + 5, T0 + 5))), "id taken");
+    assert!(
+        !ok!(s.create_session(&session("sid-1", T0 + 5, T0 + 5))),
+        "id taken"
+    );
     let touched = ok!(s.touch_session(&sid, at(T0 + 50), at(T0 + 150)));
     let mut expected = record.clone();
     expected.expires_at = at(T0 + 150);
@@ -1514,17 +1517,26 @@ pub async fn session_lifecycle<S: Storage + 'static>(fx: &Fixture<S>) {
     let capped = ok!(s.touch_session(&sid, at(T0 + 100), at(T0 + 5000)));
     expected.expires_at = at(T0 + 1000);
     assert_eq!(capped, Some(expected.clone()), "never past ends_at");
-    let (a, b) = (session_grant("g-a", "rs-basic", false), session_grant("g-b", "es-post", true));
+    let (a, b) = (
+        session_grant("g-a", "rs-basic", false),
+        session_grant("g-b", "es-post", true),
+    );
     assert!(ok!(s.add_session_grant(&sid, &a, at(T0 + 101))));
     assert!(ok!(s.add_session_grant(&sid, &b, at(T0 + 102))));
-    assert!(ok!(s.add_session_grant(&sid, &a, at(T0 + 103))), "again: no change");
+    assert!(
+        ok!(s.add_session_grant(&sid, &a, at(T0 + 103))),
+        "again: no change"
+    );
     assert_eq!(
         ok!(s.session_grants(&sid, at(T0 + 104))),
         vec![a.clone(), b.clone()]
     );
     let unknown = SessionId::new("nobody").expect("sid");
     assert_eq!(ok!(s.session_grants(&unknown, at(T0))), vec![]);
-    assert!(!ok!(s.add_session_grant(&unknown, &a, at(T0))), "unknown session");
+    assert!(
+        !ok!(s.add_session_grant(&unknown, &a, at(T0))),
+        "unknown session"
+    );
     assert_eq!(ok!(s.touch_session(&unknown, at(T0), at(T0 + 1))), None);
     let ended = ok!(s.end_session(&sid, at(T0 + 105))).expect("ended once");
     assert_eq!(ended.record, expected);
@@ -1553,7 +1565,11 @@ pub async fn session_expiry_boundary<S: Storage + 'static>(fx: &Fixture<S>) {
     assert_eq!(ok!(s.sweep_expired(at(T0 + 9))), 0, "still live");
     assert!(ok!(s.sweep_expired(at(T0 + 10))) >= 1, "swept");
     assert!(ok!(s.create_session(&other)), "its id is free again");
-    assert_eq!(ok!(s.session_grants(&other.sid, at(T0))), vec![], "no grant left behind");
+    assert_eq!(
+        ok!(s.session_grants(&other.sid, at(T0))),
+        vec![],
+        "no grant left behind"
+    );
 }
 
 /// Of `CONCURRENCY` simultaneous logouts of one session exactly one gets it (and notifies its
@@ -1607,7 +1623,10 @@ pub async fn concurrent_grants_and_logout_lose_no_grant<S: Storage + 'static>(fx
         }
         let ended = ended.expect("the one logout ends the live session");
         for grant in &added {
-            assert!(ended.grants.contains(grant), "round {round}: {grant:?} missed");
+            assert!(
+                ended.grants.contains(grant),
+                "round {round}: {grant:?} missed"
+            );
         }
         assert_eq!(ended.grants.len(), added.len(), "round {round}");
     }

@@ -86,8 +86,8 @@ mod tables;
 use core::fmt;
 use core::ops::Range;
 
-use oidc_hybrid::storage::model::{self, ImmediateStorage};
 use alloc::vec::Vec;
+use oidc_hybrid::storage::model::{self, ImmediateStorage};
 
 use oidc_hybrid::{
     AccessTokenRecord, Client, ClientId, CodeRecord, EndedSession, GrantId, Insertion,

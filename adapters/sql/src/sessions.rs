@@ -200,7 +200,10 @@ where
             .iter()
             .map(|(record, _)| from_json("session_grants", record))
             .collect::<Result<Vec<SessionGrant>, SqlError>>()?;
-        Ok(Some(EndedSession::new(record_at(&record, expires_at)?, grants)))
+        Ok(Some(EndedSession::new(
+            record_at(&record, expires_at)?,
+            grants,
+        )))
     }
 
     async fn sweep_sessions(store: &SqlStore<Self>, now: UnixTime) -> Result<u64, SqlError> {

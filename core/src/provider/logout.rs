@@ -97,7 +97,11 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         let now = self.clock.now();
         let request = EndSessionRequest::parse(params)?;
         let client = match request.client_to_look_up() {
-            Some(id) => self.storage.client(&id).await.map_err(|e| self.internal(&e))?,
+            Some(id) => self
+                .storage
+                .client(&id)
+                .await
+                .map_err(|e| self.internal(&e))?,
             None => None,
         };
         let keys = self.keys.current();
@@ -166,7 +170,11 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
 
     /// Records the approved grant with its OP session before the response leaves; a session
     /// that ended meanwhile (logout on another node) makes the approval `login_required`.
-    pub(super) async fn join_session(&self, approved: &Approved, now: UnixTime) -> Result<(), Reject> {
+    pub(super) async fn join_session(
+        &self,
+        approved: &Approved,
+        now: UnixTime,
+    ) -> Result<(), Reject> {
         let Some((sid, grant)) = &approved.session else {
             return Ok(());
         };
