@@ -43,6 +43,18 @@ impl SessionId {
         Ok(Self(Base64UrlUnpadded::encode_string(&bytes)))
     }
 
+    /// The id of the session whose host cookie holds `secret` (at least 128 random bits):
+    /// unpadded base64url of SHA-256 over a fixed label and the secret. The id travels to
+    /// clients in tokens; the secret cannot be derived from it, so a host can keep only the
+    /// secret in its cookie and find the shared session from it on any node.
+    #[must_use]
+    pub fn from_secret(secret: &str) -> Self {
+        let mut hash = Sha256::new();
+        hash.update(b"oidc-hybrid session id\0");
+        hash.update(secret.as_bytes());
+        Self(Base64UrlUnpadded::encode_string(&hash.finalize()))
+    }
+
     /// Parses a stored or received id: 1–255 printable ASCII characters without spaces.
     ///
     /// # Errors

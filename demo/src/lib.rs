@@ -64,7 +64,7 @@ use axum::routing::{get, post};
 use oidc_hybrid::{
     Client, ClientId, Config, KeySet, Provider, SharedKeys, Signer, Storage, SystemClock,
 };
-use oidc_hybrid_axum::fetch::{Guard, GuardedFetcher};
+use oidc_hybrid_axum::fetch::{Guard, GuardedFetcher, GuardedLogoutSender};
 use oidc_hybrid_axum::{Endpoints, Timeouts, route_path};
 use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_rustcrypto::OsRandom;
@@ -72,7 +72,7 @@ use oidc_hybrid_sql::{PostgresStore, SqlError, SqliteStore};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tracing::{error, info, warn};
 
-use host::{DemoEndpoints, DemoHost};
+use host::{DemoEndpoints, DemoHost, StoreSessions};
 use playground::Playground;
 use session::Sessions;
 
@@ -423,9 +423,21 @@ async fn assemble<S: DemoStore>(
     };
     let fetcher = GuardedFetcher::new(Guard::new())
         .map_err(|e| DemoError::Keys(format!("the jwks_uri fetcher cannot start: {e}")))?;
-    let provider = provider.with_jwks_fetcher(fetcher);
+    // Back-channel logout tokens: the guard's client, retried in the background.
+    let sender = GuardedLogoutSender::new(Guard::new())
+        .map_err(|e| DemoError::Keys(format!("the logout sender cannot start: {e}")))?;
+    let provider = Arc::new(
+        provider
+            .with_jwks_fetcher(fetcher)
+            .with_logout_sender(sender),
+    );
+    // Sign-in sessions are the store's OP sessions: shared by nodes, kept across restarts.
+    sessions.share(Arc::new(StoreSessions {
+        provider: Arc::clone(&provider),
+        names: users.names(),
+    }));
     let host = DemoHost::new(&base, users, sessions);
-    let endpoints = Endpoints::new(Arc::new(provider), host);
+    let endpoints = Endpoints::new(provider, host);
     let router = routes(&endpoints, playground);
     let rollover = keys_dir.map(|dir| KeyReload {
         dir,

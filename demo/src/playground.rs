@@ -100,7 +100,7 @@ async fn page(State(playground): State<Arc<Playground>>, request: Request) -> Re
     // cookie, which is set (or renewed) here.
     let iid = Sessions::interaction_id(&parts);
     let csrf = playground.sessions.csrf_for(&iid);
-    let user = playground.sessions.user(&parts, now);
+    let user = playground.sessions.user(&parts, now).await;
     let logout_csrf = Sessions::session_id(&parts)
         .map_or_else(String::new, |sid| playground.sessions.csrf_for(&sid));
     let body = html::start_page(&html::StartPage {

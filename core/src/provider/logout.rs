@@ -1,11 +1,10 @@
 //! The driver's session and logout methods: the steps of [`session`](crate::session) and
 //! [`logout`](crate::logout) with the storage operations and deliveries each one asks for.
 
-use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::Provider;
-use crate::authorize::Approved;
+use crate::authorize::{Approved, Authentication};
 use crate::client::Client;
 use crate::clock::{Clock, UnixTime};
 use crate::error::Reject;
@@ -14,7 +13,6 @@ use crate::params::Params;
 use crate::random::SecureRandom;
 use crate::session::{SessionId, SessionRecord};
 use crate::storage::Storage;
-use crate::value::Subject;
 
 impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider<S, C, R> {
     /// Delivers back-channel logout tokens with `sender` (Back-Channel Logout 1.0); without one,
@@ -30,40 +28,42 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         self.logout_sender.is_some()
     }
 
-    /// Begins an OP session for an End-User who has just authenticated: draws its `sid` and
-    /// stores it, to live [`Config::session_idle_lifetime`](crate::Config) (at most
-    /// `session_max_lifetime`). The host keeps the `sid` in its cookie and passes it with every
-    /// approval ([`Approval::with_session`](crate::Approval::with_session)).
+    /// Begins an OP session for an End-User who has just authenticated: stores it under
+    /// `authentication.sid` (e.g. [`SessionId::from_secret`] of the host's cookie) or a fresh
+    /// random id, to live [`Config::session_idle_lifetime`](crate::Config) without use and
+    /// [`Config::session_max_lifetime`](crate::Config) at most. The host passes the `sid` with
+    /// every approval ([`Authentication::with_session`]).
     ///
     /// # Errors
     ///
-    /// [`Reject::ServerError`] if randomness or the store fails (the observer sees why).
+    /// [`Reject::ServerError`] if randomness or the store fails (the observer sees why), or if
+    /// the id is taken.
     pub async fn begin_session(
         &self,
-        subject: Subject,
-        auth_time: UnixTime,
-        acr: Option<String>,
-        amr: Vec<String>,
+        authentication: &Authentication,
     ) -> Result<SessionRecord, Reject> {
         let now = self.clock.now();
-        let sid = SessionId::generate(&self.rng).map_err(|e| self.internal(&e))?;
+        let sid = match &authentication.sid {
+            Some(sid) => sid.clone(),
+            None => SessionId::generate(&self.rng).map_err(|e| self.internal(&e))?,
+        };
         let (idle, max) = (
             self.config.session_idle_lifetime,
             self.config.session_max_lifetime,
         );
         let record = SessionRecord {
             sid,
-            subject,
-            auth_time,
-            acr,
-            amr,
+            subject: authentication.subject.clone(),
+            auth_time: authentication.auth_time,
+            acr: authentication.acr.clone(),
+            amr: authentication.amr.clone(),
             created_at: now,
             expires_at: now.saturating_add_secs(idle.min(max)),
             ends_at: now.saturating_add_secs(max),
         };
         match self.storage.create_session(&record).await {
             Ok(true) => Ok(record),
-            // 256 random bits never collide; a store that says they did is broken.
+            // A fresh id never collides; a host's id that does is refused.
             Ok(false) => Err(Reject::ServerError),
             Err(e) => Err(self.internal(&e)),
         }
