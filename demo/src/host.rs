@@ -14,7 +14,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use oidc_hybrid::{
     BoundRequest, Claims, ClaimsSource, ClientId, Clock as _, Consent, LogoutRequest, Provider,
-    Scope, SessionId, SessionRecord, Step, Subject, SystemClock, UnixTime,
+    Scope, SessionId, Step, Subject, SystemClock, UnixTime,
 };
 use oidc_hybrid_axum::respond::escape;
 use oidc_hybrid_axum::{Authentication, Endpoints, Host};

@@ -44,7 +44,7 @@ impl ClaimsSource for TestHost {
     type Error = core::convert::Infallible;
 
     async fn claims(&self, _: &Subject) -> Result<Option<Claims>, Self::Error> {
-        Ok(None)
+        Ok(Some(Claims::new()))
     }
 }
 
@@ -196,7 +196,10 @@ impl Op {
             ("state", "s-1"),
             ("nonce", "n-1"),
         ];
-        pairs.extend_from_slice(extra);
+        for (name, value) in extra {
+            pairs.retain(|(n, _)| n != name);
+            pairs.push((name, value));
+        }
         let query = form(&pairs);
         let response = self.get(&format!("/authorize?{query}"), Some(cookie)).await;
         assert_eq!(
