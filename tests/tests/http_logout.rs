@@ -1,0 +1,104 @@
+//! The demo's sessions and logout over HTTP: its sign-in sessions are the store's OP sessions,
+//! so a second demo instance on the same database (another node of the same issuer, or the same
+//! node after a restart) knows who is signed in; an RP-initiated logout at that instance ends
+//! the session for the first, whose `prompt=none` then answers `login_required`.
+//!
+//! RP-Initiated Logout 1.0 §2–§3 (id_token_hint, post_logout_redirect_uri + state), Front-Channel
+//! Logout 1.0 §3 (`sid` in ID tokens).
+
+mod http_support;
+
+use base64ct::{Base64UrlUnpadded, Encoding as _};
+use http_support::{Agent, Outcome, RS_CLIENT, USER, start, start_with};
+use serde_json::Value;
+
+fn authorize_url(issuer: &str, prompt: Option<&str>) -> String {
+    let redirect = format!("{issuer}/playground/callback");
+    let mut pairs = vec![
+        ("response_type", "code id_token"),
+        ("client_id", RS_CLIENT),
+        ("redirect_uri", redirect.as_str()),
+        ("scope", "openid"),
+        ("state", "st"),
+        ("nonce", "nn"),
+    ];
+    if let Some(prompt) = prompt {
+        pairs.push(("prompt", prompt));
+    }
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&pairs)
+        .finish();
+    format!("{issuer}/authorize?{query}")
+}
+
+fn payload(jwt: &str) -> Value {
+    let part = jwt.split('.').nth(1).expect("a JWS");
+    serde_json::from_slice(&Base64UrlUnpadded::decode_vec(part).expect("base64url")).expect("JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_instance_on_the_same_database_shares_the_session_and_its_logout() {
+    let first = start().await;
+    let database = format!(
+        "sqlite://{}",
+        first.dir.path().join("oidc-demo.sqlite").display()
+    );
+    let issuer = first.issuer.clone();
+    let second = start_with(|options, _| {
+        options.database_url = database.clone();
+        options.issuer = Some(issuer.clone());
+    })
+    .await;
+    let agent = Agent::new(&first);
+
+    // Sign in on the first instance; the ID token names the OP session.
+    let outcome = agent
+        .authorize(&authorize_url(&first.issuer, None), USER)
+        .await;
+    let params = outcome.params();
+    let id_token = params["id_token"].clone();
+    let sid = payload(&id_token)["sid"].as_str().expect("sid").to_owned();
+    assert!(sid.len() >= 43, "{sid}");
+
+    // The second instance (its own port, the same issuer; cookies are per host, not per port)
+    // sees the session.
+    let home = agent.get(&format!("{}/", second.issuer)).await;
+    assert!(home.body.contains("id=\"signed-in\""), "{}", home.body);
+
+    // RP-initiated logout at the second instance: the hint names the session, so no
+    // confirmation; the registered post-logout URI with the state comes next.
+    let bye = format!("{}/playground", first.issuer);
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("id_token_hint", &id_token)
+        .append_pair("post_logout_redirect_uri", &bye)
+        .append_pair("state", "after logout")
+        .finish();
+    let page = agent
+        .get(&format!("{}/end_session?{query}", second.issuer))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("data-next=\"{bye}?state=after+logout\"")),
+        "{}",
+        page.body
+    );
+    let cleared = page.headers.get_all("set-cookie").iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.starts_with("oidc_demo_session=;") && v.contains("Max-Age=0"))
+    });
+    assert!(cleared, "the sign-in cookie is cleared");
+
+    // The first instance: signed out, and prompt=none answers login_required.
+    let home = agent.get(&format!("{}/", first.issuer)).await;
+    assert!(!home.body.contains("id=\"signed-in\""), "{}", home.body);
+    match agent
+        .authorize(&authorize_url(&first.issuer, Some("none")), USER)
+        .await
+    {
+        Outcome::Redirect(location) => {
+            assert!(location.contains("error=login_required"), "{location}");
+        }
+        other => panic!("expected a redirect, got {other:?}"),
+    }
+}
