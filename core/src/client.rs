@@ -374,6 +374,31 @@ fn check_jwks_uri(uri: &str) -> Result<(), Reject> {
     }
 }
 
+/// Checks a client's logout metadata (RP-Initiated Logout 1.0 §3.1, Back-Channel Logout 1.0
+/// §2.2, Front-Channel Logout 1.0 §2): every URI absolute, https (http only on a loopback
+/// host, for development), without a fragment.
+///
+/// # Errors
+///
+/// [`Reject::LogoutUriInvalid`].
+fn check_logout_uris(metadata: &ClientMetadata) -> Result<(), Reject> {
+    let uris = metadata
+        .post_logout_redirect_uris
+        .iter()
+        .chain(&metadata.backchannel_logout_uri)
+        .chain(&metadata.frontchannel_logout_uri);
+    for uri in uris {
+        let parsed = RedirectUri::parse(uri).map_err(|_| Reject::LogoutUriInvalid)?;
+        if !(parsed.is_https() || parsed.is_loopback_http() || is_localhost_http(uri)) {
+            return Err(Reject::LogoutUriInvalid);
+        }
+    }
+    if metadata.post_logout_redirect_uris.len() > 32 {
+        return Err(Reject::LogoutUriInvalid);
+    }
+    Ok(())
+}
+
 /// Whether `uri` is `http://localhost` followed by a port, a path, a query or nothing
 /// (RFC 8252 §8.3), and not a host that merely starts with `localhost`.
 fn is_localhost_http(uri: &str) -> bool {
@@ -633,7 +658,7 @@ impl Client {
         if metadata.front_channel_token_lifetime == Some(0) {
             return Err(Reject::FrontChannelLifetimeInvalid);
         }
-        crate::logout::check_client_metadata(&metadata)?;
+        check_logout_uris(&metadata)?;
         let sector = sector_identifier(&metadata, &redirect_uris)?;
         let id_token_alg = metadata
             .id_token_signed_response_alg

@@ -28,7 +28,7 @@ use base64ct::{Base64, Encoding};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::client::{Client, ClientMetadata};
+use crate::client::Client;
 use crate::clock::UnixTime;
 use crate::error::Reject;
 use crate::jose::{CompactJws, sign_typed};
@@ -38,7 +38,7 @@ use crate::response::push_escaped;
 use crate::secret::random_token;
 use crate::session::{EndedSession, SessionGrant, SessionId, SessionRecord};
 use crate::signer::Signer;
-use crate::value::{ClientId, RedirectUri, Subject};
+use crate::value::{ClientId, Subject};
 
 /// The `events` member of a logout token (Back-Channel Logout 1.0 §2.4).
 pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
@@ -52,34 +52,6 @@ pub const MAX_LOGOUT_PARAM_LEN: usize = 2048;
 
 // ---------------------------------------------------------------------------------------------
 // Client metadata
-
-/// Checks a client's logout metadata (RP-Initiated Logout 1.0 §3.1, Back-Channel Logout 1.0
-/// §2.2, Front-Channel Logout 1.0 §2): every URI absolute, https (http only on a loopback
-/// host, for development), without a fragment.
-///
-/// # Errors
-///
-/// [`Reject::LogoutUriInvalid`].
-pub fn check_client_metadata(metadata: &ClientMetadata) -> Result<(), Reject> {
-    let uris = metadata
-        .post_logout_redirect_uris
-        .iter()
-        .chain(&metadata.backchannel_logout_uri)
-        .chain(&metadata.frontchannel_logout_uri);
-    for uri in uris {
-        let parsed = RedirectUri::parse(uri).map_err(|_| Reject::LogoutUriInvalid)?;
-        let local = uri
-            .get(..16)
-            .is_some_and(|s| s.eq_ignore_ascii_case("http://localhost"));
-        if !(parsed.is_https() || parsed.is_loopback_http() || local) {
-            return Err(Reject::LogoutUriInvalid);
-        }
-    }
-    if metadata.post_logout_redirect_uris.len() > 32 {
-        return Err(Reject::LogoutUriInvalid);
-    }
-    Ok(())
-}
 
 impl Client {
     /// The registered `post_logout_redirect_uris`.

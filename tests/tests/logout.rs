@@ -699,3 +699,47 @@ async fn session_state_is_verifiable_and_the_iframe_is_served() {
     );
     assert_eq!(plain.get("/check_session", None).await.status(), 404);
 }
+
+#[test]
+fn logout_uris_must_be_https_without_a_fragment() {
+    use oidc_hybrid::{ClientMetadata, Reject};
+    let register = |member: &str, uri: &str| {
+        let mut metadata = json!({
+            "client_id": "rp",
+            "client_secret": SECRET,
+            "redirect_uris": ["https://rp.example/cb"],
+        });
+        metadata[member] = if member == "post_logout_redirect_uris" {
+            json!([uri])
+        } else {
+            json!(uri)
+        };
+        let metadata: ClientMetadata = serde_json::from_value(metadata).expect("metadata");
+        Client::register(metadata).map(|_| ())
+    };
+    for member in [
+        "post_logout_redirect_uris",
+        "backchannel_logout_uri",
+        "frontchannel_logout_uri",
+    ] {
+        for bad in [
+            "http://rp.example/x",
+            "https://rp.example/x#f",
+            "/relative",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(
+                register(member, bad),
+                Err(Reject::LogoutUriInvalid),
+                "{member} {bad}"
+            );
+        }
+        for good in [
+            "https://rp.example/x?y=1",
+            "http://127.0.0.1:8080/x",
+            "http://localhost/x",
+        ] {
+            assert_eq!(register(member, good), Ok(()), "{member} {good}");
+        }
+    }
+}
