@@ -61,8 +61,10 @@ use std::path::{Path, PathBuf};
 
 use axum::Router;
 use axum::routing::{get, post};
+use oidc_hybrid::logout::SendFuture;
 use oidc_hybrid::{
-    Client, ClientId, Config, KeySet, Provider, SharedKeys, Signer, Storage, SystemClock,
+    Client, ClientId, Config, KeySet, LogoutSender, Provider, SharedKeys, Signer, Storage,
+    SystemClock,
 };
 use oidc_hybrid_axum::fetch::{Guard, GuardedFetcher, GuardedLogoutSender};
 use oidc_hybrid_axum::{Endpoints, Timeouts, route_path};
@@ -241,6 +243,35 @@ fn default_keys_location(database_url: &str) -> (PathBuf, String) {
             (dir, stem)
         }
         None => (PathBuf::from("."), "oidc-demo".into()),
+    }
+}
+
+/// The demo's back-channel logout sender: the playground's own `backchannel_logout_uri` over
+/// the local listener (the guard refuses http and loopback, rightly), every other client's
+/// through the guarded sender.
+struct DemoSender {
+    guarded: GuardedLogoutSender,
+    own: String,
+    local: String,
+    http: reqwest::Client,
+}
+
+impl LogoutSender for DemoSender {
+    fn send<'a>(&'a self, uri: &'a str, logout_token: String) -> SendFuture<'a> {
+        if uri != self.own {
+            return self.guarded.send(uri, logout_token);
+        }
+        let request = self
+            .http
+            .post(&self.local)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("logout_token={logout_token}"));
+        tokio::spawn(async move {
+            if let Err(e) = request.send().await {
+                warn!(error = %e, "the playground's back-channel logout failed");
+            }
+        });
+        Box::pin(async { Ok(()) })
     }
 }
 
@@ -424,8 +455,14 @@ async fn assemble<S: DemoStore>(
     let fetcher = GuardedFetcher::new(Guard::new())
         .map_err(|e| DemoError::Keys(format!("the jwks_uri fetcher cannot start: {e}")))?;
     // Back-channel logout tokens: the guard's client, retried in the background.
-    let sender = GuardedLogoutSender::new(Guard::new())
+    let guarded = GuardedLogoutSender::new(Guard::new())
         .map_err(|e| DemoError::Keys(format!("the logout sender cannot start: {e}")))?;
+    let sender = DemoSender {
+        guarded,
+        own: format!("{issuer}/playground/backchannel"),
+        local: format!("http://{back_channel}{base}/playground/backchannel"),
+        http: reqwest::Client::new(),
+    };
     let provider = Arc::new(
         provider
             .with_jwks_fetcher(fetcher)

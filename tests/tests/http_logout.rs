@@ -89,6 +89,35 @@ async fn a_second_instance_on_the_same_database_shares_the_session_and_its_logou
     });
     assert!(cleared, "the sign-in cookie is cleared");
 
+    // The frames of the logout page: the built-in clients' front-channel page with iss and sid.
+    assert!(
+        page.body.contains("/playground/frontchannel?iss="),
+        "{}",
+        page.body
+    );
+    // The playground (the built-in clients' back-channel receiver) got a logout token and
+    // verified it against the provider's JWKS.
+    let mut verified = false;
+    for _ in 0..50 {
+        let playground = agent.get(&format!("{}/playground", second.issuer)).await;
+        if playground
+            .body
+            .contains("class=\"logout-notice\" data-ok=\"true\"")
+        {
+            assert!(
+                playground.body.contains(&sid),
+                "the token names the session"
+            );
+            verified = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        verified,
+        "a verified back-channel logout token reached the playground"
+    );
+
     // The first instance: signed out, and prompt=none answers login_required.
     let home = agent.get(&format!("{}/", first.issuer)).await;
     assert!(!home.body.contains("id=\"signed-in\""), "{}", home.body);
