@@ -587,7 +587,11 @@ fn routes<S: DemoStore>(endpoints: &DemoEndpoints<S>, playground: Playground) ->
         .route(&at("/consent"), post(consent::consent::<S>))
         .route(&at("/logout"), post(login::logout::<S>))
         .with_state(endpoints.clone());
-    let authorize = route_path(&endpoints.provider().config().authorization_endpoint);
+    let config = endpoints.provider().config();
+    let cookie_less_posts = [
+        route_path(&config.authorization_endpoint),
+        route_path(&config.end_session_endpoint),
+    ];
     endpoints
         .router()
         .merge(pages)
@@ -596,7 +600,7 @@ fn routes<S: DemoStore>(endpoints: &DemoEndpoints<S>, playground: Playground) ->
             oidc_hybrid_axum::respond::harden_html,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            Arc::<str>::from(authorize),
+            Arc::new(cookie_less_posts),
             cross_site::post_to_get,
         ))
         // The request id: set (unless the request has one), in the span of every log line,

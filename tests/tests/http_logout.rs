@@ -131,3 +131,26 @@ async fn a_second_instance_on_the_same_database_shares_the_session_and_its_logou
         other => panic!("expected a redirect, got {other:?}"),
     }
 }
+
+/// A logout POSTed from another site carries no Lax cookie: the demo answers with a GET of the
+/// same request, which does (docs/decisions/0010).
+#[tokio::test]
+async fn a_cookie_less_post_logout_becomes_a_get() {
+    let demo = start().await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let response = http
+        .post(format!("{}/end_session", demo.issuer))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("client_id=demo-client&state=s")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        response.headers()["location"],
+        "/end_session?client_id=demo-client&state=s"
+    );
+}
