@@ -154,3 +154,49 @@ async fn a_cookie_less_post_logout_becomes_a_get() {
         "/end_session?client_id=demo-client&state=s"
     );
 }
+
+/// Interop: the `openidconnect` crate (a third-party RP library) finds the end-session
+/// endpoint in discovery and builds the RP-initiated logout URL with its own code; the demo
+/// logs out and sends the End-User to the registered URI with the state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openidconnect_builds_a_logout_url_the_provider_honours() {
+    use openidconnect::{
+        ClientId, CsrfToken, IssuerUrl, LanguageTag, LogoutRequest, PostLogoutRedirectUrl,
+        ProviderMetadataWithLogout, core::CoreIdToken,
+    };
+    let demo = start().await;
+    let agent = Agent::new(&demo);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let issuer = IssuerUrl::new(demo.issuer.clone()).expect("issuer");
+    let metadata = ProviderMetadataWithLogout::discover_async(issuer, &http)
+        .await
+        .expect("openidconnect reads the discovery document");
+    let end_session = metadata
+        .additional_metadata()
+        .end_session_endpoint
+        .clone()
+        .expect("end_session_endpoint advertised");
+
+    let params = agent
+        .authorize(&authorize_url(&demo.issuer, None), USER)
+        .await
+        .params();
+    let id_token: CoreIdToken = params["id_token"].parse().expect("an ID token");
+    let bye = format!("{}/playground", demo.issuer);
+    let url = LogoutRequest::from(end_session)
+        .set_id_token_hint(&id_token)
+        .set_client_id(ClientId::new(RS_CLIENT.into()))
+        .set_post_logout_redirect_uri(PostLogoutRedirectUrl::new(bye.clone()).expect("url"))
+        .set_state(CsrfToken::new("from-openidconnect".into()))
+        .add_ui_locale(LanguageTag::new("en".into()))
+        .http_get_url();
+    let page = agent.get(url.as_str()).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let next = format!("data-next=\"{bye}?state=from-openidconnect\"");
+    assert!(page.body.contains(&next), "{}", page.body);
+    let home = agent.get(&format!("{}/", demo.issuer)).await;
+    assert!(!home.body.contains("id=\"signed-in\""), "signed out");
+}
