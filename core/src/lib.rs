@@ -8,6 +8,8 @@
 //! [`access_token`]: crate::access_token
 //! [`pairwise`]: crate::pairwise
 //! [`keys`]: crate::keys
+//! [`session`]: crate::session
+//! [`logout`]: crate::logout
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
