@@ -567,7 +567,7 @@ impl LoggedOut {
 /// The `check_session_iframe` page (Session Management 1.0 §3.3): receives `client_id + " " +
 /// session_state` by `postMessage`, recomputes the hash from the OP browser state cookie
 /// ([`BROWSER_STATE_COOKIE`](crate::session::BROWSER_STATE_COOKIE)) and the sender's origin,
-/// and answers `changed`, `unchanged` or `error`. Serve it with [`CHECK_SESSION_CSP`]; it must
+/// and answers `changed`, `unchanged` or `error`. Serve it with [`check_session_csp`]; it must
 /// be frameable by the clients (no `frame-ancestors` restriction).
 pub const CHECK_SESSION_HTML: &str = concat!(
     "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>check session</title></head><body><script>",
