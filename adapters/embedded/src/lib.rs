@@ -34,7 +34,9 @@
 //! completed future, so **no lock is held across an `.await`**, and the atomicity the
 //! [`Storage`] contract asks for follows: of concurrent redemptions of a code exactly one is
 //! [`Redemption::Fresh`], of concurrent rotations of a refresh token exactly one is
-//! [`Rotation::Rotated`], [`Storage::record_jti`] is a test-and-set, and a revocation is never
+//! [`Rotation::Rotated`], [`Storage::record_jti`] is a test-and-set, of concurrent
+//! [`Storage::end_session`]s exactly one gets the session (and no grant is recorded beside it),
+//! and a revocation is never
 //! interleaved with an insertion of its grant's tokens. An operation scans its table, so a
 //! critical section lasts `O(capacity)`: keep capacities small (tens of entries).
 //!

@@ -14,6 +14,7 @@
 //! | refresh tokens | [`SecretDigest`] | live [`RefreshTokenRecord`], or a *retired* tombstone |
 //! | grants | [`GrantId`] | revoked flag, member digests, latest expiry |
 //! | `jti`s | ([`ClientId`], `jti`) | expiry |
+//! | sessions | [`SessionId`] | the OP session and the grants recorded with it (one `Mutex`) |
 //!
 //! # Locking
 //!
@@ -31,7 +32,9 @@
 //! 4. then at most one **refresh-token** shard at a time.
 //!
 //! No operation ever holds two shards of one table, and none takes a grant shard while it
-//! holds a token or code shard. The clients lock and the `jti` shards are only ever held alone.
+//! holds a token or code shard. The clients lock, the `jti` shards and the sessions lock are
+//! only ever held alone; each session operation is one critical section on the sessions lock,
+//! so recording a grant and ending its session are serialised (exactly one logout gets it).
 //!
 //! A poisoned lock (a thread panicked inside a critical section) is recovered rather than
 //! propagated: every critical section is a few `HashMap` calls that each leave the map
