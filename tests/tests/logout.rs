@@ -236,6 +236,24 @@ impl Op {
         response.json().await.expect("JSON")
     }
 
+    async fn refresh(&self, client: &str, refresh_token: &str) -> Value {
+        let body = form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ]);
+        let response = self
+            .http
+            .post(format!("{}/token", self.base))
+            .header("authorization", basic(client, SECRET))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("JSON")
+    }
+
     async fn userinfo_status(&self, token: &str) -> u16 {
         let response = self
             .http
@@ -607,6 +625,17 @@ async fn offline_grants_outlive_the_session_unless_the_policy_says_otherwise() {
             offline["refresh_token"].is_string(),
             "offline_access granted"
         );
+        // A refreshed ID token repeats the session's sid (Back-Channel Logout §2.1).
+        let refreshed = op
+            .refresh("rp-c", offline["refresh_token"].as_str().expect("rt"))
+            .await;
+        let claims = claims_of(
+            &op,
+            refreshed["id_token"].as_str().expect("id_token"),
+            "rp-c",
+        );
+        assert_eq!(claims["sid"], sid.as_str());
+        let offline = refreshed;
         let online = op.token("rp-a", &online["code"]).await;
         let page = op
             .endpoints
