@@ -36,6 +36,7 @@ use crate::pkce::CodeChallenge;
 use crate::request_object::{RequestOrigin, RequestParams};
 use crate::response::{AuthorizationResponse, AuthorizeError};
 use crate::secret::{AccessToken, AuthorizationCode};
+use crate::session::{SessionGrant, SessionId, session_state};
 use crate::signer::{JwsAlgorithm, Signer};
 use crate::storage::{AccessTokenRecord, CodeRecord};
 use crate::value::{
@@ -413,6 +414,81 @@ impl Session {
     }
 }
 
+/// How the End-User is authenticated in the host's session: who, when, and how.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct Authentication {
+    /// The End-User (the `sub` of the ID tokens).
+    pub subject: Subject,
+    /// When they last actively authenticated (`auth_time`).
+    pub auth_time: UnixTime,
+    /// The authentication context class satisfied, if any (`acr`).
+    pub acr: Option<String>,
+    /// The authentication methods used (`amr`, RFC 8176), e.g. `pwd`.
+    pub amr: Vec<String>,
+    /// The host's refresh-token decision for the approvals it leads to
+    /// ([`Approval::refresh_token`]; `None`: OIDC Core §11).
+    pub refresh_token: Option<bool>,
+    /// The OP session it belongs to ([`Provider::begin_session`](crate::Provider)), carried
+    /// into every approval: `sid` in ID tokens, the grant recorded for logout.
+    pub sid: Option<SessionId>,
+}
+
+impl Authentication {
+    /// `subject`, authenticated at `auth_time`.
+    #[must_use]
+    pub fn new(subject: Subject, auth_time: UnixTime) -> Self {
+        Self {
+            subject,
+            auth_time,
+            acr: None,
+            amr: Vec::new(),
+            refresh_token: None,
+            sid: None,
+        }
+    }
+
+    /// Names its OP session.
+    #[must_use]
+    pub fn with_session(mut self, sid: SessionId) -> Self {
+        self.sid = Some(sid);
+        self
+    }
+
+    /// Sets the `acr`.
+    #[must_use]
+    pub fn with_acr(mut self, acr: impl Into<String>) -> Self {
+        self.acr = Some(acr.into());
+        self
+    }
+
+    /// Sets the `amr`.
+    #[must_use]
+    pub fn with_amr<I: IntoIterator<Item = T>, T: Into<String>>(mut self, amr: I) -> Self {
+        self.amr = amr.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The core's view of this authentication, for [`BoundRequest::next_step`].
+    #[must_use]
+    pub fn session(&self) -> Session {
+        Session::new(self.subject.clone(), self.auth_time)
+    }
+
+    /// An approval for this authentication, granting the requested scope.
+    #[must_use]
+    pub fn approval(&self) -> Approval {
+        let mut approval =
+            Approval::new(self.subject.clone(), self.auth_time).with_amr(self.amr.iter().cloned());
+        if let Some(acr) = &self.acr {
+            approval = approval.with_acr(acr.clone());
+        }
+        approval.refresh_token = self.refresh_token;
+        approval.sid.clone_from(&self.sid);
+        approval
+    }
+}
+
 /// Whether the End-User has consented to this client and scope.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 #[non_exhaustive]
@@ -458,6 +534,11 @@ pub struct Approval {
     /// host obtained otherwise); `Some(false)` never. Only ever to clients registered with the
     /// `refresh_token` grant, and never in the front channel.
     pub refresh_token: Option<bool>,
+    /// The OP session the End-User authenticated in ([`session`](crate::session)): the grant
+    /// is recorded with it (for logout), its ID tokens carry it as `sid`, and with Session
+    /// Management on, the response carries `session_state`. `None`: no session (no logout
+    /// will find the grant).
+    pub sid: Option<SessionId>,
 }
 
 impl Approval {
@@ -471,7 +552,15 @@ impl Approval {
             amr: Vec::new(),
             granted_scope: None,
             refresh_token: None,
+            sid: None,
         }
+    }
+
+    /// Names the OP session the approval is made in (see [`Approval::sid`]).
+    #[must_use]
+    pub fn with_session(mut self, sid: SessionId) -> Self {
+        self.sid = Some(sid);
+        self
     }
 
     /// Decides whether the grant gets a refresh token (see [`Approval::refresh_token`]).
@@ -513,6 +602,9 @@ pub struct Approved {
     pub code: CodeRecord,
     /// The front-channel access token's record (`code token`, `code id_token token`).
     pub front_channel_token: Option<AccessTokenRecord>,
+    /// The session the grant joins, recorded before the response leaves
+    /// ([`Storage::add_session_grant`](crate::Storage::add_session_grant)).
+    pub session: Option<(SessionId, SessionGrant)>,
 }
 
 impl Approved {
@@ -996,6 +1088,7 @@ impl BoundRequest {
                 nonce: self.nonce.as_ref().map(Nonce::as_str),
                 acr: approval.acr.as_deref(),
                 amr: &approval.amr,
+                sid: approval.sid.as_ref().map(SessionId::as_str),
             };
             let hashed = Hashed {
                 code: Some(code.expose()),
@@ -1022,6 +1115,18 @@ impl BoundRequest {
         if let Some(state) = &self.state {
             response.set("state", state.as_str());
         }
+        if let (Some(_), Some(sid)) = (&config.check_session_iframe, &approval.sid) {
+            let salt =
+                crate::secret::random_token(mint.rng).map_err(|_| fail(Reject::ServerError))?;
+            let origin = crate::session::origin_of(self.redirect_uri.as_str()).unwrap_or_default();
+            let state = session_state(
+                self.client_id.as_str(),
+                &origin,
+                &sid.browser_state(),
+                &salt[..22],
+            );
+            response.set("session_state", state);
+        }
         response.set("iss", config.issuer.as_str());
 
         let front_channel_token = front_token.map(|token| AccessTokenRecord {
@@ -1036,6 +1141,15 @@ impl BoundRequest {
             claims: self.claims.clone(),
             pairwise_subject: pairwise_subject.clone(),
             confirmation: Confirmation::default(),
+        });
+        let session = approval.sid.clone().map(|sid| {
+            let grant = SessionGrant {
+                grant_id: grant_id.clone(),
+                client_id: self.client_id.clone(),
+                subject: sub.clone(),
+                offline: refresh_token && scope.contains("offline_access"),
+            };
+            (sid, grant)
         });
         let code = CodeRecord {
             digest: code.digest(),
@@ -1062,11 +1176,13 @@ impl BoundRequest {
             refresh_token,
             resources: self.resources,
             dpop_jkt: self.dpop_jkt,
+            sid: approval.sid,
         };
         Ok(Approved {
             response,
             code,
             front_channel_token,
+            session,
         })
     }
 }

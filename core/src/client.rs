@@ -289,6 +289,23 @@ pub struct ClientMetadata {
     /// identifier (Registration §5); without one, its redirect URIs must share one host.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sector_identifier_uri: Option<String>,
+    /// URLs the End-User may be sent to after an RP-initiated logout, each matched exactly
+    /// (RP-Initiated Logout 1.0 §3.1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Where logout tokens are POSTed (Back-Channel Logout 1.0 §2.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Whether logout tokens to this client must carry `sid` (Back-Channel Logout 1.0 §2.2).
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    pub backchannel_logout_session_required: bool,
+    /// The page the OP's logout page frames to log the End-User out of this client
+    /// (Front-Channel Logout 1.0 §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_uri: Option<String>,
+    /// Whether that page gets `iss` and `sid` as query parameters (Front-Channel Logout 1.0 §2).
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    pub frontchannel_logout_session_required: bool,
     /// Extension: the format of the access tokens issued to this client: `opaque` (the
     /// default) or `jwt` (RFC 9068).
     #[serde(default)]
@@ -431,6 +448,31 @@ fn check_jwks_uri(uri: &str) -> Result<(), Reject> {
     } else {
         Err(Reject::JwksUriInvalid)
     }
+}
+
+/// Checks a client's logout metadata (RP-Initiated Logout 1.0 §3.1, Back-Channel Logout 1.0
+/// §2.2, Front-Channel Logout 1.0 §2): every URI absolute, https (http only on a loopback
+/// host, for development), without a fragment.
+///
+/// # Errors
+///
+/// [`Reject::LogoutUriInvalid`].
+fn check_logout_uris(metadata: &ClientMetadata) -> Result<(), Reject> {
+    let uris = metadata
+        .post_logout_redirect_uris
+        .iter()
+        .chain(&metadata.backchannel_logout_uri)
+        .chain(&metadata.frontchannel_logout_uri);
+    for uri in uris {
+        let parsed = RedirectUri::parse(uri).map_err(|_| Reject::LogoutUriInvalid)?;
+        if !(parsed.is_https() || parsed.is_loopback_http() || is_localhost_http(uri)) {
+            return Err(Reject::LogoutUriInvalid);
+        }
+    }
+    if metadata.post_logout_redirect_uris.len() > 32 {
+        return Err(Reject::LogoutUriInvalid);
+    }
+    Ok(())
 }
 
 /// Whether `uri` is `http://localhost` followed by a port, a path, a query or nothing
@@ -707,6 +749,7 @@ impl Client {
         if metadata.front_channel_token_lifetime == Some(0) {
             return Err(Reject::FrontChannelLifetimeInvalid);
         }
+        check_logout_uris(&metadata)?;
         let sector = sector_identifier(&metadata, &redirect_uris)?;
         let id_token_alg = metadata
             .id_token_signed_response_alg

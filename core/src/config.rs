@@ -4,6 +4,8 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::session::LogoutPolicy;
+
 /// Whether ID tokens carry `auth_time` (OIDC Core §2: required when `max_age` was used; an OP
 /// must be able to return it).
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
@@ -53,6 +55,24 @@ pub struct Config {
     pub jwks_uri: String,
     /// The revocation endpoint URL (RFC 7009).
     pub revocation_endpoint: String,
+    /// The end-session endpoint URL (RP-Initiated Logout 1.0 §2), default `{issuer}/end_session`.
+    pub end_session_endpoint: String,
+    /// The `check_session_iframe` URL (Session Management 1.0 §3.3). `None` (the default):
+    /// Session Management is off — no `session_state` in authorization responses, nothing in
+    /// discovery; [`Config::with_session_management`] turns it on at `{issuer}/check_session`.
+    pub check_session_iframe: Option<String>,
+    /// How long an OP session lives without use, in seconds (default 12 hours): each use
+    /// ([`Provider::session`](crate::Provider::session)) moves its end this far from now.
+    pub session_idle_lifetime: u64,
+    /// The longest an OP session lives from its beginning, whatever its use, in seconds
+    /// (default 7 days).
+    pub session_max_lifetime: u64,
+    /// What logout does to the grants of the session it ends (default
+    /// [`LogoutPolicy::KeepOffline`]; decision 0031).
+    pub logout_policy: LogoutPolicy,
+    /// Lifetime of back-channel logout tokens, in seconds (default 120; Back-Channel Logout
+    /// 1.0 §2.4 recommends at most two minutes).
+    pub logout_token_lifetime: u64,
     /// The introspection endpoint URL (RFC 7662), default `{issuer}/introspect`.
     pub introspection_endpoint: String,
     /// Authorization code lifetime in seconds (default 60, at most 600: RFC 6749 §4.1.2).
@@ -235,6 +255,12 @@ impl Config {
             userinfo_endpoint: format!("{issuer}/userinfo"),
             jwks_uri: format!("{issuer}/jwks"),
             revocation_endpoint: format!("{issuer}/revoke"),
+            end_session_endpoint: format!("{issuer}/end_session"),
+            check_session_iframe: None,
+            session_idle_lifetime: 12 * 3600,
+            session_max_lifetime: 7 * 24 * 3600,
+            logout_policy: LogoutPolicy::KeepOffline,
+            logout_token_lifetime: 120,
             introspection_endpoint: format!("{issuer}/introspect"),
             code_lifetime: 60,
             access_token_lifetime: 3600,
@@ -299,6 +325,14 @@ impl Config {
         Ok(self)
     }
 
+    /// Turns Session Management 1.0 on: `session_state` in authorization responses made under
+    /// an OP session, and the `check_session_iframe` page at `{issuer}/check_session`.
+    #[must_use]
+    pub fn with_session_management(mut self) -> Self {
+        self.check_session_iframe = Some(format!("{}/check_session", self.issuer));
+        self
+    }
+
     /// The discovery document URL: issuer + `/.well-known/openid-configuration` (Discovery §4).
     #[must_use]
     pub fn discovery_url(&self) -> String {
@@ -339,12 +373,30 @@ impl Config {
             self.refresh_token_lifetime,
             self.id_token_lifetime,
             self.refresh_token_max_lifetime.unwrap_or(1),
+            self.session_idle_lifetime,
+            self.session_max_lifetime,
+            self.logout_token_lifetime,
         ]
         .contains(&0)
         {
             return Err(ConfigError::Lifetime);
         }
         Ok(())
+    }
+}
+
+/// The route path a configured URL is served at: the path of the absolute URL `url`, without
+/// query or fragment (`/` if it has none). An issuer `https://idp.example/tenant` puts the
+/// token endpoint at `/tenant/token`; a host mounts its own pages under the same prefix.
+#[must_use]
+pub fn route_path(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = rest.find('/').map_or("/", |i| &rest[i..]);
+    let path = path.split(['?', '#']).next().unwrap_or("/");
+    if path.is_empty() {
+        "/".into()
+    } else {
+        path.into()
     }
 }
 
@@ -439,5 +491,19 @@ impl NonceKey {
 impl core::fmt::Debug for NonceKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("NonceKey(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod route_tests {
+    use super::route_path;
+
+    #[test]
+    fn paths_of_urls() {
+        assert_eq!(route_path("https://idp.example/token"), "/token");
+        assert_eq!(route_path("https://idp.example/t/a/token"), "/t/a/token");
+        assert_eq!(route_path("http://127.0.0.1:8080/jwks"), "/jwks");
+        assert_eq!(route_path("https://idp.example"), "/");
+        assert_eq!(route_path("https://idp.example/x?y#z"), "/x");
     }
 }

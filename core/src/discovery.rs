@@ -91,6 +91,21 @@ pub struct ProviderMetadata {
     /// The endpoints' mutual-TLS aliases (RFC 8705 §5), from the configuration.
     #[serde(skip_serializing_if = "alloc::collections::BTreeMap::is_empty")]
     pub mtls_endpoint_aliases: alloc::collections::BTreeMap<String, String>,
+    /// The end-session endpoint (RP-Initiated Logout 1.0 §2.1).
+    pub end_session_endpoint: String,
+    /// Front-Channel Logout 1.0 §3: the logout page frames clients' `frontchannel_logout_uri`.
+    pub frontchannel_logout_supported: bool,
+    /// Front-Channel Logout 1.0 §3: `iss` and `sid` are passed to those pages on request, and
+    /// ID tokens carry `sid`.
+    pub frontchannel_logout_session_supported: bool,
+    /// Back-Channel Logout 1.0 §2.1: logout tokens are delivered (only with a
+    /// [`LogoutSender`](crate::LogoutSender)).
+    pub backchannel_logout_supported: bool,
+    /// Back-Channel Logout 1.0 §2.1: logout tokens and ID tokens carry `sid`.
+    pub backchannel_logout_session_supported: bool,
+    /// Session Management 1.0 §3.3: the OP iframe, when Session Management is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_session_iframe: Option<String>,
 }
 
 impl ProviderMetadata {
@@ -186,6 +201,12 @@ impl ProviderMetadata {
                 .collect(),
             tls_client_certificate_bound_access_tokens: config.mutual_tls,
             mtls_endpoint_aliases: config.mtls_endpoint_aliases.iter().cloned().collect(),
+            end_session_endpoint: config.end_session_endpoint.clone(),
+            frontchannel_logout_supported: true,
+            frontchannel_logout_session_supported: true,
+            backchannel_logout_supported: false,
+            backchannel_logout_session_supported: false,
+            check_session_iframe: config.check_session_iframe.clone(),
         }
     }
 

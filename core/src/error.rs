@@ -178,6 +178,21 @@ pub enum Reject {
     InvalidTokenMultipleMethods,
     /// Authentication is required and cannot happen without UI.
     LoginRequired,
+    /// A client's logout URI (`post_logout_redirect_uris`, `backchannel_logout_uri`,
+    /// `frontchannel_logout_uri`) is not an absolute https URL without a fragment (http only on
+    /// loopback).
+    LogoutUriInvalid,
+    /// A logout request's `client_id` is not the audience of its `id_token_hint`
+    /// (RP-Initiated Logout 1.0 §2).
+    LogoutClientMismatch,
+    /// A `post_logout_redirect_uri` is not one of the client's registered
+    /// `post_logout_redirect_uris` (RP-Initiated Logout 1.0 §3).
+    PostLogoutRedirectUriUnregistered,
+    /// A `post_logout_redirect_uri` was sent without `client_id` or `id_token_hint`, so no
+    /// client's registration can vouch for it (RP-Initiated Logout 1.0 §3).
+    PostLogoutRedirectUriWithoutClient,
+    /// A session id (`sid`) is empty, too long or not printable ASCII.
+    SessionIdMalformed,
     /// The `Authorization` header is malformed.
     MalformedAuthorizationHeader,
     /// The request is not valid `application/x-www-form-urlencoded`.
@@ -430,6 +445,7 @@ impl Reject {
             | Self::JwksInvalid
             | Self::JwksMissing
             | Self::JwksUriInvalid
+            | Self::LogoutUriInvalid
             | Self::SectorIdentifierRequired
             | Self::SectorIdentifierUnavailable
             | Self::SectorIdentifierUriInvalid
@@ -457,6 +473,10 @@ impl Reject {
             | Self::IdTokenHintInvalid
             | Self::IntrospectionTokenMissing
             | Self::InvalidTokenMultipleMethods
+            | Self::LogoutClientMismatch
+            | Self::PostLogoutRedirectUriUnregistered
+            | Self::PostLogoutRedirectUriWithoutClient
+            | Self::SessionIdMalformed
             | Self::MalformedAuthorizationHeader
             | Self::MalformedEncoding
             | Self::MaxAgeMalformed
@@ -583,6 +603,17 @@ impl Reject {
             Self::GrantTypeUnsupported => "the grant type is not supported",
             Self::GrantTypesInconsistent => "grant_types do not correspond to response_types",
             Self::IdTokenHintInvalid => "id_token_hint is not a valid ID token of this issuer",
+            Self::LogoutUriInvalid => {
+                "logout URIs must be absolute https URLs without a fragment (http only on loopback)"
+            }
+            Self::LogoutClientMismatch => "client_id is not the audience of id_token_hint",
+            Self::PostLogoutRedirectUriUnregistered => {
+                "post_logout_redirect_uri is not registered for the client"
+            }
+            Self::PostLogoutRedirectUriWithoutClient => {
+                "post_logout_redirect_uri requires client_id or id_token_hint"
+            }
+            Self::SessionIdMalformed => "the session id is malformed",
             Self::IdTokenHintSubjectMismatch => {
                 "the end-user is not the one named by id_token_hint"
             }

@@ -54,6 +54,10 @@ pub struct IdTokenClaims {
     /// State hash (FAPI 1.0 Advanced §5.2.2.1).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub s_hash: Option<String>,
+    /// The OP session the End-User authenticated in (Front-Channel Logout 1.0 §3, Back-Channel
+    /// Logout 1.0 §2.1): every ID token of a grant made under a session carries it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sid: Option<String>,
     /// End-User claims the core released from the host's answer (token endpoint only; never a
     /// protected claim, [`claims`](crate::claims)).
     #[serde(flatten)]
@@ -70,6 +74,7 @@ pub(crate) struct AuthEvent<'a> {
     pub(crate) nonce: Option<&'a str>,
     pub(crate) acr: Option<&'a str>,
     pub(crate) amr: &'a [String],
+    pub(crate) sid: Option<&'a str>,
 }
 
 impl AuthEvent<'_> {
@@ -97,6 +102,7 @@ impl AuthEvent<'_> {
             at_hash: hashed.access_token.map(|t| hash_claim(hash, t)),
             c_hash: hashed.code.map(|c| hash_claim(hash, c)),
             s_hash: hashed.state.map(|s| hash_claim(hash, s)),
+            sid: self.sid.map(Into::into),
             extra: serde_json::Map::new(),
         }
     }

@@ -8,6 +8,8 @@
 //! [`access_token`]: crate::access_token
 //! [`pairwise`]: crate::pairwise
 //! [`keys`]: crate::keys
+//! [`session`]: crate::session
+//! [`logout`]: crate::logout
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -32,6 +34,7 @@ mod id_token;
 pub mod introspection;
 pub mod jose;
 pub mod keys;
+pub mod logout;
 pub mod mint;
 pub mod pairwise;
 pub mod par;
@@ -43,6 +46,7 @@ pub mod request_object;
 pub mod response;
 pub mod revocation;
 pub mod secret;
+pub mod session;
 pub mod signer;
 pub mod storage;
 pub mod token;
@@ -50,7 +54,8 @@ pub mod userinfo;
 pub mod value;
 
 pub use authorize::{
-    Approval, Approved, AuthorizeRequest, BoundRequest, Consent, DisplayMode, Session, Step,
+    Approval, Approved, Authentication, AuthorizeRequest, BoundRequest, Consent, DisplayMode,
+    Session, Step,
 };
 pub use claims::{ClaimsQuery, ClaimsRequest, ClaimsTarget};
 pub use client::{
@@ -72,6 +77,7 @@ pub use introspection::{Introspection, IntrospectionRequest};
 #[cfg(feature = "std")]
 pub use keys::SharedKeys;
 pub use keys::{KeySet, KeySource, KeyState, KeysGuard};
+pub use logout::{LoggedOut, LogoutRequest, LogoutSender, SendError};
 pub use mint::Mint;
 pub use pairwise::{PairwiseSecret, SectorFetcher};
 pub use par::{PushRequest, PushedResponse};
@@ -82,6 +88,7 @@ pub use random::{RandomError, SecureRandom};
 pub use response::{AuthorizationResponse, AuthorizeError, Disposition};
 pub use revocation::RevocationRequest;
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken, SecretDigest};
+pub use session::{EndedSession, LogoutPolicy, SessionGrant, SessionId, SessionRecord};
 pub use signer::{HashAlgorithm, Jwk, JwkSet, JwsAlgorithm, SignError, Signer};
 pub use storage::{
     AccessTokenRecord, CodeRecord, Insertion, PushedRequestRecord, REVOCATION_GRACE_SECS,

@@ -18,6 +18,7 @@ use crate::dpop::{DpopProof, ProofContext, ProofTarget, VerifiedProof, jti_names
 use crate::error::{EndpointError, Reject};
 use crate::introspection::{Introspection, IntrospectionRequest, IntrospectionStep};
 use crate::keys::{KeySet, KeySource, KeysGuard};
+use crate::logout::LogoutSender;
 use crate::mint::Mint;
 use crate::pairwise::{SectorFetcher, check_sector_document};
 use crate::par::{PushRequest, PushStep, PushedResponse};
@@ -51,7 +52,10 @@ pub struct Provider<S, C, R> {
     verifier: Option<Box<dyn JwsVerifier>>,
     fetcher: Option<Box<dyn JwksFetcher>>,
     sector_fetcher: Option<Box<dyn SectorFetcher>>,
+    logout_sender: Option<Box<dyn LogoutSender>>,
 }
+
+mod logout;
 
 impl<S, C, R> fmt::Debug for Provider<S, C, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -109,6 +113,7 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
             verifier: None,
             fetcher: None,
             sector_fetcher: None,
+            logout_sender: None,
         })
     }
 
@@ -432,7 +437,11 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         approval: Approval,
     ) -> Result<AuthorizationResponse, AuthorizeError> {
         let keys = self.keys.current();
-        let approved = request.approve(approval, self.mint(self.clock.now(), &keys))?;
+        let now = self.clock.now();
+        let approved = request.approve(approval, self.mint(now, &keys))?;
+        if let Err(reject) = self.join_session(&approved, now).await {
+            return Err(approved.failed(reject, &self.config.issuer));
+        }
         let stored = self
             .storage
             .insert_code(&approved.code, approved.front_channel_token.as_ref())
@@ -715,7 +724,10 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
     pub fn discovery(&self) -> ProviderMetadata {
         let algorithms = self.keys.current().algorithms();
         let client_algorithms = self.verifier.as_ref().map_or(&[][..], |v| v.algorithms());
-        ProviderMetadata::new(&self.config, algorithms, client_algorithms)
+        let mut metadata = ProviderMetadata::new(&self.config, algorithms, client_algorithms);
+        metadata.backchannel_logout_supported = self.logout_sender.is_some();
+        metadata.backchannel_logout_session_supported = self.logout_sender.is_some();
+        metadata
     }
 
     /// The JWK set now: the public half of every active, next and still-retiring key

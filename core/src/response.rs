@@ -174,6 +174,25 @@ impl AuthorizationResponse {
 /// The inline script of the form_post page.
 pub const FORM_POST_SCRIPT: &str = "document.forms[0].submit()";
 
+/// The page for an error that must not be redirected (the client or its redirect URI could not
+/// be verified, OIDC Core §3.1.2.6; any end-session error): the error code and its fixed
+/// description, escaped; nothing loads or runs.
+#[must_use]
+pub fn error_page_html(reject: Reject) -> String {
+    let mut page = String::from(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Sign-in error</title></head>\n<body>\n<h1>Sign-in error</h1>\n\
+         <p>The sign-in request cannot be processed, and you have not been sent back to \
+         the application.</p>\n<p><code id=\"error\">",
+    );
+    push_escaped(&mut page, reject.code().as_str());
+    page.push_str("</code>: <span id=\"error_description\">");
+    push_escaped(&mut page, reject.description());
+    page.push_str("</span></p>\n</body></html>\n");
+    page
+}
+
 /// `sha256-` + base64(SHA-256([`FORM_POST_SCRIPT`])), for the page's CSP.
 pub const FORM_POST_SCRIPT_HASH: &str = "sha256-ePniVEkSivX/c7XWBGafqh8tSpiRrKiqYeqbG7N1TOE=";
 

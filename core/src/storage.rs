@@ -17,6 +17,7 @@ use crate::client::Client;
 use crate::clock::UnixTime;
 use crate::pkce::CodeChallenge;
 use crate::secret::SecretDigest;
+use crate::session::{EndedSession, SessionGrant, SessionId, SessionRecord};
 use crate::value::{ClientId, GrantId, Nonce, RedirectUri, ResponseType, Scope, Subject};
 
 pub mod model;
@@ -87,6 +88,11 @@ pub struct CodeRecord {
     /// the token request's proof must use it. Records written before it existed read as `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
+    /// The OP session the grant was issued under: the `sid` of its ID tokens (Front-Channel
+    /// Logout 1.0 §3, Back-Channel Logout 1.0 §2.1). Records written before it existed read as
+    /// `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<SessionId>,
 }
 
 /// A stored access token.
@@ -189,6 +195,10 @@ pub struct RefreshTokenRecord {
     /// certificate (RFC 8705 §4); unbound: usable with the client's authentication alone.
     #[serde(default, skip_serializing_if = "Confirmation::is_empty")]
     pub confirmation: Confirmation,
+    /// The OP session the grant was issued under, repeated as `sid` in refreshed ID tokens.
+    /// Records written before it existed read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<SessionId>,
 }
 
 /// A pushed authorization request (RFC 9126 §2), stored until it is used once or expires.
@@ -385,7 +395,57 @@ pub trait Storage: Send + Sync {
     ) -> impl Future<Output = Result<Option<PushedRequestRecord>, Self::Error>> + Send;
 
     /// Deletes everything that expired at or before `now` (`expires_at <= now`) (codes, tombstones, tokens, `jti`s,
-    /// pushed requests, revocation markers) and returns how many entries were removed. Hosts schedule it.
+    /// pushed requests, revocation markers, sessions with their grant lists) and returns how many entries were removed. Hosts schedule it.
     fn sweep_expired(&self, now: UnixTime)
     -> impl Future<Output = Result<u64, Self::Error>> + Send;
+
+    // -- OP sessions (crate::session): shared by every node, so that logout on one ends the
+    // -- session for all.
+
+    /// Stores a new session. Returns `false` (and changes nothing) if a session with its id
+    /// exists, live or expired but not yet swept.
+    fn create_session(
+        &self,
+        record: &SessionRecord,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+
+    /// **Atomically** moves the live session's expiry to `expires_at`, but never past its
+    /// `ends_at`, and returns the record as it now is; `None` if there is no such session, it ended, or it expired (`expires_at <=
+    /// now`: an expired session is never revived).
+    fn touch_session(
+        &self,
+        sid: &SessionId,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> impl Future<Output = Result<Option<SessionRecord>, Self::Error>> + Send;
+
+    /// Records that `grant` was issued under the live session `sid`, **atomically** with a check
+    /// that the session lives: returns `false` and stores nothing if it ended or expired, so a
+    /// grant is never recorded for a session that a concurrent [`Storage::end_session`] has
+    /// already ended (that logout would miss it). Recording the same grant again changes
+    /// nothing and returns `true`.
+    fn add_session_grant(
+        &self,
+        sid: &SessionId,
+        grant: &SessionGrant,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+
+    /// The grants recorded for the live session `sid`, in the order they were recorded (empty
+    /// for an unknown, ended or expired session): the clients a logout would notify.
+    fn session_grants(
+        &self,
+        sid: &SessionId,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<Vec<SessionGrant>, Self::Error>> + Send;
+
+    /// **Atomically** ends the live session `sid`: removes it and its grant list and returns
+    /// both, so that of any number of concurrent logouts exactly one gets the session (and
+    /// notifies its clients); the others, and any later call, get `None`. An expired session is
+    /// removed too and gives `None`.
+    fn end_session(
+        &self,
+        sid: &SessionId,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<Option<EndedSession>, Self::Error>> + Send;
 }

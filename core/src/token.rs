@@ -441,6 +441,7 @@ impl CodeRedemption {
             claims: &record.claims,
             host,
             pairwise_subject: record.pairwise_subject.as_ref(),
+            sid: record.sid.as_ref(),
             chain_expires_at: mint
                 .config
                 .refresh_token_max_lifetime
@@ -592,6 +593,7 @@ impl RefreshRequest {
             claims: &record.claims,
             host,
             pairwise_subject: record.pairwise_subject.as_ref(),
+            sid: record.sid.as_ref(),
             chain_expires_at: record.chain_expires_at,
             proved: &self.proved,
         };
@@ -806,6 +808,8 @@ struct GrantFacts<'a> {
     host: Option<&'a Claims>,
     /// The `sub` the client sees, when pairwise (OIDC Core §8.1).
     pairwise_subject: Option<&'a Subject>,
+    /// The OP session of the grant (the ID token's `sid`).
+    sid: Option<&'a crate::session::SessionId>,
     /// The end of the refresh-token chain (absolute lifetime), if capped.
     chain_expires_at: Option<crate::clock::UnixTime>,
     /// What the request proved it holds: the access token (and a public client's refresh
@@ -896,6 +900,7 @@ fn mint_tokens(
             nonce: facts.nonce,
             acr: facts.acr,
             amr: facts.amr,
+            sid: facts.sid.map(crate::session::SessionId::as_str),
         };
         let hashed = Hashed {
             access_token: Some(access.expose()),
@@ -955,6 +960,7 @@ fn mint_tokens(
         } else {
             Confirmation::default()
         },
+        sid: facts.sid.cloned(),
     });
     let response = TokenResponse {
         access_token: access.expose().to_string(),

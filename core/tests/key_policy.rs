@@ -9,10 +9,10 @@ use core::ops::Range;
 use oidc_hybrid::signer::JwkKey;
 use oidc_hybrid::storage::model::ImmediateStorage;
 use oidc_hybrid::{
-    AccessTokenRecord, Client, ClientId, Clock, CodeRecord, Config, ConfigError, GrantId,
-    Insertion, Jwk, JwsAlgorithm, Provider, PushedRequestRecord, RandomError, Redemption,
+    AccessTokenRecord, Client, ClientId, Clock, CodeRecord, Config, ConfigError, EndedSession,
+    GrantId, Insertion, Jwk, JwsAlgorithm, Provider, PushedRequestRecord, RandomError, Redemption,
     RefreshLookup, RefreshTokenRecord, Rotation, Rs256Policy, SecretDigest, SecureRandom,
-    SignError, Signer, UnixTime,
+    SessionGrant, SessionId, SessionRecord, SignError, Signer, UnixTime,
 };
 
 const ISSUER: &str = "https://op.example";
@@ -131,6 +131,39 @@ impl ImmediateStorage for Nothing {
     }
     fn sweep_expired_now(&self, _: UnixTime) -> Result<u64, Infallible> {
         Ok(0)
+    }
+    fn create_session_now(&self, _: &SessionRecord) -> Result<bool, Infallible> {
+        Ok(false)
+    }
+    fn touch_session_now(
+        &self,
+        _: &SessionId,
+        _: UnixTime,
+        _: UnixTime,
+    ) -> Result<Option<SessionRecord>, Infallible> {
+        Ok(None)
+    }
+    fn add_session_grant_now(
+        &self,
+        _: &SessionId,
+        _: &SessionGrant,
+        _: UnixTime,
+    ) -> Result<bool, Infallible> {
+        Ok(false)
+    }
+    fn session_grants_now(
+        &self,
+        _: &SessionId,
+        _: UnixTime,
+    ) -> Result<Vec<SessionGrant>, Infallible> {
+        Ok(Vec::new())
+    }
+    fn end_session_now(
+        &self,
+        _: &SessionId,
+        _: UnixTime,
+    ) -> Result<Option<EndedSession>, Infallible> {
+        Ok(None)
     }
 }
 

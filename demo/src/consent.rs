@@ -11,6 +11,7 @@ use tracing::info;
 use crate::DemoStore;
 use crate::form::read_form;
 use crate::host::DemoEndpoints;
+use crate::session::Sessions;
 
 /// `POST /consent`: the first button approves, the second denies.
 pub(crate) async fn consent<S: DemoStore>(
@@ -29,14 +30,15 @@ pub(crate) async fn consent<S: DemoStore>(
         Err(response) => return response,
     };
     let sessions = host.sessions();
-    let user = sessions.user(&parts, now);
+    let user = sessions.user(&parts, now).await;
     let Some(user) = user else {
         return endpoints
             .resume(pending.request, None, Consent::Missing, &parts)
             .await;
     };
-    let authentication =
+    let mut authentication =
         Authentication::new(user.subject.clone(), user.auth_time).with_amr(["pwd"]);
+    authentication.sid = Sessions::sid(&parts);
     let client_id = pending.request.client_id().clone();
     match form.get("decision") {
         Some("approve") => {

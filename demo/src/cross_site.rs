@@ -1,5 +1,7 @@
 //! A POST authorization request without the sign-in session cookie is answered with a **303**
-//! to the same request as a GET (OIDC Core §3.1.2.1 allows both methods).
+//! to the same request as a GET (OIDC Core §3.1.2.1 allows both methods); so is a POST logout
+//! request to the end-session endpoint (RP-Initiated Logout 1.0 §2 allows both too), which
+//! would otherwise not see the session it is to end.
 //!
 //! The session cookie is `SameSite=Lax`: a browser leaves it out of a POST that another site
 //! started, so such a request could not see who is signed in (a `prompt=none` would fail with
@@ -22,15 +24,18 @@ use tracing::info;
 
 use crate::session::Sessions;
 
-/// Middleware for the whole application; `authorize` is the authorization endpoint's path.
+/// Middleware for the whole application; `paths` are the authorization and end-session
+/// endpoints' paths.
 pub(crate) async fn post_to_get(
-    State(authorize): State<Arc<str>>,
+    State(paths): State<Arc<[String; 2]>>,
     request: Request,
     next: Next,
 ) -> Response {
-    if request.method() != Method::POST || request.uri().path() != &*authorize {
+    let path = request.uri().path().to_owned();
+    if request.method() != Method::POST || !paths.contains(&path) {
         return next.run(request).await;
     }
+    let authorize = path;
     let (parts, body) = request.into_parts();
     let is_form = parts
         .headers
@@ -54,10 +59,7 @@ pub(crate) async fn post_to_get(
             .run(Request::from_parts(parts, Body::from(bytes)))
             .await;
     };
-    info!(
-        endpoint = "authorize",
-        "POST without the session cookie: answered with a GET of the same request"
-    );
+    info!("POST without the session cookie: answered with a GET of the same request");
     (
         StatusCode::SEE_OTHER,
         [

@@ -13,8 +13,8 @@ use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::response::Response;
 use oidc_hybrid::{
-    BoundRequest, Claims, ClaimsSource, ClientId, Clock as _, Consent, Provider, Scope, Step,
-    Subject, SystemClock, UnixTime,
+    BoundRequest, Claims, ClaimsSource, ClientId, Clock as _, Consent, LogoutRequest, Provider,
+    Scope, SessionId, Step, Subject, SystemClock, UnixTime,
 };
 use oidc_hybrid_axum::respond::escape;
 use oidc_hybrid_axum::{Authentication, Endpoints, Host};
@@ -23,7 +23,7 @@ use oidc_hybrid_rustcrypto::OsRandom;
 use crate::form::Form;
 use crate::limits::Limits;
 use crate::pages::{self, ConsentPage, Login};
-use crate::session::{LoggedIn, Pending, Sessions, fresh};
+use crate::session::{Found, LoggedIn, Pending, Sessions, SharedSessions, fresh};
 use crate::users::Users;
 use crate::{BUILTIN_USER, DemoStore};
 
@@ -212,8 +212,11 @@ impl ClaimsSource for DemoHost {
 
 impl Host for DemoHost {
     async fn authentication(&self, parts: &Parts) -> Option<Authentication> {
-        let user = self.sessions.user(parts, SystemClock.now())?;
-        Some(Authentication::new(user.subject, user.auth_time).with_amr(["pwd"]))
+        let user = self.sessions.user(parts, SystemClock.now()).await?;
+        let mut authentication =
+            Authentication::new(user.subject, user.auth_time).with_amr(["pwd"]);
+        authentication.sid = Sessions::sid(parts);
+        Some(authentication)
     }
 
     async fn consent(&self, authentication: &Authentication, request: &BoundRequest) -> Consent {
@@ -248,7 +251,7 @@ impl Host for DemoHost {
             .sessions
             .with_interaction_or_new(&iid, now, |i| i.add_pending(pending));
         let csrf = self.sessions.csrf_for(&iid);
-        let user = self.sessions.user(parts, now);
+        let user = self.sessions.user(parts, now).await;
         let mut response = if step == Step::Consent {
             self.consent_page(&shown, &waiting, &csrf, user.as_ref())
         } else {
@@ -261,6 +264,49 @@ impl Host for DemoHost {
             .append(SET_COOKIE, self.sessions.interaction_cookie(&iid));
         response
     }
+
+    /// The logout confirmation page (RP-Initiated Logout 1.0 §2): the request waits in the
+    /// browser's interaction; `POST /logout` with its id logs out.
+    async fn confirm_logout(&self, request: LogoutRequest, parts: &Parts) -> Response {
+        let now = SystemClock.now();
+        let iid = Sessions::interaction_id(parts);
+        let waiting = self
+            .sessions
+            .with_interaction_or_new(&iid, now, |i| i.add_logout(request));
+        let csrf = self.sessions.csrf_for(&iid);
+        let mut response = pages::confirm_logout(&self.base, &waiting, &csrf);
+        response
+            .headers_mut()
+            .append(SET_COOKIE, self.sessions.interaction_cookie(&iid));
+        response
+    }
+
+    /// Ends the sign-in cookie with the OP session.
+    async fn signed_out(&self, parts: &Parts, mut page: Response) -> Response {
+        if let Some(cookie) = Sessions::session_id(parts) {
+            self.sessions.log_out(&cookie);
+        }
+        let clear = self.sessions.clear_session_cookie();
+        page.headers_mut().append(SET_COOKIE, clear);
+        page
+    }
+}
+
+/// The store's sessions for the demo's [`Sessions`]: the provider's (touched on each use) with
+/// the user names of the directory.
+pub(crate) struct StoreSessions<S: DemoStore> {
+    pub(crate) provider: Arc<Provider<S, SystemClock, OsRandom>>,
+    pub(crate) names: HashMap<Subject, String>,
+}
+
+impl<S: DemoStore> SharedSessions for StoreSessions<S> {
+    fn find<'a>(&'a self, sid: &'a SessionId) -> Found<'a> {
+        Box::pin(async move {
+            let record = self.provider.session(sid).await.ok().flatten()?;
+            let name = self.names.get(&record.subject)?.clone();
+            Some((record, name))
+        })
+    }
 }
 
 /// `GET /`: what the demo is and where things are.
@@ -272,7 +318,7 @@ pub(crate) async fn index<S: DemoStore>(
     let (parts, _) = request.into_parts();
     let issuer = &endpoints.provider().config().issuer;
     // A page view creates no state: the logout form's token is derived from the cookie.
-    let user = host.sessions.user(&parts, endpoints.now());
+    let user = host.sessions.user(&parts, endpoints.now()).await;
     let csrf =
         Sessions::session_id(&parts).map_or_else(String::new, |sid| host.sessions.csrf_for(&sid));
     let base = escape(&host.base);

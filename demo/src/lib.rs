@@ -61,10 +61,12 @@ use std::path::{Path, PathBuf};
 
 use axum::Router;
 use axum::routing::{get, post};
+use oidc_hybrid::logout::SendFuture;
 use oidc_hybrid::{
-    Client, ClientId, Config, KeySet, Provider, SharedKeys, Signer, Storage, SystemClock,
+    Client, ClientId, Config, KeySet, LogoutSender, Provider, SharedKeys, Signer, Storage,
+    SystemClock,
 };
-use oidc_hybrid_axum::fetch::{Guard, GuardedFetcher};
+use oidc_hybrid_axum::fetch::{Guard, GuardedFetcher, GuardedLogoutSender};
 use oidc_hybrid_axum::{Endpoints, Timeouts, route_path};
 use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_rustcrypto::OsRandom;
@@ -72,7 +74,7 @@ use oidc_hybrid_sql::{PostgresStore, SqlError, SqliteStore};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tracing::{error, info, warn};
 
-use host::{DemoEndpoints, DemoHost};
+use host::{DemoEndpoints, DemoHost, StoreSessions};
 use playground::Playground;
 use session::Sessions;
 
@@ -241,6 +243,35 @@ fn default_keys_location(database_url: &str) -> (PathBuf, String) {
             (dir, stem)
         }
         None => (PathBuf::from("."), "oidc-demo".into()),
+    }
+}
+
+/// The demo's back-channel logout sender: the playground's own `backchannel_logout_uri` over
+/// the local listener (the guard refuses http and loopback, rightly), every other client's
+/// through the guarded sender.
+struct DemoSender {
+    guarded: GuardedLogoutSender,
+    own: String,
+    local: String,
+    http: reqwest::Client,
+}
+
+impl LogoutSender for DemoSender {
+    fn send<'a>(&'a self, uri: &'a str, logout_token: String) -> SendFuture<'a> {
+        if uri != self.own {
+            return self.guarded.send(uri, logout_token);
+        }
+        let request = self
+            .http
+            .post(&self.local)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("logout_token={logout_token}"));
+        tokio::spawn(async move {
+            if let Err(e) = request.send().await {
+                warn!(error = %e, "the playground's back-channel logout failed");
+            }
+        });
+        Box::pin(async { Ok(()) })
     }
 }
 
@@ -423,9 +454,27 @@ async fn assemble<S: DemoStore>(
     };
     let fetcher = GuardedFetcher::new(Guard::new())
         .map_err(|e| DemoError::Keys(format!("the jwks_uri fetcher cannot start: {e}")))?;
-    let provider = provider.with_jwks_fetcher(fetcher);
+    // Back-channel logout tokens: the guard's client, retried in the background.
+    let guarded = GuardedLogoutSender::new(Guard::new())
+        .map_err(|e| DemoError::Keys(format!("the logout sender cannot start: {e}")))?;
+    let sender = DemoSender {
+        guarded,
+        own: format!("{issuer}/playground/backchannel"),
+        local: format!("http://{back_channel}{base}/playground/backchannel"),
+        http: reqwest::Client::new(),
+    };
+    let provider = Arc::new(
+        provider
+            .with_jwks_fetcher(fetcher)
+            .with_logout_sender(sender),
+    );
+    // Sign-in sessions are the store's OP sessions: shared by nodes, kept across restarts.
+    sessions.share(Arc::new(StoreSessions {
+        provider: Arc::clone(&provider),
+        names: users.names(),
+    }));
     let host = DemoHost::new(&base, users, sessions);
-    let endpoints = Endpoints::new(Arc::new(provider), host);
+    let endpoints = Endpoints::new(provider, host);
     let router = routes(&endpoints, playground);
     let rollover = keys_dir.map(|dir| KeyReload {
         dir,
@@ -538,7 +587,11 @@ fn routes<S: DemoStore>(endpoints: &DemoEndpoints<S>, playground: Playground) ->
         .route(&at("/consent"), post(consent::consent::<S>))
         .route(&at("/logout"), post(login::logout::<S>))
         .with_state(endpoints.clone());
-    let authorize = route_path(&endpoints.provider().config().authorization_endpoint);
+    let config = endpoints.provider().config();
+    let cookie_less_posts = [
+        route_path(&config.authorization_endpoint),
+        route_path(&config.end_session_endpoint),
+    ];
     endpoints
         .router()
         .merge(pages)
@@ -547,7 +600,7 @@ fn routes<S: DemoStore>(endpoints: &DemoEndpoints<S>, playground: Playground) ->
             oidc_hybrid_axum::respond::harden_html,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            Arc::<str>::from(authorize),
+            Arc::new(cookie_less_posts),
             cross_site::post_to_get,
         ))
         // The request id: set (unless the request has one), in the span of every log line,

@@ -6,11 +6,12 @@
 use core::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE};
+use axum::http::StatusCode;
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use oidc_hybrid::Step;
+use axum::response::Response;
+use oidc_hybrid::{LogoutRequest, SessionId, Step};
+use oidc_hybrid_axum::respond::escape;
 use oidc_hybrid_axum::{Authentication, Host as _};
 use tracing::{info, warn};
 
@@ -83,9 +84,21 @@ pub(crate) async fn login<S: DemoStore>(
         auth_time: now,
     };
     let sid = sessions.log_in(previous.as_deref(), logged_in, now);
+    // The OP session, in the shared store: every node sees it, a restart keeps it.
+    let authentication = Authentication::new(user.subject.clone(), now)
+        .with_amr(["pwd"])
+        .with_session(SessionId::from_secret(&sid));
+    if endpoints
+        .provider()
+        .begin_session(&authentication)
+        .await
+        .is_err()
+    {
+        let text = "The sign-in could not be recorded. Try again.";
+        return host.problem(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", text);
+    }
     info!(subject = %user.subject, username = ?user.username, client_addr = ?addr, "login succeeded");
     parts.extensions.insert(CurrentSession(sid.clone()));
-    let authentication = Authentication::new(user.subject.clone(), now).with_amr(["pwd"]);
     let consent = host.consent(&authentication, &pending.request).await;
     let mut response = endpoints
         .resume(pending.request, Some(&authentication), consent, &parts)
@@ -96,7 +109,10 @@ pub(crate) async fn login<S: DemoStore>(
     response
 }
 
-/// `POST /logout`: ends the sign-in session.
+/// `POST /logout`: the demo's own "Sign out" button (its CSRF token bound to the sign-in
+/// cookie), or the confirmation of a logout a client asked for (its token bound to the
+/// interaction where the request waits). Either ends the OP session for every node — the
+/// clients are notified, front- and back-channel — and the sign-in cookie.
 pub(crate) async fn logout<S: DemoStore>(
     State(endpoints): State<DemoEndpoints<S>>,
     request: Request,
@@ -108,24 +124,49 @@ pub(crate) async fn logout<S: DemoStore>(
         Ok(form) => form,
         Err(response) => return response,
     };
-    if let Some(sid) = Sessions::session_id(&parts) {
-        if !sessions.csrf_ok(&sid, form.get("csrf").unwrap_or_default()) {
-            return host.problem(
-                StatusCode::FORBIDDEN,
-                "Form rejected",
-                "The form's security token does not match this session (CSRF).",
-            );
+    let csrf = form.get("csrf").unwrap_or_default();
+    let forged = || {
+        host.problem(
+            StatusCode::FORBIDDEN,
+            "Form rejected",
+            "The form's security token does not match this session (CSRF).",
+        )
+    };
+    let request = match form.get("logout") {
+        Some(waiting) => {
+            let iid = Sessions::interaction_of(&parts).unwrap_or_default();
+            if !sessions.csrf_ok(&iid, csrf) {
+                return forged();
+            }
+            let now = endpoints.now();
+            let taken = sessions.with_interaction(&iid, now, |i| i.take_logout(waiting));
+            let Some(request) = taken.flatten() else {
+                let text =
+                    "This sign-out request has expired. Sign out again from the application.";
+                return host.problem(StatusCode::BAD_REQUEST, "Sign-out expired", text);
+            };
+            if form.get("decision") != Some("logout") {
+                info!("logout declined by the user");
+                return host.problem(
+                    StatusCode::OK,
+                    "Still signed in",
+                    "You are still signed in.",
+                );
+            }
+            request
         }
-        sessions.log_out(&sid);
-        info!("logged out");
-    }
-    let target = format!("{}/playground", host.base_path());
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(location) = HeaderValue::try_from(target) {
-        response.headers_mut().insert(LOCATION, location);
-    }
-    response
-        .headers_mut()
-        .append(SET_COOKIE, sessions.clear_session_cookie());
-    response
+        None => match Sessions::session_id(&parts) {
+            Some(cookie) if !sessions.csrf_ok(&cookie, csrf) => return forged(),
+            _ => LogoutRequest::from_host(),
+        },
+    };
+    let done = format!(
+        "<p id=\"signed-out\">You are signed out.</p><p><a href=\"{}/playground\">Back to the \
+         playground</a></p>",
+        escape(host.base_path())
+    );
+    let sid = Sessions::sid(&parts);
+    let page = endpoints.logout(sid.as_ref(), &request, &done).await;
+    info!("logged out");
+    host.signed_out(&parts, page).await
 }

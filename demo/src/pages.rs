@@ -175,6 +175,28 @@ pub(crate) fn problem(base: &str, status: StatusCode, title: &str, text: &str) -
     respond(status, message(base, title, text), &csp(None, None))
 }
 
+/// The logout confirmation page (RP-Initiated Logout 1.0 §2): a form that posts the waiting
+/// request's id back to `POST /logout`.
+pub(crate) fn confirm_logout(base: &str, waiting: &str, csrf: &str) -> Response {
+    let base = escape(base);
+    let body = format!(
+        "<div class=\"card\"><h1>Sign out?</h1><p>An application asks to sign you out of this \
+         provider and of every application you signed in to with it.</p>\
+         <form method=\"post\" action=\"{base}/logout\">\
+         <input type=\"hidden\" name=\"logout\" value=\"{}\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <button type=\"submit\" id=\"confirm-logout\" name=\"decision\" value=\"logout\">Sign out</button> \
+         <button type=\"submit\" name=\"decision\" value=\"stay\">Stay signed in</button></form></div>",
+        escape(waiting),
+        escape(csrf)
+    );
+    respond(
+        StatusCode::OK,
+        layout(&base, "Sign out", true, &body),
+        &csp(None, None),
+    )
+}
+
 /// What the login page shows.
 pub(crate) struct Login<'a> {
     pub(crate) base: &'a str,

@@ -18,8 +18,10 @@ mod html;
 mod jwt;
 mod rp;
 
+use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -35,6 +37,8 @@ use crate::clients::PlaygroundClient;
 use crate::form::{Form, read_form};
 use crate::pages;
 use crate::session::{Sessions, fresh};
+use checks::Check;
+use oidc_hybrid_axum::respond::escape;
 use rp::Rp;
 
 /// The playground: its relying party and the browser sessions it keeps flows in.
@@ -44,7 +48,12 @@ pub(crate) struct Playground {
     rp: Rp,
     sessions: Arc<Sessions>,
     relay_hash: String,
+    /// The last logout notices the playground's clients received: (how, claims, checks).
+    logouts: Mutex<VecDeque<(&'static str, serde_json::Value, Vec<Check>)>>,
 }
+
+/// How many logout notices the playground shows.
+const SHOWN_LOGOUTS: usize = 5;
 
 impl Playground {
     /// The playground of the provider configured by `config` (at path `base`), acting as
@@ -61,7 +70,69 @@ impl Playground {
             rp: Rp::new(config, clients, back_channel),
             sessions,
             relay_hash: html::relay_script_hash(),
+            logouts: Mutex::new(VecDeque::new()),
         }
+    }
+
+    fn record_logout(&self, how: &'static str, claims: serde_json::Value, checks: Vec<Check>) {
+        let mut logouts = self
+            .logouts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if logouts.len() == SHOWN_LOGOUTS {
+            logouts.pop_back();
+        }
+        logouts.push_front((how, claims, checks));
+    }
+
+    /// The card with the logout link and the notices received.
+    fn logout_card(&self) -> String {
+        let base = escape(&self.base);
+        let client = self.rp.clients.first().map_or("", |c| c.client_id.as_str());
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", client)
+            .append_pair(
+                "post_logout_redirect_uri",
+                &format!("{}/playground", self.rp.issuer),
+            )
+            .append_pair("state", "playground")
+            .finish();
+        let mut card = format!(
+            "<div class=\"card\" id=\"logout\"><h2>Logout</h2><p><a id=\"rp-logout\" \
+             href=\"{base}/end_session?{}\">Log out as the relying party</a> \
+             (RP-Initiated Logout: the provider asks to confirm, frames the clients' \
+             front-channel pages, posts their back-channel logout tokens, and comes back \
+             here).</p>",
+            escape(&query)
+        );
+        let logouts = self
+            .logouts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if logouts.is_empty() {
+            card.push_str("<p class=\"muted\">No logout notice received yet.</p>");
+        }
+        for (how, claims, checks) in logouts.iter() {
+            let ok = checks.iter().all(|c| c.ok);
+            card.push_str(&format!(
+                "<h3 class=\"logout-notice\" data-ok=\"{ok}\">{} ({})</h3><pre>{}</pre><ul>",
+                escape(how),
+                if ok { "verified" } else { "rejected" },
+                escape(&serde_json::to_string_pretty(claims).unwrap_or_default())
+            ));
+            for check in checks {
+                card.push_str(&format!(
+                    "<li data-check=\"{}\">{} {}: {}</li>",
+                    escape(&check.id),
+                    if check.ok { "✓" } else { "✗" },
+                    escape(&check.label),
+                    escape(&check.detail)
+                ));
+            }
+            card.push_str("</ul>");
+        }
+        card.push_str("</div>");
+        card
     }
 
     /// A page of the playground with the demo's layout.
@@ -89,7 +160,65 @@ pub(crate) fn routes(playground: Arc<Playground>) -> Router {
             get(callback_get).post(callback_post),
         )
         .route(&at("/playground/callback/fragment"), post(fragment))
+        .route(&at("/playground/backchannel"), post(backchannel))
+        .route(&at("/playground/frontchannel"), get(frontchannel))
         .with_state(playground)
+}
+
+/// `POST /playground/backchannel`: the playground's clients' `backchannel_logout_uri`. The
+/// logout token is validated as Back-Channel Logout 1.0 §2.6 asks (the provider's JWKS and every
+/// claim rule) and shown on the playground page; 200 if valid, 400 if not (§2.8).
+async fn backchannel(State(playground): State<Arc<Playground>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let form = match read_form(&playground.base, &parts, body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let token = form.get("logout_token").unwrap_or_default();
+    let keys = playground.rp.jwks().await.unwrap_or_default();
+    let clients: Vec<&str> = playground
+        .rp
+        .clients
+        .iter()
+        .map(|c| c.client_id.as_str())
+        .collect();
+    let now = SystemClock.now().as_secs();
+    let (claims, checks) =
+        checks::validate_logout_token(token, &keys, &playground.rp.issuer, &clients, now);
+    let ok = checks.iter().all(|c| c.ok);
+    info!(valid = ok, "back-channel logout token received");
+    playground.record_logout("back-channel logout token", claims, checks);
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    (status, [(axum::http::header::CACHE_CONTROL, "no-store")]).into_response()
+}
+
+/// `GET /playground/frontchannel`: the clients' `frontchannel_logout_uri`, framed by the
+/// provider's logout page; records `iss` and `sid` (Front-Channel Logout 1.0 §2).
+async fn frontchannel(State(playground): State<Arc<Playground>>, request: Request) -> Response {
+    let query = request.uri().query().unwrap_or_default();
+    let params: serde_json::Map<String, serde_json::Value> =
+        form_urlencoded::parse(query.as_bytes())
+            .filter(|(name, _)| name == "iss" || name == "sid")
+            .map(|(name, value)| (name.into_owned(), value.into_owned().into()))
+            .collect();
+    let iss_ok = params.get("iss").and_then(|v| v.as_str()) == Some(playground.rp.issuer.as_str());
+    let checks = vec![Check::new(
+        "frontchannel.iss",
+        "iss is the issuer",
+        iss_ok,
+        String::new(),
+    )];
+    playground.record_logout("front-channel logout", params.into(), checks);
+    (
+        StatusCode::OK,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        "logged out",
+    )
+        .into_response()
 }
 
 /// `GET /playground`.
@@ -100,7 +229,7 @@ async fn page(State(playground): State<Arc<Playground>>, request: Request) -> Re
     // cookie, which is set (or renewed) here.
     let iid = Sessions::interaction_id(&parts);
     let csrf = playground.sessions.csrf_for(&iid);
-    let user = playground.sessions.user(&parts, now);
+    let user = playground.sessions.user(&parts, now).await;
     let logout_csrf = Sessions::session_id(&parts)
         .map_or_else(String::new, |sid| playground.sessions.csrf_for(&sid));
     let body = html::start_page(&html::StartPage {
@@ -110,7 +239,7 @@ async fn page(State(playground): State<Arc<Playground>>, request: Request) -> Re
         csrf: &csrf,
         user: user.as_ref(),
         logout_csrf: &logout_csrf,
-    });
+    }) + &playground.logout_card();
     let mut response = playground.page("Playground", &body, None);
     let cookie = playground.sessions.interaction_cookie(&iid);
     response.headers_mut().append(SET_COOKIE, cookie);

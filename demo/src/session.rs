@@ -12,16 +12,22 @@
 //! cookie's value, with a key drawn at start), so no server state is needed to check it. See
 //! docs/decisions/0010.
 
+use alloc::sync::Arc;
+use core::future::Future;
 use core::num::NonZeroUsize;
+use core::pin::Pin;
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use axum::http::HeaderValue;
 use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 use base64ct::{Base64UrlUnpadded, Encoding as _};
 use lru::LruCache;
-use oidc_hybrid::{BoundRequest, ResponseType, SecureRandom as _, Step, Subject, UnixTime};
+use oidc_hybrid::{
+    BoundRequest, LogoutRequest, ResponseType, SecureRandom as _, SessionId, SessionRecord, Step,
+    Subject, UnixTime,
+};
 use oidc_hybrid_rustcrypto::OsRandom;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
@@ -42,6 +48,23 @@ const MAX_SESSIONS: usize = 10_000;
 const MAX_INTERACTIONS: usize = 10_000;
 /// Most waiting requests (and, separately, playground flows) per interaction.
 const MAX_PENDING: usize = 16;
+
+/// What [`SharedSessions::find`] answers: the session and its user's name.
+pub(crate) type Found<'a> =
+    Pin<Box<dyn Future<Output = Option<(SessionRecord, String)>> + Send + 'a>>;
+
+/// The OP sessions of the shared store (every demo node on one database sees the same), with
+/// each session's user name: what decides who is signed in.
+pub(crate) trait SharedSessions: Send + Sync {
+    /// The live session `sid` (its idle expiry moved on) and its user's name.
+    fn find<'a>(&'a self, sid: &'a SessionId) -> Found<'a>;
+}
+
+impl core::fmt::Debug for dyn SharedSessions {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("SharedSessions")
+    }
+}
 
 /// The sign-in session a handler just created, for code that reads the session from the
 /// request before the browser has the new cookie (put into `Parts::extensions`).
@@ -87,6 +110,8 @@ pub(crate) struct Interaction {
     last_seen: UnixTime,
     pending: HashMap<String, Pending>,
     flows: HashMap<String, Flow>,
+    /// Logout requests waiting for the End-User's confirmation.
+    logouts: HashMap<String, LogoutRequest>,
 }
 
 impl Interaction {
@@ -120,6 +145,21 @@ impl Interaction {
     /// Takes the playground flow of `state` (single use).
     pub(crate) fn take_flow(&mut self, state: &str) -> Option<Flow> {
         self.flows.remove(state)
+    }
+
+    /// Keeps a logout request waiting for confirmation; returns its id.
+    pub(crate) fn add_logout(&mut self, request: LogoutRequest) -> String {
+        let id = random_token();
+        if self.logouts.len() >= MAX_PENDING {
+            self.logouts.clear();
+        }
+        self.logouts.insert(id.clone(), request);
+        id
+    }
+
+    /// Takes the logout request `id` (single use).
+    pub(crate) fn take_logout(&mut self, id: &str) -> Option<LogoutRequest> {
+        self.logouts.remove(id)
     }
 }
 
@@ -168,6 +208,8 @@ pub(crate) struct Sessions {
     path: String,
     /// Whether the cookies are `Secure` (an https issuer).
     secure: bool,
+    /// The shared store's sessions, once the provider exists.
+    shared: OnceLock<Arc<dyn SharedSessions>>,
 }
 
 impl Sessions {
@@ -184,6 +226,7 @@ impl Sessions {
             csrf_key: random_token(),
             path: path.to_owned(),
             secure,
+            shared: OnceLock::new(),
         }
     }
 
@@ -273,9 +316,40 @@ impl Sessions {
     // -----------------------------------------------------------------------------------------
     // Sign-in sessions
 
-    /// Who is logged in on the request's sign-in session, marking it used.
-    pub(crate) fn user(&self, parts: &Parts, now: UnixTime) -> Option<LoggedIn> {
+    /// Reads sign-in sessions from the shared store from now on.
+    pub(crate) fn share(&self, shared: Arc<dyn SharedSessions>) {
+        let _ = self.shared.set(shared);
+    }
+
+    /// The OP session id of the request's sign-in cookie ([`SessionId::from_secret`]: the
+    /// cookie stays the secret, the id goes into tokens).
+    pub(crate) fn sid(parts: &Parts) -> Option<SessionId> {
+        Self::session_id(parts).map(|cookie| SessionId::from_secret(&cookie))
+    }
+
+    /// Who is logged in on the request's sign-in session, marking it used. With the shared
+    /// store, the store decides (a logout on any node, a restart, a second node: all see the
+    /// same), and the local table only remembers.
+    pub(crate) async fn user(&self, parts: &Parts, now: UnixTime) -> Option<LoggedIn> {
         let id = Self::session_id(parts)?;
+        if let Some(shared) = self.shared.get() {
+            let sid = SessionId::from_secret(&id);
+            let Some((record, username)) = shared.find(&sid).await else {
+                lock(&self.sessions).pop(&id);
+                return None;
+            };
+            let user = LoggedIn {
+                username,
+                subject: record.subject,
+                auth_time: record.auth_time,
+            };
+            let session = Session {
+                user: user.clone(),
+                last_seen: now,
+            };
+            lock(&self.sessions).put(id, session);
+            return Some(user);
+        }
         let mut sessions = lock(&self.sessions);
         let session = sessions.get_mut(&id)?;
         if now.secs_since(session.last_seen) > SESSION_IDLE {
@@ -343,6 +417,7 @@ impl Sessions {
             last_seen: now,
             pending: HashMap::new(),
             flows: HashMap::new(),
+            logouts: HashMap::new(),
         });
         if now.secs_since(interaction.last_seen) > PENDING_TTL {
             interaction.pending.clear();
@@ -384,6 +459,11 @@ impl Sessions {
 mod tests {
     use super::*;
 
+    /// `Sessions::user` without a shared store completes at once.
+    fn user_now(sessions: &Sessions, parts: &Parts, now: UnixTime) -> Option<LoggedIn> {
+        oidc_hybrid::storage::model::complete_now(sessions.user(parts, now)).expect("ready")
+    }
+
     fn user(name: &str, now: UnixTime) -> LoggedIn {
         LoggedIn {
             username: name.into(),
@@ -410,7 +490,7 @@ mod tests {
             sessions.with_interaction_or_new(&random_token(), now, |_| ());
         }
         let parts = parts_with_cookie(&format!("{SESSION_COOKIE}={id}"));
-        let alice = sessions.user(&parts, now).expect("still logged in");
+        let alice = user_now(&sessions, &parts, now).expect("still logged in");
         assert_eq!(alice.username, "alice");
         assert_eq!(lock(&sessions.interactions).len(), MAX_INTERACTIONS);
         assert_eq!(lock(&sessions.sessions).len(), 1);
@@ -426,15 +506,18 @@ mod tests {
             .collect();
         // "a" is used, so "b" is now the least recently used.
         let cookie = |id: &str| parts_with_cookie(&format!("{SESSION_COOKIE}={id}"));
-        assert!(sessions.user(&cookie(&ids[0]), now).is_some());
+        assert!(user_now(&sessions, &cookie(&ids[0]), now).is_some());
         sessions.log_in(None, user("d", now), now);
-        assert!(sessions.user(&cookie(&ids[0]), now).is_some());
-        assert!(sessions.user(&cookie(&ids[1]), now).is_none(), "b evicted");
-        assert!(sessions.user(&cookie(&ids[2]), now).is_some());
+        assert!(user_now(&sessions, &cookie(&ids[0]), now).is_some());
+        assert!(
+            user_now(&sessions, &cookie(&ids[1]), now).is_none(),
+            "b evicted"
+        );
+        assert!(user_now(&sessions, &cookie(&ids[2]), now).is_some());
         // Logging in again ends the previous session.
         let again = sessions.log_in(Some(&ids[2]), user("c", now), now);
-        assert!(sessions.user(&cookie(&ids[2]), now).is_none());
-        assert!(sessions.user(&cookie(&again), now).is_some());
+        assert!(user_now(&sessions, &cookie(&ids[2]), now).is_none());
+        assert!(user_now(&sessions, &cookie(&again), now).is_some());
     }
 
     #[test]

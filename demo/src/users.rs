@@ -170,6 +170,11 @@ impl Users {
         }
     }
 
+    /// Every user's name by subject.
+    pub(crate) fn names(&self) -> HashMap<Subject, String> {
+        self.by_subject.clone()
+    }
+
     /// The user with this subject.
     pub(crate) fn by_subject(&self, subject: &Subject) -> Option<&User> {
         self.by_subject

@@ -21,7 +21,7 @@ use oidc_hybrid::storage::model;
 use oidc_hybrid::{
     AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, PushedRequestRecord,
     REVOCATION_GRACE_SECS, Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest,
-    Storage, UnixTime,
+    SessionGrant, SessionId, SessionRecord, Storage, Subject, UnixTime,
 };
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
@@ -360,6 +360,7 @@ pub fn code(name: &str, grant: &str, client: &str, expires_at: u64) -> CodeRecor
             "method": "S256",
         },
         "dpop_jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
+        "sid": "op-session-1",
     });
     record(name, grant, client, expires_at, own)
 }
@@ -1466,6 +1467,177 @@ pub async fn concurrent_pushed_request_takes_have_exactly_one_winner<S: Storage 
 }
 
 // ---------------------------------------------------------------------------------------------
+// OP sessions
+
+/// A session `name` created at `T0`, idle-expiring at `expires_at`, ending at `ends_at` at the
+/// latest.
+///
+/// # Panics
+///
+/// If `name` is not a valid session id.
+#[must_use]
+pub fn session(name: &str, expires_at: u64, ends_at: u64) -> SessionRecord {
+    SessionRecord {
+        sid: SessionId::new(name).expect("session id"),
+        subject: Subject::new("alice").expect("subject"),
+        auth_time: at(T0 - 5),
+        acr: Some("urn:example:loa:2".into()),
+        amr: vec!["pwd".into(), "otp".into()],
+        created_at: at(T0),
+        expires_at: at(expires_at),
+        ends_at: at(ends_at),
+    }
+}
+
+/// A grant `grant` of `client` recorded with a session.
+///
+/// # Panics
+///
+/// If a name is not a valid grant or client id.
+#[must_use]
+pub fn session_grant(grant: &str, client: &str, offline: bool) -> SessionGrant {
+    SessionGrant {
+        grant_id: GrantId::new(grant),
+        client_id: client_id(client),
+        subject: Subject::new("pairwise-alice").expect("subject"),
+        offline,
+    }
+}
+
+/// Create, touch (never past `ends_at`), record grants (in order, once each), list them, end
+/// once: the whole life of a session, and nothing works on it after its end.
+pub async fn session_lifecycle<S: Storage + 'static>(fx: &Fixture<S>) {
+    let s = &*fx.store;
+    let record = session("sid-1", T0 + 100, T0 + 1000);
+    let sid = record.sid.clone();
+    assert!(ok!(s.create_session(&record)), "new");
+    assert!(
+        !ok!(s.create_session(&session("sid-1", T0 + 5, T0 + 5))),
+        "id taken"
+    );
+    let touched = ok!(s.touch_session(&sid, at(T0 + 50), at(T0 + 150)));
+    let mut expected = record.clone();
+    expected.expires_at = at(T0 + 150);
+    assert_eq!(touched, Some(expected.clone()), "idle expiry moved on");
+    let capped = ok!(s.touch_session(&sid, at(T0 + 100), at(T0 + 5000)));
+    expected.expires_at = at(T0 + 1000);
+    assert_eq!(capped, Some(expected.clone()), "never past ends_at");
+    let (a, b) = (
+        session_grant("g-a", "rs-basic", false),
+        session_grant("g-b", "es-post", true),
+    );
+    assert!(ok!(s.add_session_grant(&sid, &a, at(T0 + 101))));
+    assert!(ok!(s.add_session_grant(&sid, &b, at(T0 + 102))));
+    assert!(
+        ok!(s.add_session_grant(&sid, &a, at(T0 + 103))),
+        "again: no change"
+    );
+    assert_eq!(
+        ok!(s.session_grants(&sid, at(T0 + 104))),
+        vec![a.clone(), b.clone()]
+    );
+    let unknown = SessionId::new("nobody").expect("sid");
+    assert_eq!(ok!(s.session_grants(&unknown, at(T0))), vec![]);
+    assert!(
+        !ok!(s.add_session_grant(&unknown, &a, at(T0))),
+        "unknown session"
+    );
+    assert_eq!(ok!(s.touch_session(&unknown, at(T0), at(T0 + 1))), None);
+    let ended = ok!(s.end_session(&sid, at(T0 + 105))).expect("ended once");
+    assert_eq!(ended.record, expected);
+    assert_eq!(ended.grants, vec![a.clone(), b]);
+    assert_eq!(ok!(s.end_session(&sid, at(T0 + 105))), None, "single use");
+    assert_eq!(ok!(s.touch_session(&sid, at(T0 + 106), at(T0 + 200))), None);
+    assert!(!ok!(s.add_session_grant(&sid, &a, at(T0 + 106))), "ended");
+    assert_eq!(ok!(s.session_grants(&sid, at(T0 + 106))), vec![]);
+}
+
+/// A session is gone at its `expires_at`: not touched (never revived), no grant recorded, no
+/// logout gets it; a sweep removes it.
+pub async fn session_expiry_boundary<S: Storage + 'static>(fx: &Fixture<S>) {
+    let s = &*fx.store;
+    let record = session("sid-2", T0 + 10, T0 + 1000);
+    let sid = record.sid.clone();
+    assert!(ok!(s.create_session(&record)));
+    let grant = session_grant("g-2", "rs-basic", false);
+    assert!(ok!(s.add_session_grant(&sid, &grant, at(T0 + 9))));
+    assert_eq!(ok!(s.touch_session(&sid, at(T0 + 10), at(T0 + 500))), None);
+    assert!(!ok!(s.add_session_grant(&sid, &grant, at(T0 + 10))));
+    assert_eq!(ok!(s.session_grants(&sid, at(T0 + 10))), vec![]);
+    assert_eq!(ok!(s.end_session(&sid, at(T0 + 10))), None, "expired");
+    let other = session("sid-3", T0 + 10, T0 + 1000);
+    assert!(ok!(s.create_session(&other)));
+    assert_eq!(ok!(s.sweep_expired(at(T0 + 9))), 0, "still live");
+    assert!(ok!(s.sweep_expired(at(T0 + 10))) >= 1, "swept");
+    assert!(ok!(s.create_session(&other)), "its id is free again");
+    assert_eq!(
+        ok!(s.session_grants(&other.sid, at(T0))),
+        vec![],
+        "no grant left behind"
+    );
+}
+
+/// Of `CONCURRENCY` simultaneous logouts of one session exactly one gets it (and notifies its
+/// clients).
+pub async fn concurrent_logouts_have_exactly_one_winner<S: Storage + 'static>(fx: &Fixture<S>) {
+    for round in 0..RACE_ROUNDS {
+        let record = session(&format!("raced-{round}"), T0 + 100, T0 + 1000);
+        ok!(fx.store.create_session(&record));
+        let grant = session_grant(&format!("g-{round}"), "rs-basic", false);
+        ok!(fx.store.add_session_grant(&record.sid, &grant, at(T0)));
+        let outcomes = race(CONCURRENCY, |_| {
+            let (store, sid) = (fx.store.clone(), record.sid.clone());
+            async move { store.end_session(&sid, at(T0 + 1)).await }
+        })
+        .await;
+        let winners: Vec<_> = outcomes
+            .into_iter()
+            .filter_map(|outcome| outcome.expect("end"))
+            .collect();
+        assert_eq!(winners.len(), 1, "round {round}");
+        assert_eq!(winners[0].grants, vec![grant], "round {round}");
+    }
+}
+
+/// Grants recorded while a logout ends the session: every grant whose recording succeeded is
+/// among the grants the logout returns (none is recorded beside it and missed), and a
+/// recording after the end fails.
+pub async fn concurrent_grants_and_logout_lose_no_grant<S: Storage + 'static>(fx: &Fixture<S>) {
+    for round in 0..RACE_ROUNDS {
+        let record = session(&format!("busy-{round}"), T0 + 100, T0 + 1000);
+        ok!(fx.store.create_session(&record));
+        let outcomes = race(CONCURRENCY, |i| {
+            let (store, sid) = (fx.store.clone(), record.sid.clone());
+            let grant = session_grant(&format!("g-{round}-{i}"), "rs-basic", false);
+            async move {
+                if i == CONCURRENCY / 2 {
+                    let ended = store.end_session(&sid, at(T0 + 1)).await.expect("end");
+                    (None, ended)
+                } else {
+                    let added = store.add_session_grant(&sid, &grant, at(T0 + 1)).await;
+                    (added.expect("add").then_some(grant), None)
+                }
+            }
+        })
+        .await;
+        let mut added = Vec::new();
+        let mut ended = None;
+        for (grant, end) in outcomes {
+            added.extend(grant);
+            ended = ended.or(end);
+        }
+        let ended = ended.expect("the one logout ends the live session");
+        for grant in &added {
+            assert!(
+                ended.grants.contains(grant),
+                "round {round}: {grant:?} missed"
+            );
+        }
+        assert_eq!(ended.grants.len(), added.len(), "round {round}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Sweeping
 
 /// A sweep removes exactly the entries expired at `now`: the same counts on every backend.
@@ -1655,6 +1827,10 @@ macro_rules! storage_contract {
                 concurrent_jti_recording_has_exactly_one_winner,
                 pushed_request_is_taken_once,
                 concurrent_pushed_request_takes_have_exactly_one_winner,
+                session_lifecycle,
+                session_expiry_boundary,
+                concurrent_logouts_have_exactly_one_winner,
+                concurrent_grants_and_logout_lose_no_grant,
                 sweep_removes_exactly_what_expired,
                 late_replay_is_recognised_while_the_grant_lives,
                 sweep_keeps_revocation_markers_for_the_grace_period,

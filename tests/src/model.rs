@@ -261,6 +261,7 @@ impl Model {
             claims: ClaimsRequest::default(),
             pairwise_subject: None,
             dpop_jkt: None,
+            sid: None,
         };
         self.grants.push(ModelGrant {
             id: grant_id,
@@ -311,6 +312,7 @@ impl Model {
             claims: ClaimsRequest::default(),
             pairwise_subject: None,
             confirmation: Confirmation::default(),
+            sid: None,
         }
     }
 

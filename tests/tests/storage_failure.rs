@@ -6,9 +6,9 @@ use core::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use oidc_hybrid::{
-    AccessTokenRecord, Approval, Client, ClientId, CodeRecord, GrantId, Insertion, Params,
-    PushedRequestRecord, Redemption, RefreshLookup, RefreshTokenRecord, Reject, Rotation,
-    SecretDigest, Storage, Subject, UnixTime,
+    AccessTokenRecord, Approval, Client, ClientId, CodeRecord, EndedSession, GrantId, Insertion,
+    Params, PushedRequestRecord, Redemption, RefreshLookup, RefreshTokenRecord, Reject, Rotation,
+    SecretDigest, SessionGrant, SessionId, SessionRecord, Storage, Subject, UnixTime,
 };
 use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_tests::{
@@ -84,6 +84,15 @@ impl Storage for FlakyStore {
             &self, digest: &SecretDigest, now: UnixTime
         ) -> Option<PushedRequestRecord>;
         fn sweep_expired(&self, now: UnixTime) -> u64;
+        fn create_session(&self, record: &SessionRecord) -> bool;
+        fn touch_session(
+            &self, sid: &SessionId, now: UnixTime, expires_at: UnixTime
+        ) -> Option<SessionRecord>;
+        fn add_session_grant(
+            &self, sid: &SessionId, grant: &SessionGrant, now: UnixTime
+        ) -> bool;
+        fn session_grants(&self, sid: &SessionId, now: UnixTime) -> Vec<SessionGrant>;
+        fn end_session(&self, sid: &SessionId, now: UnixTime) -> Option<EndedSession>;
     }
 }
 

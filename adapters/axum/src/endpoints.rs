@@ -8,12 +8,14 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, ALLOW, CACHE_CONTROL, PRAGMA,
+    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, ALLOW, CACHE_CONTROL,
+    CONTENT_SECURITY_POLICY, PRAGMA,
 };
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use oidc_hybrid::logout::{CHECK_SESSION_HTML, SIGNED_OUT_HTML, check_session_csp};
 use oidc_hybrid::{
     Approval, AuthorizeError, BoundRequest, ClientId, Config, Consent, Credentials, Disposition,
     EndpointError, ErrorCode, Params, Reject, Step,
@@ -28,28 +30,15 @@ use crate::{
     Authentication, AuthorizeInput, Endpoints, Host, HttpProvider, IntrospectionInput, PushInput,
     RevocationInput, TokenInput, UserInfoInput,
 };
-
-/// The route path a configured URL is served at: the path of the absolute URL `url`, without
-/// query or fragment (`/` if it has none). An issuer `https://idp.example/tenant` puts the
-/// token endpoint at `/tenant/token`; a host mounts its own pages under the same prefix.
-#[must_use]
-pub fn route_path(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let path = rest.find('/').map_or("/", |i| &rest[i..]);
-    let path = path.split(['?', '#']).next().unwrap_or("/");
-    if path.is_empty() {
-        "/".into()
-    } else {
-        path.into()
-    }
-}
+pub use oidc_hybrid::config::route_path;
 
 pub(crate) fn routes<P: HttpProvider, H: Host>(endpoints: Endpoints<P, H>) -> Router {
     let config: &Config = endpoints.provider().config();
     let par = route_path(&config.pushed_authorization_request_endpoint);
     let revocation = route_path(&config.revocation_endpoint);
     let nonce = || axum::middleware::map_response_with_state(endpoints.clone(), dpop_nonce::<P, H>);
-    Router::new()
+    let end_session = get(end_session::<P, H>).post(end_session::<P, H>);
+    let mut router = Router::new()
         .route(
             &route_path(&config.authorization_endpoint),
             get(authorize::<P, H>)
@@ -83,6 +72,11 @@ pub(crate) fn routes<P: HttpProvider, H: Host>(endpoints: Endpoints<P, H>) -> Ro
             &route_path(&config.jwks_uri),
             get(jwks::<P, H>).options(|| preflight("GET, HEAD, OPTIONS", "*")),
         )
+        .route(&route_path(&config.end_session_endpoint), end_session);
+    if let Some(url) = &config.check_session_iframe {
+        router = router.route(&route_path(url), get(check_session));
+    }
+    router
         .layer(axum::middleware::map_response(respond::harden_html))
         .with_state(endpoints)
 }
@@ -232,6 +226,52 @@ fn authorize_error(error: AuthorizeError) -> Response {
             "error shown to the user (not redirected)"),
     }
     Reply(error).into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logout (RP-Initiated, Front-Channel; Back-Channel through the provider's sender)
+
+/// The end-session endpoint: errors are shown, never redirected; a logout the End-User must
+/// confirm goes to the host's page; otherwise the logout page, the host's cookie cleared.
+async fn end_session<P: HttpProvider, H: Host>(
+    State(endpoints): State<Endpoints<P, H>>,
+    input: AuthorizeInput,
+) -> Result<Response, Response> {
+    let (provider, host, parts) = (endpoints.provider(), endpoints.host(), input.parts());
+    let params = input.params().map_err(IntoResponse::into_response)?;
+    let request = provider
+        .end_session_request(&params)
+        .await
+        .map_err(|reject| {
+            let error = reject.code().as_str();
+            info!(endpoint = "end_session", error, reason = ?reject, "logout request refused");
+            respond::error_page(reject)
+        })?;
+    let sid = host.authentication(parts).await.and_then(|a| a.sid);
+    let session = match &sid {
+        Some(sid) => provider.session(sid).await.unwrap_or_default(),
+        None => None,
+    };
+    if request.needs_confirmation(session.as_ref()) {
+        return Ok(host.confirm_logout(request, parts).await);
+    }
+    let response = endpoints
+        .logout(sid.as_ref(), &request, SIGNED_OUT_HTML)
+        .await;
+    Ok(host.signed_out(parts, response).await)
+}
+
+/// The `check_session_iframe` page (Session Management 1.0 §3.3), frameable by any page.
+async fn check_session() -> Response {
+    let page = respond::html(StatusCode::OK, CHECK_SESSION_HTML.into());
+    with_csp(page, &check_session_csp())
+}
+
+pub(crate) fn with_csp(mut page: Response, csp: &str) -> Response {
+    if let Ok(value) = HeaderValue::try_from(csp) {
+        page.headers_mut().insert(CONTENT_SECURITY_POLICY, value);
+    }
+    page
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -422,18 +462,4 @@ async fn preflight(methods: &'static str, headers: &'static str) -> Response {
     let max_age = (ACCESS_CONTROL_MAX_AGE, "86400");
     let headers = [origin, methods, headers, max_age];
     (StatusCode::NO_CONTENT, headers).into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::route_path;
-
-    #[test]
-    fn paths_of_urls() {
-        assert_eq!(route_path("https://idp.example/token"), "/token");
-        assert_eq!(route_path("https://idp.example/t/a/token"), "/t/a/token");
-        assert_eq!(route_path("http://127.0.0.1:8080/jwks"), "/jwks");
-        assert_eq!(route_path("https://idp.example"), "/");
-        assert_eq!(route_path("https://idp.example/x?y#z"), "/x");
-    }
 }

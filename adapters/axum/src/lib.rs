@@ -19,9 +19,10 @@ use core::time::Duration;
 use axum::Router;
 use axum::http::request::Parts;
 use axum::response::Response;
+pub use oidc_hybrid::Authentication;
 use oidc_hybrid::{
-    Approval, BoundRequest, ClaimsSource, ClientId, Clock, Consent, Provider, SecureRandom,
-    Session, Step, Storage, Subject, UnixTime,
+    Approval, BoundRequest, ClaimsSource, ClientId, Clock, Consent, LogoutRequest, Provider,
+    Reject, SecureRandom, SessionId, Step, Storage, UnixTime,
 };
 
 pub use endpoints::{PathOnlySpan, route_path, trace_layer};
@@ -33,69 +34,6 @@ pub use oidc_hybrid_fetch as fetch;
 pub use respond::Reply;
 pub use serve::{Timeouts, serve};
 use throttle::Backoff;
-
-/// How the End-User is authenticated in the host's session: who, when, and how.
-#[derive(Clone, Debug, Eq, PartialEq)]
-#[non_exhaustive]
-pub struct Authentication {
-    /// The End-User (the `sub` of the ID tokens).
-    pub subject: Subject,
-    /// When they last actively authenticated (`auth_time`).
-    pub auth_time: UnixTime,
-    /// The authentication context class satisfied, if any (`acr`).
-    pub acr: Option<String>,
-    /// The authentication methods used (`amr`, RFC 8176), e.g. `pwd`.
-    pub amr: Vec<String>,
-    /// The host's refresh-token decision for the approvals it leads to
-    /// ([`Approval::refresh_token`]; `None`: OIDC Core §11).
-    pub refresh_token: Option<bool>,
-}
-
-impl Authentication {
-    /// `subject`, authenticated at `auth_time`.
-    #[must_use]
-    pub fn new(subject: Subject, auth_time: UnixTime) -> Self {
-        Self {
-            subject,
-            auth_time,
-            acr: None,
-            amr: Vec::new(),
-            refresh_token: None,
-        }
-    }
-
-    /// Sets the `acr`.
-    #[must_use]
-    pub fn with_acr(mut self, acr: impl Into<String>) -> Self {
-        self.acr = Some(acr.into());
-        self
-    }
-
-    /// Sets the `amr`.
-    #[must_use]
-    pub fn with_amr<I: IntoIterator<Item = T>, T: Into<String>>(mut self, amr: I) -> Self {
-        self.amr = amr.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// The core's view of this authentication, for [`BoundRequest::next_step`].
-    #[must_use]
-    pub fn session(&self) -> Session {
-        Session::new(self.subject.clone(), self.auth_time)
-    }
-
-    /// An approval for this authentication, granting the requested scope.
-    #[must_use]
-    pub fn approval(&self) -> Approval {
-        let mut approval =
-            Approval::new(self.subject.clone(), self.auth_time).with_amr(self.amr.iter().cloned());
-        if let Some(acr) = &self.acr {
-            approval = approval.with_acr(acr.clone());
-        }
-        approval.refresh_token = self.refresh_token;
-        approval
-    }
-}
 
 /// The host: its user directory (for UserInfo) and its login and consent pages.
 ///
@@ -137,6 +75,25 @@ pub trait Host: ClaimsSource + Send + Sync + 'static {
         step: Step,
         parts: &Parts,
     ) -> impl Future<Output = Response> + Send;
+
+    /// Asks the End-User to confirm a logout that did not name their session
+    /// ([`LogoutRequest::needs_confirmation`], RP-Initiated Logout 1.0 §2), keeping `request`
+    /// server-side; once confirmed the host answers with [`Endpoints::logout`]. The default
+    /// refuses (`interaction_required`).
+    fn confirm_logout(
+        &self,
+        _request: LogoutRequest,
+        _parts: &Parts,
+    ) -> impl Future<Output = Response> + Send {
+        async { respond::error_page(Reject::InteractionRequired) }
+    }
+
+    /// Ends the host's own session once the End-User is logged out: typically clears its
+    /// cookie on `page` (the logout page). The default changes nothing.
+    fn signed_out(&self, parts: &Parts, page: Response) -> impl Future<Output = Response> + Send {
+        let _ = parts;
+        async { page }
+    }
 }
 
 /// A [`Provider`] the router can serve: its storage, clock and randomness usable from every
@@ -257,6 +214,32 @@ impl<P: HttpProvider, H: Host> Endpoints<P, H> {
     /// are delivered to the client the same way.
     pub async fn approve(&self, request: BoundRequest, approval: Approval) -> Response {
         endpoints::approve(self, request, approval).await
+    }
+
+    /// Logs the End-User out of OP session `sid` ([`Provider::logout`]: the session ends for
+    /// every node, its grants as the policy says, the back-channel tokens are queued) and
+    /// answers with the logout page: the clients' front-channel pages framed, `done` (host HTML)
+    /// shown, then the post-logout redirect of `request`. The host clears its own cookie.
+    pub async fn logout(
+        &self,
+        sid: Option<&SessionId>,
+        request: &LogoutRequest,
+        done: &str,
+    ) -> Response {
+        let out = match self.provider().logout(sid, request).await {
+            Ok(out) => out,
+            Err(reject) => return respond::error_page(reject),
+        };
+        let (ended, frames, backchannel) = (out.ended, out.frames.len(), out.backchannel);
+        tracing::info!(
+            endpoint = "end_session",
+            ended,
+            frames,
+            backchannel,
+            "logged out"
+        );
+        let page = respond::html(axum::http::StatusCode::OK, out.html(done));
+        endpoints::with_csp(page, &out.content_security_policy())
     }
 
     /// Refuses `request` (`access_denied`: the user declined) and delivers the error response

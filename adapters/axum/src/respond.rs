@@ -12,7 +12,7 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use oidc_hybrid::response::{FORM_POST_CSP, push_escaped};
+use oidc_hybrid::response::{FORM_POST_CSP, error_page_html, push_escaped};
 use oidc_hybrid::{
     AuthorizationResponse, AuthorizeError, Claims, EndpointError, Introspection, JwkSet,
     ProviderMetadata, PushedResponse, Reject, TokenResponse,
@@ -179,19 +179,7 @@ pub(crate) fn error_status(reject: Reject) -> StatusCode {
 /// redirect URI could not be verified; OIDC Core §3.1.2.6): the error code and its fixed
 /// description, escaped, with the status of [`error_status`].
 pub(crate) fn error_page(reject: Reject) -> Response {
-    let code = escape(reject.code().as_str());
-    let description = escape(reject.description());
-    html(
-        error_status(reject),
-        format!(
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>Sign-in error</title></head>\n<body>\n<h1>Sign-in error</h1>\n\
-             <p>The sign-in request cannot be processed, and you have not been sent back to \
-             the application.</p>\n<p><code id=\"error\">{code}</code>: \
-             <span id=\"error_description\">{description}</span></p>\n</body></html>\n"
-        ),
-    )
+    html(error_status(reject), error_page_html(reject))
 }
 
 /// A JSON response (`application/json`) with `Cache-Control: no-store` and `Pragma: no-cache`

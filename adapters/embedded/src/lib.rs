@@ -34,7 +34,9 @@
 //! completed future, so **no lock is held across an `.await`**, and the atomicity the
 //! [`Storage`] contract asks for follows: of concurrent redemptions of a code exactly one is
 //! [`Redemption::Fresh`], of concurrent rotations of a refresh token exactly one is
-//! [`Rotation::Rotated`], [`Storage::record_jti`] is a test-and-set, and a revocation is never
+//! [`Rotation::Rotated`], [`Storage::record_jti`] is a test-and-set, of concurrent
+//! [`Storage::end_session`]s exactly one gets the session (and no grant is recorded beside it),
+//! and a revocation is never
 //! interleaved with an insertion of its grant's tokens. An operation scans its table, so a
 //! critical section lasts `O(capacity)`: keep capacities small (tens of entries).
 //!
@@ -86,10 +88,13 @@ mod tables;
 use core::fmt;
 use core::ops::Range;
 
+use alloc::vec::Vec;
 use oidc_hybrid::storage::model::{self, ImmediateStorage};
+
 use oidc_hybrid::{
-    AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, PushedRequestRecord,
-    Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest, UnixTime,
+    AccessTokenRecord, Client, ClientId, CodeRecord, EndedSession, GrantId, Insertion,
+    PushedRequestRecord, Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest,
+    SessionGrant, SessionId, SessionRecord, UnixTime,
 };
 
 use lock::Lock;
@@ -138,6 +143,8 @@ pub struct Capacity {
     pub jtis: usize,
     /// Pushed authorization requests waiting for use (RFC 9126); zero without PAR.
     pub pushed_requests: usize,
+    /// OP sessions (for logout); each records at most `grants` grants.
+    pub sessions: usize,
 }
 
 impl Capacity {
@@ -152,6 +159,7 @@ impl Capacity {
             grants: n,
             jtis: n,
             pushed_requests: n,
+            sessions: n,
         }
     }
 
@@ -176,6 +184,13 @@ impl Capacity {
         self.pushed_requests = n;
         self
     }
+
+    /// With room for `n` OP sessions.
+    #[must_use]
+    pub const fn with_sessions(mut self, n: usize) -> Self {
+        self.sessions = n;
+        self
+    }
 }
 
 /// A table of an [`EmbeddedStore`].
@@ -196,6 +211,8 @@ pub enum Table {
     PushedRequests,
     /// Refresh tokens and their tombstones.
     RefreshTokens,
+    /// OP sessions and their grant lists.
+    Sessions,
 }
 
 impl fmt::Display for Table {
@@ -216,6 +233,7 @@ impl Table {
             Self::Jtis => "jti",
             Self::PushedRequests => "pushed request",
             Self::RefreshTokens => "refresh token",
+            Self::Sessions => "session",
         }
     }
 }
@@ -363,5 +381,14 @@ impl ImmediateStorage for EmbeddedStore {
             digest: &SecretDigest, now: UnixTime
         ) -> Option<PushedRequestRecord> = Ok(take_pushed_request);
         fn sweep_expired_now(now: UnixTime) -> u64 = Ok(sweep);
+        fn create_session_now(record: &SessionRecord) -> bool = create_session;
+        fn touch_session_now(
+            sid: &SessionId, now: UnixTime, expires_at: UnixTime
+        ) -> Option<SessionRecord> = Ok(touch_session);
+        fn add_session_grant_now(
+            sid: &SessionId, grant: &SessionGrant, now: UnixTime
+        ) -> bool = add_session_grant;
+        fn session_grants_now(sid: &SessionId, now: UnixTime) -> Vec<SessionGrant> = Ok(session_grants);
+        fn end_session_now(sid: &SessionId, now: UnixTime) -> Option<EndedSession> = Ok(end_session);
     }
 }

@@ -5,11 +5,12 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use oidc_hybrid::storage::model::{
-    Entry, alive, renew_jti, revocation_marker_until, unless_revoked,
+    Entry, SessionEntry, alive, renew_jti, revocation_marker_until, unless_revoked,
 };
 use oidc_hybrid::{
-    AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, PushedRequestRecord,
-    Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest, UnixTime,
+    AccessTokenRecord, Client, ClientId, CodeRecord, EndedSession, GrantId, Insertion,
+    PushedRequestRecord, Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest,
+    SessionGrant, SessionId, SessionRecord, UnixTime,
 };
 use sha2::{Digest, Sha256};
 
@@ -49,6 +50,7 @@ pub(crate) struct Tables {
     grants: Vec<GrantEntry>,
     jtis: Vec<(JtiKey, UnixTime)>,
     pushed: Vec<PushedRequestRecord>,
+    sessions: Vec<SessionEntry>,
 }
 
 impl Tables {
@@ -62,6 +64,7 @@ impl Tables {
             grants: Vec::with_capacity(capacity.grants),
             jtis: Vec::with_capacity(capacity.jtis),
             pushed: Vec::with_capacity(capacity.pushed_requests),
+            sessions: Vec::with_capacity(capacity.sessions),
         }
     }
 
@@ -131,6 +134,7 @@ impl Tables {
             Table::Jtis => (self.jtis.len(), self.capacity.jtis),
             Table::PushedRequests => (self.pushed.len(), self.capacity.pushed_requests),
             Table::RefreshTokens => (self.refresh.len(), self.capacity.refresh_tokens),
+            Table::Sessions => (self.sessions.len(), self.capacity.sessions),
         };
         if len < capacity {
             Ok(())
@@ -398,5 +402,62 @@ impl Tables {
             + retain(&mut self.jtis, |(_, exp)| alive(*exp, now))
             + retain(&mut self.pushed, |r| alive(r.expires_at, now))
             + retain(&mut self.grants, |g| alive(g.expires_at, now))
+            + retain(&mut self.sessions, |s| s.live(now))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Sessions
+
+    fn session_mut(&mut self, sid: &SessionId) -> Option<&mut SessionEntry> {
+        self.sessions.iter_mut().find(|s| s.sid() == sid)
+    }
+
+    pub(crate) fn create_session(&mut self, record: &SessionRecord) -> Result<bool, StoreError> {
+        if self.sessions.iter().any(|s| s.sid() == &record.sid) {
+            return Ok(false);
+        }
+        self.room(Table::Sessions)?;
+        self.sessions.push(SessionEntry::new(record.clone()));
+        Ok(true)
+    }
+
+    pub(crate) fn touch_session(
+        &mut self,
+        sid: &SessionId,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Option<SessionRecord> {
+        self.session_mut(sid)?.touch(now, expires_at)
+    }
+
+    /// A session records at most as many grants as the grants table holds.
+    pub(crate) fn add_session_grant(
+        &mut self,
+        sid: &SessionId,
+        grant: &SessionGrant,
+        now: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let capacity = self.capacity.grants;
+        let Some(session) = self.session_mut(sid) else {
+            return Ok(false);
+        };
+        if session.grant_count() >= capacity && session.live(now) {
+            return Err(StoreError::Full {
+                table: Table::Sessions,
+                capacity,
+            });
+        }
+        Ok(session.add(grant, now))
+    }
+
+    pub(crate) fn session_grants(&mut self, sid: &SessionId, now: UnixTime) -> Vec<SessionGrant> {
+        self.session_mut(sid)
+            .map(|s| s.grants(now))
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn end_session(&mut self, sid: &SessionId, now: UnixTime) -> Option<EndedSession> {
+        let index = self.sessions.iter().position(|s| s.sid() == sid)?;
+        self.sessions.swap_remove(index).end(now)
     }
 }

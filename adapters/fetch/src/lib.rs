@@ -29,12 +29,15 @@
 //! ```
 //!
 //! The same [`Guard`] builds the client for other requests to client-supplied URLs
-//! ([`Guard::check_url`], [`Guard::client`], [`read_capped`]).
+//! ([`Guard::check_url`], [`Guard::client`], [`read_capped`]), among them
+//! [`GuardedLogoutSender`], the provider's [`LogoutSender`](oidc_hybrid::LogoutSender) for
+//! back-channel logout tokens (bounded retries with backoff, in the background).
 
 extern crate alloc;
 
 mod cache;
 mod guard;
+mod logout;
 
 use alloc::sync::Arc;
 use std::sync::{Mutex, PoisonError};
@@ -47,6 +50,7 @@ use tracing::info;
 
 pub use cache::{CachePolicy, max_age};
 pub use guard::{BodyError, Guard, Refused, is_public, read_capped};
+pub use logout::{GuardedLogoutSender, RetryPolicy};
 
 use cache::{Cache, Lookup};
 

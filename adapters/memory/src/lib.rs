@@ -14,6 +14,7 @@
 //! | refresh tokens | [`SecretDigest`] | live [`RefreshTokenRecord`], or a *retired* tombstone |
 //! | grants | [`GrantId`] | revoked flag, member digests, latest expiry |
 //! | `jti`s | ([`ClientId`], `jti`) | expiry |
+//! | sessions | [`SessionId`] | the OP session and the grants recorded with it (one `Mutex`) |
 //!
 //! # Locking
 //!
@@ -31,7 +32,9 @@
 //! 4. then at most one **refresh-token** shard at a time.
 //!
 //! No operation ever holds two shards of one table, and none takes a grant shard while it
-//! holds a token or code shard. The clients lock and the `jti` shards are only ever held alone.
+//! holds a token or code shard. The clients lock, the `jti` shards and the sessions lock are
+//! only ever held alone; each session operation is one critical section on the sessions lock,
+//! so recording a grant and ending its session are serialised (exactly one logout gets it).
 //!
 //! A poisoned lock (a thread panicked inside a critical section) is recovered rather than
 //! propagated: every critical section is a few `HashMap` calls that each leave the map
@@ -143,15 +146,16 @@ use core::fmt;
 use core::ops::Range;
 use core::time::Duration;
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 
 use oidc_hybrid::storage::model::{
-    self, Entry, ImmediateStorage, alive, renew_jti, revocation_marker_until, unless_revoked,
+    self, Entry, ImmediateStorage, SessionEntry, alive, renew_jti, revocation_marker_until,
+    unless_revoked,
 };
 use oidc_hybrid::{
-    AccessTokenRecord, Client, ClientId, Clock, CodeRecord, GrantId, Insertion,
+    AccessTokenRecord, Client, ClientId, Clock, CodeRecord, EndedSession, GrantId, Insertion,
     PushedRequestRecord, Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest,
-    UnixTime,
+    SessionGrant, SessionId, SessionRecord, UnixTime,
 };
 
 pub use sweeper::SweeperHandle;
@@ -183,6 +187,9 @@ pub struct MemoryStore {
     grants: Table<GrantId, GrantEntry>,
     jtis: Table<JtiKey, UnixTime>,
     pushed: Table<SecretDigest, PushedRequestRecord>,
+    /// OP sessions under one lock: each session operation is one critical section on it, taken
+    /// alone (never with another table's lock).
+    sessions: Mutex<HashMap<SessionId, SessionEntry>>,
 }
 
 /// How many entries each table of a [`MemoryStore`] holds, tombstones and expired but not yet
@@ -214,6 +221,7 @@ impl MemoryStore {
             grants: Table::new(),
             jtis: Table::new(),
             pushed: Table::new(),
+            sessions: Mutex::new(HashMap::new()),
         }
     }
 
@@ -268,6 +276,10 @@ impl MemoryStore {
             grant.prune(now);
             alive(grant.expires_at, now)
         });
+        let mut sessions = table::lock(&self.sessions);
+        let before = sessions.len();
+        sessions.retain(|_, session| session.live(now));
+        removed += (before - sessions.len()) as u64;
         removed
     }
 
@@ -536,5 +548,60 @@ impl ImmediateStorage for MemoryStore {
 
     fn sweep_expired_now(&self, now: UnixTime) -> Result<u64, MemoryError> {
         Ok(self.sweep(now))
+    }
+
+    fn create_session_now(&self, record: &SessionRecord) -> Result<bool, MemoryError> {
+        let mut sessions = table::lock(&self.sessions);
+        if sessions.contains_key(&record.sid) {
+            return Ok(false);
+        }
+        sessions.insert(record.sid.clone(), SessionEntry::new(record.clone()));
+        Ok(true)
+    }
+
+    fn touch_session_now(
+        &self,
+        sid: &SessionId,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<Option<SessionRecord>, MemoryError> {
+        let mut sessions = table::lock(&self.sessions);
+        Ok(sessions
+            .get_mut(sid)
+            .and_then(|session| session.touch(now, expires_at)))
+    }
+
+    fn add_session_grant_now(
+        &self,
+        sid: &SessionId,
+        grant: &SessionGrant,
+        now: UnixTime,
+    ) -> Result<bool, MemoryError> {
+        let mut sessions = table::lock(&self.sessions);
+        Ok(sessions
+            .get_mut(sid)
+            .is_some_and(|session| session.add(grant, now)))
+    }
+
+    fn session_grants_now(
+        &self,
+        sid: &SessionId,
+        now: UnixTime,
+    ) -> Result<Vec<SessionGrant>, MemoryError> {
+        let sessions = table::lock(&self.sessions);
+        Ok(sessions
+            .get(sid)
+            .map(|session| session.grants(now))
+            .unwrap_or_default())
+    }
+
+    /// One critical section removes the entry: of concurrent logouts, exactly one finds it.
+    fn end_session_now(
+        &self,
+        sid: &SessionId,
+        now: UnixTime,
+    ) -> Result<Option<EndedSession>, MemoryError> {
+        let removed = table::lock(&self.sessions).remove(sid);
+        Ok(removed.and_then(|session| session.end(now)))
     }
 }

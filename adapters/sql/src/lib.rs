@@ -56,6 +56,11 @@
 //! | `access_tokens` | digest | `grant_id`, `client_id`, `expires_at`, record JSON |
 //! | `refresh_tokens` | digest | `grant_id`, `client_id`, `retired`, `expires_at`, record JSON |
 //! | `jtis` | (`client_id`, SHA-256 of the `jti`) | `expires_at` |
+//! | `sessions` | `sid` | the [`SessionRecord`](oidc_hybrid::SessionRecord) as JSON, `expires_at` (idle), `ends_at` |
+//! | `session_grants` | (`sid`, `grant_id`) | `seq`, the [`SessionGrant`](oidc_hybrid::SessionGrant) as JSON |
+//!
+//! Recording a session's grant and ending the session are transactions that write the
+//! session's row first, so they are serialised (migration 0004; docs/storage.md).
 //!
 //! Digests are the 32-byte SHA-256 of a code's or token's wire form
 //! ([`SecretDigest`](oidc_hybrid::SecretDigest)); no code, token or client secret is stored in
@@ -151,6 +156,8 @@ mod ops;
 mod postgres;
 #[cfg(feature = "postgres")]
 pub use postgres::PING_AFTER_IDLE;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sessions;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -192,7 +199,7 @@ pub const MAX_ATTEMPTS: u32 = 5;
 /// Sealed: what differs between the databases — the statement that opens a write transaction,
 /// the migrations, which errors may be retried, and the four writes that change a grant's
 /// members — is a private supertrait, and everything else is written once, for every backend.
-pub trait Backend: dialect::Dialect {}
+pub trait Backend: dialect::Dialect + sessions::SessionOps {}
 
 /// A [`Storage`](oidc_hybrid::Storage) in a SQL database, over a `sqlx` connection pool.
 ///

@@ -11,8 +11,9 @@
 //! docs/storage.md for why each operation is atomic.
 
 use oidc_hybrid::{
-    AccessTokenRecord, Client, ClientId, CodeRecord, GrantId, Insertion, PushedRequestRecord,
-    Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest, Storage, UnixTime,
+    AccessTokenRecord, Client, ClientId, CodeRecord, EndedSession, GrantId, Insertion,
+    PushedRequestRecord, Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest,
+    SessionGrant, SessionId, SessionRecord, Storage, UnixTime,
 };
 
 use crate::common::{
@@ -604,6 +605,52 @@ impl<DB: Backend> Storage for SqlStore<DB> {
         for statement in sql::SWEEP {
             removed += retrying(DB::retryable, || DB::sweep_table(self, statement, now)).await?;
         }
+        let now = at_secs(now);
+        removed += retrying(DB::retryable, || DB::sweep_sessions(self, now)).await?;
         Ok(removed)
+    }
+
+    async fn create_session(&self, record: &SessionRecord) -> Result<bool, SqlError> {
+        retrying(DB::retryable, || DB::create_session_once(self, record)).await
+    }
+
+    async fn touch_session(
+        &self,
+        sid: &SessionId,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<Option<SessionRecord>, SqlError> {
+        retrying(DB::retryable, || {
+            DB::touch_session_once(self, sid, now, expires_at)
+        })
+        .await
+    }
+
+    async fn add_session_grant(
+        &self,
+        sid: &SessionId,
+        grant: &SessionGrant,
+        now: UnixTime,
+    ) -> Result<bool, SqlError> {
+        retrying(DB::retryable, || {
+            DB::add_session_grant_once(self, sid, grant, now)
+        })
+        .await
+    }
+
+    async fn session_grants(
+        &self,
+        sid: &SessionId,
+        now: UnixTime,
+    ) -> Result<Vec<SessionGrant>, SqlError> {
+        retrying(DB::retryable, || DB::session_grants_once(self, sid, now)).await
+    }
+
+    async fn end_session(
+        &self,
+        sid: &SessionId,
+        now: UnixTime,
+    ) -> Result<Option<EndedSession>, SqlError> {
+        retrying(DB::retryable, || DB::end_session_once(self, sid, now)).await
     }
 }

@@ -10,6 +10,7 @@
 //! them.
 
 use alloc::boxed::Box;
+use alloc::vec::Vec;
 use core::fmt;
 use core::future::{Future, ready};
 use core::ops::Range;
@@ -23,6 +24,7 @@ use super::{
 use crate::client::Client;
 use crate::clock::UnixTime;
 use crate::secret::SecretDigest;
+use crate::session::{EndedSession, SessionGrant, SessionId, SessionRecord};
 use crate::value::{ClientId, GrantId};
 
 /// Whether something that stops being valid at `expires_at` is still valid at `now`: live while
@@ -268,6 +270,87 @@ pub fn unless_revoked(
     }
 }
 
+/// A stored OP session and the grants recorded under it, for the stores that keep sessions in
+/// memory: each keeps one per session id under one lock, so each method is atomic.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct SessionEntry {
+    record: SessionRecord,
+    grants: Vec<SessionGrant>,
+}
+
+impl SessionEntry {
+    /// A new session without grants.
+    #[must_use]
+    pub fn new(record: SessionRecord) -> Self {
+        Self {
+            record,
+            grants: Vec::new(),
+        }
+    }
+
+    /// Whether the session lives at `now`.
+    #[must_use]
+    pub fn live(&self, now: UnixTime) -> bool {
+        alive(self.record.expires_at, now)
+    }
+
+    /// When the session expires.
+    #[must_use]
+    pub fn expires_at(&self) -> UnixTime {
+        self.record.expires_at
+    }
+
+    /// Its id.
+    #[must_use]
+    pub fn sid(&self) -> &SessionId {
+        &self.record.sid
+    }
+
+    /// How many grants are recorded.
+    #[must_use]
+    pub fn grant_count(&self) -> usize {
+        self.grants.len()
+    }
+
+    /// [`Storage::touch_session`] on this entry.
+    pub fn touch(&mut self, now: UnixTime, expires_at: UnixTime) -> Option<SessionRecord> {
+        if !self.live(now) {
+            return None;
+        }
+        self.record.expires_at = expires_at.min(self.record.ends_at);
+        Some(self.record.clone())
+    }
+
+    /// [`Storage::add_session_grant`] on this entry.
+    pub fn add(&mut self, grant: &SessionGrant, now: UnixTime) -> bool {
+        if !self.live(now) {
+            return false;
+        }
+        if !self.grants.iter().any(|g| g.grant_id == grant.grant_id) {
+            self.grants.push(grant.clone());
+        }
+        true
+    }
+
+    /// The recorded grants while the session lives ([`Storage::session_grants`]).
+    #[must_use]
+    pub fn grants(&self, now: UnixTime) -> Vec<SessionGrant> {
+        if self.live(now) {
+            self.grants.clone()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The ended session, if it was live at `now` ([`Storage::end_session`], once the store has
+    /// removed the entry).
+    #[must_use]
+    pub fn end(self, now: UnixTime) -> Option<EndedSession> {
+        let live = self.live(now);
+        live.then(|| EndedSession::new(self.record, self.grants))
+    }
+}
+
 /// Polls `future` once, with a waker that does nothing: its output if it is complete. Every
 /// future of an [`ImmediateStorage`] store is, so a caller without an executor (a test, an
 /// interrupt handler) can run the store's operations with it.
@@ -490,6 +573,59 @@ pub trait ImmediateStorage: Send + Sync {
     ///
     /// The store's.
     fn sweep_expired_now(&self, now: UnixTime) -> Result<u64, Self::Error>;
+
+    /// [`Storage::create_session`].
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    fn create_session_now(&self, record: &SessionRecord) -> Result<bool, Self::Error>;
+
+    /// [`Storage::touch_session`].
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    fn touch_session_now(
+        &self,
+        sid: &SessionId,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<Option<SessionRecord>, Self::Error>;
+
+    /// [`Storage::add_session_grant`].
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    fn add_session_grant_now(
+        &self,
+        sid: &SessionId,
+        grant: &SessionGrant,
+        now: UnixTime,
+    ) -> Result<bool, Self::Error>;
+
+    /// [`Storage::session_grants`].
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    fn session_grants_now(
+        &self,
+        sid: &SessionId,
+        now: UnixTime,
+    ) -> Result<Vec<SessionGrant>, Self::Error>;
+
+    /// [`Storage::end_session`].
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    fn end_session_now(
+        &self,
+        sid: &SessionId,
+        now: UnixTime,
+    ) -> Result<Option<EndedSession>, Self::Error>;
 }
 
 /// [`Storage`] methods that return, as an already completed future, what the
@@ -534,6 +670,15 @@ impl<T: ImmediateStorage> Storage for T {
             digest: &SecretDigest, now: UnixTime
         ) -> Option<PushedRequestRecord> = take_pushed_request_now;
         fn sweep_expired(now: UnixTime) -> u64 = sweep_expired_now;
+        fn create_session(record: &SessionRecord) -> bool = create_session_now;
+        fn touch_session(
+            sid: &SessionId, now: UnixTime, expires_at: UnixTime
+        ) -> Option<SessionRecord> = touch_session_now;
+        fn add_session_grant(
+            sid: &SessionId, grant: &SessionGrant, now: UnixTime
+        ) -> bool = add_session_grant_now;
+        fn session_grants(sid: &SessionId, now: UnixTime) -> Vec<SessionGrant> = session_grants_now;
+        fn end_session(sid: &SessionId, now: UnixTime) -> Option<EndedSession> = end_session_now;
     }
 
     fn record_jti(

@@ -169,3 +169,80 @@ pub(super) fn same_as_original(renewed: &Value, original: &Value) -> Vec<Check> 
         .map(|c| Check::from_rp("refresh.same", c))
         .collect()
 }
+
+/// Validates a back-channel logout token as a relying party must (Back-Channel Logout 1.0
+/// §2.6): the signature against the provider's JWKS, `typ: logout+jwt`, `iss`, an `aud` among
+/// `clients`, `iat` not in the future and `exp` not past, the logout event, `sid` or `sub`, and
+/// no `nonce`. Returns the claims (decoded even if a check failed) and one check per rule.
+pub(super) fn validate_logout_token(
+    jwt: &str,
+    keys: &[PublicKey],
+    issuer: &str,
+    clients: &[&str],
+    now: u64,
+) -> (Value, Vec<Check>) {
+    let check = |id: &str, label: &str, ok: bool, detail: String| {
+        Check::new(&format!("logout.{id}"), label, ok, detail)
+    };
+    let jws = match Jws::parse(jwt) {
+        Ok(jws) => jws,
+        Err(e) => {
+            return (
+                Value::Null,
+                vec![check("jws", "compact JWS", false, e.to_string())],
+            );
+        }
+    };
+    let claims = jws.payload().clone();
+    let signed = ProviderKeys(keys).verify(&jws);
+    let typ = jws.header()["typ"].as_str().unwrap_or_default().to_owned();
+    let aud = claims["aud"].as_str().unwrap_or_default().to_owned();
+    let (iat, exp) = (claims["iat"].as_u64(), claims["exp"].as_u64());
+    let event = &claims["events"]["http://schemas.openid.net/event/backchannel-logout"];
+    let checks = vec![
+        check(
+            "signature",
+            "signature (provider JWKS)",
+            signed.is_ok(),
+            signed.map_or_else(|e| e.to_string(), |()| "verified".into()),
+        ),
+        check("typ", "typ is logout+jwt", typ == "logout+jwt", typ),
+        check(
+            "iss",
+            "iss is the issuer",
+            claims["iss"] == issuer,
+            claims["iss"].to_string(),
+        ),
+        check(
+            "aud",
+            "aud is one of our clients",
+            clients.contains(&aud.as_str()),
+            aud,
+        ),
+        check(
+            "time",
+            "iat not in the future, exp not past",
+            iat.is_some_and(|t| t <= now + LEEWAY) && exp.is_some_and(|t| now < t + LEEWAY),
+            format!("iat {iat:?}, exp {exp:?}, now {now}"),
+        ),
+        check(
+            "events",
+            "the logout event",
+            event.is_object(),
+            claims["events"].to_string(),
+        ),
+        check(
+            "sid",
+            "sid or sub",
+            claims["sid"].is_string() || claims["sub"].is_string(),
+            format!("sid {}, sub {}", claims["sid"], claims["sub"]),
+        ),
+        check(
+            "nonce",
+            "no nonce",
+            claims.get("nonce").is_none(),
+            String::new(),
+        ),
+    ];
+    (claims, checks)
+}

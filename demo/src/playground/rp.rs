@@ -331,7 +331,7 @@ impl Rp {
         Ok((status, text))
     }
 
-    async fn jwks(&self) -> Result<Vec<PublicKey>, String> {
+    pub(super) async fn jwks(&self) -> Result<Vec<PublicKey>, String> {
         let (status, text) = self
             .call(self.http()?.get(self.url(&self.jwks_uri)))
             .await?;

@@ -1,0 +1,221 @@
+//! OP sessions in SQL, the same statements for SQLite and PostgreSQL (migration 0004): each
+//! operation one statement, or one write transaction that locks the session's row first.
+//!
+//! - `add_session_grant` and `end_session` both begin by writing the session's row (a no-op
+//!   `UPDATE`, a `DELETE`), which PostgreSQL locks until commit and SQLite serialises with
+//!   `BEGIN IMMEDIATE`: a grant is recorded either before a logout (which then returns it) or
+//!   not at all (the session is gone), never beside it.
+//! - `end_session` deletes the row with `RETURNING`: of concurrent logouts exactly one gets it.
+
+use oidc_hybrid::{EndedSession, SessionGrant, SessionId, SessionRecord, UnixTime};
+
+use crate::common::{at_secs, from_json, secs, to_json};
+use crate::ops::RowsChanged;
+use crate::{SqlError, SqlStore};
+
+/// The statements.
+pub(crate) mod sql {
+    pub(crate) const CREATE: &str = "INSERT INTO sessions (sid, record, expires_at, ends_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (sid) DO NOTHING";
+
+    pub(crate) const TOUCH: &str = "UPDATE sessions \
+         SET expires_at = CASE WHEN $2 < ends_at THEN $2 ELSE ends_at END \
+         WHERE sid = $1 AND expires_at > $3 RETURNING record, expires_at";
+
+    /// Locks the live session's row (a write that changes nothing).
+    pub(crate) const LOCK_LIVE: &str =
+        "UPDATE sessions SET expires_at = expires_at WHERE sid = $1 AND expires_at > $2";
+
+    pub(crate) const ADD_GRANT: &str = "INSERT INTO session_grants (sid, grant_id, seq, record) \
+         SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3 FROM session_grants WHERE sid = $1 \
+         ON CONFLICT (sid, grant_id) DO NOTHING";
+
+    pub(crate) const GRANTS: &str = "SELECT g.record FROM session_grants g \
+         JOIN sessions s ON s.sid = g.sid WHERE g.sid = $1 AND s.expires_at > $2 ORDER BY g.seq";
+
+    pub(crate) const END: &str = "DELETE FROM sessions WHERE sid = $1 RETURNING record, expires_at";
+
+    pub(crate) const END_GRANTS: &str =
+        "DELETE FROM session_grants WHERE sid = $1 RETURNING record, seq";
+
+    pub(crate) const SWEEP: &str = "DELETE FROM sessions WHERE expires_at <= $1";
+
+    /// Grant lists of sessions that are gone or expired (not counted as entries).
+    pub(crate) const SWEEP_GRANTS: &str = "DELETE FROM session_grants WHERE NOT EXISTS \
+         (SELECT 1 FROM sessions s WHERE s.sid = session_grants.sid AND s.expires_at > $1)";
+}
+
+/// A stored record, its `expires_at` column put back into it.
+fn record_at(json: &str, expires_at: i64) -> Result<SessionRecord, SqlError> {
+    let mut record: SessionRecord = from_json("sessions", json)?;
+    record.expires_at = at_secs(expires_at);
+    Ok(record)
+}
+
+/// One attempt of each session operation, for every backend (the bounds of `Common`'s impl).
+pub trait SessionOps: sqlx::Database {
+    fn create_session_once(
+        store: &SqlStore<Self>,
+        record: &SessionRecord,
+    ) -> impl Future<Output = Result<bool, SqlError>> + Send;
+    fn touch_session_once(
+        store: &SqlStore<Self>,
+        sid: &SessionId,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> impl Future<Output = Result<Option<SessionRecord>, SqlError>> + Send;
+    fn add_session_grant_once(
+        store: &SqlStore<Self>,
+        sid: &SessionId,
+        grant: &SessionGrant,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<bool, SqlError>> + Send;
+    fn session_grants_once(
+        store: &SqlStore<Self>,
+        sid: &SessionId,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<Vec<SessionGrant>, SqlError>> + Send;
+    fn end_session_once(
+        store: &SqlStore<Self>,
+        sid: &SessionId,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<Option<EndedSession>, SqlError>> + Send;
+    fn sweep_sessions(
+        store: &SqlStore<Self>,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<u64, SqlError>> + Send;
+}
+
+impl<DB> SessionOps for DB
+where
+    DB: crate::dialect::Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q, 'r> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    for<'q, 'r> String: sqlx::Encode<'q, DB> + sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    DB::QueryResult: RowsChanged,
+{
+    async fn create_session_once(
+        store: &SqlStore<Self>,
+        record: &SessionRecord,
+    ) -> Result<bool, SqlError> {
+        let result = sqlx::query(sql::CREATE)
+            .bind(record.sid.as_str())
+            .bind(to_json(record)?)
+            .bind(secs(record.expires_at))
+            .bind(secs(record.ends_at))
+            .execute(store.db())
+            .await?;
+        Ok(result.rows_changed() > 0)
+    }
+
+    async fn touch_session_once(
+        store: &SqlStore<Self>,
+        sid: &SessionId,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<Option<SessionRecord>, SqlError> {
+        let row: Option<(String, i64)> = sqlx::query_as(sql::TOUCH)
+            .bind(sid.as_str())
+            .bind(secs(expires_at))
+            .bind(secs(now))
+            .fetch_optional(store.db())
+            .await?;
+        row.map(|(record, at)| record_at(&record, at)).transpose()
+    }
+
+    async fn add_session_grant_once(
+        store: &SqlStore<Self>,
+        sid: &SessionId,
+        grant: &SessionGrant,
+        now: UnixTime,
+    ) -> Result<bool, SqlError> {
+        let record = to_json(grant)?;
+        store.count_round_trip();
+        let mut tx = store.pool.begin_with(DB::BEGIN_WRITE).await?;
+        store.count_round_trip();
+        let locked = sqlx::query(sql::LOCK_LIVE)
+            .bind(sid.as_str())
+            .bind(secs(now))
+            .execute(&mut *tx)
+            .await?;
+        if locked.rows_changed() > 0 {
+            store.count_round_trip();
+            sqlx::query(sql::ADD_GRANT)
+                .bind(sid.as_str())
+                .bind(grant.grant_id.as_str())
+                .bind(record)
+                .execute(&mut *tx)
+                .await?;
+        }
+        store.count_round_trip();
+        tx.commit().await?;
+        Ok(locked.rows_changed() > 0)
+    }
+
+    async fn session_grants_once(
+        store: &SqlStore<Self>,
+        sid: &SessionId,
+        now: UnixTime,
+    ) -> Result<Vec<SessionGrant>, SqlError> {
+        let rows: Vec<(String,)> = sqlx::query_as(sql::GRANTS)
+            .bind(sid.as_str())
+            .bind(secs(now))
+            .fetch_all(store.db())
+            .await?;
+        rows.iter()
+            .map(|(record,)| from_json("session_grants", record))
+            .collect()
+    }
+
+    async fn end_session_once(
+        store: &SqlStore<Self>,
+        sid: &SessionId,
+        now: UnixTime,
+    ) -> Result<Option<EndedSession>, SqlError> {
+        store.count_round_trip();
+        let mut tx = store.pool.begin_with(DB::BEGIN_WRITE).await?;
+        store.count_round_trip();
+        let row: Option<(String, i64)> = sqlx::query_as(sql::END)
+            .bind(sid.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        store.count_round_trip();
+        let mut grants: Vec<(String, i64)> = sqlx::query_as(sql::END_GRANTS)
+            .bind(sid.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
+        store.count_round_trip();
+        tx.commit().await?;
+        let Some((record, expires_at)) = row else {
+            return Ok(None);
+        };
+        if expires_at <= secs(now) {
+            return Ok(None);
+        }
+        grants.sort_by_key(|(_, seq)| *seq);
+        let grants = grants
+            .iter()
+            .map(|(record, _)| from_json("session_grants", record))
+            .collect::<Result<Vec<SessionGrant>, SqlError>>()?;
+        Ok(Some(EndedSession::new(
+            record_at(&record, expires_at)?,
+            grants,
+        )))
+    }
+
+    async fn sweep_sessions(store: &SqlStore<Self>, now: UnixTime) -> Result<u64, SqlError> {
+        let now = secs(now);
+        let removed = sqlx::query(sql::SWEEP)
+            .bind(now)
+            .execute(store.db())
+            .await?;
+        sqlx::query(sql::SWEEP_GRANTS)
+            .bind(now)
+            .execute(store.db())
+            .await?;
+        Ok(removed.rows_changed())
+    }
+}
