@@ -52,4 +52,7 @@ mod verifier;
 pub use certificate::{InvalidCertificate, client_certificate};
 pub use config::{ClientCertificates, TlsError, TlsServer, load_certificates, load_private_key};
 pub use oidc_hybrid::binding::ClientCertificate;
+/// The rustls this crate is built on: its `pki_types` (`CertificateDer`, `PrivateKeyDer`) and
+/// `ServerConfig` are those of [`TlsServer`].
+pub use rustls;
 pub use serve::serve_tls;
