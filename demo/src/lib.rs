@@ -17,7 +17,9 @@
 //!   requests waiting for a page, and a CSRF token on every form (docs/decisions/0010);
 //! - served by `oidc_hybrid_axum::serve` with time limits on reading requests
 //!   (`--header-timeout`, `--request-timeout`), a request id on every response and log line,
-//!   and text or JSON logs (`--log-format`);
+//!   and text or JSON logs (`--log-format`); over TLS by `oidc_hybrid_tls::serve_tls` with
+//!   `--tls-cert` / `--tls-key`, asking for client certificates (RFC 8705) with `--client-ca`
+//!   and `--accept-self-signed-client-certs`;
 //! - built-in clients and a built-in user (`alice` / `wonderland`) unless `--clients` /
 //!   `--users` name JSON files (RFC 7591 client metadata; standard claims);
 //! - `/playground`, a relying party that runs a hybrid flow against the provider, checks both
