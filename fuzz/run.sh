@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-TARGETS=(authorize_params token_request sets redirect_uri jws client_metadata client_jwt flow_sequence)
+TARGETS=(authorize_params token_request sets redirect_uri jws client_metadata client_jwt dpop_proof flow_sequence)
 
 toolchain=()
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then

@@ -17,7 +17,9 @@
 //!   requests waiting for a page, and a CSRF token on every form (docs/decisions/0010);
 //! - served by `oidc_hybrid_axum::serve` with time limits on reading requests
 //!   (`--header-timeout`, `--request-timeout`), a request id on every response and log line,
-//!   and text or JSON logs (`--log-format`);
+//!   and text or JSON logs (`--log-format`); over TLS by `oidc_hybrid_tls::serve_tls` with
+//!   `--tls-cert` / `--tls-key`, asking for client certificates (RFC 8705) with `--client-ca`
+//!   and `--accept-self-signed-client-certs`;
 //! - built-in clients and a built-in user (`alice` / `wonderland`) unless `--clients` /
 //!   `--users` name JSON files (RFC 7591 client metadata; standard claims);
 //! - `/playground`, a relying party that runs a hybrid flow against the provider, checks both
@@ -71,6 +73,9 @@ use oidc_hybrid_axum::{Endpoints, Timeouts, route_path};
 use oidc_hybrid_memory::MemoryStore;
 use oidc_hybrid_rustcrypto::OsRandom;
 use oidc_hybrid_sql::{PostgresStore, SqlError, SqliteStore};
+use oidc_hybrid_tls::{
+    ClientCertificates, TlsError, TlsServer, load_certificates, load_private_key, serve_tls,
+};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tracing::{error, info, warn};
 
@@ -100,6 +105,8 @@ pub enum DemoError {
     Clients(String),
     /// The users file is bad (the message names the file, the entry and the reason).
     Users(String),
+    /// The TLS certificate, key or client CA file is bad (the message names the file).
+    Tls(String),
     /// The listening socket could not be opened, or serving failed.
     Io(std::io::Error),
 }
@@ -110,6 +117,7 @@ impl fmt::Display for DemoError {
             Self::Issuer(m) => write!(f, "issuer: {m}"),
             Self::Database(m) => write!(f, "database: {m}"),
             Self::Keys(m) => write!(f, "signing keys: {m}"),
+            Self::Tls(m) => write!(f, "TLS: {m}"),
             Self::Clients(m) | Self::Users(m) => f.write_str(m),
             Self::Io(e) => write!(f, "{e}"),
         }
@@ -286,7 +294,7 @@ pub async fn build(options: &Options, local_addr: SocketAddr) -> Result<Demo, De
     let issuer = options
         .issuer
         .clone()
-        .unwrap_or_else(|| format!("http://{local_addr}"));
+        .unwrap_or_else(|| format!("{}://{local_addr}", scheme(options)));
     let mut config = Config::new(&issuer).map_err(|e| {
         DemoError::Issuer(format!(
             "{issuer:?}: {e}; pass --issuer (e.g. --issuer http://127.0.0.1:8080)"
@@ -437,7 +445,7 @@ async fn assemble<S: DemoStore>(
         &config,
         &base,
         clients.playground,
-        format!("http://{back_channel}"),
+        format!("{}://{back_channel}", scheme(options)),
         Arc::clone(&sessions),
     );
     let provider =
@@ -620,6 +628,40 @@ pub async fn serve(
     oidc_hybrid_axum::serve(listener, demo.router, demo.timeouts, shutdown).await;
 }
 
+/// `https` when the demo serves TLS, else `http`.
+fn scheme(options: &Options) -> &'static str {
+    if options.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    }
+}
+
+/// The TLS configuration the options ask for (`--tls-cert`, `--tls-key`, `--client-ca`,
+/// `--accept-self-signed-client-certs`), or `None` to serve plain HTTP.
+///
+/// # Errors
+///
+/// [`DemoError::Tls`] naming the file that cannot be read or holds no usable certificate or
+/// key, or the key that does not suit the certificate.
+pub fn tls_server(options: &Options) -> Result<Option<TlsServer>, DemoError> {
+    let (Some(cert), Some(key_file)) = (&options.tls_cert, &options.tls_key) else {
+        return Ok(None);
+    };
+    let tls = |e: TlsError| DemoError::Tls(e.to_string());
+    let mut clients =
+        ClientCertificates::default().with_self_signed(options.accept_self_signed_client_certs);
+    if let Some(ca) = &options.client_ca {
+        clients = clients.with_roots(load_certificates(ca).map_err(tls)?);
+    }
+    let chain = load_certificates(cert).map_err(tls)?;
+    let key = load_private_key(key_file).map_err(tls)?;
+    TlsServer::new(chain, key, clients).map(Some).map_err(|e| {
+        let (cert, key) = (cert.display(), key_file.display());
+        DemoError::Tls(format!("{cert} and {key}: {e}"))
+    })
+}
+
 /// Binds `options.addr`, builds the demo, prints the banner to standard error and serves until
 /// Ctrl-C.
 ///
@@ -631,9 +673,10 @@ pub async fn run(options: Options) -> Result<(), DemoError> {
     let issuer = options
         .issuer
         .clone()
-        .unwrap_or_else(|| format!("http://{}", options.addr));
+        .unwrap_or_else(|| format!("{}://{}", scheme(&options), options.addr));
     clients::load(options.clients.as_deref(), &issuer)?;
     users::load(options.users.as_deref())?;
+    let tls = tls_server(&options)?;
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .map_err(|e| {
@@ -656,11 +699,14 @@ pub async fn run(options: Options) -> Result<(), DemoError> {
         "\n  open {}/playground in a browser; Ctrl-C stops\n",
         demo.issuer
     );
-    serve(listener, demo, async {
+    let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
         info!("shutting down");
-    })
-    .await;
+    };
+    match tls {
+        Some(tls) => serve_tls(listener, demo.router, tls, demo.timeouts, shutdown).await,
+        None => serve(listener, demo, shutdown).await,
+    }
     Ok(())
 }
 

@@ -43,6 +43,15 @@ Options:
                          does not name are removed at start
   --users FILE           users: a JSON array of {username, password, sub?, standard claims}
                          (default: the built-in user alice / wonderland)
+  --tls-cert FILE        serve HTTPS with this PEM certificate chain (server certificate
+                         first); needs --tls-key; the issuer is then https://ADDR
+  --tls-key FILE         the PEM private key of --tls-cert (PKCS #8, PKCS #1 or SEC 1)
+  --client-ca FILE       ask TLS clients for a certificate (optional) and accept those
+                         issued by a CA of this PEM file (RFC 8705 tls_client_auth)
+  --accept-self-signed-client-certs
+                         accept any client certificate, self-signed ones included (RFC
+                         8705 self_signed_tls_client_auth); one not issued by a --client-ca
+                         CA is known by its thumbprint only, never by its names
   --header-timeout SECS  time a client has to send a request's head (default 10)
   --request-timeout SECS time to receive and answer a request once its head arrived,
                          body included; 408 after it (default 30)
@@ -88,6 +97,14 @@ pub struct Options {
     pub request_timeout: Duration,
     /// How logs are written.
     pub log_format: LogFormat,
+    /// The server's certificate chain (PEM): serve HTTPS. Set with [`tls_key`](Self::tls_key).
+    pub tls_cert: Option<PathBuf>,
+    /// The server's private key (PEM).
+    pub tls_key: Option<PathBuf>,
+    /// The CAs of client certificates (PEM): ask TLS clients for a certificate.
+    pub client_ca: Option<PathBuf>,
+    /// Accept client certificates whose chain is not validated (self-signed).
+    pub accept_self_signed_client_certs: bool,
 }
 
 /// How the demo writes its logs.
@@ -129,6 +146,10 @@ impl Default for Options {
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             log_format: LogFormat::default(),
+            tls_cert: None,
+            tls_key: None,
+            client_ca: None,
+            accept_self_signed_client_certs: false,
         }
     }
 }
@@ -149,7 +170,8 @@ impl Options {
     ///
     /// # Errors
     ///
-    /// A message naming the unknown option, the missing value or the malformed address.
+    /// A message naming the unknown option, the missing value or the malformed address, or TLS
+    /// options given without the certificate and key they need.
     pub fn from_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String> {
         let mut options = Self::default();
         let mut args = args.into_iter();
@@ -160,6 +182,10 @@ impl Options {
             };
             if name == "-h" || name == "--help" {
                 return Ok(Command::Help);
+            }
+            if arg == "--accept-self-signed-client-certs" {
+                options.accept_self_signed_client_certs = true;
+                continue;
             }
             let known = [
                 "--addr",
@@ -176,6 +202,9 @@ impl Options {
                 "--header-timeout",
                 "--request-timeout",
                 "--log-format",
+                "--tls-cert",
+                "--tls-key",
+                "--client-ca",
             ];
             if !known.contains(&name.as_str()) {
                 return Err(format!("unknown argument {arg:?} (see --help)"));
@@ -187,6 +216,20 @@ impl Options {
                     .ok_or_else(|| format!("{name} needs a value (see --help)"))?,
             };
             options.set(&name, value)?;
+        }
+        match (&options.tls_cert, &options.tls_key) {
+            (Some(_), None) => return Err("--tls-cert needs --tls-key (see --help)".into()),
+            (None, Some(_)) => return Err("--tls-key needs --tls-cert (see --help)".into()),
+            (None, None) if options.client_ca.is_some() => {
+                return Err("--client-ca needs --tls-cert and --tls-key (see --help)".into());
+            }
+            (None, None) if options.accept_self_signed_client_certs => {
+                return Err(
+                    "--accept-self-signed-client-certs needs --tls-cert and --tls-key (see --help)"
+                        .into(),
+                );
+            }
+            _ => {}
         }
         Ok(Command::Run(options))
     }
@@ -203,6 +246,9 @@ impl Options {
             "--database-url" => self.database_url = value,
             "--keys-dir" => self.keys_dir = Some(value.into()),
             "--clients" => self.clients = Some(value.into()),
+            "--tls-cert" => self.tls_cert = Some(value.into()),
+            "--tls-key" => self.tls_key = Some(value.into()),
+            "--client-ca" => self.client_ca = Some(value.into()),
             "--signer" => {
                 self.signer = match value.as_str() {
                     "ring" => SignerKind::Ring,
@@ -324,5 +370,29 @@ mod tests {
         assert!(args(&["--addr", "nope"]).is_err());
         assert!(args(&["--frobnicate"]).is_err());
         assert!(args(&["--users"]).is_err());
+    }
+
+    #[test]
+    fn tls_arguments() {
+        let Ok(Command::Run(o)) = args(&[
+            "--tls-cert",
+            "cert.pem",
+            "--tls-key=key.pem",
+            "--client-ca",
+            "ca.pem",
+            "--accept-self-signed-client-certs",
+        ]) else {
+            panic!("parses")
+        };
+        assert_eq!(o.tls_cert.as_deref(), Some(Path::new("cert.pem")));
+        assert_eq!(o.tls_key.as_deref(), Some(Path::new("key.pem")));
+        assert_eq!(o.client_ca.as_deref(), Some(Path::new("ca.pem")));
+        assert!(o.accept_self_signed_client_certs);
+        assert!(!Options::default().accept_self_signed_client_certs);
+        assert!(args(&["--tls-cert", "cert.pem"]).is_err());
+        assert!(args(&["--tls-key", "key.pem"]).is_err());
+        assert!(args(&["--client-ca", "ca.pem"]).is_err());
+        assert!(args(&["--accept-self-signed-client-certs"]).is_err());
+        assert!(args(&["--accept-self-signed-client-certs=yes"]).is_err());
     }
 }

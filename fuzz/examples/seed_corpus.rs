@@ -14,7 +14,10 @@ use std::path::{Path, PathBuf};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use oidc_hybrid::jose::sign_jwt;
 use oidc_hybrid::{JwsAlgorithm, Signer};
-use oidc_hybrid_fuzz::{DeterministicRng, SECRET, basic, client_metadata, form, hash_signers};
+use oidc_hybrid_fuzz::{
+    DPOP_ACCESS_TOKEN, DPOP_NONCE_KEY, DPOP_RESOURCE_URI, DPOP_TOKEN_URI, DeterministicRng, SECRET,
+    START, basic, client_metadata, form, hash_signers,
+};
 use oidc_hybrid_rustcrypto::{Es256Signer, RsaSigner};
 use serde_json::json;
 
@@ -523,6 +526,70 @@ fn flow_seeds(root: &Path) {
     }
 }
 
+/// DPoP proofs signed with the committed test keys: each verifies against one of the target's
+/// requests at `START` (the token endpoint, the resource with `ath`, with a server nonce), and a
+/// few near misses.
+fn dpop_seeds(root: &Path) {
+    let mut c = Corpus::new(root, "dpop_proof");
+    let rng = DeterministicRng::new(2);
+    let es256 = Es256Signer::from_pkcs8_pem(ES256_PEM, Some("es-1")).expect("test key");
+    let rs256 =
+        RsaSigner::from_pkcs8_pem(RS256_PEM, JwsAlgorithm::RS256, Some("rs-1")).expect("key");
+    let b64 = |value: &serde_json::Value| {
+        Base64UrlUnpadded::encode_string(&serde_json::to_vec(value).expect("JSON"))
+    };
+    let proof = |signer: &dyn Signer, header: serde_json::Value, claims: serde_json::Value| {
+        let input = format!("{}.{}", b64(&header), b64(&claims));
+        let signature = signer.try_sign(input.as_bytes(), &rng).expect("signs");
+        format!("{input}.{}", Base64UrlUnpadded::encode_string(&signature))
+    };
+    // The public key alone, as a client puts it in the header (RFC 9449 §4.2).
+    let header = |signer: &dyn Signer| {
+        let mut jwk = serde_json::to_value(signer.public_jwk()).expect("JWK");
+        let object = jwk.as_object_mut().expect("object");
+        for member in ["kid", "use", "alg"] {
+            object.remove(member);
+        }
+        json!({"typ": "dpop+jwt", "alg": signer.algorithm().to_string(), "jwk": jwk})
+    };
+    let token = |jti: &str| json!({"jti": jti, "htm": "POST", "htu": DPOP_TOKEN_URI, "iat": START});
+    let ath = oidc_hybrid::dpop::access_token_hash(DPOP_ACCESS_TOKEN);
+    let resource = json!({
+        "jti": "r-1", "htm": "GET", "htu": DPOP_RESOURCE_URI, "iat": START, "ath": ath,
+    });
+    let nonce = oidc_hybrid::dpop::fresh_nonce(
+        &oidc_hybrid::config::NonceKey::new(DPOP_NONCE_KEY),
+        oidc_hybrid::UnixTime::from_secs(START),
+    );
+    let mut with_nonce = token("n-1");
+    with_nonce["nonce"] = json!(nonce);
+    let mut normalised = token("u-1");
+    normalised["htu"] = json!("HTTPS://OP.EXAMPLE:443/./token?query#fragment");
+    let mut stale = token("s-1");
+    stale["iat"] = json!(START - 3_600);
+    let mut private = header(&es256);
+    private["jwk"]["d"] = json!("AAAA");
+    let mut jwt_typ = header(&es256);
+    jwt_typ["typ"] = json!("JWT");
+    c.add("es256-token", proof(&es256, header(&es256), token("t-1")));
+    c.add("rs256-token", proof(&rs256, header(&rs256), token("t-2")));
+    c.add(
+        "es256-resource-ath",
+        proof(&es256, header(&es256), resource),
+    );
+    c.add(
+        "es256-token-nonce",
+        proof(&es256, header(&es256), with_nonce),
+    );
+    c.add(
+        "es256-token-htu-normalised",
+        proof(&es256, header(&es256), normalised),
+    );
+    c.add("es256-stale-iat", proof(&es256, header(&es256), stale));
+    c.add("private-jwk", proof(&es256, private, token("p-1")));
+    c.add("typ-jwt", proof(&es256, jwt_typ, token("j-1")));
+}
+
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
     authorize_seeds(&root);
@@ -532,5 +599,6 @@ fn main() {
     jws_seeds(&root);
     metadata_seeds(&root);
     flow_seeds(&root);
+    dpop_seeds(&root);
     println!("seeds written under {}", root.display());
 }

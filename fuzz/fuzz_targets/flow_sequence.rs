@@ -735,7 +735,10 @@ impl World {
             block_on(self.provider.userinfo(&Directory, None, Some(&params)))
         } else {
             let header = format!("Bearer {}", token.value);
-            block_on(self.provider.userinfo(&Directory, Some(&header), None))
+            block_on(
+                self.provider
+                    .userinfo(&Directory, Some(header.as_str()), None),
+            )
         };
         match result {
             Ok(claims) => {

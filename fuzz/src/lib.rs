@@ -33,6 +33,14 @@ pub const ISSUER: &str = "https://op.example";
 pub const SECRET: &str = "s3cr:t+with%special&chars=and-more-than-32";
 /// The time the clock starts at.
 pub const START: u64 = 1_800_000_000;
+/// The token endpoint DPoP proofs are checked against (RFC 9449 §4.3 step 9).
+pub const DPOP_TOKEN_URI: &str = "https://op.example/token";
+/// The resource DPoP proofs are checked against with an access token (`ath`, §4.3 step 12).
+pub const DPOP_RESOURCE_URI: &str = "https://op.example/userinfo";
+/// The access token presented at [`DPOP_RESOURCE_URI`].
+pub const DPOP_ACCESS_TOKEN: &str = "fuzz-access-token";
+/// The key of the server nonces of the configuration that demands them (§8).
+pub const DPOP_NONCE_KEY: [u8; 32] = [7; 32];
 
 /// A keyed-hash "signature": SHA-256 over a fixed key, the algorithm name and the input.
 ///

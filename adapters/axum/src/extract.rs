@@ -184,7 +184,7 @@ impl<S: Send + Sync> FromRequest<S> for AuthorizeInput {
 /// What a request presented besides its parameters, owned: the method, the one
 /// `Authorization` header, the `DPoP` header(s) (several joined with `,`, which the core
 /// refuses, RFC 9449 §4.3) and the client certificate the host's TLS layer put in the request's
-/// extensions (RFC 8705; see [`serve`](crate::serve)).
+/// extensions (RFC 8705; `oidc_hybrid_tls::serve_tls` does, or see docs/integration.md).
 struct Presentation {
     method: Method,
     authorization: Option<String>,
