@@ -139,13 +139,10 @@ extern crate alloc;
 mod cache;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod common;
-#[cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres")),
-    allow(dead_code, reason = "without a backend nothing runs the statements")
-)]
+#[cfg(feature = "postgres")]
 mod dialect;
 mod error;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(feature = "postgres")]
 mod ops;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -153,15 +150,24 @@ mod postgres;
 pub use postgres::PING_AFTER_IDLE;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{BUSY_TIMEOUT, IDLE_READERS, SqliteStore, Synchronous, WriteStats};
 
+#[cfg(feature = "postgres")]
 use alloc::sync::Arc;
+#[cfg(feature = "postgres")]
 use core::fmt;
+#[cfg(feature = "postgres")]
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
 
 pub use error::SqlError;
-/// The `sqlx` this crate is built on, for hosts that build their own pools
+/// The `rusqlite` the SQLite store is built on, for [`SqliteStore::with_write_connection`].
+#[cfg(feature = "sqlite")]
+pub use rusqlite;
+/// The `sqlx` the PostgreSQL store is built on, for hosts that build their own pools
 /// ([`SqlStore::from_pool`]).
+#[cfg(feature = "postgres")]
 pub use sqlx;
 
 /// The largest accepted client metadata, in bytes of JSON (RFC 7591 §2 sets no limit; this
@@ -186,6 +192,7 @@ pub const CLIENT_CACHE_CAPACITY: usize = 10_000;
 /// deadlock or serialisation failure (SQLSTATE `40P01` / `40001`).
 pub const MAX_ATTEMPTS: u32 = 5;
 
+#[cfg(feature = "postgres")]
 /// A database this crate stores in: `sqlx::Sqlite` (feature `sqlite`) or `sqlx::Postgres`
 /// (feature `postgres`), the parameter of [`SqlStore`].
 ///
@@ -194,6 +201,7 @@ pub const MAX_ATTEMPTS: u32 = 5;
 /// members — is a private supertrait, and everything else is written once, for every backend.
 pub trait Backend: dialect::Dialect {}
 
+#[cfg(feature = "postgres")]
 /// A [`Storage`](oidc_hybrid::Storage) in a SQL database, over a `sqlx` connection pool.
 ///
 /// Cloning is cheap and shares the pool, the client cache and the round-trip counter. Its
@@ -208,6 +216,7 @@ pub struct SqlStore<DB: sqlx::Database> {
     client_cache_ttl: Duration,
 }
 
+#[cfg(feature = "postgres")]
 /// What the clones of one store share besides the pool.
 #[derive(Debug, Default)]
 struct Shared {
@@ -217,14 +226,11 @@ struct Shared {
     clients: cache::ClientCache,
 }
 
-/// A store in an embedded SQLite database (a file, or memory).
-#[cfg(feature = "sqlite")]
-pub type SqliteStore = SqlStore<sqlx::Sqlite>;
-
 /// A store in a PostgreSQL database, shareable by many provider nodes.
 #[cfg(feature = "postgres")]
 pub type PostgresStore = SqlStore<sqlx::Postgres>;
 
+#[cfg(feature = "postgres")]
 impl<DB: Backend> Clone for SqlStore<DB> {
     fn clone(&self) -> Self {
         Self {
@@ -235,6 +241,7 @@ impl<DB: Backend> Clone for SqlStore<DB> {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl<DB: Backend> fmt::Debug for SqlStore<DB> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqlStore")
@@ -247,6 +254,7 @@ impl<DB: Backend> fmt::Debug for SqlStore<DB> {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl<DB: Backend> SqlStore<DB> {
     /// How many statements this store (and every clone of it) has sent to the database: each
     /// query, and each `BEGIN`, `COMMIT` and `ROLLBACK` (a transaction dropped unfinished on an
@@ -299,8 +307,8 @@ impl<DB: Backend> SqlStore<DB> {
     }
 }
 
-/// What the backends share: construction, the round-trip counter and the client cache.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+/// Construction, the round-trip counter and the client cache.
+#[cfg(feature = "postgres")]
 impl<DB: sqlx::Database> SqlStore<DB> {
     /// A store over `pool` with a fresh client cache and counter.
     fn with_pool(pool: sqlx::Pool<DB>) -> Self {
