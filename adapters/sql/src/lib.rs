@@ -147,7 +147,7 @@ mod ops;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "postgres")]
-pub use postgres::PING_AFTER_IDLE;
+pub use postgres::{ACQUIRE_TIMEOUT, PING_AFTER_IDLE};
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "sqlite")]
