@@ -61,7 +61,9 @@ async fn child_server() {
     options.keys_dir = Some(dir.into());
     options.clients = Some(Path::new(dir).join("clients.json"));
     options.code_lifetime = Some(600);
-    oidc_hybrid_demo::run(options).await.expect("the demo serves");
+    oidc_hybrid_demo::run(options)
+        .await
+        .expect("the demo serves");
 }
 
 /// A free loopback port (bound, then released for the demo).
@@ -273,14 +275,10 @@ async fn worker(issuer: String, ledger: Arc<Mutex<Ledger>>, stop: Arc<AtomicBool
             log(&|l| l.unexpected.push(format!("authorization: {authorize:?}")));
             return;
         };
-        let params: HashMap<String, String> = form_urlencoded::parse(
-            location
-                .split_once('?')
-                .map_or("", |(_, q)| q)
-                .as_bytes(),
-        )
-        .into_owned()
-        .collect();
+        let params: HashMap<String, String> =
+            form_urlencoded::parse(location.split_once('?').map_or("", |(_, q)| q).as_bytes())
+                .into_owned()
+                .collect();
         let Some(code) = params.get("code").cloned() else {
             log(&|l| l.unexpected.push(format!("no code: {location}")));
             return;
@@ -398,7 +396,11 @@ async fn check_after_restart(issuer: &str, ledger: &Ledger) {
         );
     }
     for (old, new_access, new_refresh) in &ledger.rotated {
-        assert_eq!(userinfo(&http, issuer, new_access).await, 200, "rotated access");
+        assert_eq!(
+            userinfo(&http, issuer, new_access).await,
+            200,
+            "rotated access"
+        );
         let renewed = refresh(&http, issuer, new_refresh).await;
         assert!(
             matches!(renewed, Answer::Http(200, _)),
@@ -546,7 +548,11 @@ impl Proxy {
 }
 
 /// One whole flow: authorization, redemption, UserInfo. `Err` describes the first error.
-async fn one_flow(agent: &Agent, running: &RunningDemo, http: &reqwest::Client) -> Result<(), String> {
+async fn one_flow(
+    agent: &Agent,
+    running: &RunningDemo,
+    http: &reqwest::Client,
+) -> Result<(), String> {
     let query = format!(
         "/authorize?response_type=code&client_id={CLIENT}&scope=openid&nonce=n\
          &redirect_uri=https%3A%2F%2Frp.example%2Fcb"
@@ -585,7 +591,12 @@ async fn postgres_outage_gives_clean_errors_and_recovers_without_a_restart() {
     let proxy = Proxy::start(format!("{}:{}", admin.get_host(), admin.get_port())).await;
     let dir = tempfile::tempdir().expect("temp dir");
     prepare(dir.path());
-    let mut demo = start(free_port(), &postgres_url(&db, Some(proxy.port)), dir.path()).await;
+    let mut demo = start(
+        free_port(),
+        &postgres_url(&db, Some(proxy.port)),
+        dir.path(),
+    )
+    .await;
     let agent = Agent::new(&demo.running);
     let http = http();
     one_flow(&agent, &demo.running, &http)
@@ -601,11 +612,12 @@ async fn postgres_outage_gives_clean_errors_and_recovers_without_a_restart() {
     else {
         panic!("authorization before the outage");
     };
-    let code: String = form_urlencoded::parse(location.split_once('?').expect("query").1.as_bytes())
-        .find(|(k, _)| k == "code")
-        .expect("code")
-        .1
-        .into_owned();
+    let code: String =
+        form_urlencoded::parse(location.split_once('?').expect("query").1.as_bytes())
+            .find(|(k, _)| k == "code")
+            .expect("code")
+            .1
+            .into_owned();
 
     proxy.block();
     let outage = Instant::now();
@@ -613,7 +625,10 @@ async fn postgres_outage_gives_clean_errors_and_recovers_without_a_restart() {
     while outage.elapsed() < Duration::from_secs(3) {
         match redeem(&http, &demo.running.issuer, &code).await {
             Answer::Http(status, body) => {
-                assert!(status >= 500, "no success during the outage: {status} {body}");
+                assert!(
+                    status >= 500,
+                    "no success during the outage: {status} {body}"
+                );
                 assert_eq!(body["error"], "server_error", "{status} {body}");
             }
             Answer::Lost => panic!("the demo stopped answering during the outage"),

@@ -91,8 +91,7 @@ async fn postgres(db: &PgDatabase) -> PostgresStore {
 
 /// One whole flow of `response_type` for `rs-basic`, every response checked, with the round
 /// trips of each leg.
-async fn flow<S: SqlAdmin>(node: &Node<S>, clock: &TestClock, response_type: &str) -> Legs
-{
+async fn flow<S: SqlAdmin>(node: &Node<S>, clock: &TestClock, response_type: &str) -> Legs {
     let trips = || node.storage().statements();
     let userinfo = |token: String| async move {
         let claims = node
@@ -158,8 +157,7 @@ async fn flow<S: SqlAdmin>(node: &Node<S>, clock: &TestClock, response_type: &st
 
 /// A cold flow (the first lookup of the client misses the cache), then warm flows of
 /// `code id_token` and `code token`; returns the cold legs and the warm legs of each type.
-async fn flows<S: SqlAdmin>(store: S, backend: &str) -> (Legs, Vec<(&'static str, Legs)>)
-{
+async fn flows<S: SqlAdmin>(store: S, backend: &str) -> (Legs, Vec<(&'static str, Legs)>) {
     let clock = TestClock::at(NOW);
     let node = provider_over(store, clock.clone());
     let cold = flow(&node, &clock, "code id_token").await;
@@ -250,8 +248,7 @@ async fn postgres_store_from_connect_costs_the_same() {
 }
 
 /// The same flows with the client cache disabled: every client lookup reads the database.
-async fn flows_without_cache<S: SqlAdmin>(store: S, backend: &str)
-{
+async fn flows_without_cache<S: SqlAdmin>(store: S, backend: &str) {
     let cached = store.clone();
     let uncached = store.with_ttl(Duration::ZERO);
     assert_eq!(uncached.cache_ttl(), Duration::ZERO);
@@ -446,8 +443,7 @@ enum SharedWrite {
 
 impl SharedWrite {
     /// Call `i` of `round`: its own record, with the record all calls of the round share.
-    async fn write<S: SqlAdmin>(self, store: &S, round: usize, i: usize)
-    {
+    async fn write<S: SqlAdmin>(self, store: &S, round: usize, i: usize) {
         let grant = format!("g-{round}");
         match self {
             Self::CodeWithToken => {
@@ -468,8 +464,7 @@ impl SharedWrite {
     }
 
     /// Whether the own record of call `i` of `round` was stored.
-    async fn stored<S: SqlAdmin>(self, store: &S, round: usize, i: usize) -> bool
-    {
+    async fn stored<S: SqlAdmin>(self, store: &S, round: usize, i: usize) -> bool {
         match self {
             Self::CodeWithToken => {
                 let digest = digest(&format!("c-{round}-{i}"));

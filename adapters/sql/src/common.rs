@@ -1,9 +1,9 @@
 //! What both backends share: the SQL text (portable between SQLite and PostgreSQL), value
 //! conversions, client encoding and the retry loop.
 
+use core::fmt;
 #[cfg(feature = "postgres")]
 use core::future::Future;
-use core::fmt;
 
 use oidc_hybrid::{Client, ClientMetadata, ClientSecret, GrantId, SecretDigest, UnixTime};
 use serde::Serialize;
@@ -16,7 +16,10 @@ use crate::{MAX_METADATA_BYTES, SqlError};
 /// The stored form of a client: its metadata JSON, secret digest and, for
 /// `client_secret_jwt`, the secret itself. Public in name only: the PostgreSQL store's sealed
 /// traits name it.
-#[cfg_attr(not(feature = "postgres"), expect(unreachable_pub, reason = "named by the sealed traits only"))]
+#[cfg_attr(
+    not(feature = "postgres"),
+    expect(unreachable_pub, reason = "named by the sealed traits only")
+)]
 pub struct StoredClient {
     pub(crate) id: String,
     pub(crate) metadata: String,
@@ -242,6 +245,7 @@ pub(crate) mod sql {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
+    #[cfg(feature = "postgres")]
     use core::cell::Cell;
 
     use super::*;

@@ -791,3 +791,298 @@ impl Storage for SqliteStore {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use oidc_hybrid::ClientMetadata;
+
+    use super::*;
+    use crate::common::sql;
+    use statements::{sqlite_text, write_sql};
+
+    fn client(id: &str) -> Client {
+        Client::register(ClientMetadata {
+            client_id: id.into(),
+            client_secret: Some("a-high-entropy-secret-of-32-chars-or-more".into()),
+            redirect_uris: vec!["https://rp.example/cb".into()],
+            ..ClientMetadata::default()
+        })
+        .unwrap()
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    async fn file_store(dir: &Path) -> SqliteStore {
+        let store = SqliteStore::open(dir.join("op.sqlite")).await.unwrap();
+        store.migrate().await.unwrap();
+        store
+    }
+
+    #[test]
+    fn requests_arriving_during_a_commit_share_the_next_one_and_a_failure_stays_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let store = file_store(dir.path()).await;
+            store.insert_client(&client("taken")).await.unwrap();
+            let before = store.write_stats();
+            // Hold the writer thread, so that the requests below queue up behind it.
+            let busy = tokio::spawn({
+                let store = store.clone();
+                async move {
+                    store
+                        .with_write_connection(|_| {
+                            std::thread::sleep(Duration::from_millis(300));
+                            Ok(())
+                        })
+                        .await
+                }
+            });
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let mut calls = tokio::task::JoinSet::new();
+            for i in 0..20 {
+                let store = store.clone();
+                calls.spawn(
+                    async move { (i, store.insert_client(&client(&format!("c{i}"))).await) },
+                );
+            }
+            let duplicate = tokio::spawn({
+                let store = store.clone();
+                async move { store.insert_client(&client("taken")).await }
+            });
+            while let Some(done) = calls.join_next().await {
+                let (i, result) = done.unwrap();
+                result.unwrap_or_else(|e| panic!("c{i}: {e}"));
+            }
+            assert!(matches!(
+                duplicate.await.unwrap(),
+                Err(SqlError::ClientExists)
+            ));
+            busy.await.unwrap().unwrap();
+            let after = store.write_stats();
+            assert_eq!(after.requests - before.requests, 22);
+            // The held request's commit, then the 21 queued requests in one or two groups.
+            assert!(
+                after.commits - before.commits <= 3,
+                "{before:?} → {after:?}"
+            );
+            assert_eq!(store.client_ids().await.unwrap().len(), 21);
+            // Every acknowledged write is visible to a new connection: it was committed.
+            let conn = Connection::open(dir.path().join("op.sqlite")).unwrap();
+            let n: i64 = conn
+                .query_row("SELECT COUNT(*) FROM clients", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 21);
+            store.close().await;
+            assert!(matches!(store.counts().await, Err(SqlError::Closed)));
+            assert!(matches!(
+                store.insert_client(&client("late")).await,
+                Err(SqlError::Closed)
+            ));
+        });
+    }
+
+    #[test]
+    fn a_request_that_fails_midway_leaves_nothing_behind() {
+        runtime().block_on(async {
+            let store = SqliteStore::memory().await.unwrap();
+            store.migrate().await.unwrap();
+            let failed = store
+                .with_write_connection(|conn| {
+                    conn.execute(
+                        "INSERT INTO grants (id, revoked, expires_at) VALUES ('g', 0, 1)",
+                        [],
+                    )?;
+                    conn.execute("INSERT INTO no_such_table VALUES (1)", [])
+                })
+                .await;
+            assert!(matches!(failed, Err(SqlError::Sqlite(_))), "{failed:?}");
+            assert_eq!(store.counts().await.unwrap().grants, 0);
+        });
+    }
+
+    #[test]
+    fn every_statement_prepares_with_numbered_parameters() {
+        let conn = Connection::open_in_memory().unwrap();
+        schema::migrate(&conn).unwrap();
+        let statements = [
+            sql::REDEEM,
+            sql::CODE_STATE,
+            sql::ACCESS,
+            sql::REFRESH,
+            sql::DELETE_ACCESS,
+            sql::RECORD_JTI,
+            sql::CLIENT,
+            sql::INSERT_CLIENT,
+            sql::UPSERT_CLIENT,
+            sql::INSERT_PUSHED,
+            sql::TAKE_PUSHED,
+            sql::DELETE_CLIENT,
+            sql::CLIENT_IDS,
+            sql::COUNTS,
+            write_sql::LOCK_GRANT,
+            write_sql::EXTEND_GRANT,
+            write_sql::REVOKE_GRANT,
+            write_sql::EXTEND_TOMBSTONES,
+            write_sql::INSERT_CODE,
+            write_sql::INSERT_ACCESS,
+            write_sql::INSERT_REFRESH,
+            write_sql::REFRESH_FOR_ROTATION,
+            write_sql::RETIRE_REFRESH,
+            write_sql::RETIRE_REVOKED_REFRESH,
+            write_sql::RETIRE_GRANT_CODES,
+            write_sql::DELETE_GRANT_ACCESS,
+            write_sql::RETIRE_GRANT_REFRESH,
+        ]
+        .into_iter()
+        .chain(sql::SWEEP);
+        for text in statements {
+            let statement = conn.prepare(&sqlite_text(text)).unwrap();
+            for i in 1..=statement.parameter_count() {
+                assert_eq!(
+                    statement.parameter_name(i),
+                    Some(format!("?{i}").as_str()),
+                    "{text}"
+                );
+            }
+        }
+        // `$2` before `$1`: bound by number, not by order of appearance.
+        conn.execute(
+            "INSERT INTO grants (id, revoked, expires_at) VALUES ('g', 0, 5)",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            &sqlite_text(write_sql::EXTEND_GRANT),
+            rusqlite::params!["g", 9],
+        )
+        .unwrap();
+        let expires: i64 = conn
+            .query_row("SELECT expires_at FROM grants WHERE id = 'g'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(expires, 9);
+    }
+
+    /// A file as the sqlx-based store left it: the schema of `versions`, recorded in
+    /// `_sqlx_migrations`.
+    fn sqlx_era_file(path: &Path, versions: &[i64]) {
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+             installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, \
+             checksum BLOB NOT NULL, execution_time BIGINT NOT NULL)",
+        )
+        .unwrap();
+        for (version, sql) in schema::MIGRATIONS {
+            if versions.contains(&version) {
+                conn.execute_batch(sql).unwrap();
+                conn.execute(
+                    "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+                     execution_time) VALUES (?1, 'm', TRUE, x'00', 0)",
+                    [version],
+                )
+                .unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn files_of_the_sqlx_store_are_adopted_and_brought_up_to_date() {
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let current = dir.path().join("current.sqlite");
+            sqlx_era_file(&current, &[1, 2, 3]);
+            let store = SqliteStore::open(&current).await.unwrap();
+            assert_eq!(store.schema_version().await.unwrap(), 3);
+            store.migrate().await.unwrap();
+            store.migrate().await.unwrap();
+            store.insert_client(&client("rp")).await.unwrap();
+            assert_eq!(store.schema_version().await.unwrap(), schema::VERSION);
+
+            let older = dir.path().join("older.sqlite");
+            sqlx_era_file(&older, &[1, 2]);
+            let store = SqliteStore::open(&older).await.unwrap();
+            assert_eq!(store.schema_version().await.unwrap(), 2);
+            store.migrate().await.unwrap();
+            assert_eq!(store.schema_version().await.unwrap(), 3);
+            let has_rotation_time = store
+                .with_write_connection(|conn| {
+                    conn.query_row(
+                        "SELECT COUNT(*) FROM pragma_table_info('refresh_tokens') \
+                         WHERE name = 'retired_at'",
+                        [],
+                        |r| r.get::<_, i64>(0),
+                    )
+                })
+                .await
+                .unwrap();
+            assert_eq!(has_rotation_time, 1);
+        });
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_with_a_clear_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("newer.sqlite");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA user_version = 99").unwrap();
+        drop(conn);
+        runtime().block_on(async {
+            let error = SqliteStore::open(&path).await.unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    SqlError::SchemaTooNew {
+                        found: 99,
+                        known: 3
+                    }
+                ),
+                "{error:?}"
+            );
+            assert!(error.to_string().contains("version 99"), "{error}");
+        });
+    }
+
+    #[test]
+    fn urls_choose_the_file_memory_and_synchronous_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let synchronous = |store: SqliteStore| async move {
+                store
+                    .with_write_connection(|conn| {
+                        conn.query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))
+                    })
+                    .await
+                    .unwrap()
+            };
+            let path = dir.path().join("a.sqlite").display().to_string();
+            let full = SqliteStore::connect(&format!("sqlite://{path}"))
+                .await
+                .unwrap();
+            assert_eq!(synchronous(full).await, 2);
+            let normal = SqliteStore::connect(&format!("sqlite:{path}?synchronous=normal"))
+                .await
+                .unwrap();
+            assert_eq!(synchronous(normal).await, 1);
+            let memory = SqliteStore::connect("sqlite::memory:").await.unwrap();
+            assert!(format!("{memory:?}").contains("memory: true"));
+            assert!(matches!(
+                SqliteStore::connect(&format!("sqlite:{path}?synchronous=off")).await,
+                Err(SqlError::BadUrl(_))
+            ));
+            assert!(matches!(
+                SqliteStore::connect("postgres://x").await,
+                Err(SqlError::BadUrl(_))
+            ));
+        });
+    }
+}

@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::SqlError;
 
 /// The migrations, in order: `(version, SQL)`.
-const MIGRATIONS: [(i64, &str); 3] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 3] = [
     (1, include_str!("../../migrations/sqlite/0001_storage.sql")),
     (
         2,
@@ -84,7 +84,8 @@ pub(crate) fn migrate(conn: &Connection) -> Result<(), SqlError> {
             known: VERSION,
         });
     }
-    if found == VERSION && conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? == VERSION
+    if found == VERSION
+        && conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? == VERSION
     {
         return Ok(());
     }

@@ -186,7 +186,11 @@ pub(crate) fn client(
 }
 
 /// The record of the live access token with this digest.
-pub(crate) fn access_token(db: &Db<'_>, digest: &[u8], now: i64) -> Result<Option<String>, SqlError> {
+pub(crate) fn access_token(
+    db: &Db<'_>,
+    digest: &[u8],
+    now: i64,
+) -> Result<Option<String>, SqlError> {
     Ok(db
         .prepare(sql::ACCESS)?
         .query_row(params![digest, now], |r| r.get(0))
