@@ -1,4 +1,4 @@
-//! Crash consistency and outages, over HTTP, against the demo IdP in a process of its own.
+//! Crash consistency, outages and two nodes, over HTTP, against the demo IdP in a process of its own.
 //!
 //! - **SIGKILL mid-load** (SQLite file, PostgreSQL): workers run whole flows (authorization
 //!   with consent, code redemption, refresh) against the demo; the demo is killed with SIGKILL
@@ -11,6 +11,9 @@
 //!   proxy cuts every connection and refuses new ones for a while: the demo answers clean
 //!   errors (`server_error`, never a panic, never a success), then serves flows again, without
 //!   a restart, once the proxy lets connections through.
+//! - **Two nodes** (PostgreSQL): two demo processes of one provider on one database; flows
+//!   authorize on one node and redeem and refresh on the other without an error, and a code or
+//!   refresh token sent to both at once succeeds at most once.
 //!
 //! The demo process is this test binary run again with `OIDC_CRASH_CHILD` set, executing the
 //! ignored test `child_server`. PostgreSQL tests are skipped with `skipped: no PostgreSQL at …`
@@ -31,7 +34,7 @@ use oidc_hybrid_tests::{ES256_PEM, RS256_PEM};
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
-/// Set in the environment of the demo process: `ADDR DATABASE_URL DIR`.
+/// Set in the environment of the demo process: `ADDR DATABASE_URL DIR [ISSUER]`.
 const CHILD_ENV: &str = "OIDC_CRASH_CHILD";
 
 const CLIENT: &str = "crash-rp";
@@ -51,16 +54,18 @@ async fn child_server() {
     let Ok(config) = std::env::var(CHILD_ENV) else {
         return;
     };
-    let mut parts = config.splitn(3, ' ');
+    let mut parts = config.split(' ');
     let (Some(addr), Some(url), Some(dir)) = (parts.next(), parts.next(), parts.next()) else {
-        panic!("{CHILD_ENV}={config:?}: expected ADDR DATABASE_URL DIR");
+        panic!("{CHILD_ENV}={config:?}: expected ADDR DATABASE_URL DIR [ISSUER]");
     };
+    let issuer = parts.next().map(str::to_owned);
     let mut options = oidc_hybrid_demo::Options::default();
     options.addr = addr.parse().expect("ADDR");
     options.database_url = url.to_owned();
     options.keys_dir = Some(dir.into());
     options.clients = Some(Path::new(dir).join("clients.json"));
     options.code_lifetime = Some(600);
+    options.issuer = issuer;
     oidc_hybrid_demo::run(options)
         .await
         .expect("the demo serves");
@@ -96,10 +101,19 @@ fn prepare(dir: &Path) {
 
 /// Starts the demo on `url` at `addr`, keys and clients from `dir`, and waits until it answers.
 async fn start(addr: SocketAddr, url: &str, dir: &Path) -> Demo {
+    start_node(addr, url, dir, None).await
+}
+
+/// [`start`], with the issuer given (for several nodes of one provider).
+async fn start_node(addr: SocketAddr, url: &str, dir: &Path, issuer: Option<&str>) -> Demo {
+    let mut config = format!("{addr} {url} {}", dir.display());
+    if let Some(issuer) = issuer {
+        config = format!("{config} {issuer}");
+    }
     let child = Command::new(std::env::current_exe().expect("this test binary"))
         .args(["--exact", "child_server", "--ignored", "--nocapture"])
         .args(["--test-threads", "1"])
-        .env(CHILD_ENV, format!("{addr} {url} {}", dir.display()))
+        .env(CHILD_ENV, config)
         .env("RUST_LOG", "warn")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
@@ -662,4 +676,104 @@ async fn postgres_outage_gives_clean_errors_and_recovers_without_a_restart() {
     let late = redeem(&http, &demo.running.issuer, &code).await;
     assert!(matches!(late, Answer::Http(200, _)), "{late:?}");
     assert!(demo.alive());
+}
+
+/// The code of an authorization on `node` through `agent` (logged in there).
+async fn code_on(agent: &Agent, node: &RunningDemo) -> String {
+    let query = format!(
+        "/authorize?response_type=code&client_id={CLIENT}&scope=openid+offline_access\
+         &prompt=consent&nonce=n&redirect_uri=https%3A%2F%2Frp.example%2Fcb"
+    );
+    let http_support::Outcome::Redirect(location) = agent.authorize(&node.url(&query), USER).await
+    else {
+        panic!("authorization on {}", node.issuer);
+    };
+    form_urlencoded::parse(location.split_once('?').expect("query").1.as_bytes())
+        .find(|(k, _)| k == "code")
+        .unwrap_or_else(|| panic!("no code: {location}"))
+        .1
+        .into_owned()
+}
+
+/// Of two answers to the same single-use request sent at once, at most one is a success, and
+/// every other is `invalid_grant`; returns the success's body. (Both may fail: the second
+/// request is a replay, which revokes the grant — RFC 6749 §4.1.2, RFC 9700 §4.14.2 — possibly
+/// before the first stored its tokens.)
+fn at_most_one(a: Answer, b: Answer) -> Option<Value> {
+    let refused = |answer: &Answer| matches!(answer, Answer::Http(400, body) if body["error"] == "invalid_grant");
+    match (a, b) {
+        (Answer::Http(200, body), other) | (other, Answer::Http(200, body)) if refused(&other) => {
+            Some(body)
+        }
+        (a, b) if refused(&a) && refused(&b) => None,
+        (a, b) => panic!("not at most one success: {a:?} / {b:?}"),
+    }
+}
+
+/// Two demo processes on one PostgreSQL database, one provider (one issuer, the same keys):
+/// flows authorize on one node and redeem on the other, with no error; the same code, and the
+/// same refresh token, sent to both nodes at once succeed on at most one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_nodes_keep_single_use() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    prepare(dir.path());
+    let url = postgres_url(&db, None);
+    let (addr_a, addr_b) = (free_port(), free_port());
+    let issuer = format!("http://{addr_a}");
+    let a = start_node(addr_a, &url, dir.path(), Some(&issuer)).await;
+    let b = start_node(addr_b, &url, dir.path(), Some(&issuer)).await;
+    let node_b = RunningDemo {
+        issuer: format!("http://{addr_b}"),
+        dir: tempfile::tempdir().expect("temp dir"),
+        banner: Vec::new(),
+    };
+    let (agent_a, agent_b) = (Agent::new(&a.running), Agent::new(&node_b));
+    let http = http();
+    let (on_a, on_b) = (a.running.issuer.as_str(), node_b.issuer.as_str());
+
+    // Legs alternate between the nodes: no error.
+    for i in 0..10 {
+        let (authorize, token_at) = if i % 2 == 0 {
+            ((&agent_a, &a.running), on_b)
+        } else {
+            ((&agent_b, &node_b), on_a)
+        };
+        let code = code_on(authorize.0, authorize.1).await;
+        let Answer::Http(200, body) = redeem(&http, token_at, &code).await else {
+            panic!("flow {i}: the code redeems on the other node");
+        };
+        let (access, refresh_token) = tokens(&body);
+        assert_eq!(userinfo(&http, on_a, &access).await, 200);
+        assert_eq!(userinfo(&http, on_b, &access).await, 200);
+        let from = if i % 2 == 0 { on_a } else { on_b };
+        assert!(matches!(
+            refresh(&http, from, &refresh_token).await,
+            Answer::Http(200, _)
+        ));
+        // The code's replay on the node that issued it is refused.
+        let replay = redeem(&http, from, &code).await;
+        assert!(
+            matches!(&replay, Answer::Http(400, b) if b["error"] == "invalid_grant"),
+            "{replay:?}"
+        );
+    }
+
+    // Races: the same code, then the same refresh token, at both nodes at once.
+    for _ in 0..10 {
+        let code = code_on(&agent_a, &a.running).await;
+        let (x, y) = tokio::join!(redeem(&http, on_a, &code), redeem(&http, on_b, &code));
+        let Some(body) = at_most_one(x, y) else {
+            continue;
+        };
+        let (_, refresh_token) = tokens(&body);
+        let (x, y) = tokio::join!(
+            refresh(&http, on_a, &refresh_token),
+            refresh(&http, on_b, &refresh_token)
+        );
+        at_most_one(x, y);
+    }
+    drop(b);
 }
