@@ -1,19 +1,22 @@
 //! SQL [`Storage`](oidc_hybrid::Storage) for `oidc-hybrid`: `SqliteStore` (an embedded
-//! SQLite database, the default) and `PostgresStore` (one PostgreSQL database shared by any
-//! number of provider nodes), on [`sqlx`].
+//! SQLite database, the default, on rusqlite) and `PostgresStore` (one PostgreSQL database
+//! shared by any number of provider nodes, on `sqlx`).
 //!
-//! Both are the one generic type [`SqlStore`], instantiated for a [`Backend`]: the schema, the
-//! lookups, redemption, the client and `jti` statements and the atomicity argument are the same
-//! for both databases. The four writes that change a grant's members (`insert_code`,
-//! `insert_tokens`, `rotate_refresh_token`, `revoke_grant`) are the backend's own: transactions
-//! under the write lock on SQLite (in process, where a statement costs a function call), single
-//! statements on PostgreSQL (where each statement is a network round trip). The outcomes of every
+//! Both share the schema, the lookups, redemption, the client and `jti` statements and the
+//! atomicity argument. `PostgresStore` is the generic `SqlStore` instantiated for its one
+//! `Backend`; `SqliteStore` is its own type, with one writer thread that commits writes in
+//! groups (one transaction and one fsync per group, a savepoint per write, each caller answered
+//! after its group committed) and read connections for lookups (see the `sqlite` module's
+//! docs). The four writes that change a grant's members (`insert_code`, `insert_tokens`,
+//! `rotate_refresh_token`, `revoke_grant`) are the backend's own: several statements in one
+//! savepoint on SQLite (in process, where a statement costs a function call), single statements
+//! on PostgreSQL (where each statement is a network round trip). The outcomes of every
 //! operation sequence are the same as those of the reference in-memory store
 //! (`oidc-hybrid-memory`), which one contract suite checks against all three.
 //!
 //! # Features
 //!
-//! - `sqlite` (default): `SqliteStore`, with a bundled SQLite.
+//! - `sqlite` (default): `SqliteStore`, on rusqlite with a bundled SQLite.
 //! - `postgres`: `PostgresStore` (plain TCP or Unix-socket connections; put a TLS-terminating
 //!   proxy in front for remote servers, or connect through [`SqlStore::from_pool`]).
 //!
@@ -78,9 +81,9 @@
 //!   committed). Every change to a grant's members happens under that lock, so revocation,
 //!   insertion and rotation of one grant are serialised; nothing is written unless the whole
 //!   operation commits.
-//!   - On SQLite each is a transaction opened with `BEGIN IMMEDIATE`, which takes the
-//!     database's write lock up front (waiting up to the busy timeout instead of failing with
-//!     `SQLITE_BUSY`).
+//!   - On SQLite each is one request to the writer thread, run in a savepoint of the group's
+//!     transaction, opened with `BEGIN IMMEDIATE`, which takes the database's write lock up
+//!     front (waiting up to the busy timeout instead of failing with `SQLITE_BUSY`).
 //!   - On PostgreSQL `insert_code`, `insert_tokens` and `rotate_refresh_token` are each **one
 //!     statement**: data-modifying CTEs upsert the grant row (the lock, and the extension of its
 //!     expiry), then insert, retire and extend from its `RETURNING` row — nothing for a revoked
@@ -193,8 +196,8 @@ pub const CLIENT_CACHE_CAPACITY: usize = 10_000;
 pub const MAX_ATTEMPTS: u32 = 5;
 
 #[cfg(feature = "postgres")]
-/// A database this crate stores in: `sqlx::Sqlite` (feature `sqlite`) or `sqlx::Postgres`
-/// (feature `postgres`), the parameter of [`SqlStore`].
+/// A database [`SqlStore`] stores in over sqlx: `sqlx::Postgres` (feature `postgres`). (The
+/// SQLite store is its own type, `SqliteStore`, on rusqlite: decision 0025.)
 ///
 /// Sealed: what differs between the databases — the statement that opens a write transaction,
 /// the migrations, which errors may be retried, and the four writes that change a grant's
@@ -208,8 +211,8 @@ pub trait Backend: dialect::Dialect {}
 /// `Debug` output names the backend, the pool's size, the client cache's TTL and the round-trip
 /// count, never a connection string, digest or record.
 ///
-/// Construct it with `SqliteStore::open` / `SqliteStore::memory` / `connect`, or
-/// [`SqlStore::from_pool`]; then call `migrate` once before use.
+/// Construct it with `PostgresStore::connect` or [`SqlStore::from_pool`]; then call `migrate`
+/// once before use.
 pub struct SqlStore<DB: sqlx::Database> {
     pool: sqlx::Pool<DB>,
     shared: Arc<Shared>,
