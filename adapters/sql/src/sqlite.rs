@@ -493,7 +493,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Step<T> + Send + 'static,
     {
-        let (job, answer) = Request::new(op);
+        let (job, answer) = Request::job(op);
         {
             let writer = self
                 .inner
@@ -712,7 +712,7 @@ impl Storage for SqliteStore {
             })
             .await?;
         Ok(match rotated {
-            Rotated::Rotated(record) => Rotation::Rotated(from_json("refresh_tokens", &record)?),
+            Rotated::Done(record) => Rotation::Rotated(from_json("refresh_tokens", &record)?),
             Rotated::Reused => Rotation::Reused(grant_id),
             Rotated::Unknown => Rotation::Unknown,
         })

@@ -174,11 +174,11 @@ impl Row {
 
 // ---- lookups -------------------------------------------------------------------------------
 
-/// The stored client with this id: `(metadata, secret digest, secret key)`.
-pub(crate) fn client(
-    db: &Db<'_>,
-    id: &str,
-) -> Result<Option<(String, Option<Vec<u8>>, Option<String>)>, SqlError> {
+/// A stored client: `(metadata, secret digest, secret key)`.
+pub(crate) type ClientRow = (String, Option<Vec<u8>>, Option<String>);
+
+/// The stored client with this id.
+pub(crate) fn client(db: &Db<'_>, id: &str) -> Result<Option<ClientRow>, SqlError> {
     Ok(db
         .prepare(sql::CLIENT)?
         .query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -427,7 +427,7 @@ pub(crate) fn insert_tokens(db: &Db<'_>, access: &Row, refresh: Option<&Row>) ->
 pub(crate) enum Rotated {
     /// `old` was retired (or rotated again inside the grace window) and `new` stored: `old`'s
     /// record.
-    Rotated(String),
+    Done(String),
     /// `old` was retired already, or its grant is revoked.
     Reused,
     /// `old` is unknown or expired, or of another grant.
@@ -490,7 +490,7 @@ pub(crate) fn rotate(
     let until = grant_expires.max(new.expires_at);
     extend(db, write_sql::EXTEND_GRANT, &new.grant_id, until)?;
     extend(db, write_sql::EXTEND_TOMBSTONES, &new.grant_id, until)?;
-    keep(Rotated::Rotated(record))
+    keep(Rotated::Done(record))
 }
 
 /// Marks a grant revoked and retires or deletes its members.

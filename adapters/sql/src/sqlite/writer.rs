@@ -17,8 +17,9 @@
 //! `COMMIT` fails, every request of the group is answered with its error: nothing of the group
 //! was committed.
 
+use core::panic::AssertUnwindSafe;
 use core::sync::atomic::{AtomicU64, Ordering};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::catch_unwind;
 use std::sync::mpsc::{Receiver, TryRecvError};
 
 use rusqlite::Connection;
@@ -65,7 +66,7 @@ where
     F: FnOnce(&Connection) -> Step<T> + Send + 'static,
 {
     /// A request and the receiver of its answer.
-    pub(crate) fn new(op: F) -> (Box<dyn Job>, oneshot::Receiver<Result<T, SqlError>>) {
+    pub(crate) fn job(op: F) -> (Box<dyn Job>, oneshot::Receiver<Result<T, SqlError>>) {
         let (reply, answer) = oneshot::channel();
         let request = Self {
             op: Some(op),
