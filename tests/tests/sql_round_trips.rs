@@ -308,10 +308,7 @@ fn renamed(name: &str) -> Client {
 
 /// Writes through the store (or a clone) are seen by its next lookup; only found clients are
 /// cached; a removed client is unknown to the provider at once.
-async fn cache_follows_writes_through_the_store<S: SqlAdmin>(store: S)
-where
-    S: Admin,
-{
+async fn cache_follows_writes_through_the_store<S: SqlAdmin + Admin>(store: S) {
     let id = ClientId::new("rs-basic").expect("id");
     let original = standard_clients()
         .into_iter()
