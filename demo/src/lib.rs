@@ -138,6 +138,27 @@ pub struct Demo {
     pub banner: Vec<String>,
     /// The time limits to serve with.
     pub timeouts: Timeouts,
+    /// What the store's writer has done so far, for the line printed at shutdown (the SQLite
+    /// store: write requests and commits, so fsyncs); `None` for the other stores.
+    pub store_report: Option<StoreReport>,
+}
+
+/// Describes a store's write activity on demand (see [`Demo::store_report`]).
+#[derive(Clone)]
+pub struct StoreReport(Arc<dyn Fn() -> String + Send + Sync>);
+
+impl StoreReport {
+    /// The description, as of now.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        (self.0)()
+    }
+}
+
+impl fmt::Debug for StoreReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StoreReport")
+    }
 }
 
 /// The stores the demo runs on.
@@ -147,6 +168,10 @@ trait DemoStore: Storage + 'static {
     /// The clients registered before this start.
     fn registered_clients(&self) -> impl Future<Output = Result<Vec<ClientId>, SqlError>> + Send;
     fn unregister(&self, id: &ClientId) -> impl Future<Output = Result<(), SqlError>> + Send;
+    /// Reports the store's write activity (only the SQLite store has something to say).
+    fn report(&self) -> Option<StoreReport> {
+        None
+    }
 }
 
 impl DemoStore for SqliteStore {
@@ -161,6 +186,16 @@ impl DemoStore for SqliteStore {
     }
     async fn unregister(&self, id: &ClientId) -> Result<(), SqlError> {
         self.remove_client(id).await.map(drop)
+    }
+    fn report(&self) -> Option<StoreReport> {
+        let store = self.clone();
+        Some(StoreReport(Arc::new(move || {
+            let stats = store.write_stats();
+            format!(
+                "sqlite writes: {} requests in {} commits",
+                stats.requests, stats.commits
+            )
+        })))
     }
 }
 
@@ -448,6 +483,7 @@ async fn assemble<S: DemoStore>(
         format!("{}://{back_channel}", scheme(options)),
         Arc::clone(&sessions),
     );
+    let store_report = store.report();
     let provider =
         Provider::from_key_source(config, store, Arc::clone(&shared), SystemClock, OsRandom)
             .map_err(|e| DemoError::Keys(e.to_string()))?
@@ -498,6 +534,7 @@ async fn assemble<S: DemoStore>(
         issuer,
         banner,
         timeouts,
+        store_report,
     })
 }
 
@@ -703,9 +740,13 @@ pub async fn run(options: Options) -> Result<(), DemoError> {
         let _ = tokio::signal::ctrl_c().await;
         info!("shutting down");
     };
+    let report = demo.store_report.clone();
     match tls {
         Some(tls) => serve_tls(listener, demo.router, tls, demo.timeouts, shutdown).await,
         None => serve(listener, demo, shutdown).await,
+    }
+    if let Some(report) = report {
+        eprintln!("  {}", report.describe());
     }
     Ok(())
 }

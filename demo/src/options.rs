@@ -20,7 +20,9 @@ Options:
   --addr ADDR            listen on ADDR (default 127.0.0.1:8080)
   --issuer URL           the issuer URL (default http://ADDR; https, or http on loopback)
   --database-url URL     sqlite://FILE (default sqlite://oidc-demo.sqlite, created if
-                         missing), postgres://USER@HOST/DB, or memory: (nothing is kept
+                         missing; durable: each write acknowledged after its fsync;
+                         sqlite://FILE?synchronous=normal trades that for speed: see
+                         docs/storage.md), postgres://USER@HOST/DB, or memory: (nothing is kept
                          and no file is read or written: the keys are generated in
                          memory too, unless --keys-dir is given)
   --signer NAME          ring (default: fast, constant-time RSA) or rustcrypto

@@ -19,10 +19,10 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use oidc_hybrid::Client;
+use oidc_hybrid::{Client, Storage};
 use oidc_hybrid_sql::sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use oidc_hybrid_sql::sqlx::{self, ConnectOptions, Connection, Executor};
-use oidc_hybrid_sql::{Backend, PostgresStore, SqlStore, SqliteStore};
+use oidc_hybrid_sql::{Counts, PostgresStore, SqlError, SqliteStore};
 use oidc_hybrid_testkit::contract::{CountEntries, Fixture, StoreCounts};
 
 /// The PostgreSQL server the tests use unless `OIDC_TEST_POSTGRES_URL` says otherwise.
@@ -37,13 +37,58 @@ const STALE_AFTER_SECS: u64 = 3600;
 /// How long to wait for the server before declaring it unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// What the tests ask of both SQL stores besides [`Storage`] (inherent methods of each).
+pub trait SqlAdmin: Storage<Error = SqlError> + Clone + Send + Sync + 'static {
+    /// `migrate`.
+    fn migrate_schema(&self) -> impl Future<Output = Result<(), SqlError>> + Send;
+    /// `insert_client`.
+    fn add_client(&self, client: &Client) -> impl Future<Output = Result<(), SqlError>> + Send;
+    /// `counts`.
+    fn row_counts(&self) -> impl Future<Output = Result<Counts, SqlError>> + Send;
+    /// `round_trips`.
+    fn statements(&self) -> u64;
+    /// `with_client_cache_ttl`.
+    #[must_use]
+    fn with_ttl(self, ttl: Duration) -> Self;
+    /// `client_cache_ttl`.
+    fn cache_ttl(&self) -> Duration;
+}
+
+macro_rules! sql_admin {
+    ($store:ty) => {
+        impl SqlAdmin for $store {
+            async fn migrate_schema(&self) -> Result<(), SqlError> {
+                self.migrate().await
+            }
+            async fn add_client(&self, client: &Client) -> Result<(), SqlError> {
+                self.insert_client(client).await
+            }
+            async fn row_counts(&self) -> Result<Counts, SqlError> {
+                self.counts().await
+            }
+            fn statements(&self) -> u64 {
+                self.round_trips()
+            }
+            fn with_ttl(self, ttl: Duration) -> Self {
+                self.with_client_cache_ttl(ttl)
+            }
+            fn cache_ttl(&self) -> Duration {
+                self.client_cache_ttl()
+            }
+        }
+    };
+}
+
+sql_admin!(SqliteStore);
+sql_admin!(PostgresStore);
+
 /// Counts a SQL store's rows for the contract suite.
 #[derive(Debug)]
 pub struct SqlRows;
 
-impl<DB: Backend> CountEntries<SqlStore<DB>> for SqlRows {
-    async fn count(&self, store: &SqlStore<DB>) -> StoreCounts {
-        let c = store.counts().await.expect("count rows");
+impl<S: SqlAdmin> CountEntries<S> for SqlRows {
+    async fn count(&self, store: &S) -> StoreCounts {
+        let c = store.row_counts().await.expect("count rows");
         StoreCounts {
             codes: c.codes,
             access_tokens: c.access_tokens,
@@ -59,9 +104,9 @@ impl<DB: Backend> CountEntries<SqlStore<DB>> for SqlRows {
 /// # Panics
 ///
 /// If one cannot be registered.
-pub async fn register<DB: Backend>(store: &SqlStore<DB>, clients: Vec<Client>) {
+pub async fn register<S: SqlAdmin>(store: &S, clients: Vec<Client>) {
     for client in clients {
-        store.insert_client(&client).await.expect("register");
+        store.add_client(&client).await.expect("register");
     }
 }
 
@@ -70,8 +115,8 @@ pub async fn register<DB: Backend>(store: &SqlStore<DB>, clients: Vec<Client>) {
 /// # Panics
 ///
 /// If either fails.
-pub async fn prepared<DB: Backend>(store: SqlStore<DB>, clients: Vec<Client>) -> SqlStore<DB> {
-    store.migrate().await.expect("migrations");
+pub async fn prepared<S: SqlAdmin>(store: S, clients: Vec<Client>) -> S {
+    store.migrate_schema().await.expect("migrations");
     register(&store, clients).await;
     store
 }

@@ -4,7 +4,7 @@
 //! corrupt rows are reported as errors, never misread.
 
 use oidc_hybrid::{Client, ClientId, ClientMetadata, Reject, SecretDigest, Storage, UnixTime};
-use oidc_hybrid_sql::{MAX_METADATA_BYTES, SqlError};
+use oidc_hybrid_sql::{MAX_METADATA_BYTES, PostgresStore, SqlError, SqliteStore};
 use oidc_hybrid_testkit::contract::{T0, code, digest};
 use oidc_hybrid_tests::{backends, standard_clients};
 use serde_json::{Value, json};
@@ -28,6 +28,52 @@ fn oversized_client() -> Client {
         ..ClientMetadata::default()
     })
     .expect("each field is within its limit")
+}
+
+/// Raw SQL on either store, to look at and tamper with rows.
+trait Raw {
+    /// The stored `(metadata, secret_digest)` of a client.
+    async fn client_row(&self, id: &str) -> (String, Option<Vec<u8>>);
+    /// Runs one statement.
+    async fn exec(&self, sql: &'static str);
+}
+
+impl Raw for SqliteStore {
+    async fn client_row(&self, id: &str) -> (String, Option<Vec<u8>>) {
+        let id = id.to_owned();
+        self.with_write_connection(move |conn| {
+            conn.query_row(
+                "SELECT metadata, secret_digest FROM clients WHERE client_id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
+        .await
+        .expect("raw row")
+    }
+    async fn exec(&self, sql: &'static str) {
+        self.with_write_connection(move |conn| conn.execute(sql, []))
+            .await
+            .expect("raw statement");
+    }
+}
+
+impl Raw for PostgresStore {
+    async fn client_row(&self, id: &str) -> (String, Option<Vec<u8>>) {
+        oidc_hybrid_sql::sqlx::query_as(
+            "SELECT metadata, secret_digest FROM clients WHERE client_id = $1",
+        )
+        .bind(id)
+        .fetch_one(self.pool())
+        .await
+        .expect("raw row")
+    }
+    async fn exec(&self, sql: &'static str) {
+        oidc_hybrid_sql::sqlx::query(sql)
+            .execute(self.pool())
+            .await
+            .expect("raw statement");
+    }
 }
 
 macro_rules! registration_tests {
@@ -201,13 +247,7 @@ macro_rules! registration_tests {
                 let id = ClientId::new("web").expect("id");
                 assert_eq!(s.client(&id).await.expect("lookup"), Some(client.clone()));
 
-                let (stored, secret): (String, Option<Vec<u8>>) = oidc_hybrid_sql::sqlx::query_as(
-                    "SELECT metadata, secret_digest FROM clients WHERE client_id = $1",
-                )
-                .bind("web")
-                .fetch_one(s.pool())
-                .await
-                .expect("raw row");
+                let (stored, secret) = s.client_row("web").await;
                 assert!(!stored.contains(SECRET), "the secret is never stored");
                 assert_eq!(secret.as_deref(), Some(SecretDigest::of(SECRET).as_bytes().as_slice()));
                 let stored: Value = serde_json::from_str(&stored).expect("JSON");
@@ -226,13 +266,7 @@ macro_rules! registration_tests {
                 })))
                 .await
                 .expect("public client registers");
-                let (secret,): (Option<Vec<u8>>,) = oidc_hybrid_sql::sqlx::query_as(
-                    "SELECT secret_digest FROM clients WHERE client_id = $1",
-                )
-                .bind("app")
-                .fetch_one(s.pool())
-                .await
-                .expect("raw row");
+                let (_, secret) = s.client_row("app").await;
                 assert_eq!(secret, None);
             }
 
@@ -260,7 +294,11 @@ macro_rules! registration_tests {
             async fn debug_output_shows_no_connection_string_or_data() {
                 let Some(fx) = $fixture.await else { return };
                 let text = format!("{:?}", fx.store);
-                assert!(text.starts_with("SqlStore { backend: "), "{text}");
+                assert!(
+                    text.starts_with("SqlStore { backend: ")
+                        || text.starts_with("SqliteStore { backend: "),
+                    "{text}"
+                );
                 for hidden in ["postgres://", "127.0.0.1", "op.sqlite", "rs-basic", "oidc_test_"] {
                     assert!(!text.contains(hidden), "{text} shows {hidden}");
                 }
@@ -274,23 +312,18 @@ macro_rules! registration_tests {
                 s.insert_code(&code("c", "g", "rs-basic", T0 + 60), None)
                     .await
                     .expect("insert");
-                oidc_hybrid_sql::sqlx::query("UPDATE codes SET record = 'not a record'")
-                    .execute(s.pool())
-                    .await
-                    .expect("tamper");
+                s.exec("UPDATE codes SET record = 'not a record'").await;
                 let err = s.redeem_code(&digest("c"), now).await.expect_err("corrupt");
                 assert!(
                     matches!(err, SqlError::CorruptRecord { table: "codes", .. }),
                     "{err:?}"
                 );
 
-                oidc_hybrid_sql::sqlx::query(
+                s.exec(
                     "UPDATE clients SET metadata = '{\"client_id\":\"rs-basic\"}' \
                      WHERE client_id = 'rs-basic'",
                 )
-                .execute(s.pool())
-                .await
-                .expect("tamper");
+                .await;
                 let err = s
                     .client(&ClientId::new("rs-basic").expect("id"))
                     .await

@@ -19,11 +19,11 @@ use oidc_hybrid::{
 };
 use oidc_hybrid_rustcrypto::OsRandom;
 use oidc_hybrid_sql::sqlx::ConnectOptions as _;
-use oidc_hybrid_sql::{Backend, PostgresStore, SqlError, SqlStore, SqliteStore};
+use oidc_hybrid_sql::{PostgresStore, SqlError, SqliteStore};
 use oidc_hybrid_testkit::contract::{
     CONCURRENCY, RACE_ROUNDS, T0, access, at, code, digest, race, refresh,
 };
-use oidc_hybrid_tests::backends::{self, PgDatabase};
+use oidc_hybrid_tests::backends::{self, PgDatabase, SqlAdmin};
 use oidc_hybrid_tests::{
     Directory, REDIRECT_URI, SECRET, TestClock, auth_pairs, client, form, issue_on, provider_over,
     redeem_pairs, refresh_pairs, standard_clients, token_on,
@@ -62,7 +62,7 @@ macro_rules! admin {
 admin!(SqliteStore);
 admin!(PostgresStore);
 
-type Node<DB> = Provider<SqlStore<DB>, TestClock, OsRandom>;
+type Node<S> = Provider<S, TestClock, OsRandom>;
 
 /// What each leg of one flow cost, in round trips.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -91,11 +91,8 @@ async fn postgres(db: &PgDatabase) -> PostgresStore {
 
 /// One whole flow of `response_type` for `rs-basic`, every response checked, with the round
 /// trips of each leg.
-async fn flow<DB: Backend>(node: &Node<DB>, clock: &TestClock, response_type: &str) -> Legs
-where
-    SqlStore<DB>: Storage<Error = SqlError>,
-{
-    let trips = || node.storage().round_trips();
+async fn flow<S: SqlAdmin>(node: &Node<S>, clock: &TestClock, response_type: &str) -> Legs {
+    let trips = || node.storage().statements();
     let userinfo = |token: String| async move {
         let claims = node
             .userinfo(&Directory, Some(format!("Bearer {token}").as_str()), None)
@@ -160,10 +157,7 @@ where
 
 /// A cold flow (the first lookup of the client misses the cache), then warm flows of
 /// `code id_token` and `code token`; returns the cold legs and the warm legs of each type.
-async fn flows<DB: Backend>(store: SqlStore<DB>, backend: &str) -> (Legs, Vec<(&'static str, Legs)>)
-where
-    SqlStore<DB>: Storage<Error = SqlError>,
-{
+async fn flows<S: SqlAdmin>(store: S, backend: &str) -> (Legs, Vec<(&'static str, Legs)>) {
     let clock = TestClock::at(NOW);
     let node = provider_over(store, clock.clone());
     let cold = flow(&node, &clock, "code id_token").await;
@@ -244,23 +238,20 @@ async fn postgres_store_from_connect_costs_the_same() {
     assert_eq!(warm[0].1.authorize, 1, "{warm:?}");
     assert_eq!(warm[0].1.token, 2, "{warm:?}");
     tokio::time::sleep(oidc_hybrid_sql::PING_AFTER_IDLE + Duration::from_millis(100)).await;
-    let start = store.round_trips();
+    let start = store.statements();
     assert_eq!(store.counts().await.expect("counts").clients, 4);
     assert_eq!(
-        store.round_trips() - start,
+        store.statements() - start,
         1,
         "the liveness check is not a statement"
     );
 }
 
 /// The same flows with the client cache disabled: every client lookup reads the database.
-async fn flows_without_cache<DB: Backend>(store: SqlStore<DB>, backend: &str)
-where
-    SqlStore<DB>: Storage<Error = SqlError>,
-{
+async fn flows_without_cache<S: SqlAdmin>(store: S, backend: &str) {
     let cached = store.clone();
-    let uncached = store.with_client_cache_ttl(Duration::ZERO);
-    assert_eq!(uncached.client_cache_ttl(), Duration::ZERO);
+    let uncached = store.with_ttl(Duration::ZERO);
+    assert_eq!(uncached.cache_ttl(), Duration::ZERO);
     let id = ClientId::new("rs-basic").expect("id");
     for _ in 0..2 {
         cached
@@ -270,11 +261,11 @@ where
             .expect("registered");
     }
     // The cache (shared with the clone that uses it) is full, yet each lookup goes out.
-    let start = uncached.round_trips();
+    let start = uncached.statements();
     for _ in 0..3 {
         assert!(uncached.client(&id).await.expect("lookup").is_some());
     }
-    assert_eq!(uncached.round_trips() - start, 3);
+    assert_eq!(uncached.statements() - start, 3);
 
     let clock = TestClock::at(NOW);
     let node = provider_over(uncached, clock.clone());
@@ -317,21 +308,18 @@ fn renamed(name: &str) -> Client {
 
 /// Writes through the store (or a clone) are seen by its next lookup; only found clients are
 /// cached; a removed client is unknown to the provider at once.
-async fn cache_follows_writes_through_the_store<DB: Backend>(store: SqlStore<DB>)
-where
-    SqlStore<DB>: Storage<Error = SqlError> + Admin,
-{
+async fn cache_follows_writes_through_the_store<S: SqlAdmin + Admin>(store: S) {
     let id = ClientId::new("rs-basic").expect("id");
     let original = standard_clients()
         .into_iter()
         .find(|c| c.id() == &id)
         .expect("standard client");
-    let lookup = |store: &SqlStore<DB>| {
+    let lookup = |store: &S| {
         let (store, id) = (store.clone(), id.clone());
         async move {
-            let start = store.round_trips();
+            let start = store.statements();
             let found = store.client(&id).await.expect("lookup");
-            (found, store.round_trips() - start)
+            (found, store.statements() - start)
         }
     };
 
@@ -452,10 +440,7 @@ enum SharedWrite {
 
 impl SharedWrite {
     /// Call `i` of `round`: its own record, with the record all calls of the round share.
-    async fn write<DB: Backend>(self, store: &SqlStore<DB>, round: usize, i: usize)
-    where
-        SqlStore<DB>: Storage<Error = SqlError>,
-    {
+    async fn write<S: SqlAdmin>(self, store: &S, round: usize, i: usize) {
         let grant = format!("g-{round}");
         match self {
             Self::CodeWithToken => {
@@ -476,10 +461,7 @@ impl SharedWrite {
     }
 
     /// Whether the own record of call `i` of `round` was stored.
-    async fn stored<DB: Backend>(self, store: &SqlStore<DB>, round: usize, i: usize) -> bool
-    where
-        SqlStore<DB>: Storage<Error = SqlError>,
-    {
+    async fn stored<S: SqlAdmin>(self, store: &S, round: usize, i: usize) -> bool {
         match self {
             Self::CodeWithToken => {
                 let digest = digest(&format!("c-{round}-{i}"));
@@ -502,21 +484,18 @@ impl SharedWrite {
 /// concurrent call after the statement's snapshot (the path where PostgreSQL undoes the whole
 /// statement): of `CONCURRENCY` calls sharing a token digest, exactly one stores its code (or
 /// access token) with the shared token; every other stores nothing.
-async fn shared_digests_under_races_store_both_or_neither<DB: Backend>(store: SqlStore<DB>)
-where
-    SqlStore<DB>: Storage<Error = SqlError> + 'static,
-{
+async fn shared_digests_under_races_store_both_or_neither<S: SqlAdmin>(store: S) {
     let store = Arc::new(store);
     for round in 0..RACE_ROUNDS {
         for write in [SharedWrite::CodeWithToken, SharedWrite::TokenWithRefresh] {
             race(CONCURRENCY, |i| {
                 let store = store.clone();
-                async move { write.write(&store, round, i).await }
+                async move { write.write(&*store, round, i).await }
             })
             .await;
             let mut stored = 0;
             for i in 0..CONCURRENCY {
-                stored += usize::from(write.stored(&store, round, i).await);
+                stored += usize::from(write.stored(&*store, round, i).await);
             }
             assert_eq!(
                 stored, 1,

@@ -1,14 +1,40 @@
 //! What both backends share: the SQL text (portable between SQLite and PostgreSQL), value
 //! conversions, client encoding and the retry loop.
 
+use core::fmt;
+#[cfg(feature = "postgres")]
 use core::future::Future;
 
 use oidc_hybrid::{Client, ClientMetadata, ClientSecret, GrantId, SecretDigest, UnixTime};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::dialect::StoredClient;
-use crate::{MAX_ATTEMPTS, MAX_METADATA_BYTES, SqlError};
+#[cfg(feature = "postgres")]
+use crate::MAX_ATTEMPTS;
+use crate::{MAX_METADATA_BYTES, SqlError};
+
+/// The stored form of a client: its metadata JSON, secret digest and, for
+/// `client_secret_jwt`, the secret itself. Public in name only: the PostgreSQL store's sealed
+/// traits name it.
+#[cfg_attr(
+    not(feature = "postgres"),
+    expect(unreachable_pub, reason = "named by the sealed traits only")
+)]
+pub struct StoredClient {
+    pub(crate) id: String,
+    pub(crate) metadata: String,
+    pub(crate) secret: Option<[u8; 32]>,
+    pub(crate) secret_key: Option<String>,
+}
+
+/// Names the client only: no metadata, no digest.
+impl fmt::Debug for StoredClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredClient")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Unix seconds as stored: a signed 64-bit integer. Times beyond `i64::MAX` seconds (about
 /// 292 billion years) are clamped, which only ever makes something live longer than that.
@@ -121,6 +147,7 @@ pub(crate) fn grant(id: String) -> GrantId {
     GrantId::new(id)
 }
 
+#[cfg(feature = "postgres")]
 /// Runs `op` until it succeeds, fails for good, or [`MAX_ATTEMPTS`] are used up. `retryable`
 /// says which database errors aborted a transaction that may simply be run again (every
 /// operation is one transaction or one statement, so a failed attempt left nothing behind).
@@ -218,6 +245,7 @@ pub(crate) mod sql {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
+    #[cfg(feature = "postgres")]
     use core::cell::Cell;
 
     use super::*;
@@ -320,6 +348,7 @@ mod tests {
         assert_eq!(back.secret_key().map(|k| k.expose().len()), Some(37));
     }
 
+    #[cfg(feature = "postgres")]
     fn run<F: Future>(future: F) -> F::Output {
         let mut future = core::pin::pin!(future);
         match future.as_mut().poll(&mut core::task::Context::from_waker(
@@ -330,6 +359,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "postgres")]
     #[test]
     fn retryable_errors_are_retried_up_to_the_limit() {
         let calls = Cell::new(0);

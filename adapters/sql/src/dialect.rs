@@ -3,7 +3,6 @@
 //! (implemented once, in `ops.rs`). Both are public in name only (this module is private), so
 //! that `Backend` is sealed; being supertraits, they come with every `DB: Backend`.
 
-use core::fmt;
 use core::future::Future;
 
 use oidc_hybrid::{
@@ -11,25 +10,8 @@ use oidc_hybrid::{
     Redemption, RefreshLookup, RefreshTokenRecord, Rotation, SecretDigest, UnixTime,
 };
 
+pub(crate) use crate::common::StoredClient;
 use crate::{Backend, Counts, SqlError, SqlStore};
-
-/// The stored form of a client: its metadata JSON, secret digest and, for
-/// `client_secret_jwt`, the secret itself.
-pub struct StoredClient {
-    pub(crate) id: String,
-    pub(crate) metadata: String,
-    pub(crate) secret: Option<[u8; 32]>,
-    pub(crate) secret_key: Option<String>,
-}
-
-/// Names the client only: no metadata, no digest.
-impl fmt::Debug for StoredClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoredClient")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
-    }
-}
 
 /// The statements both backends run, each function one attempt (one statement) of its
 /// operation. Implemented once, in `ops.rs`, for every sqlx database that encodes and decodes

@@ -12,13 +12,43 @@ use oidc_hybrid::Reject;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SqlError {
-    /// The database failed: connection, query, constraint or transaction error.
+    /// The PostgreSQL database failed: connection, query, constraint or transaction error.
+    #[cfg(feature = "postgres")]
     #[error("database operation failed")]
     Database(#[from] sqlx::Error),
-    /// Applying the schema migrations failed (e.g. a migration already applied was changed, or
-    /// the database has a newer schema than this build knows).
+    /// Applying the PostgreSQL schema migrations failed (e.g. a migration already applied was
+    /// changed, or the database has a newer schema than this build knows).
+    #[cfg(feature = "postgres")]
     #[error("applying the storage schema migrations failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The SQLite database failed: opening, a statement, or the commit of the group of writes
+    /// the request was part of (then nothing of the group was committed).
+    #[cfg(feature = "sqlite")]
+    #[error("SQLite operation failed")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database's storage schema is newer than this build knows: a newer version of the
+    /// provider migrated it. Nothing was changed; run that version, or restore a backup made
+    /// before the upgrade.
+    #[error(
+        "the database's storage schema is version {found}, newer than this build knows \
+         (version {known}): run the provider version that migrated it"
+    )]
+    SchemaTooNew {
+        /// The database's schema version.
+        found: i64,
+        /// The newest version this build knows.
+        known: i64,
+    },
+    /// The database's schema record is inconsistent (the message says how).
+    #[error("the database's storage schema is broken: {0}")]
+    SchemaBroken(String),
+    /// A database URL this store cannot open (the message says why).
+    #[error("bad database URL: {0}")]
+    BadUrl(String),
+    /// The store was closed ([`SqliteStore::close`](crate::SqliteStore::close)), or its writer
+    /// thread is gone.
+    #[error("the store is closed")]
+    Closed,
     /// Client metadata serialises to more JSON than [`MAX_METADATA_BYTES`](crate::MAX_METADATA_BYTES).
     #[error("client metadata is {len} bytes of JSON; at most {max} are accepted")]
     MetadataTooLarge {

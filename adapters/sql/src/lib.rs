@@ -1,19 +1,22 @@
 //! SQL [`Storage`](oidc_hybrid::Storage) for `oidc-hybrid`: `SqliteStore` (an embedded
-//! SQLite database, the default) and `PostgresStore` (one PostgreSQL database shared by any
-//! number of provider nodes), on [`sqlx`].
+//! SQLite database, the default, on rusqlite) and `PostgresStore` (one PostgreSQL database
+//! shared by any number of provider nodes, on `sqlx`).
 //!
-//! Both are the one generic type [`SqlStore`], instantiated for a [`Backend`]: the schema, the
-//! lookups, redemption, the client and `jti` statements and the atomicity argument are the same
-//! for both databases. The four writes that change a grant's members (`insert_code`,
-//! `insert_tokens`, `rotate_refresh_token`, `revoke_grant`) are the backend's own: transactions
-//! under the write lock on SQLite (in process, where a statement costs a function call), single
-//! statements on PostgreSQL (where each statement is a network round trip). The outcomes of every
+//! Both share the schema, the lookups, redemption, the client and `jti` statements and the
+//! atomicity argument. `PostgresStore` is the generic `SqlStore` instantiated for its one
+//! `Backend`; `SqliteStore` is its own type, with one writer thread that commits writes in
+//! groups (one transaction and one fsync per group, a savepoint per write, each caller answered
+//! after its group committed) and read connections for lookups (see the `sqlite` module's
+//! docs). The four writes that change a grant's members (`insert_code`, `insert_tokens`,
+//! `rotate_refresh_token`, `revoke_grant`) are the backend's own: several statements in one
+//! savepoint on SQLite (in process, where a statement costs a function call), single statements
+//! on PostgreSQL (where each statement is a network round trip). The outcomes of every
 //! operation sequence are the same as those of the reference in-memory store
 //! (`oidc-hybrid-memory`), which one contract suite checks against all three.
 //!
 //! # Features
 //!
-//! - `sqlite` (default): `SqliteStore`, with a bundled SQLite.
+//! - `sqlite` (default): `SqliteStore`, on rusqlite with a bundled SQLite.
 //! - `postgres`: `PostgresStore` (plain TCP or Unix-socket connections; put a TLS-terminating
 //!   proxy in front for remote servers, or connect through [`SqlStore::from_pool`]).
 //!
@@ -83,9 +86,9 @@
 //!   committed). Every change to a grant's members happens under that lock, so revocation,
 //!   insertion and rotation of one grant are serialised; nothing is written unless the whole
 //!   operation commits.
-//!   - On SQLite each is a transaction opened with `BEGIN IMMEDIATE`, which takes the
-//!     database's write lock up front (waiting up to the busy timeout instead of failing with
-//!     `SQLITE_BUSY`).
+//!   - On SQLite each is one request to the writer thread, run in a savepoint of the group's
+//!     transaction, opened with `BEGIN IMMEDIATE`, which takes the database's write lock up
+//!     front (waiting up to the busy timeout instead of failing with `SQLITE_BUSY`).
 //!   - On PostgreSQL `insert_code`, `insert_tokens` and `rotate_refresh_token` are each **one
 //!     statement**: data-modifying CTEs upsert the grant row (the lock, and the extension of its
 //!     expiry), then insert, retire and extend from its `RETURNING` row — nothing for a revoked
@@ -144,31 +147,37 @@ extern crate alloc;
 mod cache;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod common;
-#[cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres")),
-    allow(dead_code, reason = "without a backend nothing runs the statements")
-)]
+#[cfg(feature = "postgres")]
 mod dialect;
 mod error;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(feature = "postgres")]
 mod ops;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "postgres")]
-pub use postgres::PING_AFTER_IDLE;
+pub use postgres::{ACQUIRE_TIMEOUT, PING_AFTER_IDLE};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sessions;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{BUSY_TIMEOUT, IDLE_READERS, SqliteStore, Synchronous, WriteStats};
 
+#[cfg(feature = "postgres")]
 use alloc::sync::Arc;
+#[cfg(feature = "postgres")]
 use core::fmt;
+#[cfg(feature = "postgres")]
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
 
 pub use error::SqlError;
-/// The `sqlx` this crate is built on, for hosts that build their own pools
+/// The `rusqlite` the SQLite store is built on, for [`SqliteStore::with_write_connection`].
+#[cfg(feature = "sqlite")]
+pub use rusqlite;
+/// The `sqlx` the PostgreSQL store is built on, for hosts that build their own pools
 /// ([`SqlStore::from_pool`]).
+#[cfg(feature = "postgres")]
 pub use sqlx;
 
 /// The largest accepted client metadata, in bytes of JSON (RFC 7591 §2 sets no limit; this
@@ -193,28 +202,31 @@ pub const CLIENT_CACHE_CAPACITY: usize = 10_000;
 /// deadlock or serialisation failure (SQLSTATE `40P01` / `40001`).
 pub const MAX_ATTEMPTS: u32 = 5;
 
-/// A database this crate stores in: `sqlx::Sqlite` (feature `sqlite`) or `sqlx::Postgres`
-/// (feature `postgres`), the parameter of [`SqlStore`].
+#[cfg(feature = "postgres")]
+/// A database [`SqlStore`] stores in over sqlx: `sqlx::Postgres` (feature `postgres`). (The
+/// SQLite store is its own type, `SqliteStore`, on rusqlite: decision 0025.)
 ///
 /// Sealed: what differs between the databases — the statement that opens a write transaction,
 /// the migrations, which errors may be retried, and the four writes that change a grant's
 /// members — is a private supertrait, and everything else is written once, for every backend.
 pub trait Backend: dialect::Dialect + sessions::SessionOps {}
 
+#[cfg(feature = "postgres")]
 /// A [`Storage`](oidc_hybrid::Storage) in a SQL database, over a `sqlx` connection pool.
 ///
 /// Cloning is cheap and shares the pool, the client cache and the round-trip counter. Its
 /// `Debug` output names the backend, the pool's size, the client cache's TTL and the round-trip
 /// count, never a connection string, digest or record.
 ///
-/// Construct it with `SqliteStore::open` / `SqliteStore::memory` / `connect`, or
-/// [`SqlStore::from_pool`]; then call `migrate` once before use.
+/// Construct it with `PostgresStore::connect` or [`SqlStore::from_pool`]; then call `migrate`
+/// once before use.
 pub struct SqlStore<DB: sqlx::Database> {
     pool: sqlx::Pool<DB>,
     shared: Arc<Shared>,
     client_cache_ttl: Duration,
 }
 
+#[cfg(feature = "postgres")]
 /// What the clones of one store share besides the pool.
 #[derive(Debug, Default)]
 struct Shared {
@@ -224,14 +236,11 @@ struct Shared {
     clients: cache::ClientCache,
 }
 
-/// A store in an embedded SQLite database (a file, or memory).
-#[cfg(feature = "sqlite")]
-pub type SqliteStore = SqlStore<sqlx::Sqlite>;
-
 /// A store in a PostgreSQL database, shareable by many provider nodes.
 #[cfg(feature = "postgres")]
 pub type PostgresStore = SqlStore<sqlx::Postgres>;
 
+#[cfg(feature = "postgres")]
 impl<DB: Backend> Clone for SqlStore<DB> {
     fn clone(&self) -> Self {
         Self {
@@ -242,6 +251,7 @@ impl<DB: Backend> Clone for SqlStore<DB> {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl<DB: Backend> fmt::Debug for SqlStore<DB> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqlStore")
@@ -254,6 +264,7 @@ impl<DB: Backend> fmt::Debug for SqlStore<DB> {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl<DB: Backend> SqlStore<DB> {
     /// How many statements this store (and every clone of it) has sent to the database: each
     /// query, and each `BEGIN`, `COMMIT` and `ROLLBACK` (a transaction dropped unfinished on an
@@ -306,8 +317,8 @@ impl<DB: Backend> SqlStore<DB> {
     }
 }
 
-/// What the backends share: construction, the round-trip counter and the client cache.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+/// Construction, the round-trip counter and the client cache.
+#[cfg(feature = "postgres")]
 impl<DB: sqlx::Database> SqlStore<DB> {
     /// A store over `pool` with a fresh client cache and counter.
     fn with_pool(pool: sqlx::Pool<DB>) -> Self {

@@ -57,15 +57,6 @@ impl<DB: Backend> Tx<'_, DB> {
         self.end(true).await
     }
 
-    /// Ends the transaction without writing anything (one round trip: `ROLLBACK`).
-    #[cfg_attr(
-        not(feature = "sqlite"),
-        expect(dead_code, reason = "only the SQLite writes roll back explicitly")
-    )]
-    pub(crate) async fn rollback(self) -> Result<(), SqlError> {
-        self.end(false).await
-    }
-
     /// Commits or rolls back, counting the round trip; the transaction is then finished.
     async fn end(self, commit: bool) -> Result<(), SqlError> {
         let Self { tx, mut unfinished } = self;
@@ -222,13 +213,6 @@ impl<DB: Backend> SqlStore<DB> {
 pub trait RowsChanged {
     /// The count.
     fn rows_changed(&self) -> u64;
-}
-
-#[cfg(feature = "sqlite")]
-impl RowsChanged for sqlx::sqlite::SqliteQueryResult {
-    fn rows_changed(&self) -> u64 {
-        self.rows_affected()
-    }
 }
 
 #[cfg(feature = "postgres")]

@@ -38,6 +38,12 @@ impl Backend for Db {}
 /// still be handed out without first checking that it is alive: one second.
 pub const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
+/// How long an operation of a store opened by [`SqlStore::connect`] waits for a connection
+/// before failing (sqlx's default is 30 s): while the server is unreachable, requests fail
+/// with a storage error — `server_error` to the client — after this long instead of hanging,
+/// and the pool reconnects by itself once the server is back.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Whether `error` is a unique violation (SQLSTATE `23505`) of `constraint`.
@@ -398,6 +404,7 @@ impl SqlStore<Db> {
     /// [`SqlError::Database`] for a malformed URL or an unreachable server.
     pub async fn connect(url: &str) -> Result<Self, SqlError> {
         let pool = PgPoolOptions::new()
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .test_before_acquire(false)
             .before_acquire(|conn, meta| {
                 Box::pin(async move {

@@ -7,11 +7,18 @@
 //!   not at all (the session is gone), never beside it.
 //! - `end_session` deletes the row with `RETURNING`: of concurrent logouts exactly one gets it.
 
-use oidc_hybrid::{EndedSession, SessionGrant, SessionId, SessionRecord, UnixTime};
+use oidc_hybrid::SessionRecord;
+#[cfg(feature = "postgres")]
+use oidc_hybrid::{EndedSession, SessionGrant, SessionId, UnixTime};
 
-use crate::common::{at_secs, from_json, secs, to_json};
-use crate::ops::RowsChanged;
-use crate::{SqlError, SqlStore};
+use crate::SqlError;
+use crate::common::{at_secs, from_json};
+#[cfg(feature = "postgres")]
+use crate::{
+    SqlStore,
+    common::{secs, to_json},
+    ops::RowsChanged,
+};
 
 /// The statements.
 pub(crate) mod sql {
@@ -46,13 +53,14 @@ pub(crate) mod sql {
 }
 
 /// A stored record, its `expires_at` column put back into it.
-fn record_at(json: &str, expires_at: i64) -> Result<SessionRecord, SqlError> {
+pub(crate) fn record_at(json: &str, expires_at: i64) -> Result<SessionRecord, SqlError> {
     let mut record: SessionRecord = from_json("sessions", json)?;
     record.expires_at = at_secs(expires_at);
     Ok(record)
 }
 
 /// One attempt of each session operation, for every backend (the bounds of `Common`'s impl).
+#[cfg(feature = "postgres")]
 pub trait SessionOps: sqlx::Database {
     fn create_session_once(
         store: &SqlStore<Self>,
@@ -86,6 +94,7 @@ pub trait SessionOps: sqlx::Database {
     ) -> impl Future<Output = Result<u64, SqlError>> + Send;
 }
 
+#[cfg(feature = "postgres")]
 impl<DB> SessionOps for DB
 where
     DB: crate::dialect::Dialect,
