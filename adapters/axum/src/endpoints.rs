@@ -87,8 +87,7 @@ async fn dpop_nonce<P: HttpProvider, H: Host>(
     State(endpoints): State<Endpoints<P, H>>,
     mut response: Response,
 ) -> Response {
-    let nonce = endpoints.provider().dpop_nonce();
-    if let Some(value) = nonce.and_then(|n| HeaderValue::from_str(&n).ok()) {
+    if let Some(value) = (endpoints.provider().dpop_nonce()).and_then(|n| n.try_into().ok()) {
         response.headers_mut().insert("dpop-nonce", value);
     }
     response
@@ -418,27 +417,16 @@ async fn userinfo<P: HttpProvider, H: Host>(
     input: UserInfoInput,
 ) -> Result<Response, Response> {
     let params = input.params().map_err(IntoResponse::into_response)?;
-    let (host, presented) = (endpoints.host(), input.presented());
-    let answer = endpoints
-        .provider()
-        .userinfo(host, presented, params.as_ref());
-    Ok(match answer.await {
-        Ok(claims) => {
-            info!(
-                endpoint = "userinfo",
-                claims = claims.len(),
-                "claims released"
-            );
-            Reply(claims).into_response()
-        }
-        Err(error) => {
-            let (error_code, reason, status) =
-                (error.code().as_str(), error.reject(), error.status());
-            info!(endpoint = "userinfo", error = error_code, reason = ?reason, status,
-                "userinfo request refused");
-            Reply(error).into_response()
-        }
-    })
+    let (host, provider, presented) = (endpoints.host(), endpoints.provider(), input.presented());
+    let answer = provider.userinfo(host, presented, params.as_ref()).await;
+    let claims = answer.map_err(|error| {
+        let (code, reason, status) = (error.code().as_str(), error.reject(), error.status());
+        info!(endpoint = "userinfo", error = code, reason = ?reason, status, "request refused");
+        Reply(error).into_response()
+    })?;
+    let released = claims.len();
+    info!(endpoint = "userinfo", released, "claims released");
+    Ok(Reply(claims).into_response())
 }
 
 // ---------------------------------------------------------------------------------------------
