@@ -317,7 +317,10 @@ impl AuthorizeRequest {
             let challenge = body.code_challenge.as_ref();
             crate::fapi::check_authorization(
                 client,
-                self.origin,
+                (
+                    self.origin == RequestOrigin::Object,
+                    self.origin == RequestOrigin::Pushed,
+                ),
                 body.response_type,
                 &redirect_uri,
                 challenge,

@@ -24,7 +24,6 @@ use crate::client::Client;
 use crate::config::Config;
 use crate::error::Reject;
 use crate::pkce::{CodeChallenge, CodeChallengeMethod};
-use crate::request_object::RequestOrigin;
 use crate::value::{RedirectUri, ResponseType};
 
 pub use crate::client::FAPI_ALGORITHMS as ALGORITHMS;
@@ -48,7 +47,8 @@ pub fn algorithm_allowed(alg: &str) -> bool {
     ALGORITHMS.iter().any(|a| a.as_str() == alg)
 }
 
-/// An authorization request of a client in the profile (§5.2.2-1, -2, -9, -18, -20).
+/// An authorization request of a client in the profile (§5.2.2-1, -2, -9, -18, -20), whose
+/// parameters came from a verified request object (`signed`) or a pushed request (`pushed`).
 ///
 /// # Errors
 ///
@@ -57,7 +57,7 @@ pub fn algorithm_allowed(alg: &str) -> bool {
 /// [`Reject::FapiPkceRequired`], [`Reject::FapiRedirectUriInsecure`].
 pub fn check_authorization(
     client: &Client,
-    origin: RequestOrigin,
+    (signed, pushed): (bool, bool),
     response_type: ResponseType,
     redirect_uri: &RedirectUri,
     code_challenge: Option<&CodeChallenge>,
@@ -65,7 +65,7 @@ pub fn check_authorization(
     client
         .check_fapi()
         .map_err(|_| Reject::FapiClientNotConforming)?;
-    if origin == RequestOrigin::Plain {
+    if !(signed || pushed) {
         return Err(Reject::FapiRequestObjectRequired);
     }
     if response_type != ResponseType::CodeIdToken {
@@ -74,9 +74,7 @@ pub fn check_authorization(
     if !redirect_uri.as_str().starts_with("https://") {
         return Err(Reject::FapiRedirectUriInsecure);
     }
-    if origin == RequestOrigin::Pushed
-        && !code_challenge.is_some_and(|c| c.method() == CodeChallengeMethod::S256)
-    {
+    if pushed && !code_challenge.is_some_and(|c| c.method() == CodeChallengeMethod::S256) {
         return Err(Reject::FapiPkceRequired);
     }
     Ok(())

@@ -4,10 +4,12 @@
 //! the certificate (`cnf.x5t#S256`) that UserInfo takes only over a connection with that
 //! certificate; a `self_signed_tls_client_auth` client registered by its certificate in `x5c`.
 
+extern crate alloc;
+
+use alloc::sync::Arc;
 use core::net::SocketAddr;
 use core::time::Duration;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
