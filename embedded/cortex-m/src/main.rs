@@ -170,7 +170,8 @@ fn flow(op: &Op) {
         "grant_type=authorization_code&code={code}&redirect_uri=https%3A%2F%2Frp.example%2Fcb"
     );
     let token_params = Params::parse(&body).unwrap_or_else(|_| fail("token parameters"));
-    let tokens = ready(op.token(&token_params, Some(&basic))).unwrap_or_else(|_| fail("token"));
+    let tokens =
+        ready(op.token(&token_params, Some(basic.as_str()))).unwrap_or_else(|_| fail("token"));
     let back = tokens
         .id_token()
         .unwrap_or_else(|| fail("token endpoint id_token"));
@@ -186,7 +187,7 @@ fn flow(op: &Op) {
     );
 
     // The same code again: refused, and its grant revoked (RFC 6749 §4.1.2).
-    match ready(op.token(&token_params, Some(&basic))) {
+    match ready(op.token(&token_params, Some(basic.as_str()))) {
         Err(error) => check(
             error.reject() == Reject::CodeReplayed,
             "a replayed code is refused as a replay",
