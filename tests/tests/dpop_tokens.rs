@@ -159,6 +159,16 @@ fn redeem_body(code: &str) -> String {
     ])
 }
 
+/// A redemption by a client that authenticates in the header (PKCE verifier included).
+fn secret_redeem_body(code: &str) -> String {
+    form(&[
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT_URI),
+        ("code_verifier", &pkce_pair("dpop").0),
+    ])
+}
+
 fn refresh_body(refresh_token: &str) -> String {
     form(&[
         ("grant_type", "refresh_token"),
@@ -179,12 +189,7 @@ fn a_dpop_bound_access_token_is_usable_only_with_its_key() {
     let h = harness();
     let key = Key::new();
     let code = code(&h, "rs-basic", &[]);
-    let body = form(&[
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", REDIRECT_URI),
-        ("code_verifier", &pkce_pair("dpop").0),
-    ]);
+    let body = secret_redeem_body(&code);
     let basic = basic("rs-basic", SECRET);
     let tokens = token(&h, &body, Some(&basic), Some(&key.token_proof(&h))).expect("tokens");
     assert_eq!(tokens.token_type(), "DPoP");
@@ -252,12 +257,7 @@ fn a_bearer_token_is_not_a_dpop_token() {
     let h = harness();
     let key = Key::new();
     let code = code(&h, "rs-basic", &[]);
-    let body = form(&[
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", REDIRECT_URI),
-        ("code_verifier", &pkce_pair("dpop").0),
-    ]);
+    let body = secret_redeem_body(&code);
     let tokens = token(&h, &body, Some(&basic("rs-basic", SECRET)), None).expect("tokens");
     assert_eq!(tokens.token_type(), "Bearer");
     let at = tokens.access_token().to_owned();
@@ -306,12 +306,7 @@ fn a_confidential_clients_refresh_token_is_not_key_bound() {
     let h = harness();
     let key = Key::new();
     let code = code(&h, "rs-basic", &[]);
-    let body = form(&[
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", REDIRECT_URI),
-        ("code_verifier", &pkce_pair("dpop").0),
-    ]);
+    let body = secret_redeem_body(&code);
     let basic = basic("rs-basic", SECRET);
     let tokens = token(&h, &body, Some(&basic), Some(&key.token_proof(&h))).expect("tokens");
     let rt = tokens.refresh_token().expect("refresh token").to_owned();
@@ -353,12 +348,7 @@ fn dpop_jkt_binds_the_code() {
 fn dpop_bound_clients_must_prove() {
     let h = harness();
     let code = code(&h, "bound", &[]);
-    let body = form(&[
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", REDIRECT_URI),
-        ("code_verifier", &pkce_pair("dpop").0),
-    ]);
+    let body = secret_redeem_body(&code);
     let basic = basic("bound", SECRET);
     let refused = reject_of(token(&h, &body, Some(&basic), None));
     assert_eq!(refused.reject(), Reject::DpopProofRequired);
@@ -392,12 +382,7 @@ fn bad_proofs_at_the_token_endpoint() {
     let key = Key::new();
     let basic = basic("rs-basic", SECRET);
     let code = code(&h, "rs-basic", &[]);
-    let body = form(&[
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", REDIRECT_URI),
-        ("code_verifier", &pkce_pair("dpop").0),
-    ]);
+    let body = secret_redeem_body(&code);
     for (what, proof) in [
         (
             "UserInfo proof",
@@ -415,12 +400,7 @@ fn bad_proofs_at_the_token_endpoint() {
     let proof = key.token_proof(&h);
     token(&h, &body, Some(&basic), Some(&proof)).expect("the code was not spent");
     let code = self::code(&h, "rs-basic", &[]);
-    let body = form(&[
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", REDIRECT_URI),
-        ("code_verifier", &pkce_pair("dpop").0),
-    ]);
+    let body = secret_redeem_body(&code);
     let replay = reject_of(token(&h, &body, Some(&basic), Some(&proof)));
     assert_eq!(replay.reject(), Reject::DpopProofReplayed);
 }
@@ -491,12 +471,7 @@ fn a_proof_at_par_binds_the_code() {
     let bound = h.authorize(&reference).expect("binds");
     let code = h.approve(bound, "alice").expect("approved");
     let code = oidc_hybrid_tests::Delivered::from_response(&code).map()["code"].clone();
-    let body = form(&[
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", REDIRECT_URI),
-        ("code_verifier", &pkce_pair("dpop").0),
-    ]);
+    let body = secret_redeem_body(&code);
     let refused = reject_of(token(&h, &body, Some(&basic), None));
     assert_eq!(refused.reject(), Reject::DpopKeyMismatch);
 
