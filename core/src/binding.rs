@@ -167,6 +167,13 @@ impl<'a> From<Option<&'a str>> for Presented<'a> {
     }
 }
 
+/// The `x5t#S256` of a certificate: base64url of the SHA-256 of its DER encoding (RFC 8705
+/// §3.1).
+#[must_use]
+pub fn certificate_thumbprint(der: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(&Sha256::digest(der))
+}
+
 /// The client certificate of a mutual-TLS connection (RFC 8705 §2), as the host's TLS layer
 /// verified the connection's proof of possession: its thumbprint (what tokens are bound to,
 /// `x5t#S256`, §3.1) and the names `tls_client_auth` matches a client by (§2.1.2).
@@ -193,7 +200,7 @@ impl ClientCertificate {
     #[must_use]
     pub fn from_der(der: &[u8]) -> Self {
         Self {
-            x5t_s256: Base64UrlUnpadded::encode_string(&Sha256::digest(der)),
+            x5t_s256: certificate_thumbprint(der),
             ..Self::default()
         }
     }

@@ -132,11 +132,8 @@ impl ClientJwk {
     #[must_use]
     pub fn certificate_thumbprint(&self) -> Option<String> {
         use base64ct::Encoding as _;
-        use sha2::Digest as _;
         let der = base64ct::Base64::decode_vec(self.x5c.first()?).ok()?;
-        Some(base64ct::Base64UrlUnpadded::encode_string(&Sha256::digest(
-            &der,
-        )))
+        Some(crate::binding::certificate_thumbprint(&der))
     }
 
     fn usable(&self) -> bool {

@@ -7,9 +7,9 @@
 //!   not at all (the session is gone), never beside it.
 //! - `end_session` deletes the row with `RETURNING`: of concurrent logouts exactly one gets it.
 
-use oidc_hybrid::SessionRecord;
+use oidc_hybrid::{EndedSession, SessionGrant, SessionRecord};
 #[cfg(feature = "postgres")]
-use oidc_hybrid::{EndedSession, SessionGrant, SessionId, UnixTime};
+use oidc_hybrid::{SessionId, UnixTime};
 
 use crate::SqlError;
 use crate::common::{at_secs, from_json};
@@ -50,6 +50,27 @@ pub(crate) mod sql {
     /// Grant lists of sessions that are gone or expired (not counted as entries).
     pub(crate) const SWEEP_GRANTS: &str = "DELETE FROM session_grants WHERE NOT EXISTS \
          (SELECT 1 FROM sessions s WHERE s.sid = session_grants.sid AND s.expires_at > $1)";
+}
+
+/// What a logout deleted — the session's row (record, expiry) and its grants' rows (record,
+/// order) — as the ended session: `None` if there was none or it had expired by `now`.
+pub(crate) fn ended(
+    session: Option<(String, i64)>,
+    mut grants: Vec<(String, i64)>,
+    now: i64,
+) -> Result<Option<EndedSession>, SqlError> {
+    let Some((record, expires_at)) = session.filter(|(_, at)| *at > now) else {
+        return Ok(None);
+    };
+    grants.sort_by_key(|(_, seq)| *seq);
+    let grants = grants
+        .iter()
+        .map(|(record, _)| from_json("session_grants", record))
+        .collect::<Result<Vec<SessionGrant>, SqlError>>()?;
+    Ok(Some(EndedSession::new(
+        record_at(&record, expires_at)?,
+        grants,
+    )))
 }
 
 /// A stored record, its `expires_at` column put back into it.
@@ -192,27 +213,13 @@ where
             .fetch_optional(&mut *tx)
             .await?;
         store.count_round_trip();
-        let mut grants: Vec<(String, i64)> = sqlx::query_as(sql::END_GRANTS)
+        let grants: Vec<(String, i64)> = sqlx::query_as(sql::END_GRANTS)
             .bind(sid.as_str())
             .fetch_all(&mut *tx)
             .await?;
         store.count_round_trip();
         tx.commit().await?;
-        let Some((record, expires_at)) = row else {
-            return Ok(None);
-        };
-        if expires_at <= secs(now) {
-            return Ok(None);
-        }
-        grants.sort_by_key(|(_, seq)| *seq);
-        let grants = grants
-            .iter()
-            .map(|(record, _)| from_json("session_grants", record))
-            .collect::<Result<Vec<SessionGrant>, SqlError>>()?;
-        Ok(Some(EndedSession::new(
-            record_at(&record, expires_at)?,
-            grants,
-        )))
+        ended(row, grants, secs(now))
     }
 
     async fn sweep_sessions(store: &SqlStore<Self>, now: UnixTime) -> Result<u64, SqlError> {

@@ -857,22 +857,10 @@ impl Storage for SqliteStore {
     ) -> Result<Option<EndedSession>, SqlError> {
         let sid = sid.as_str().to_owned();
         let statements = self.inner.statements.clone();
-        let (session, mut grants) = self
+        let (session, grants) = self
             .write(move |conn| statements::end_session(&db(conn, &statements), &sid))
             .await?;
-        let Some((record, expires_at)) = session else {
-            return Ok(None);
-        };
-        if expires_at <= secs(now) {
-            return Ok(None);
-        }
-        grants.sort_by_key(|(_, seq)| *seq);
-        let grants = grants
-            .iter()
-            .map(|(record, _)| from_json("session_grants", record))
-            .collect::<Result<Vec<SessionGrant>, SqlError>>()?;
-        let record = crate::sessions::record_at(&record, expires_at)?;
-        Ok(Some(EndedSession::new(record, grants)))
+        crate::sessions::ended(session, grants, secs(now))
     }
 }
 
