@@ -346,6 +346,10 @@ pub async fn build(options: &Options, local_addr: SocketAddr) -> Result<Demo, De
     if let Some(secs) = options.refresh_token_lifetime {
         config.refresh_token_lifetime = secs;
     }
+    // Served over TLS with client certificates: they reach the core (RFC 8705), so discovery
+    // offers mutual-TLS client authentication and certificate-bound tokens.
+    config.mutual_tls = options.tls_cert.is_some()
+        && (options.client_ca.is_some() || options.accept_self_signed_client_certs);
     // Files first: a bad file is reported before anything is created.
     let clients = clients::load(options.clients.as_deref(), &issuer)?;
     let users = users::load(options.users.as_deref())?;

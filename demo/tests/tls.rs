@@ -145,6 +145,9 @@ async fn serves_https_and_accepts_client_certificates_of_the_client_ca() {
         let body = response.text().await.expect("body");
         let metadata: serde_json::Value = serde_json::from_str(&body).expect("JSON");
         assert_eq!(metadata["issuer"], issuer.as_str());
+        assert_eq!(metadata["tls_client_certificate_bound_access_tokens"], true);
+        let methods = metadata["token_endpoint_auth_methods_supported"].to_string();
+        assert!(methods.contains("\"tls_client_auth\""), "{methods}");
     }
     let stranger = leaf(&["client.example"], &authority("Other CA"));
     assert!(client(Some(stranger)).get(&discovery).send().await.is_err());
