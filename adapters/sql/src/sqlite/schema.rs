@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::SqlError;
 
 /// The migrations, in order: `(version, SQL)`.
-pub(crate) const MIGRATIONS: [(i64, &str); 4] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 5] = [
     (1, include_str!("../../migrations/sqlite/0001_storage.sql")),
     (
         2,
@@ -24,10 +24,14 @@ pub(crate) const MIGRATIONS: [(i64, &str); 4] = [
         include_str!("../../migrations/sqlite/0003_refresh_rotation_time.sql"),
     ),
     (4, include_str!("../../migrations/sqlite/0004_sessions.sql")),
+    (
+        5,
+        include_str!("../../migrations/sqlite/0005_session_grant_order.sql"),
+    ),
 ];
 
 /// The schema version this build writes and reads.
-pub(crate) const VERSION: i64 = 4;
+pub(crate) const VERSION: i64 = 5;
 
 /// The schema version of the database `conn` is open on: `user_version`, or for a file of the
 /// sqlx-based store, the last migration it recorded.
