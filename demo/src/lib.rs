@@ -228,6 +228,19 @@ impl DemoStore for PostgresStore {
     async fn unregister(&self, id: &ClientId) -> Result<(), SqlError> {
         self.remove_client(id).await.map(drop)
     }
+    fn report(&self) -> Option<StoreReport> {
+        let store = self.clone();
+        Some(StoreReport(Arc::new(move || {
+            let groups = store.write_groups();
+            format!(
+                "postgres writes: {} committed in {} groups ({} groups rolled back), {} statements",
+                groups.writes,
+                groups.committed,
+                groups.rolled_back,
+                store.round_trips()
+            )
+        })))
+    }
 }
 
 /// Makes the configured clients the only registered ones: removes what the database holds

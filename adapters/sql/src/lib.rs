@@ -151,9 +151,13 @@ mod common;
 mod dialect;
 mod error;
 #[cfg(feature = "postgres")]
+mod group;
+#[cfg(feature = "postgres")]
 mod ops;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "postgres")]
+pub use group::{MAX_WRITE_GROUP, WRITE_TASKS};
 #[cfg(feature = "postgres")]
 pub use postgres::{ACQUIRE_TIMEOUT, PING_AFTER_IDLE};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -209,7 +213,7 @@ pub const MAX_ATTEMPTS: u32 = 5;
 /// Sealed: what differs between the databases — the statement that opens a write transaction,
 /// the migrations, which errors may be retried, and the four writes that change a grant's
 /// members — is a private supertrait, and everything else is written once, for every backend.
-pub trait Backend: dialect::Dialect + sessions::SessionOps {}
+pub trait Backend: dialect::Dialect + sessions::SessionOps + group::Grouped {}
 
 #[cfg(feature = "postgres")]
 /// A [`Storage`](oidc_hybrid::Storage) in a SQL database, over a `sqlx` connection pool.
@@ -223,6 +227,7 @@ pub trait Backend: dialect::Dialect + sessions::SessionOps {}
 pub struct SqlStore<DB: sqlx::Database> {
     pool: sqlx::Pool<DB>,
     shared: Arc<Shared>,
+    writes: Arc<group::Writes<DB>>,
     client_cache_ttl: Duration,
 }
 
@@ -232,6 +237,12 @@ pub struct SqlStore<DB: sqlx::Database> {
 struct Shared {
     /// Statements sent to the database (see [`SqlStore::round_trips`]).
     round_trips: AtomicU64,
+    /// Groups of more than one write committed together (see [`SqlStore::write_groups`]).
+    groups: AtomicU64,
+    /// Writes committed in such groups.
+    grouped: AtomicU64,
+    /// Groups rolled back because one of their statements failed (their writes then ran alone).
+    rolled_back: AtomicU64,
     /// Decoded clients (see [`SqlStore::with_client_cache_ttl`]).
     clients: cache::ClientCache,
 }
@@ -246,6 +257,7 @@ impl<DB: Backend> Clone for SqlStore<DB> {
         Self {
             pool: self.pool.clone(),
             shared: self.shared.clone(),
+            writes: self.writes.clone(),
             client_cache_ttl: self.client_cache_ttl,
         }
     }
@@ -282,6 +294,17 @@ impl<DB: Backend> SqlStore<DB> {
     #[must_use]
     pub fn round_trips(&self) -> u64 {
         self.shared.round_trips.load(Ordering::Relaxed)
+    }
+
+    /// How the request path's writes were committed so far (see `docs/storage.md`, "Grouped
+    /// commits"); the writes not counted here were committed alone.
+    #[must_use]
+    pub fn write_groups(&self) -> WriteGroups {
+        WriteGroups {
+            committed: self.shared.groups.load(Ordering::Relaxed),
+            writes: self.shared.grouped.load(Ordering::Relaxed),
+            rolled_back: self.shared.rolled_back.load(Ordering::Relaxed),
+        }
     }
 
     /// Sets how long a client read from the database is served from the in-process cache
@@ -325,6 +348,7 @@ impl<DB: sqlx::Database> SqlStore<DB> {
         Self {
             pool,
             shared: Arc::default(),
+            writes: Arc::default(),
             client_cache_ttl: DEFAULT_CLIENT_CACHE_TTL,
         }
     }
@@ -366,6 +390,20 @@ impl<DB: sqlx::Database> SqlStore<DB> {
     fn forget_client(&self, id: &str) {
         self.shared.clients.invalidate(id);
     }
+}
+
+/// The grouped commits of a [`SqlStore`] so far ([`SqlStore::write_groups`]).
+#[cfg(feature = "postgres")]
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct WriteGroups {
+    /// Transactions that committed more than one write together.
+    pub committed: u64,
+    /// The writes those transactions committed.
+    pub writes: u64,
+    /// Groups rolled back because one of their statements failed; each of their writes then
+    /// ran again alone, answered with its own outcome.
+    pub rolled_back: u64,
 }
 
 /// How many rows each table of a [`SqlStore`] holds, tombstones, markers and expired but not yet

@@ -21,6 +21,7 @@ use crate::common::{
     secs, sql,
 };
 use crate::dialect::{Common, StoredClient};
+use crate::group::{Answer, Build, Fetch, Grouped};
 use crate::{Backend, Counts, SqlError, SqlStore};
 
 /// An open write transaction that counts its statements in its store's round trips.
@@ -231,6 +232,35 @@ impl<DB: sqlx::Database> SqlStore<DB> {
     }
 }
 
+impl<DB: Grouped> SqlStore<DB> {
+    /// Sends a request-path write through the grouped commits (`group.rs`): the rows it
+    /// changed, once its group has committed.
+    pub(crate) async fn write_changed(&self, build: Build<DB>) -> Result<u64, SqlError> {
+        match self.write(Fetch::Changed, build).await? {
+            Answer::Changed(n) => Ok(n),
+            Answer::Row(_) => Ok(0),
+        }
+    }
+
+    /// Sends a request-path write that returns a row through the grouped commits: the row,
+    /// decoded, once its group has committed.
+    pub(crate) async fn write_row<T>(&self, build: Build<DB>) -> Result<Option<T>, SqlError>
+    where
+        T: for<'r> sqlx::FromRow<'r, DB::Row>,
+    {
+        match self.write(Fetch::Row, build).await? {
+            Answer::Row(Some(row)) => Ok(Some(T::from_row(&row)?)),
+            Answer::Row(None) | Answer::Changed(_) => Ok(None),
+        }
+    }
+
+    async fn write(&self, fetch: Fetch, build: Build<DB>) -> Result<Answer<DB>, SqlError> {
+        self.writes
+            .write(&self.pool, &self.shared, fetch, build)
+            .await
+    }
+}
+
 /// The statements both backends run, for any sqlx database that encodes and decodes the column
 /// types they use. Each function is one attempt of its operation (one statement).
 impl<DB> Common for DB
@@ -245,10 +275,11 @@ where
     for<'q, 'r> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'r, DB> + sqlx::Type<DB>,
     for<'q, 'r> String: sqlx::Encode<'q, DB> + sqlx::Decode<'r, DB> + sqlx::Type<DB>,
     for<'r> bool: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
-    for<'r> Vec<u8>: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    for<'q, 'r> Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Decode<'r, DB> + sqlx::Type<DB>,
     usize: sqlx::ColumnIndex<DB::Row>,
     DB::QueryResult: RowsChanged,
     DB::Connection: sqlx::migrate::Migrate,
+    DB: Grouped,
 {
     async fn run_migrations(
         pool: &sqlx::Pool<DB>,
@@ -290,12 +321,19 @@ where
         record: &PushedRequestRecord,
     ) -> Result<(), SqlError> {
         let params = serde_json::to_string(&record.params).map_err(SqlError::Encode)?;
-        sqlx::query(sql::INSERT_PUSHED)
-            .bind(record.digest.as_bytes().as_slice())
-            .bind(record.client_id.as_str())
-            .bind(params)
-            .bind(secs(record.expires_at))
-            .execute(store.db())
+        let (digest, client) = (
+            *record.digest.as_bytes(),
+            record.client_id.as_str().to_owned(),
+        );
+        let expires_at = secs(record.expires_at);
+        store
+            .write_changed(Box::new(move || {
+                sqlx::query(sql::INSERT_PUSHED)
+                    .bind(digest.to_vec())
+                    .bind(client.clone())
+                    .bind(params.clone())
+                    .bind(expires_at)
+            }))
             .await?;
         Ok(())
     }
@@ -304,9 +342,11 @@ where
         store: &SqlStore<DB>,
         digest: &SecretDigest,
     ) -> Result<Option<PushedRequestRecord>, SqlError> {
-        let row: Option<(String, String, i64)> = sqlx::query_as(sql::TAKE_PUSHED)
-            .bind(digest.as_bytes().as_slice())
-            .fetch_optional(store.db())
+        let key = *digest.as_bytes();
+        let row: Option<(String, String, i64)> = store
+            .write_row(Box::new(move || {
+                sqlx::query(sql::TAKE_PUSHED).bind(key.to_vec())
+            }))
             .await?;
         let Some((client_id, params, expires_at)) = row else {
             return Ok(None);
@@ -367,10 +407,11 @@ where
         now: UnixTime,
     ) -> Result<Redemption, SqlError> {
         let now = secs(now);
-        let fresh: Option<(String,)> = sqlx::query_as(sql::REDEEM)
-            .bind(digest.as_bytes().as_slice())
-            .bind(now)
-            .fetch_optional(store.db())
+        let key = *digest.as_bytes();
+        let fresh: Option<(String,)> = store
+            .write_row(Box::new(move || {
+                sqlx::query(sql::REDEEM).bind(key.to_vec()).bind(now)
+            }))
             .await?;
         if let Some((record,)) = fresh {
             return Ok(Redemption::Fresh(from_json("codes", &record)?));
@@ -443,14 +484,18 @@ where
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<bool, SqlError> {
-        let result = sqlx::query(sql::RECORD_JTI)
-            .bind(client.as_str())
-            .bind(jti.as_slice())
-            .bind(secs(expires_at))
-            .bind(secs(now))
-            .execute(store.db())
+        let (client, jti) = (client.as_str().to_owned(), *jti);
+        let (expires_at, now) = (secs(expires_at), secs(now));
+        let changed = store
+            .write_changed(Box::new(move || {
+                sqlx::query(sql::RECORD_JTI)
+                    .bind(client.clone())
+                    .bind(jti.to_vec())
+                    .bind(expires_at)
+                    .bind(now)
+            }))
             .await?;
-        Ok(result.rows_changed() > 0)
+        Ok(changed > 0)
     }
 
     async fn sweep_table(

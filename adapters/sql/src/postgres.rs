@@ -238,26 +238,39 @@ impl Dialect for Db {
         } else {
             write_sql::INSERT_CODE
         };
-        let mut query = sqlx::query(statement)
-            .bind(code.digest.as_bytes().as_slice())
-            .bind(code.grant_id.as_str())
-            .bind(code.client_id.as_str())
-            .bind(secs(code.expires_at))
-            .bind(to_json(code)?)
-            .bind(until);
-        if let Some(token) = token {
-            query = query
-                .bind(token.digest.as_bytes().as_slice())
-                .bind(token.client_id.as_str())
-                .bind(secs(token.expires_at))
-                .bind(to_json(token)?);
-        }
-        match query.execute(store.db()).await {
+        let code_row = Owned::of(
+            &code.digest,
+            &code.grant_id,
+            &code.client_id,
+            code.expires_at,
+            to_json(code)?,
+        );
+        let token_row = token
+            .map(|t| {
+                Ok::<_, SqlError>(Owned::of(
+                    &t.digest,
+                    &t.grant_id,
+                    &t.client_id,
+                    t.expires_at,
+                    to_json(t)?,
+                ))
+            })
+            .transpose()?;
+        let stored = store
+            .write_changed(Box::new(move || {
+                let query = code_row.bind(sqlx::query(statement)).bind(until);
+                match &token_row {
+                    Some(t) => t.bind_member(query),
+                    None => query,
+                }
+            }))
+            .await;
+        match stored {
             // Stored, or nothing to store (a revoked grant, a retried call).
             Ok(_) => Ok(()),
             // The token's digest was stored meanwhile: the statement, code included, is undone.
-            Err(e) if duplicate(&e, "access_tokens_pkey") => Ok(()),
-            Err(e) => Err(e.into()),
+            Err(SqlError::Database(e)) if duplicate(&e, "access_tokens_pkey") => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
@@ -274,29 +287,44 @@ impl Dialect for Db {
         } else {
             write_sql::INSERT_ACCESS
         };
-        let mut query = sqlx::query_as(statement)
-            .bind(access.digest.as_bytes().as_slice())
-            .bind(access.grant_id.as_str())
-            .bind(access.client_id.as_str())
-            .bind(secs(access.expires_at))
-            .bind(to_json(access)?)
-            .bind(until);
-        if let Some(refresh) = refresh {
-            query = query
-                .bind(refresh.digest.as_bytes().as_slice())
-                .bind(refresh.client_id.as_str())
-                .bind(secs(refresh.expires_at))
-                .bind(to_json(refresh)?);
-        }
-        match query.fetch_one(store.db()).await {
+        let access_row = Owned::of(
+            &access.digest,
+            &access.grant_id,
+            &access.client_id,
+            access.expires_at,
+            to_json(access)?,
+        );
+        let refresh_row = refresh
+            .map(|r| {
+                Ok::<_, SqlError>(Owned::of(
+                    &r.digest,
+                    &r.grant_id,
+                    &r.client_id,
+                    r.expires_at,
+                    to_json(r)?,
+                ))
+            })
+            .transpose()?;
+        let revoked = store
+            .write_row::<(bool,)>(Box::new(move || {
+                let query = access_row.bind(sqlx::query(statement)).bind(until);
+                match &refresh_row {
+                    Some(r) => r.bind_member(query),
+                    None => query,
+                }
+            }))
+            .await;
+        match revoked.and_then(|row| row.ok_or(SqlError::Database(sqlx::Error::RowNotFound))) {
             Ok((true,)) => Ok(Insertion::GrantRevoked),
             // Stored, or stored already (a retried call: digests of random secrets do not
             // collide).
             Ok((false,)) => Ok(Insertion::Stored),
             // The refresh token's digest was stored meanwhile (so the grant was not revoked):
             // the statement is undone, as for a retried call.
-            Err(e) if duplicate(&e, "refresh_tokens_pkey") => Ok(Insertion::Stored),
-            Err(e) => Err(e.into()),
+            Err(SqlError::Database(e)) if duplicate(&e, "refresh_tokens_pkey") => {
+                Ok(Insertion::Stored)
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -307,17 +335,12 @@ impl Dialect for Db {
         now: UnixTime,
         grace_since: Option<UnixTime>,
     ) -> Result<Rotation, SqlError> {
-        let row: Option<(String, bool, Option<String>, Option<bool>)> =
-            sqlx::query_as(write_sql::ROTATE)
-                .bind(old.as_bytes().as_slice())
-                .bind(secs(now))
-                .bind(new.grant_id.as_str())
-                .bind(new.digest.as_bytes().as_slice())
-                .bind(new.client_id.as_str())
-                .bind(secs(new.expires_at))
-                .bind(to_json(new)?)
-                .fetch_optional(store.db())
-                .await?;
+        let rotation = Rotating::of(old, new, now)?;
+        let row: Option<(String, bool, Option<String>, Option<bool>)> = store
+            .write_row(Box::new(move || {
+                rotation.bind(sqlx::query(write_sql::ROTATE))
+            }))
+            .await?;
         let Some((old_grant, _, retired_now, revoked)) = row else {
             return Ok(Rotation::Unknown);
         };
@@ -360,6 +383,92 @@ impl Dialect for Db {
     }
 }
 
+/// A PostgreSQL statement with its parameters, owned: what a grouped write builds again each
+/// time it runs.
+type PgQuery = sqlx::query::Query<'static, Db, sqlx::postgres::PgArguments>;
+
+/// A code or token row's parameters, owned by the write that stores it.
+struct Owned {
+    digest: [u8; 32],
+    grant: String,
+    client: String,
+    expires_at: i64,
+    record: String,
+}
+
+impl Owned {
+    fn of(
+        digest: &SecretDigest,
+        grant: &GrantId,
+        client: &oidc_hybrid::ClientId,
+        expires_at: UnixTime,
+        record: String,
+    ) -> Self {
+        Self {
+            digest: *digest.as_bytes(),
+            grant: grant.as_str().to_owned(),
+            client: client.as_str().to_owned(),
+            expires_at: secs(expires_at),
+            record,
+        }
+    }
+
+    /// Binds digest, grant, client, expiry and record (the first five parameters of the
+    /// inserting statements).
+    fn bind(&self, query: PgQuery) -> PgQuery {
+        query
+            .bind(self.digest.to_vec())
+            .bind(self.grant.clone())
+            .bind(self.client.clone())
+            .bind(self.expires_at)
+            .bind(self.record.clone())
+    }
+
+    /// Binds digest, client, expiry and record: the second member of a statement (its grant is
+    /// the first member's).
+    fn bind_member(&self, query: PgQuery) -> PgQuery {
+        query
+            .bind(self.digest.to_vec())
+            .bind(self.client.clone())
+            .bind(self.expires_at)
+            .bind(self.record.clone())
+    }
+}
+
+/// The parameters `$1`–`$7` of [`write_sql::ROTATE`] and [`write_sql::ROTATE_AGAIN`], owned.
+struct Rotating {
+    old: [u8; 32],
+    now: i64,
+    new: Owned,
+}
+
+impl Rotating {
+    fn of(old: &SecretDigest, new: &RefreshTokenRecord, now: UnixTime) -> Result<Self, SqlError> {
+        Ok(Self {
+            old: *old.as_bytes(),
+            now: secs(now),
+            new: Owned::of(
+                &new.digest,
+                &new.grant_id,
+                &new.client_id,
+                new.expires_at,
+                to_json(new)?,
+            ),
+        })
+    }
+
+    fn bind(&self, query: PgQuery) -> PgQuery {
+        query
+            .bind(self.old.to_vec())
+            .bind(self.now)
+            .bind(self.new.grant.clone())
+            .bind(self.new.digest.to_vec())
+            .bind(self.new.client.clone())
+            .bind(self.new.expires_at)
+            .bind(self.new.record.clone())
+    }
+}
+
 /// The second chance of a rotation ([`write_sql::ROTATE_AGAIN`]).
 async fn rotate_again(
     store: &SqlStore<Db>,
@@ -368,16 +477,14 @@ async fn rotate_again(
     now: UnixTime,
     since: UnixTime,
 ) -> Result<Rotation, SqlError> {
-    let row: Option<(String, String, Option<bool>)> = sqlx::query_as(write_sql::ROTATE_AGAIN)
-        .bind(old.as_bytes().as_slice())
-        .bind(secs(now))
-        .bind(new.grant_id.as_str())
-        .bind(new.digest.as_bytes().as_slice())
-        .bind(new.client_id.as_str())
-        .bind(secs(new.expires_at))
-        .bind(to_json(new)?)
-        .bind(secs(since))
-        .fetch_optional(store.db())
+    let rotation = Rotating::of(old, new, now)?;
+    let since = secs(since);
+    let row: Option<(String, String, Option<bool>)> = store
+        .write_row(Box::new(move || {
+            rotation
+                .bind(sqlx::query(write_sql::ROTATE_AGAIN))
+                .bind(since)
+        }))
         .await?;
     Ok(match row {
         Some((grant_id, record, Some(false))) if grant_id == new.grant_id.as_str() => {

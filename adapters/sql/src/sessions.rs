@@ -37,6 +37,18 @@ pub(crate) mod sql {
          SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3 FROM session_grants WHERE sid = $1 \
          ON CONFLICT (sid, grant_id) DO NOTHING";
 
+    /// PostgreSQL's `add_session_grant` as one statement: locks the live session's row (`$4`
+    /// now) and, if there is one, records the grant under it; the number of live sessions
+    /// locked (0 or 1). A logout that deleted the row first leaves nothing to lock; one that
+    /// comes after waits for this statement's commit and then, in its own later statement,
+    /// sees the grant.
+    pub(crate) const ADD_GRANT_IF_LIVE: &str = "WITH s AS (UPDATE sessions \
+         SET expires_at = expires_at WHERE sid = $1 AND expires_at > $4 RETURNING sid), \
+         a AS (INSERT INTO session_grants (sid, grant_id, seq, record) \
+         SELECT $1, $2, COALESCE((SELECT MAX(seq) FROM session_grants WHERE sid = $1), 0) + 1, $3 \
+         FROM s ON CONFLICT (sid, grant_id) DO NOTHING) \
+         SELECT COUNT(*) FROM s";
+
     pub(crate) const GRANTS: &str = "SELECT g.record FROM session_grants g \
          JOIN sessions s ON s.sid = g.sid WHERE g.sid = $1 AND s.expires_at > $2 ORDER BY g.seq";
 
@@ -126,19 +138,24 @@ where
     for<'q, 'r> String: sqlx::Encode<'q, DB> + sqlx::Decode<'r, DB> + sqlx::Type<DB>,
     usize: sqlx::ColumnIndex<DB::Row>,
     DB::QueryResult: RowsChanged,
+    DB: crate::group::Grouped,
 {
     async fn create_session_once(
         store: &SqlStore<Self>,
         record: &SessionRecord,
     ) -> Result<bool, SqlError> {
-        let result = sqlx::query(sql::CREATE)
-            .bind(record.sid.as_str())
-            .bind(to_json(record)?)
-            .bind(secs(record.expires_at))
-            .bind(secs(record.ends_at))
-            .execute(store.db())
+        let (sid, json) = (record.sid.as_str().to_owned(), to_json(record)?);
+        let (expires_at, ends_at) = (secs(record.expires_at), secs(record.ends_at));
+        let changed = store
+            .write_changed(Box::new(move || {
+                sqlx::query(sql::CREATE)
+                    .bind(sid.clone())
+                    .bind(json.clone())
+                    .bind(expires_at)
+                    .bind(ends_at)
+            }))
             .await?;
-        Ok(result.rows_changed() > 0)
+        Ok(changed > 0)
     }
 
     async fn touch_session_once(
@@ -147,11 +164,14 @@ where
         now: UnixTime,
         expires_at: UnixTime,
     ) -> Result<Option<SessionRecord>, SqlError> {
-        let row: Option<(String, i64)> = sqlx::query_as(sql::TOUCH)
-            .bind(sid.as_str())
-            .bind(secs(expires_at))
-            .bind(secs(now))
-            .fetch_optional(store.db())
+        let (sid, expires_at, now) = (sid.as_str().to_owned(), secs(expires_at), secs(now));
+        let row: Option<(String, i64)> = store
+            .write_row(Box::new(move || {
+                sqlx::query(sql::TOUCH)
+                    .bind(sid.clone())
+                    .bind(expires_at)
+                    .bind(now)
+            }))
             .await?;
         row.map(|(record, at)| record_at(&record, at)).transpose()
     }
@@ -162,27 +182,18 @@ where
         grant: &SessionGrant,
         now: UnixTime,
     ) -> Result<bool, SqlError> {
-        let record = to_json(grant)?;
-        store.count_round_trip();
-        let mut tx = store.pool.begin_with(DB::BEGIN_WRITE).await?;
-        store.count_round_trip();
-        let locked = sqlx::query(sql::LOCK_LIVE)
-            .bind(sid.as_str())
-            .bind(secs(now))
-            .execute(&mut *tx)
+        let (sid, grant_id) = (sid.as_str().to_owned(), grant.grant_id.as_str().to_owned());
+        let (record, now) = (to_json(grant)?, secs(now));
+        let live: Option<(i64,)> = store
+            .write_row(Box::new(move || {
+                sqlx::query(sql::ADD_GRANT_IF_LIVE)
+                    .bind(sid.clone())
+                    .bind(grant_id.clone())
+                    .bind(record.clone())
+                    .bind(now)
+            }))
             .await?;
-        if locked.rows_changed() > 0 {
-            store.count_round_trip();
-            sqlx::query(sql::ADD_GRANT)
-                .bind(sid.as_str())
-                .bind(grant.grant_id.as_str())
-                .bind(record)
-                .execute(&mut *tx)
-                .await?;
-        }
-        store.count_round_trip();
-        tx.commit().await?;
-        Ok(locked.rows_changed() > 0)
+        Ok(live.is_some_and(|(n,)| n > 0))
     }
 
     async fn session_grants_once(
