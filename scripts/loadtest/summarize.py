@@ -15,8 +15,9 @@ import sys
 
 
 # Write requests the SQLite store's writer gets per flow of the load test (`code id_token`,
-# client_secret_basic, no refresh): the code at authorization, its redemption and the tokens.
-WRITES_PER_FLOW = 3
+# client_secret_basic, no refresh, a signed-in session): the session touched and the grant
+# recorded under it, the code at authorization, its redemption and the tokens.
+WRITES_PER_FLOW = 5
 
 
 def suffix(name: str) -> str:

@@ -40,7 +40,6 @@ use sqlx::query::Query;
 use sqlx::{Database, Executor, PgConnection, Pool, Postgres as Pg};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use crate::ops::RowsChanged;
 use crate::{Shared, SqlError};
 
 /// The most writes committed in one group.
@@ -187,7 +186,7 @@ fn run<'a>(
     let fetch = job.fetch;
     Box::pin(async move {
         match fetch {
-            Fetch::Changed => Ok(Answer::Changed(query.execute(conn).await?.rows_changed())),
+            Fetch::Changed => Ok(Answer::Changed(query.execute(conn).await?.rows_affected())),
             Fetch::Row => Ok(Answer::Row(query.fetch_optional(conn).await?)),
         }
     })

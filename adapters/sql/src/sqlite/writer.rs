@@ -175,6 +175,13 @@ pub(crate) fn run(conn: Connection, requests: &Receiver<Message>, counters: &Cou
     drop(conn);
 }
 
+/// Runs a transaction-control statement (`BEGIN IMMEDIATE`, `SAVEPOINT`, `RELEASE`,
+/// `ROLLBACK TO`, `COMMIT`) from the connection's statement cache: prepared once, not parsed
+/// again for every request of every group.
+fn control(conn: &Connection, statement: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(statement)?.execute([]).map(drop)
+}
+
 /// Runs `group` in one transaction (or more, if SQLite rolls one back midway) and answers every
 /// request once its transaction has committed or failed. Leaves `group` empty.
 fn commit_group(conn: &Connection, group: &mut Vec<Box<dyn Job>>, counters: &Counters) {
@@ -183,24 +190,23 @@ fn commit_group(conn: &Connection, group: &mut Vec<Box<dyn Job>>, counters: &Cou
     let mut open = false;
     for mut job in group.drain(..) {
         if !open {
-            if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            if let Err(e) = control(conn, "BEGIN IMMEDIATE") {
                 job.answer(Some(failure(&e)));
                 continue;
             }
             open = true;
         }
         counters.requests.fetch_add(1, Ordering::Relaxed);
-        if let Err(e) = conn.execute_batch("SAVEPOINT request") {
+        if let Err(e) = control(conn, "SAVEPOINT request") {
             job.answer(Some(failure(&e)));
             continue;
         }
         let keep = job.run(conn);
-        let end = if keep {
-            "RELEASE request"
+        let ended = if keep {
+            control(conn, "RELEASE request")
         } else {
-            "ROLLBACK TO request; RELEASE request"
+            control(conn, "ROLLBACK TO request").and_then(|()| control(conn, "RELEASE request"))
         };
-        let ended = conn.execute_batch(end);
         if conn.is_autocommit() {
             // SQLite rolled the whole transaction back (or it could not be continued): what
             // ran before in it is lost.
@@ -223,7 +229,7 @@ fn commit_group(conn: &Connection, group: &mut Vec<Box<dyn Job>>, counters: &Cou
     if !open {
         return;
     }
-    match conn.execute_batch("COMMIT") {
+    match control(conn, "COMMIT") {
         Ok(()) => {
             counters.commits.fetch_add(1, Ordering::Relaxed);
             for job in pending {
