@@ -62,7 +62,9 @@ pub struct Config {
     /// discovery; [`Config::with_session_management`] turns it on at `{issuer}/check_session`.
     pub check_session_iframe: Option<String>,
     /// How long an OP session lives without use, in seconds (default 12 hours): each use
-    /// ([`Provider::session`](crate::Provider::session)) moves its end this far from now.
+    /// ([`Provider::session`](crate::Provider::session)) moves its end this far from now,
+    /// rounded down to a step of at most a minute
+    /// ([`session::idle_expiry`](crate::session::idle_expiry)).
     pub session_idle_lifetime: u64,
     /// The longest an OP session lives from its beginning, whatever its use, in seconds
     /// (default 7 days).

@@ -24,6 +24,26 @@ use crate::value::{ClientId, GrantId, Subject};
 /// Longest accepted session id, in octets.
 pub const MAX_SESSION_ID_LEN: usize = 255;
 
+/// The longest step, in seconds, by which [`idle_expiry`] rounds a session's idle expiry down.
+pub const IDLE_EXPIRY_STEP_SECS: u64 = 60;
+
+/// The idle expiry a use of a session at `now` moves it on to: `now + idle_lifetime`, rounded
+/// down to a step of [`IDLE_EXPIRY_STEP_SECS`] (or an eighth of `idle_lifetime`, if shorter;
+/// at least one second).
+///
+/// Rounding makes the uses of one session within a step ask for the same expiry, so only the
+/// first of them changes the stored session (Storage::touch_session never moves an expiry
+/// back): a signed-in browser running flow after flow costs one session write per step, not
+/// one per request. The price is that an idle session ends up to one step (at most an eighth
+/// of its idle lifetime) earlier than `idle_lifetime` after its last use — earlier, never
+/// later.
+#[must_use]
+pub fn idle_expiry(now: UnixTime, idle_lifetime: u64) -> UnixTime {
+    let step = (idle_lifetime / 8).clamp(1, IDLE_EXPIRY_STEP_SECS);
+    let until = now.saturating_add_secs(idle_lifetime).as_secs();
+    UnixTime::from_secs(until - until % step)
+}
+
 /// An OP session's identifier, the `sid` of ID tokens and logout tokens (Front-Channel Logout
 /// 1.0 §3, Back-Channel Logout 1.0 §2.1): 256 random bits, unpadded base64url, when the provider
 /// draws it. It names a session to the clients; it is not a credential — the host's cookie is.
@@ -269,6 +289,27 @@ mod tests {
         let expected = Sha256::digest(b"rp https://rp.example:8443 bs salt");
         let hex: String = expected.iter().map(|b| alloc::format!("{b:02x}")).collect();
         assert_eq!(hash, hex);
+    }
+
+    #[test]
+    fn idle_expiries_round_down_to_a_step_of_at_most_a_minute() {
+        let at = UnixTime::from_secs;
+        // 12 h idle: one-minute steps; every use within a minute asks for the same expiry.
+        let twelve_hours = 12 * 3600;
+        assert_eq!(idle_expiry(at(1_000_020), twelve_hours), at(1_043_220));
+        assert_eq!(idle_expiry(at(1_000_079), twelve_hours), at(1_043_220));
+        assert_eq!(idle_expiry(at(1_000_080), twelve_hours), at(1_043_280));
+        // Never later than the full idle lifetime, never more than a step earlier.
+        for now in 1_000_000..1_000_200 {
+            let until = idle_expiry(at(now), twelve_hours).as_secs();
+            assert!(until <= now + twelve_hours && until > now + twelve_hours - 60);
+        }
+        // A short idle lifetime: the step is an eighth of it.
+        let until = idle_expiry(at(1_000_007), 40).as_secs();
+        assert_eq!(until, 1_000_045);
+        assert!(until > 1_000_007 + 40 - 5);
+        // A very short one: one-second steps, the exact expiry.
+        assert_eq!(idle_expiry(at(1_000_007), 3), at(1_000_010));
     }
 
     #[test]

@@ -409,9 +409,14 @@ pub trait Storage: Send + Sync {
         record: &SessionRecord,
     ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
 
-    /// **Atomically** moves the live session's expiry to `expires_at`, but never past its
-    /// `ends_at`, and returns the record as it now is; `None` if there is no such session, it ended, or it expired (`expires_at <=
+    /// **Atomically** moves the live session's expiry on to `expires_at` — never back (an expiry
+    /// already at or after it stays), never past its `ends_at` — and returns the record as it
+    /// now is; `None` if there is no such session, it ended, or it expired (`expires_at <=
     /// now`: an expired session is never revived).
+    ///
+    /// [`Provider::session`](crate::Provider::session) passes expiries rounded down to a step
+    /// ([`session::idle_expiry`](crate::session::idle_expiry)), so most calls change nothing:
+    /// a store may answer those from a read, without a write.
     fn touch_session(
         &self,
         sid: &SessionId,

@@ -1504,7 +1504,7 @@ pub fn session_grant(grant: &str, client: &str, offline: bool) -> SessionGrant {
     }
 }
 
-/// Create, touch (never past `ends_at`), record grants (in order, once each), list them, end
+/// Create, touch (never back, never past `ends_at`), record grants (in order, once each), list them, end
 /// once: the whole life of a session, and nothing works on it after its end.
 pub async fn session_lifecycle<S: Storage + 'static>(fx: &Fixture<S>) {
     let s = &*fx.store;
@@ -1519,6 +1519,8 @@ pub async fn session_lifecycle<S: Storage + 'static>(fx: &Fixture<S>) {
     let mut expected = record.clone();
     expected.expires_at = at(T0 + 150);
     assert_eq!(touched, Some(expected.clone()), "idle expiry moved on");
+    let earlier = ok!(s.touch_session(&sid, at(T0 + 60), at(T0 + 120)));
+    assert_eq!(earlier, Some(expected.clone()), "never moved back");
     let capped = ok!(s.touch_session(&sid, at(T0 + 100), at(T0 + 5000)));
     expected.expires_at = at(T0 + 1000);
     assert_eq!(capped, Some(expected.clone()), "never past ends_at");

@@ -25,9 +25,16 @@ pub(crate) mod sql {
     pub(crate) const CREATE: &str = "INSERT INTO sessions (sid, record, expires_at, ends_at) \
          VALUES ($1, $2, $3, $4) ON CONFLICT (sid) DO NOTHING";
 
+    /// Moves a live session's expiry on to `$2` (capped at its end), only if that is later.
     pub(crate) const TOUCH: &str = "UPDATE sessions \
          SET expires_at = CASE WHEN $2 < ends_at THEN $2 ELSE ends_at END \
-         WHERE sid = $1 AND expires_at > $3 RETURNING record, expires_at";
+         WHERE sid = $1 AND expires_at > $3 \
+         AND expires_at < CASE WHEN $2 < ends_at THEN $2 ELSE ends_at END \
+         RETURNING record, expires_at";
+
+    /// A live session: its record, expiry and end.
+    pub(crate) const LIVE: &str =
+        "SELECT record, expires_at, ends_at FROM sessions WHERE sid = $1 AND expires_at > $2";
 
     /// Locks the live session's row (a write that changes nothing).
     pub(crate) const LOCK_LIVE: &str =
@@ -42,6 +49,7 @@ pub(crate) mod sql {
     /// locked (0 or 1). A logout that deleted the row first leaves nothing to lock; one that
     /// comes after waits for this statement's commit and then, in its own later statement,
     /// sees the grant.
+    #[cfg(feature = "postgres")]
     pub(crate) const ADD_GRANT_IF_LIVE: &str = "WITH s AS (UPDATE sessions \
          SET expires_at = expires_at WHERE sid = $1 AND expires_at > $4 RETURNING sid), \
          a AS (INSERT INTO session_grants (sid, grant_id, seq, record) \
@@ -83,6 +91,59 @@ pub(crate) fn ended(
         record_at(&record, expires_at)?,
         grants,
     )))
+}
+
+/// A live session as read ([`sql::LIVE`]): record, expiry, end.
+pub(crate) type LiveRow = (String, i64, i64);
+
+/// What `touch_session` does with the live session it read first.
+pub(crate) enum Touch {
+    /// It lives until the asked expiry (or its end) already: nothing to write — most calls,
+    /// since `Provider::session` rounds its expiries down to a step.
+    Already(SessionRecord),
+    /// [`sql::TOUCH`] must move it on.
+    Write,
+}
+
+impl Touch {
+    /// The decision for `live` and the asked expiry `target`.
+    pub(crate) fn of(live: &LiveRow, target: i64) -> Result<Self, SqlError> {
+        let (record, expires_at, ends_at) = live;
+        if *expires_at >= target.min(*ends_at) {
+            Ok(Self::Already(record_at(record, *expires_at)?))
+        } else {
+            Ok(Self::Write)
+        }
+    }
+}
+
+/// `touch_session` for both stores: reads the live session (`read`: [`sql::LIVE`]); if it
+/// lives until `target` already, answers from the read; otherwise writes (`write`:
+/// [`sql::TOUCH`]), and if the write moved nothing — another call moved it on meanwhile, or a
+/// logout ended it — reads again.
+pub(crate) async fn touch<R, RF, W>(
+    read: R,
+    write: W,
+    target: i64,
+) -> Result<Option<SessionRecord>, SqlError>
+where
+    R: Fn() -> RF,
+    RF: Future<Output = Result<Option<LiveRow>, SqlError>>,
+    W: Future<Output = Result<Option<(String, i64)>, SqlError>>,
+{
+    let Some(live) = read().await? else {
+        return Ok(None);
+    };
+    if let Touch::Already(record) = Touch::of(&live, target)? {
+        return Ok(Some(record));
+    }
+    if let Some((record, expires_at)) = write.await? {
+        return record_at(&record, expires_at).map(Some);
+    }
+    read()
+        .await?
+        .map(|(record, expires_at, _)| record_at(&record, expires_at))
+        .transpose()
 }
 
 /// A stored record, its `expires_at` column put back into it.
@@ -164,16 +225,23 @@ where
         now: UnixTime,
         expires_at: UnixTime,
     ) -> Result<Option<SessionRecord>, SqlError> {
-        let (sid, expires_at, now) = (sid.as_str().to_owned(), secs(expires_at), secs(now));
-        let row: Option<(String, i64)> = store
-            .write_row(Box::new(move || {
-                sqlx::query(sql::TOUCH)
-                    .bind(sid.clone())
-                    .bind(expires_at)
-                    .bind(now)
-            }))
-            .await?;
-        row.map(|(record, at)| record_at(&record, at)).transpose()
+        let (sid, target, now) = (sid.as_str().to_owned(), secs(expires_at), secs(now));
+        let read = || async {
+            let live: Option<LiveRow> = sqlx::query_as(sql::LIVE)
+                .bind(sid.as_str())
+                .bind(now)
+                .fetch_optional(store.db())
+                .await?;
+            Ok(live)
+        };
+        let owned = sid.clone();
+        let write = store.write_row(Box::new(move || {
+            sqlx::query(sql::TOUCH)
+                .bind(owned.clone())
+                .bind(target)
+                .bind(now)
+        }));
+        touch(read, write, target).await
     }
 
     async fn add_session_grant_once(

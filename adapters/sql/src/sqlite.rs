@@ -810,15 +810,17 @@ impl Storage for SqliteStore {
         expires_at: UnixTime,
     ) -> Result<Option<SessionRecord>, SqlError> {
         let sid = sid.as_str().to_owned();
-        let (expires_at, now) = (secs(expires_at), secs(now));
+        let (target, now) = (secs(expires_at), secs(now));
+        let read = || {
+            let sid = sid.clone();
+            self.read(move |db| statements::live_session(db, &sid, now))
+        };
         let statements = self.inner.statements.clone();
-        let row = self
-            .write(move |conn| {
-                statements::touch_session(&db(conn, &statements), &sid, expires_at, now)
-            })
-            .await?;
-        row.map(|(record, at)| crate::sessions::record_at(&record, at))
-            .transpose()
+        let owned = sid.clone();
+        let write = self.write(move |conn| {
+            statements::touch_session(&db(conn, &statements), &owned, target, now)
+        });
+        crate::sessions::touch(read, write, target).await
     }
 
     async fn add_session_grant(

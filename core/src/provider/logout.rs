@@ -78,7 +78,7 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
     /// [`Reject::ServerError`] if the store fails.
     pub async fn session(&self, sid: &SessionId) -> Result<Option<SessionRecord>, Reject> {
         let now = self.clock.now();
-        let idle = now.saturating_add_secs(self.config.session_idle_lifetime);
+        let idle = crate::session::idle_expiry(now, self.config.session_idle_lifetime);
         let touched = self.storage.touch_session(sid, now, idle).await;
         touched.map_err(|e| self.internal(&e))
     }

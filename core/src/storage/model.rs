@@ -317,7 +317,8 @@ impl SessionEntry {
         if !self.live(now) {
             return None;
         }
-        self.record.expires_at = expires_at.min(self.record.ends_at);
+        let target = expires_at.min(self.record.ends_at);
+        self.record.expires_at = self.record.expires_at.max(target);
         Some(self.record.clone())
     }
 

@@ -385,6 +385,18 @@ pub(crate) fn touch_session(
     keep(row)
 }
 
+/// A live session: record, expiry and end.
+pub(crate) fn live_session(
+    db: &Db<'_>,
+    sid: &str,
+    now: i64,
+) -> Result<Option<crate::sessions::LiveRow>, SqlError> {
+    Ok(db
+        .prepare(session_sql::LIVE)?
+        .query_row(params![sid, now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?)
+}
+
 /// Records a grant under a live session (the single writer serialises it with `end_session`):
 /// `false` if the session is gone.
 pub(crate) fn add_session_grant(
