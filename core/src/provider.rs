@@ -439,16 +439,9 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         let keys = self.keys.current();
         let now = self.clock.now();
         let approved = request.approve(approval, self.mint(now, &keys))?;
-        if let Err(reject) = self.join_session(&approved, now).await {
-            return Err(approved.failed(reject, &self.config.issuer));
-        }
-        let stored = self
-            .storage
-            .insert_code(&approved.code, approved.front_channel_token.as_ref())
-            .await;
-        match stored {
+        match self.store_approval(&approved, now).await {
             Ok(()) => Ok(approved.response),
-            Err(e) => Err(approved.failed(self.internal(&e), &self.config.issuer)),
+            Err(reject) => Err(approved.failed(reject, &self.config.issuer)),
         }
     }
 

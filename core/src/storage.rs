@@ -436,6 +436,33 @@ pub trait Storage: Send + Sync {
         now: UnixTime,
     ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
 
+    /// The two writes of an approval made under an OP session in one call: records `grant`
+    /// under the live session `sid` ([`Storage::add_session_grant`]) and stores the code and
+    /// its front-channel token ([`Storage::insert_code`]). Returns `false` and stores nothing
+    /// if the session ended or expired (the grant would escape its logout; the approval then
+    /// fails with `login_required`). Called before the authorization response leaves.
+    ///
+    /// The default makes the two calls in that order. A store that can do both in one request,
+    /// transaction or statement should: an authorization then costs it one write, not two
+    /// (both SQL stores do). Either way a grant recorded without its code is harmless — the
+    /// code was never delivered — and a code is never stored for a session that is gone.
+    fn insert_code_in_session(
+        &self,
+        code: &CodeRecord,
+        front_channel_token: Option<&AccessTokenRecord>,
+        sid: &SessionId,
+        grant: &SessionGrant,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        async move {
+            if !self.add_session_grant(sid, grant, now).await? {
+                return Ok(false);
+            }
+            self.insert_code(code, front_channel_token).await?;
+            Ok(true)
+        }
+    }
+
     /// The grants recorded for the live session `sid`, in the order they were recorded (empty
     /// for an unknown, ended or expired session): the clients a logout would notify.
     fn session_grants(

@@ -1639,6 +1639,86 @@ pub async fn concurrent_grants_and_logout_lose_no_grant<S: Storage + 'static>(fx
     }
 }
 
+/// An approval under a session stores its code (with the front-channel token) and records its
+/// grant, both in one call while the session lives, and neither once it ended.
+pub async fn approval_under_a_session_stores_code_and_grant_or_neither<S: Storage + 'static>(
+    fx: &Fixture<S>,
+) {
+    let s = &*fx.store;
+    let record = session("sid-approve", T0 + 100, T0 + 1000);
+    let sid = record.sid.clone();
+    assert!(ok!(s.create_session(&record)));
+    let grant = session_grant("g-approve", "rs-basic", false);
+    let front = access("fc-approve", "g-approve", "rs-basic", T0 + 600);
+    let approved = code("c-approve", "g-approve", "rs-basic", T0 + 60);
+    assert!(ok!(s.insert_code_in_session(
+        &approved,
+        Some(&front),
+        &sid,
+        &grant,
+        at(T0 + 1)
+    )));
+    assert_eq!(ok!(s.session_grants(&sid, at(T0 + 2))), vec![grant.clone()]);
+    assert!(ok!(s.access_token(&digest("fc-approve"), at(T0 + 2))).is_some());
+    assert_eq!(
+        redeem(s, "c-approve", T0 + 2).await,
+        Redemption::Fresh(approved)
+    );
+    assert!(ok!(s.end_session(&sid, at(T0 + 3))).is_some());
+    let late_grant = session_grant("g-late", "rs-basic", false);
+    let late = code("c-late", "g-late", "rs-basic", T0 + 60);
+    assert!(
+        !ok!(s.insert_code_in_session(&late, None, &sid, &late_grant, at(T0 + 4))),
+        "the session ended: nothing stored"
+    );
+    assert_eq!(redeem(s, "c-late", T0 + 5).await, Redemption::Unknown);
+}
+
+/// Approvals under a session racing its logout: each approval that succeeded has its grant in
+/// what the one logout returned and its code stored; each that failed stored nothing.
+pub async fn concurrent_approvals_and_logout_lose_no_grant<S: Storage + 'static>(fx: &Fixture<S>) {
+    for round in 0..RACE_ROUNDS {
+        let record = session(&format!("approving-{round}"), T0 + 100, T0 + 1000);
+        ok!(fx.store.create_session(&record));
+        let outcomes = race(CONCURRENCY, |i| {
+            let (store, sid) = (fx.store.clone(), record.sid.clone());
+            let name = format!("a-{round}-{i}");
+            let grant = session_grant(&name, "rs-basic", false);
+            let approved = code(&name, &name, "rs-basic", T0 + 60);
+            async move {
+                if i == CONCURRENCY / 2 {
+                    let ended = store.end_session(&sid, at(T0 + 1)).await.expect("end");
+                    (None, ended)
+                } else {
+                    let stored = store
+                        .insert_code_in_session(&approved, None, &sid, &grant, at(T0 + 1))
+                        .await
+                        .expect("approve");
+                    (Some((name, grant, stored)), None)
+                }
+            }
+        })
+        .await;
+        let ended = outcomes
+            .iter()
+            .find_map(|(_, end)| end.clone())
+            .expect("the one logout ends the live session");
+        for (name, grant, stored) in outcomes.into_iter().filter_map(|(a, _)| a) {
+            assert_eq!(
+                ended.grants.contains(&grant),
+                stored,
+                "round {round}: {name}"
+            );
+            let redeemed = redeem(&*fx.store, &name, T0 + 2).await;
+            assert_eq!(
+                matches!(redeemed, Redemption::Fresh(_)),
+                stored,
+                "round {round}: {name}'s code stored exactly when its grant was recorded"
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sweeping
 
@@ -1831,6 +1911,8 @@ macro_rules! storage_contract {
                 concurrent_pushed_request_takes_have_exactly_one_winner,
                 session_lifecycle,
                 session_expiry_boundary,
+                approval_under_a_session_stores_code_and_grant_or_neither,
+                concurrent_approvals_and_logout_lose_no_grant,
                 concurrent_logouts_have_exactly_one_winner,
                 concurrent_grants_and_logout_lose_no_grant,
                 sweep_removes_exactly_what_expired,

@@ -129,6 +129,17 @@ pub trait Dialect: Common {
     /// operation may simply run again.
     fn retryable(error: &sqlx::Error) -> bool;
 
+    /// Records a grant under a live session and stores its code and front-channel token, in
+    /// one statement; `false` (nothing stored) if the session is gone.
+    fn insert_code_in_session_once(
+        store: &SqlStore<Self>,
+        code: &CodeRecord,
+        token: Option<&AccessTokenRecord>,
+        sid: &oidc_hybrid::SessionId,
+        grant: &oidc_hybrid::SessionGrant,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<bool, SqlError>> + Send;
+
     /// Stores a code and its front-channel token of the same grant, both or neither, unless the
     /// grant is revoked or the code's digest is taken.
     fn insert_code_once(

@@ -527,6 +527,24 @@ impl<DB: Backend> Storage for SqlStore<DB> {
         Ok(found)
     }
 
+    async fn insert_code_in_session(
+        &self,
+        code: &CodeRecord,
+        front_channel_token: Option<&AccessTokenRecord>,
+        sid: &SessionId,
+        grant: &SessionGrant,
+        now: UnixTime,
+    ) -> Result<bool, SqlError> {
+        if front_channel_token.is_some_and(|t| t.grant_id != code.grant_id) {
+            // A front-channel token must belong to its code's grant: store neither.
+            return self.add_session_grant(sid, grant, now).await;
+        }
+        retrying(DB::retryable, || {
+            DB::insert_code_in_session_once(self, code, front_channel_token, sid, grant, now)
+        })
+        .await
+    }
+
     async fn insert_code(
         &self,
         code: &CodeRecord,

@@ -102,6 +102,31 @@ mod write_sql {
          SELECT $7, c.grant_id, $8, $9, $10 FROM c) SELECT 1"
     );
 
+    /// `insert_code_in_session`: the grant recorded under a live session and the code (with its
+    /// front-channel token, if `$7` is not NULL) stored, in one statement. `$1`–`$10` as for
+    /// [`INSERT_CODE_AND_TOKEN`] (NULLs without a token), `$11` the session, `$12` the session
+    /// grant's id, `$13` its record, `$14` now. The live session's row is locked first (as by
+    /// `ADD_GRANT_IF_LIVE`); without it nothing else happens. Returns the number of live sessions
+    /// locked (0 or 1).
+    pub(super) const INSERT_CODE_IN_SESSION: &str = concat!(
+        "WITH s AS (UPDATE sessions SET expires_at = expires_at \
+         WHERE sid = $11 AND expires_at > $14 RETURNING sid), \
+         sg AS (INSERT INTO session_grants (sid, grant_id, seq, record) \
+         SELECT $11, $12, COALESCE((SELECT MAX(seq) FROM session_grants WHERE sid = $11), 0) + 1, \
+         $13 FROM s ON CONFLICT (sid, grant_id) DO NOTHING), \
+         g AS (INSERT INTO grants (id, revoked, expires_at) SELECT $2, FALSE, $6 FROM s \
+         WHERE NOT EXISTS (SELECT 1 FROM codes WHERE digest = $1) \
+         AND NOT EXISTS (SELECT 1 FROM access_tokens WHERE digest = $7) ",
+        extend_on_conflict!(),
+        "), c AS (INSERT INTO codes \
+         (digest, grant_id, client_id, used, expires_at, record) \
+         SELECT $1, $2, $3, FALSE, $4, $5 FROM g WHERE NOT g.revoked \
+         ON CONFLICT (digest) DO NOTHING RETURNING grant_id), \
+         t AS (INSERT INTO access_tokens (digest, grant_id, client_id, expires_at, record) \
+         SELECT $7, c.grant_id, $8, $9, $10 FROM c WHERE $7::bytea IS NOT NULL) \
+         SELECT COUNT(*) FROM s"
+    );
+
     /// `insert_tokens`: `$1` digest, `$2` grant, `$3` client, `$4` expiry, `$5` record of the
     /// access token, `$6` the grant's new expiry. Returns whether the grant is revoked (read
     /// under its lock when anything was to be stored; for a retried call, whose digests are
@@ -270,6 +295,66 @@ impl Dialect for Db {
             Ok(_) => Ok(()),
             // The token's digest was stored meanwhile: the statement, code included, is undone.
             Err(SqlError::Database(e)) if duplicate(&e, "access_tokens_pkey") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn insert_code_in_session_once(
+        store: &SqlStore<Self>,
+        code: &CodeRecord,
+        token: Option<&AccessTokenRecord>,
+        sid: &oidc_hybrid::SessionId,
+        grant: &oidc_hybrid::SessionGrant,
+        now: UnixTime,
+    ) -> Result<bool, SqlError> {
+        let until = token.map_or(secs(code.expires_at), |t| {
+            secs(code.expires_at).max(secs(t.expires_at))
+        });
+        let code_row = Owned::of(
+            &code.digest,
+            &code.grant_id,
+            &code.client_id,
+            code.expires_at,
+            to_json(code)?,
+        );
+        let token_row = token
+            .map(|t| {
+                Ok::<_, SqlError>(Owned::of(
+                    &t.digest,
+                    &t.grant_id,
+                    &t.client_id,
+                    t.expires_at,
+                    to_json(t)?,
+                ))
+            })
+            .transpose()?;
+        let (sid, grant_id) = (sid.as_str().to_owned(), grant.grant_id.as_str().to_owned());
+        let (record, now) = (to_json(grant)?, secs(now));
+        let live = store
+            .write_row::<(i64,)>(Box::new(move || {
+                let query = code_row
+                    .bind(sqlx::query(write_sql::INSERT_CODE_IN_SESSION))
+                    .bind(until);
+                let query = match &token_row {
+                    Some(t) => t.bind_member(query),
+                    None => query
+                        .bind(None::<Vec<u8>>)
+                        .bind(None::<String>)
+                        .bind(None::<i64>)
+                        .bind(None::<String>),
+                };
+                query
+                    .bind(sid.clone())
+                    .bind(grant_id.clone())
+                    .bind(record.clone())
+                    .bind(now)
+            }))
+            .await;
+        match live {
+            Ok(row) => Ok(row.is_some_and(|(n,)| n > 0)),
+            // The token's digest was stored meanwhile: the statement, grant record and code
+            // included, is undone (as in `insert_code`).
+            Err(SqlError::Database(e)) if duplicate(&e, "access_tokens_pkey") => Ok(true),
             Err(e) => Err(e),
         }
     }

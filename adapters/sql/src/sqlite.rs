@@ -838,6 +838,38 @@ impl Storage for SqliteStore {
         .await
     }
 
+    /// One write request: the session's grant, then the code, in one savepoint.
+    async fn insert_code_in_session(
+        &self,
+        code: &CodeRecord,
+        front_channel_token: Option<&AccessTokenRecord>,
+        sid: &SessionId,
+        grant: &SessionGrant,
+        now: UnixTime,
+    ) -> Result<bool, SqlError> {
+        if front_channel_token.is_some_and(|t| t.grant_id != code.grant_id) {
+            // A front-channel token must belong to its code's grant: store neither.
+            return self.add_session_grant(sid, grant, now).await;
+        }
+        let code = Row::code(code)?;
+        let token = front_channel_token.map(Row::access).transpose()?;
+        let (sid, grant_id) = (sid.as_str().to_owned(), grant.grant_id.as_str().to_owned());
+        let (record, now) = (to_json(grant)?, secs(now));
+        let statements = self.inner.statements.clone();
+        self.write(move |conn| {
+            let db = db(conn, &statements);
+            let (live, _) = statements::add_session_grant(&db, &sid, &grant_id, &record, now)?;
+            if !live {
+                return Ok((false, false));
+            }
+            // A code that stores nothing (revoked grant, retried call) undoes the grant's
+            // record too: nothing of this approval is kept.
+            let ((), kept) = statements::insert_code(&db, &code, token.as_ref())?;
+            Ok((true, kept))
+        })
+        .await
+    }
+
     async fn session_grants(
         &self,
         sid: &SessionId,

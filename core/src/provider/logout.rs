@@ -168,17 +168,28 @@ impl<S: Storage, C: Clock + Send + Sync, R: SecureRandom + Send + Sync> Provider
         Ok(out)
     }
 
-    /// Records the approved grant with its OP session before the response leaves; a session
-    /// that ended meanwhile (logout on another node) makes the approval `login_required`.
-    pub(super) async fn join_session(
+    /// Stores the approved code (and front-channel token) before the response leaves and, under
+    /// an OP session, records the grant with it in the same storage call; a session that ended
+    /// meanwhile (logout on another node) makes the approval `login_required`.
+    pub(super) async fn store_approval(
         &self,
         approved: &Approved,
         now: UnixTime,
     ) -> Result<(), Reject> {
-        let Some((sid, grant)) = &approved.session else {
-            return Ok(());
+        let token = approved.front_channel_token.as_ref();
+        let stored = match &approved.session {
+            None => self
+                .storage
+                .insert_code(&approved.code, token)
+                .await
+                .map(|()| true),
+            Some((sid, grant)) => {
+                self.storage
+                    .insert_code_in_session(&approved.code, token, sid, grant, now)
+                    .await
+            }
         };
-        match self.storage.add_session_grant(sid, grant, now).await {
+        match stored {
             Ok(true) => Ok(()),
             Ok(false) => Err(Reject::LoginRequired),
             Err(e) => Err(self.internal(&e)),
