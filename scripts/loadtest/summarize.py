@@ -15,9 +15,10 @@ import sys
 
 
 # Write requests the SQLite store's writer gets per flow of the load test (`code id_token`,
-# client_secret_basic, no refresh, a signed-in session): the session touched and the grant
-# recorded under it, the code at authorization, its redemption and the tokens.
-WRITES_PER_FLOW = 5
+# client_secret_basic, no refresh, a signed-in session): the code stored with its grant
+# recorded under the session, its redemption and the tokens. (The session's idle expiry is
+# written once a minute per session, not per flow.)
+WRITES_PER_FLOW = 3
 
 
 def suffix(name: str) -> str:
