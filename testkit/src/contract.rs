@@ -1639,6 +1639,43 @@ pub async fn concurrent_grants_and_logout_lose_no_grant<S: Storage + 'static>(fx
     }
 }
 
+/// Concurrent touches of one session asking for different expiries: each sees the session
+/// living at least until what it asked (capped at its end), and the latest expiry asked wins —
+/// an expiry never moves back, whatever the order the touches ran in.
+pub async fn concurrent_touches_keep_the_latest_expiry<S: Storage + 'static>(fx: &Fixture<S>) {
+    let record = session("sid-touched", T0 + 100, T0 + 1000);
+    let sid = record.sid.clone();
+    assert!(ok!(fx.store.create_session(&record)));
+    let outcomes = race(CONCURRENCY, |i| {
+        let (store, sid) = (fx.store.clone(), sid.clone());
+        let target = T0 + 200 + 7 * i as u64;
+        async move {
+            let touched = store.touch_session(&sid, at(T0 + 1), at(target)).await;
+            (target, touched.expect("touch"))
+        }
+    })
+    .await;
+    let latest = outcomes
+        .iter()
+        .map(|(target, _)| *target)
+        .max()
+        .expect("touches");
+    for (target, touched) in outcomes {
+        let touched = touched.expect("the session lives");
+        assert!(
+            touched.expires_at >= at(target.min(T0 + 1000)),
+            "a touch asking for {target} saw {:?}",
+            touched.expires_at
+        );
+    }
+    let after = ok!(fx.store.touch_session(&sid, at(T0 + 2), at(T0 + 150))).expect("live");
+    assert_eq!(
+        after.expires_at,
+        at(latest.min(T0 + 1000)),
+        "the latest expiry won"
+    );
+}
+
 /// An approval under a session stores its code (with the front-channel token) and records its
 /// grant, both in one call while the session lives, and neither once it ended.
 pub async fn approval_under_a_session_stores_code_and_grant_or_neither<S: Storage + 'static>(
@@ -1911,6 +1948,7 @@ macro_rules! storage_contract {
                 concurrent_pushed_request_takes_have_exactly_one_winner,
                 session_lifecycle,
                 session_expiry_boundary,
+                concurrent_touches_keep_the_latest_expiry,
                 approval_under_a_session_stores_code_and_grant_or_neither,
                 concurrent_approvals_and_logout_lose_no_grant,
                 concurrent_logouts_have_exactly_one_winner,
