@@ -35,7 +35,7 @@ use crate::config::Config;
 use crate::error::{EndpointError, Reject};
 use crate::jose::{CompactJws, JwsHeader};
 use crate::params::{Params, decode};
-use crate::secret::ClientSecret;
+use crate::secret::{ClientSecret, SecretDigest};
 use crate::value::ClientId;
 
 /// The only `client_assertion_type` (RFC 7523 §2.2).
@@ -633,4 +633,22 @@ fn parse_basic(header: &str) -> Result<(String, String), Reject> {
         return Err(Reject::MalformedAuthorizationHeader);
     }
     Ok((id.into_owned(), secret.into_owned()))
+}
+
+/// The `token` parameter of a request to a client-authenticated token endpoint — revocation
+/// (RFC 7009 §2.1) or introspection (RFC 7662 §2.1) — as the digest the store looks up;
+/// `missing` when it is absent. `token_type_hint` is read (a repeated hint is
+/// `invalid_request`) and otherwise ignored: both endpoints look up every token type, which
+/// both RFCs allow. The outcome is reported only once the client is authenticated.
+pub(crate) fn token_parameter(
+    params: &Params<'_>,
+    missing: Reject,
+) -> Result<SecretDigest, Reject> {
+    params
+        .get("token")
+        .and_then(|token| token.ok_or(missing))
+        .and_then(|token| {
+            params.get("token_type_hint")?;
+            Ok(SecretDigest::of(token))
+        })
 }

@@ -32,7 +32,7 @@ use alloc::vec::Vec;
 
 use serde::Serialize;
 
-use crate::client_auth::{AuthenticatedClient, Credentials};
+use crate::client_auth::{AuthenticatedClient, Credentials, token_parameter};
 use crate::clock::UnixTime;
 use crate::error::{EndpointError, Reject};
 use crate::params::Params;
@@ -58,13 +58,7 @@ impl IntrospectionRequest {
     /// Credential errors from [`Credentials::parse`].
     pub fn parse(params: &Params<'_>, authorization: Option<&str>) -> Result<Self, EndpointError> {
         let credentials = Credentials::parse(params, authorization)?;
-        let token = params
-            .get("token")
-            .and_then(|token| token.ok_or(Reject::IntrospectionTokenMissing))
-            .and_then(|token| {
-                params.get("token_type_hint")?;
-                Ok(SecretDigest::of(token))
-            });
+        let token = token_parameter(params, Reject::IntrospectionTokenMissing);
         Ok(Self { credentials, token })
     }
 

@@ -17,7 +17,7 @@
 //! with success and left alone (RFC 7009 §2.2: the response does not reveal whether the token
 //! existed; decision 0005).
 
-use crate::client_auth::{AuthenticatedClient, Credentials};
+use crate::client_auth::{AuthenticatedClient, Credentials, token_parameter};
 use crate::error::{EndpointError, Reject};
 use crate::params::Params;
 use crate::secret::SecretDigest;
@@ -42,13 +42,7 @@ impl RevocationRequest {
     /// Credential errors from [`Credentials::parse`].
     pub fn parse(params: &Params<'_>, authorization: Option<&str>) -> Result<Self, EndpointError> {
         let credentials = Credentials::parse(params, authorization)?;
-        let token = params
-            .get("token")
-            .and_then(|token| token.ok_or(Reject::RevocationTokenMissing))
-            .and_then(|token| {
-                params.get("token_type_hint")?;
-                Ok(SecretDigest::of(token))
-            });
+        let token = token_parameter(params, Reject::RevocationTokenMissing);
         Ok(Self { credentials, token })
     }
 
