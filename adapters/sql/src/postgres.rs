@@ -255,40 +255,14 @@ impl Dialect for Db {
         code: &CodeRecord,
         token: Option<&AccessTokenRecord>,
     ) -> Result<(), SqlError> {
-        let until = token.map_or(secs(code.expires_at), |t| {
-            secs(code.expires_at).max(secs(t.expires_at))
-        });
         let statement = if token.is_some() {
             write_sql::INSERT_CODE_AND_TOKEN
         } else {
             write_sql::INSERT_CODE
         };
-        let code_row = Owned::of(
-            &code.digest,
-            &code.grant_id,
-            &code.client_id,
-            code.expires_at,
-            to_json(code)?,
-        );
-        let token_row = token
-            .map(|t| {
-                Ok::<_, SqlError>(Owned::of(
-                    &t.digest,
-                    &t.grant_id,
-                    &t.client_id,
-                    t.expires_at,
-                    to_json(t)?,
-                ))
-            })
-            .transpose()?;
+        let rows = Pair::of(code, token)?;
         let stored = store
-            .write_changed(Box::new(move || {
-                let query = code_row.bind(sqlx::query(statement)).bind(until);
-                match &token_row {
-                    Some(t) => t.bind_member(query),
-                    None => query,
-                }
-            }))
+            .write_changed(Box::new(move || rows.bind(sqlx::query(statement), false)))
             .await;
         match stored {
             // Stored, or nothing to store (a revoked grant, a retried call).
@@ -307,43 +281,12 @@ impl Dialect for Db {
         grant: &oidc_hybrid::SessionGrant,
         now: UnixTime,
     ) -> Result<bool, SqlError> {
-        let until = token.map_or(secs(code.expires_at), |t| {
-            secs(code.expires_at).max(secs(t.expires_at))
-        });
-        let code_row = Owned::of(
-            &code.digest,
-            &code.grant_id,
-            &code.client_id,
-            code.expires_at,
-            to_json(code)?,
-        );
-        let token_row = token
-            .map(|t| {
-                Ok::<_, SqlError>(Owned::of(
-                    &t.digest,
-                    &t.grant_id,
-                    &t.client_id,
-                    t.expires_at,
-                    to_json(t)?,
-                ))
-            })
-            .transpose()?;
+        let rows = Pair::of(code, token)?;
         let (sid, grant_id) = (sid.as_str().to_owned(), grant.grant_id.as_str().to_owned());
         let (record, now) = (to_json(grant)?, secs(now));
         let live = store
             .write_row::<(i64,)>(Box::new(move || {
-                let query = code_row
-                    .bind(sqlx::query(write_sql::INSERT_CODE_IN_SESSION))
-                    .bind(until);
-                let query = match &token_row {
-                    Some(t) => t.bind_member(query),
-                    None => query
-                        .bind(None::<Vec<u8>>)
-                        .bind(None::<String>)
-                        .bind(None::<i64>)
-                        .bind(None::<String>),
-                };
-                query
+                rows.bind(sqlx::query(write_sql::INSERT_CODE_IN_SESSION), true)
                     .bind(sid.clone())
                     .bind(grant_id.clone())
                     .bind(record.clone())
@@ -364,40 +307,14 @@ impl Dialect for Db {
         access: &AccessTokenRecord,
         refresh: Option<&RefreshTokenRecord>,
     ) -> Result<Insertion, SqlError> {
-        let until = refresh.map_or(secs(access.expires_at), |r| {
-            secs(access.expires_at).max(secs(r.expires_at))
-        });
         let statement = if refresh.is_some() {
             write_sql::INSERT_ACCESS_AND_REFRESH
         } else {
             write_sql::INSERT_ACCESS
         };
-        let access_row = Owned::of(
-            &access.digest,
-            &access.grant_id,
-            &access.client_id,
-            access.expires_at,
-            to_json(access)?,
-        );
-        let refresh_row = refresh
-            .map(|r| {
-                Ok::<_, SqlError>(Owned::of(
-                    &r.digest,
-                    &r.grant_id,
-                    &r.client_id,
-                    r.expires_at,
-                    to_json(r)?,
-                ))
-            })
-            .transpose()?;
+        let rows = Pair::of(access, refresh)?;
         let revoked = store
-            .write_row::<(bool,)>(Box::new(move || {
-                let query = access_row.bind(sqlx::query(statement)).bind(until);
-                match &refresh_row {
-                    Some(r) => r.bind_member(query),
-                    None => query,
-                }
-            }))
+            .write_row::<(bool,)>(Box::new(move || rows.bind(sqlx::query(statement), false)))
             .await;
         match revoked.and_then(|row| row.ok_or(SqlError::Database(sqlx::Error::RowNotFound))) {
             Ok((true,)) => Ok(Insertion::GrantRevoked),
@@ -482,22 +399,6 @@ struct Owned {
 }
 
 impl Owned {
-    fn of(
-        digest: &SecretDigest,
-        grant: &GrantId,
-        client: &oidc_hybrid::ClientId,
-        expires_at: UnixTime,
-        record: String,
-    ) -> Self {
-        Self {
-            digest: *digest.as_bytes(),
-            grant: grant.as_str().to_owned(),
-            client: client.as_str().to_owned(),
-            expires_at: secs(expires_at),
-            record,
-        }
-    }
-
     /// Binds digest, grant, client, expiry and record (the first five parameters of the
     /// inserting statements).
     fn bind(&self, query: PgQuery) -> PgQuery {
@@ -520,6 +421,68 @@ impl Owned {
     }
 }
 
+/// A code or token record: the parameters of its row.
+trait Member: serde::Serialize {
+    fn owned(&self) -> Result<Owned, SqlError>;
+}
+
+/// Implements [`Member`] for records with `digest`, `grant_id`, `client_id` and `expires_at`.
+macro_rules! member {
+    ($($record:ty),*) => {$(
+        impl Member for $record {
+            fn owned(&self) -> Result<Owned, SqlError> {
+                Ok(Owned {
+                    digest: *self.digest.as_bytes(),
+                    grant: self.grant_id.as_str().to_owned(),
+                    client: self.client_id.as_str().to_owned(),
+                    expires_at: secs(self.expires_at),
+                    record: to_json(self)?,
+                })
+            }
+        }
+    )*};
+}
+
+member!(CodeRecord, AccessTokenRecord, RefreshTokenRecord);
+
+/// The members of one grant a statement stores (a code and its front-channel token, an access
+/// token and its refresh token), with the grant's new expiry: the later of theirs.
+struct Pair {
+    first: Owned,
+    second: Option<Owned>,
+    until: i64,
+}
+
+impl Pair {
+    fn of(first: &impl Member, second: Option<&impl Member>) -> Result<Self, SqlError> {
+        let first = first.owned()?;
+        let second = second.map(Member::owned).transpose()?;
+        let until = second
+            .as_ref()
+            .map_or(first.expires_at, |s| first.expires_at.max(s.expires_at));
+        Ok(Self {
+            first,
+            second,
+            until,
+        })
+    }
+
+    /// Binds `$1`–`$6` (the first member, the grant's new expiry) and, if there is one, `$7`–`$10`
+    /// (the second member); with `nulls`, NULLs for an absent second member.
+    fn bind(&self, query: PgQuery, nulls: bool) -> PgQuery {
+        let query = self.first.bind(query).bind(self.until);
+        match (&self.second, nulls) {
+            (Some(second), _) => second.bind_member(query),
+            (None, true) => query
+                .bind(None::<Vec<u8>>)
+                .bind(None::<String>)
+                .bind(None::<i64>)
+                .bind(None::<String>),
+            (None, false) => query,
+        }
+    }
+}
+
 /// The parameters `$1`–`$7` of [`write_sql::ROTATE`] and [`write_sql::ROTATE_AGAIN`], owned.
 struct Rotating {
     old: [u8; 32],
@@ -532,13 +495,7 @@ impl Rotating {
         Ok(Self {
             old: *old.as_bytes(),
             now: secs(now),
-            new: Owned::of(
-                &new.digest,
-                &new.grant_id,
-                &new.client_id,
-                new.expires_at,
-                to_json(new)?,
-            ),
+            new: new.owned()?,
         })
     }
 
