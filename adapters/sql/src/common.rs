@@ -5,7 +5,9 @@ use core::fmt;
 #[cfg(feature = "postgres")]
 use core::future::Future;
 
-use oidc_hybrid::{Client, ClientMetadata, ClientSecret, GrantId, SecretDigest, UnixTime};
+use oidc_hybrid::{
+    Client, ClientMetadata, ClientSecret, GrantId, RefreshLookup, SecretDigest, UnixTime,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -145,6 +147,24 @@ pub(crate) fn jti_key(jti: &str) -> [u8; 32] {
 /// A grant id read from a column.
 pub(crate) fn grant(id: String) -> GrantId {
     GrantId::new(id)
+}
+
+/// A refresh token's row as [`sql::REFRESH`] reads it: grant, retired, record, the grant's
+/// revoked flag, when a rotation retired it.
+pub(crate) type RefreshRow = (String, bool, String, bool, Option<i64>);
+
+/// What a refresh token's row (if any) says of it (`Storage::refresh_token`).
+pub(crate) fn refresh_lookup(row: Option<RefreshRow>) -> Result<RefreshLookup, SqlError> {
+    Ok(match row {
+        None => RefreshLookup::Unknown,
+        Some((_, true, record, false, Some(at))) => {
+            RefreshLookup::Rotated(from_json("refresh_tokens", &record)?, at_secs(at))
+        }
+        Some((grant_id, retired, _, revoked, _)) if retired || revoked => {
+            RefreshLookup::Retired(grant(grant_id))
+        }
+        Some((_, _, record, _, _)) => RefreshLookup::Live(from_json("refresh_tokens", &record)?),
+    })
 }
 
 #[cfg(feature = "postgres")]

@@ -17,8 +17,8 @@ use oidc_hybrid::{
 };
 
 use crate::common::{
-    at_secs, decode_client, encode_client, from_json, grant, jti_key, parse_registration, retrying,
-    secs, sql,
+    RefreshRow, at_secs, decode_client, encode_client, from_json, grant, jti_key,
+    parse_registration, refresh_lookup, retrying, secs, sql,
 };
 use crate::dialect::{Common, StoredClient};
 use crate::group::{Answer, Build, Fetch, Grouped};
@@ -447,23 +447,12 @@ where
         digest: &SecretDigest,
         now: UnixTime,
     ) -> Result<RefreshLookup, SqlError> {
-        let row: Option<(String, bool, String, bool, Option<i64>)> = sqlx::query_as(sql::REFRESH)
+        let row: Option<RefreshRow> = sqlx::query_as(sql::REFRESH)
             .bind(digest.as_bytes().as_slice())
             .bind(secs(now))
             .fetch_optional(store.db())
             .await?;
-        Ok(match row {
-            None => RefreshLookup::Unknown,
-            Some((_, true, record, false, Some(at))) => {
-                RefreshLookup::Rotated(from_json("refresh_tokens", &record)?, at_secs(at))
-            }
-            Some((grant_id, retired, _, revoked, _)) if retired || revoked => {
-                RefreshLookup::Retired(grant(grant_id))
-            }
-            Some((_, _, record, _, _)) => {
-                RefreshLookup::Live(from_json("refresh_tokens", &record)?)
-            }
-        })
+        refresh_lookup(row)
     }
 
     async fn delete_access_token(

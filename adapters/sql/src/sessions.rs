@@ -37,9 +37,11 @@ pub(crate) mod sql {
         "SELECT record, expires_at, ends_at FROM sessions WHERE sid = $1 AND expires_at > $2";
 
     /// Locks the live session's row (a write that changes nothing).
+    #[cfg(feature = "sqlite")]
     pub(crate) const LOCK_LIVE: &str =
         "UPDATE sessions SET expires_at = expires_at WHERE sid = $1 AND expires_at > $2";
 
+    #[cfg(feature = "sqlite")]
     pub(crate) const ADD_GRANT: &str = "INSERT INTO session_grants (sid, grant_id, seq, record) \
          SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3 FROM session_grants WHERE sid = $1 \
          ON CONFLICT (sid, grant_id) DO NOTHING";

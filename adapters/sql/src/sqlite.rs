@@ -60,8 +60,8 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::cache::ClientCache;
 use crate::common::{
-    at_secs, decode_client, encode_client, from_json, grant, jti_key, parse_registration, secs,
-    to_json,
+    at_secs, decode_client, encode_client, from_json, grant, jti_key, parse_registration,
+    refresh_lookup, secs, to_json,
 };
 use crate::{CLIENT_CACHE_CAPACITY, Counts, DEFAULT_CLIENT_CACHE_TTL, SqlError};
 use statements::{Db, Redeemed, Rotated, Row};
@@ -681,18 +681,7 @@ impl Storage for SqliteStore {
         let row = self
             .read(move |db| statements::refresh_token(db, &key, now))
             .await?;
-        Ok(match row {
-            None => RefreshLookup::Unknown,
-            Some((_, true, record, false, Some(at))) => {
-                RefreshLookup::Rotated(from_json("refresh_tokens", &record)?, at_secs(at))
-            }
-            Some((grant_id, retired, _, revoked, _)) if retired || revoked => {
-                RefreshLookup::Retired(grant(grant_id))
-            }
-            Some((_, _, record, _, _)) => {
-                RefreshLookup::Live(from_json("refresh_tokens", &record)?)
-            }
-        })
+        refresh_lookup(row)
     }
 
     async fn rotate_refresh_token(
