@@ -168,36 +168,55 @@ trait DemoStore: Storage + 'static {
     /// The clients registered before this start.
     fn registered_clients(&self) -> impl Future<Output = Result<Vec<ClientId>, SqlError>> + Send;
     fn unregister(&self, id: &ClientId) -> impl Future<Output = Result<(), SqlError>> + Send;
-    /// Reports the store's write activity (only the SQLite store has something to say).
+    /// Reports the store's write activity (the SQL stores: how their writes were committed).
     fn report(&self) -> Option<StoreReport> {
         None
     }
 }
 
-impl DemoStore for SqliteStore {
-    async fn migrate_schema(&self) -> Result<(), SqlError> {
-        self.migrate().await
-    }
-    async fn put_client(&self, client: &Client) -> Result<(), SqlError> {
-        self.replace_client(client).await
-    }
-    async fn registered_clients(&self) -> Result<Vec<ClientId>, SqlError> {
-        self.client_ids().await
-    }
-    async fn unregister(&self, id: &ClientId) -> Result<(), SqlError> {
-        self.remove_client(id).await.map(drop)
-    }
-    fn report(&self) -> Option<StoreReport> {
-        let store = self.clone();
-        Some(StoreReport(Arc::new(move || {
-            let stats = store.write_stats();
-            format!(
-                "sqlite writes: {} requests in {} commits",
-                stats.requests, stats.commits
-            )
-        })))
-    }
+/// The SQL stores: the same client administration; `$report` describes the store's writes.
+macro_rules! sql_demo_store {
+    ($store:ty, $report:expr) => {
+        impl DemoStore for $store {
+            async fn migrate_schema(&self) -> Result<(), SqlError> {
+                self.migrate().await
+            }
+            async fn put_client(&self, client: &Client) -> Result<(), SqlError> {
+                self.replace_client(client).await
+            }
+            async fn registered_clients(&self) -> Result<Vec<ClientId>, SqlError> {
+                self.client_ids().await
+            }
+            async fn unregister(&self, id: &ClientId) -> Result<(), SqlError> {
+                self.remove_client(id).await.map(drop)
+            }
+            fn report(&self) -> Option<StoreReport> {
+                let store = self.clone();
+                let report: fn(&$store) -> String = $report;
+                Some(StoreReport(Arc::new(move || report(&store))))
+            }
+        }
+    };
 }
+
+sql_demo_store!(SqliteStore, |store| {
+    let stats = store.write_stats();
+    format!(
+        "sqlite writes: {} requests in {} commits",
+        stats.requests, stats.commits
+    )
+});
+
+sql_demo_store!(PostgresStore, |store| {
+    let groups = store.write_groups();
+    format!(
+        "postgres writes: {} committed in {} groups ({} groups rolled back), {} statements",
+        groups.writes,
+        groups.committed,
+        groups.rolled_back,
+        store.round_trips()
+    )
+});
 
 impl DemoStore for MemoryStore {
     async fn migrate_schema(&self) -> Result<(), SqlError> {
@@ -212,34 +231,6 @@ impl DemoStore for MemoryStore {
     }
     async fn unregister(&self, _id: &ClientId) -> Result<(), SqlError> {
         Ok(())
-    }
-}
-
-impl DemoStore for PostgresStore {
-    async fn migrate_schema(&self) -> Result<(), SqlError> {
-        self.migrate().await
-    }
-    async fn put_client(&self, client: &Client) -> Result<(), SqlError> {
-        self.replace_client(client).await
-    }
-    async fn registered_clients(&self) -> Result<Vec<ClientId>, SqlError> {
-        self.client_ids().await
-    }
-    async fn unregister(&self, id: &ClientId) -> Result<(), SqlError> {
-        self.remove_client(id).await.map(drop)
-    }
-    fn report(&self) -> Option<StoreReport> {
-        let store = self.clone();
-        Some(StoreReport(Arc::new(move || {
-            let groups = store.write_groups();
-            format!(
-                "postgres writes: {} committed in {} groups ({} groups rolled back), {} statements",
-                groups.writes,
-                groups.committed,
-                groups.rolled_back,
-                store.round_trips()
-            )
-        })))
     }
 }
 
