@@ -6,7 +6,8 @@ use core::fmt;
 use core::future::Future;
 
 use oidc_hybrid::{
-    Client, ClientMetadata, ClientSecret, GrantId, RefreshLookup, SecretDigest, UnixTime,
+    AccessTokenRecord, Client, ClientMetadata, ClientSecret, CodeRecord, GrantId, RefreshLookup,
+    RefreshTokenRecord, SecretDigest, UnixTime,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -148,6 +149,43 @@ pub(crate) fn jti_key(jti: &str) -> [u8; 32] {
 pub(crate) fn grant(id: String) -> GrantId {
     GrantId::new(id)
 }
+
+/// The indexed columns of a code or token row, and its record as JSON: what a write carries
+/// to SQLite's writer thread, or to PostgreSQL's writer tasks (which bind it again each time the
+/// statement runs).
+#[derive(Debug)]
+pub(crate) struct Row {
+    pub(crate) digest: [u8; 32],
+    pub(crate) grant_id: String,
+    pub(crate) client_id: String,
+    pub(crate) expires_at: i64,
+    pub(crate) record: String,
+}
+
+/// A code or token record, stored as a [`Row`].
+pub(crate) trait Member: Serialize {
+    /// Its row.
+    fn row(&self) -> Result<Row, SqlError>;
+}
+
+/// Implements [`Member`] for records with `digest`, `grant_id`, `client_id` and `expires_at`.
+macro_rules! member {
+    ($($record:ty),*) => {$(
+        impl Member for $record {
+            fn row(&self) -> Result<Row, SqlError> {
+                Ok(Row {
+                    digest: *self.digest.as_bytes(),
+                    grant_id: self.grant_id.as_str().to_owned(),
+                    client_id: self.client_id.as_str().to_owned(),
+                    expires_at: secs(self.expires_at),
+                    record: to_json(self)?,
+                })
+            }
+        }
+    )*};
+}
+
+member!(CodeRecord, AccessTokenRecord, RefreshTokenRecord);
 
 /// A refresh token's row as [`sql::REFRESH`] reads it: grant, retired, record, the grant's
 /// revoked flag, when a rotation retired it.

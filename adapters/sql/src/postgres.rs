@@ -26,7 +26,7 @@ use oidc_hybrid::{
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 
-use crate::common::{from_json, secs, to_json};
+use crate::common::{Member, Row, from_json, secs, to_json};
 use crate::dialect::Dialect;
 use crate::{Backend, REVOCATION_GRACE_SECS, SqlError, SqlStore};
 
@@ -389,23 +389,15 @@ impl Dialect for Db {
 /// time it runs.
 type PgQuery = sqlx::query::Query<'static, Db, sqlx::postgres::PgArguments>;
 
-/// A code or token row's parameters, owned by the write that stores it.
-struct Owned {
-    digest: [u8; 32],
-    grant: String,
-    client: String,
-    expires_at: i64,
-    record: String,
-}
-
-impl Owned {
+/// Binding a code or token row to PostgreSQL's inserting statements.
+impl Row {
     /// Binds digest, grant, client, expiry and record (the first five parameters of the
     /// inserting statements).
     fn bind(&self, query: PgQuery) -> PgQuery {
         query
             .bind(self.digest.to_vec())
-            .bind(self.grant.clone())
-            .bind(self.client.clone())
+            .bind(self.grant_id.clone())
+            .bind(self.client_id.clone())
             .bind(self.expires_at)
             .bind(self.record.clone())
     }
@@ -415,48 +407,24 @@ impl Owned {
     fn bind_member(&self, query: PgQuery) -> PgQuery {
         query
             .bind(self.digest.to_vec())
-            .bind(self.client.clone())
+            .bind(self.client_id.clone())
             .bind(self.expires_at)
             .bind(self.record.clone())
     }
 }
 
-/// A code or token record: the parameters of its row.
-trait Member: serde::Serialize {
-    fn owned(&self) -> Result<Owned, SqlError>;
-}
-
-/// Implements [`Member`] for records with `digest`, `grant_id`, `client_id` and `expires_at`.
-macro_rules! member {
-    ($($record:ty),*) => {$(
-        impl Member for $record {
-            fn owned(&self) -> Result<Owned, SqlError> {
-                Ok(Owned {
-                    digest: *self.digest.as_bytes(),
-                    grant: self.grant_id.as_str().to_owned(),
-                    client: self.client_id.as_str().to_owned(),
-                    expires_at: secs(self.expires_at),
-                    record: to_json(self)?,
-                })
-            }
-        }
-    )*};
-}
-
-member!(CodeRecord, AccessTokenRecord, RefreshTokenRecord);
-
 /// The members of one grant a statement stores (a code and its front-channel token, an access
 /// token and its refresh token), with the grant's new expiry: the later of theirs.
 struct Pair {
-    first: Owned,
-    second: Option<Owned>,
+    first: Row,
+    second: Option<Row>,
     until: i64,
 }
 
 impl Pair {
     fn of(first: &impl Member, second: Option<&impl Member>) -> Result<Self, SqlError> {
-        let first = first.owned()?;
-        let second = second.map(Member::owned).transpose()?;
+        let first = first.row()?;
+        let second = second.map(Member::row).transpose()?;
         let until = second
             .as_ref()
             .map_or(first.expires_at, |s| first.expires_at.max(s.expires_at));
@@ -487,7 +455,7 @@ impl Pair {
 struct Rotating {
     old: [u8; 32],
     now: i64,
-    new: Owned,
+    new: Row,
 }
 
 impl Rotating {
@@ -495,7 +463,7 @@ impl Rotating {
         Ok(Self {
             old: *old.as_bytes(),
             now: secs(now),
-            new: new.owned()?,
+            new: new.row()?,
         })
     }
 
@@ -503,9 +471,9 @@ impl Rotating {
         query
             .bind(self.old.to_vec())
             .bind(self.now)
-            .bind(self.new.grant.clone())
+            .bind(self.new.grant_id.clone())
             .bind(self.new.digest.to_vec())
-            .bind(self.new.client.clone())
+            .bind(self.new.client_id.clone())
             .bind(self.new.expires_at)
             .bind(self.new.record.clone())
     }

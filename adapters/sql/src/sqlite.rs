@@ -60,11 +60,11 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::cache::ClientCache;
 use crate::common::{
-    at_secs, decode_client, encode_client, from_json, grant, jti_key, parse_registration,
+    Member, at_secs, decode_client, encode_client, from_json, grant, jti_key, parse_registration,
     refresh_lookup, secs, to_json,
 };
 use crate::{CLIENT_CACHE_CAPACITY, Counts, DEFAULT_CLIENT_CACHE_TTL, SqlError};
-use statements::{Db, Redeemed, Rotated, Row};
+use statements::{Db, Redeemed, Rotated};
 use writer::{Message, Request, Step};
 
 /// How long a writer waits for the write lock (held by another process on the same file)
@@ -612,8 +612,8 @@ impl Storage for SqliteStore {
             // A front-channel token must belong to its code's grant: store neither.
             return Ok(());
         }
-        let code = Row::code(code)?;
-        let token = front_channel_token.map(Row::access).transpose()?;
+        let code = code.row()?;
+        let token = front_channel_token.map(Member::row).transpose()?;
         let statements = self.inner.statements.clone();
         self.write(move |conn| {
             statements::insert_code(&db(conn, &statements), &code, token.as_ref())
@@ -647,8 +647,8 @@ impl Storage for SqliteStore {
         if refresh.is_some_and(|r| r.grant_id != access.grant_id) {
             return Ok(Insertion::GrantRevoked);
         }
-        let access = Row::access(access)?;
-        let refresh = refresh.map(Row::refresh).transpose()?;
+        let access = access.row()?;
+        let refresh = refresh.map(Member::row).transpose()?;
         let statements = self.inner.statements.clone();
         self.write(move |conn| {
             statements::insert_tokens(&db(conn, &statements), &access, refresh.as_ref())
@@ -693,7 +693,7 @@ impl Storage for SqliteStore {
     ) -> Result<Rotation, SqlError> {
         let key = *old.as_bytes();
         let grant_id = new.grant_id.clone();
-        let row = Row::refresh(new)?;
+        let row = new.row()?;
         let now = secs(now);
         let grace_since = grace_since.map(secs);
         let statements = self.inner.statements.clone();
@@ -840,8 +840,8 @@ impl Storage for SqliteStore {
             // A front-channel token must belong to its code's grant: store neither.
             return self.add_session_grant(sid, grant, now).await;
         }
-        let code = Row::code(code)?;
-        let token = front_channel_token.map(Row::access).transpose()?;
+        let code = code.row()?;
+        let token = front_channel_token.map(Member::row).transpose()?;
         let (sid, grant_id) = (sid.as_str().to_owned(), grant.grant_id.as_str().to_owned());
         let (record, now) = (to_json(grant)?, secs(now));
         let statements = self.inner.statements.clone();

@@ -8,12 +8,10 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use oidc_hybrid::{
-    AccessTokenRecord, ClientId, CodeRecord, Insertion, RefreshTokenRecord, SecretDigest, UnixTime,
-};
+use oidc_hybrid::Insertion;
 use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
-use crate::common::{StoredClient, secs, sql, to_json};
+use crate::common::{Row, StoredClient, sql};
 use crate::sessions::sql as session_sql;
 use crate::{Counts, REVOCATION_GRACE_SECS, SqlError};
 
@@ -106,71 +104,6 @@ pub(crate) mod write_sql {
 
     pub(crate) const RETIRE_GRANT_REFRESH: &str =
         "UPDATE refresh_tokens SET retired = TRUE WHERE grant_id = $1 AND retired = FALSE";
-}
-
-/// The indexed columns of a code or token row, and its record as JSON: what a write request
-/// carries to the writer thread.
-#[derive(Debug)]
-pub(crate) struct Row {
-    pub(crate) digest: [u8; 32],
-    pub(crate) grant_id: String,
-    pub(crate) client_id: String,
-    pub(crate) expires_at: i64,
-    pub(crate) record: String,
-}
-
-impl Row {
-    fn of(
-        digest: &SecretDigest,
-        grant_id: &oidc_hybrid::GrantId,
-        client_id: &ClientId,
-        expires_at: UnixTime,
-        record: String,
-    ) -> Self {
-        Self {
-            digest: *digest.as_bytes(),
-            grant_id: grant_id.as_str().to_owned(),
-            client_id: client_id.as_str().to_owned(),
-            expires_at: secs(expires_at),
-            record,
-        }
-    }
-
-    /// A code's row.
-    pub(crate) fn code(code: &CodeRecord) -> Result<Self, SqlError> {
-        let record = to_json(code)?;
-        Ok(Self::of(
-            &code.digest,
-            &code.grant_id,
-            &code.client_id,
-            code.expires_at,
-            record,
-        ))
-    }
-
-    /// An access token's row.
-    pub(crate) fn access(token: &AccessTokenRecord) -> Result<Self, SqlError> {
-        let record = to_json(token)?;
-        Ok(Self::of(
-            &token.digest,
-            &token.grant_id,
-            &token.client_id,
-            token.expires_at,
-            record,
-        ))
-    }
-
-    /// A refresh token's row.
-    pub(crate) fn refresh(token: &RefreshTokenRecord) -> Result<Self, SqlError> {
-        let record = to_json(token)?;
-        Ok(Self::of(
-            &token.digest,
-            &token.grant_id,
-            &token.client_id,
-            token.expires_at,
-            record,
-        ))
-    }
 }
 
 // ---- lookups -------------------------------------------------------------------------------
