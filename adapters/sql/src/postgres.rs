@@ -59,6 +59,8 @@ fn duplicate(error: &sqlx::Error, constraint: &str) -> bool {
 /// a revoked grant, whose marker keeps its end), and returns the row as last committed, whatever
 /// the statement's snapshot. Every other change is made `FROM g`, so after the lock is granted.
 mod write_sql {
+    use crate::sessions::session_grant_ctes;
+
     /// The conflict clause of every grant upsert that adds members: `excluded.expires_at` is
     /// the latest expiry of what is being added.
     macro_rules! extend_on_conflict {
@@ -109,12 +111,9 @@ mod write_sql {
     /// `ADD_GRANT_IF_LIVE`); without it nothing else happens. Returns the number of live sessions
     /// locked (0 or 1).
     pub(super) const INSERT_CODE_IN_SESSION: &str = concat!(
-        "WITH s AS (UPDATE sessions SET expires_at = expires_at \
-         WHERE sid = $11 AND expires_at > $14 RETURNING sid), \
-         sg AS (INSERT INTO session_grants (sid, grant_id, seq, record) \
-         SELECT $11, $12, COALESCE((SELECT MAX(seq) FROM session_grants WHERE sid = $11), 0) + 1, \
-         $13 FROM s ON CONFLICT (sid, grant_id) DO NOTHING), \
-         g AS (INSERT INTO grants (id, revoked, expires_at) SELECT $2, FALSE, $6 FROM s \
+        "WITH ",
+        session_grant_ctes!("$11", "$12", "$13", "$14"),
+        ", g AS (INSERT INTO grants (id, revoked, expires_at) SELECT $2, FALSE, $6 FROM s \
          WHERE NOT EXISTS (SELECT 1 FROM codes WHERE digest = $1) \
          AND NOT EXISTS (SELECT 1 FROM access_tokens WHERE digest = $7) ",
         extend_on_conflict!(),

@@ -20,6 +20,34 @@ use crate::{
     ops::RowsChanged,
 };
 
+/// PostgreSQL's common table expressions that record a grant under a live session, for the
+/// statements that do it (`sql::ADD_GRANT_IF_LIVE`, `postgres::write_sql::INSERT_CODE_IN_SESSION`),
+/// given the parameters of the session id, the grant id, the grant's record and now: `s` locks
+/// the live session's row (an `UPDATE` that changes nothing; no row if the session ended or
+/// expired) and `sg` records the grant `FROM s`, numbered after the session's last.
+#[cfg(feature = "postgres")]
+macro_rules! session_grant_ctes {
+    ($sid:literal, $grant:literal, $record:literal, $now:literal) => {
+        concat!(
+            "s AS (UPDATE sessions SET expires_at = expires_at WHERE sid = ",
+            $sid,
+            " AND expires_at > ",
+            $now,
+            " RETURNING sid), sg AS (INSERT INTO session_grants (sid, grant_id, seq, record) SELECT ",
+            $sid,
+            ", ",
+            $grant,
+            ", COALESCE((SELECT MAX(seq) FROM session_grants WHERE sid = ",
+            $sid,
+            "), 0) + 1, ",
+            $record,
+            " FROM s ON CONFLICT (sid, grant_id) DO NOTHING)"
+        )
+    };
+}
+#[cfg(feature = "postgres")]
+pub(crate) use session_grant_ctes;
+
 /// The statements.
 pub(crate) mod sql {
     pub(crate) const CREATE: &str = "INSERT INTO sessions (sid, record, expires_at, ends_at) \
@@ -52,12 +80,11 @@ pub(crate) mod sql {
     /// comes after waits for this statement's commit and then, in its own later statement,
     /// sees the grant.
     #[cfg(feature = "postgres")]
-    pub(crate) const ADD_GRANT_IF_LIVE: &str = "WITH s AS (UPDATE sessions \
-         SET expires_at = expires_at WHERE sid = $1 AND expires_at > $4 RETURNING sid), \
-         a AS (INSERT INTO session_grants (sid, grant_id, seq, record) \
-         SELECT $1, $2, COALESCE((SELECT MAX(seq) FROM session_grants WHERE sid = $1), 0) + 1, $3 \
-         FROM s ON CONFLICT (sid, grant_id) DO NOTHING) \
-         SELECT COUNT(*) FROM s";
+    pub(crate) const ADD_GRANT_IF_LIVE: &str = concat!(
+        "WITH ",
+        session_grant_ctes!("$1", "$2", "$3", "$4"),
+        " SELECT COUNT(*) FROM s"
+    );
 
     pub(crate) const GRANTS: &str = "SELECT g.record FROM session_grants g \
          JOIN sessions s ON s.sid = g.sid WHERE g.sid = $1 AND s.expires_at > $2 ORDER BY g.seq";
@@ -98,31 +125,11 @@ pub(crate) fn ended(
 /// A live session as read ([`sql::LIVE`]): record, expiry, end.
 pub(crate) type LiveRow = (String, i64, i64);
 
-/// What `touch_session` does with the live session it read first.
-pub(crate) enum Touch {
-    /// It lives until the asked expiry (or its end) already: nothing to write — most calls,
-    /// since `Provider::session` rounds its expiries down to a step.
-    Already(SessionRecord),
-    /// [`sql::TOUCH`] must move it on.
-    Write,
-}
-
-impl Touch {
-    /// The decision for `live` and the asked expiry `target`.
-    pub(crate) fn of(live: &LiveRow, target: i64) -> Result<Self, SqlError> {
-        let (record, expires_at, ends_at) = live;
-        if *expires_at >= target.min(*ends_at) {
-            Ok(Self::Already(record_at(record, *expires_at)?))
-        } else {
-            Ok(Self::Write)
-        }
-    }
-}
-
 /// `touch_session` for both stores: reads the live session (`read`: [`sql::LIVE`]); if it
 /// lives until `target` already, answers from the read; otherwise writes (`write`:
 /// [`sql::TOUCH`]), and if the write moved nothing — another call moved it on meanwhile, or a
-/// logout ended it — reads again.
+/// logout ended it — reads again. Answering from the read is most calls: `Provider::session`
+/// rounds its expiries down to a step.
 pub(crate) async fn touch<R, RF, W>(
     read: R,
     write: W,
@@ -133,11 +140,11 @@ where
     RF: Future<Output = Result<Option<LiveRow>, SqlError>>,
     W: Future<Output = Result<Option<(String, i64)>, SqlError>>,
 {
-    let Some(live) = read().await? else {
+    let Some((record, expires_at, ends_at)) = read().await? else {
         return Ok(None);
     };
-    if let Touch::Already(record) = Touch::of(&live, target)? {
-        return Ok(Some(record));
+    if expires_at >= target.min(ends_at) {
+        return record_at(&record, expires_at).map(Some);
     }
     if let Some((record, expires_at)) = write.await? {
         return record_at(&record, expires_at).map(Some);
