@@ -150,6 +150,13 @@ pub(crate) fn grant(id: String) -> GrantId {
     GrantId::new(id)
 }
 
+/// Whether `token` belongs to another grant than `code`: a caller bug that `insert_code` and
+/// `insert_code_in_session` answer by storing neither (a front-channel token must belong to
+/// its code's grant, or revoking the one would miss the other).
+pub(crate) fn foreign_token(code: &CodeRecord, token: Option<&AccessTokenRecord>) -> bool {
+    token.is_some_and(|t| t.grant_id != code.grant_id)
+}
+
 /// The indexed columns of a code or token row, and its record as JSON: what a write carries
 /// to SQLite's writer thread, or to PostgreSQL's writer tasks (which bind it again each time the
 /// statement runs).

@@ -17,7 +17,7 @@ use oidc_hybrid::{
 };
 
 use crate::common::{
-    RefreshRow, at_secs, decode_client, encode_client, from_json, grant, jti_key,
+    RefreshRow, at_secs, decode_client, encode_client, foreign_token, from_json, grant, jti_key,
     parse_registration, refresh_lookup, retrying, secs, sql,
 };
 use crate::dialect::{Common, StoredClient};
@@ -524,8 +524,8 @@ impl<DB: Backend> Storage for SqlStore<DB> {
         grant: &SessionGrant,
         now: UnixTime,
     ) -> Result<bool, SqlError> {
-        if front_channel_token.is_some_and(|t| t.grant_id != code.grant_id) {
-            // A front-channel token must belong to its code's grant: store neither.
+        if foreign_token(code, front_channel_token) {
+            // Store neither; the session still records the grant, as the default would.
             return self.add_session_grant(sid, grant, now).await;
         }
         retrying(DB::retryable, || {
@@ -539,8 +539,7 @@ impl<DB: Backend> Storage for SqlStore<DB> {
         code: &CodeRecord,
         front_channel_token: Option<&AccessTokenRecord>,
     ) -> Result<(), SqlError> {
-        if front_channel_token.is_some_and(|t| t.grant_id != code.grant_id) {
-            // A front-channel token must belong to its code's grant: store neither.
+        if foreign_token(code, front_channel_token) {
             return Ok(());
         }
         retrying(DB::retryable, || {

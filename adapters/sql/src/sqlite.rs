@@ -60,8 +60,8 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::cache::ClientCache;
 use crate::common::{
-    Member, at_secs, decode_client, encode_client, from_json, grant, jti_key, parse_registration,
-    refresh_lookup, secs, to_json,
+    Member, at_secs, decode_client, encode_client, foreign_token, from_json, grant, jti_key,
+    parse_registration, refresh_lookup, secs, to_json,
 };
 use crate::{CLIENT_CACHE_CAPACITY, Counts, DEFAULT_CLIENT_CACHE_TTL, SqlError};
 use statements::{Db, Redeemed, Rotated};
@@ -608,8 +608,7 @@ impl Storage for SqliteStore {
         code: &CodeRecord,
         front_channel_token: Option<&AccessTokenRecord>,
     ) -> Result<(), SqlError> {
-        if front_channel_token.is_some_and(|t| t.grant_id != code.grant_id) {
-            // A front-channel token must belong to its code's grant: store neither.
+        if foreign_token(code, front_channel_token) {
             return Ok(());
         }
         let code = code.row()?;
@@ -836,8 +835,8 @@ impl Storage for SqliteStore {
         grant: &SessionGrant,
         now: UnixTime,
     ) -> Result<bool, SqlError> {
-        if front_channel_token.is_some_and(|t| t.grant_id != code.grant_id) {
-            // A front-channel token must belong to its code's grant: store neither.
+        if foreign_token(code, front_channel_token) {
+            // Store neither; the session still records the grant, as the default would.
             return self.add_session_grant(sid, grant, now).await;
         }
         let code = code.row()?;
